@@ -1,0 +1,143 @@
+/**
+ * The shapes of ferry's configuration. This file is the contract between the config loader
+ * (config.ts validates raw JSON into these types), the Nx plugin, and the pipeline libs.
+ *
+ * Two files configure ferry:
+ *  - `<projectRoot>/deploy.json`: one deployable app (AppDeployConfig). Its presence is what makes
+ *    the Nx plugin infer the deploy targets for that project.
+ *  - `ferry.json` at the workspace root: workspace settings and the environments (WorkspaceConfig).
+ *
+ * Both are validated on load; JSON schemas for editor completion live in `libs/ferry/core/schema/`.
+ */
+
+/** A declarative HTTP check run by `smoke-test` through the service URL. */
+export interface SmokeCheck {
+  name: string;
+  /** HTTP method, default GET. */
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** Path starting with `/`. */
+  path: string;
+  /** Request body (sent as JSON when an object). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Expected HTTP status, default 200. */
+  expectStatus?: number;
+  /** The response body must contain this text. */
+  bodyContains?: string;
+  /** Each key is a dotted JSON path (`a.b.0.c`); the value at that path must equal the given value. */
+  jsonEquals?: Record<string, unknown>;
+  /** Latency budget in milliseconds. */
+  maxLatencyMs?: number;
+}
+
+/** Container health check as ECS defines it (seconds). */
+export interface ContainerHealthCheck {
+  command: string[];
+  interval?: number;
+  timeout?: number;
+  retries?: number;
+  startPeriod?: number;
+}
+
+export interface DeploymentSettings {
+  /** Default 100. */
+  minimumHealthyPercent?: number;
+  /** Default 200. */
+  maximumPercent?: number;
+  circuitBreaker?: { enable: boolean; rollback: boolean };
+  /** How long deploy-app waits for the rollout, seconds. Default 600. */
+  timeoutSeconds?: number;
+}
+
+export interface LifecyclePolicySettings {
+  /** Keep the newest N tagged images. Default 30. */
+  keepTaggedImages?: number;
+  /** Expire untagged images after N days. Default 1. */
+  untaggedExpireDays?: number;
+}
+
+/** `<projectRoot>/deploy.json` after validation and defaults. */
+export interface AppDeployConfig {
+  /** Absolute path of the file this came from (filled by the loader, not written by users). */
+  file: string;
+  /** Nx project name (filled by the loader). */
+  project: string;
+  /** ECR repository name (default: the project name). */
+  repository: string;
+  /** ECS service name (default: the project name). */
+  service: string;
+  /** Task definition family (default: `<service>`). */
+  family: string;
+  /** Container name inside the task definition (default: the project name). */
+  containerName: string;
+  /** Dockerfile path relative to the project root (default `Dockerfile`). */
+  dockerfile: string;
+  /** Build context relative to the project root (default `.`). */
+  context: string;
+  /** Docker build args (values must be strings). */
+  buildArgs: Record<string, string>;
+  /** Target platform, default `linux/amd64`. */
+  platform: string;
+  /** Port the container listens on; absent for workers with no HTTP port. */
+  containerPort?: number;
+  desiredCount: number;
+  cpu: string;
+  memory: string;
+  environment: Record<string, string>;
+  /** name -> SSM parameter or Secrets Manager ARN (valueFrom). */
+  secrets: Record<string, string>;
+  /** HTTP health endpoint, checked through the service URL by health-check. Absent for workers. */
+  healthCheckPath?: string;
+  /** Expected status of the health endpoint, default 200. */
+  healthCheckStatus: number;
+  containerHealthCheck?: ContainerHealthCheck;
+  smoke: { checks: SmokeCheck[]; script?: string };
+  deployment: Required<Omit<DeploymentSettings, 'circuitBreaker'>> & {
+    circuitBreaker: { enable: boolean; rollback: boolean };
+  };
+  lifecycle: Required<LifecyclePolicySettings>;
+  /** Revisions of the task definition kept per service (older ones deregistered). Default 10. */
+  keepRevisions: number;
+  /** Per-environment overrides, shallow-merged over the fields above by `resolveAppConfig`. */
+  environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments'>>>;
+}
+
+/** One target environment in `ferry.json`. */
+export interface EnvironmentConfig {
+  name: string;
+  /** `sandbox` talks to the local sandbox; `aws` to real AWS via the standard credential chain. */
+  kind: 'sandbox' | 'aws';
+  region: string;
+  cluster: string;
+  /** AWS account id (informational for `aws`; the sandbox uses 000000000000). */
+  accountId?: string;
+  /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. Optional: derived from GetAuthorizationToken's proxyEndpoint. */
+  registry?: string;
+  /** Endpoint override for the ECS and ECR APIs (the sandbox's `http://127.0.0.1:4566`). */
+  endpoint?: string;
+  /** AWS profile for `aws` environments. */
+  profile?: string;
+  /** Execution role ARN put on new task definitions (aws). */
+  executionRoleArn?: string;
+  /** Networking for awsvpc services (aws). */
+  network?: { subnets: string[]; securityGroups: string[]; assignPublicIp?: boolean };
+  /** Build args added for every app in this environment (e.g. the sandbox's BASE_IMAGE). */
+  buildArgs?: Record<string, string>;
+}
+
+/** `ferry.json` after validation. */
+export interface WorkspaceConfig {
+  file: string;
+  defaultEnvironment: string;
+  environments: Record<string, EnvironmentConfig>;
+}
+
+/** The app config with the environment's overrides applied: what every target works from. */
+export interface ResolvedApp {
+  app: AppDeployConfig;
+  env: EnvironmentConfig;
+  /** Absolute path of the Nx project root. */
+  projectRoot: string;
+  /** Absolute path of the workspace root. */
+  workspaceRoot: string;
+}

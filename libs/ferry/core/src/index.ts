@@ -1,0 +1,3 @@
+export * from './config-types.ts';
+export * from './errors.ts';
+export * from './events.ts';

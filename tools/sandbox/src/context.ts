@@ -1,0 +1,53 @@
+/**
+ * The contract between the sandbox's parts. server.ts (HTTP, AWS JSON 1.1 protocol, stats, faults),
+ * ecs/ (the ECS API and its controller) and ecr/ (the ECR API over the real registry) meet here.
+ */
+
+/** An AWS-shaped error: serialised as HTTP `status` with body `{"__type": type, "message": message}`. */
+export class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** One API operation: takes the parsed JSON request body, returns the JSON response body. */
+export type OperationHandler = (input: any) => Promise<unknown> | unknown;
+
+/** A part of the sandbox that serves an AWS API and may run background work. */
+export interface SandboxService {
+  /** Operation name (e.g. `DescribeServices`) -> handler. */
+  handlers: Record<string, OperationHandler>;
+  /** Start background work (controllers, re-adopting containers after a restart). */
+  start(): Promise<void>;
+  /** Stop background work; `removeTasks` also stops and removes every task container (sandbox:down). */
+  stop(opts: { removeTasks: boolean }): Promise<void>;
+}
+
+/** Persistent JSON state under the data directory; `save` writes atomically (temp file + rename). */
+export interface StateStore<T> {
+  get(): T;
+  update(mutate: (state: T) => void): void;
+}
+
+export interface SandboxContext {
+  /** Data directory (default `<workspace>/.sandbox`, or `FERRY_SANDBOX_DIR`). */
+  dataDir: string;
+  region: string; // 'us-east-1'
+  accountId: string; // '000000000000'
+  /** Host:port of the registry, e.g. `127.0.0.1:5000`. */
+  registryHost: string;
+  /** Registry credentials (htpasswd user). Never printed. */
+  registryAuth: { username: string; password: string };
+  /** The local Node base image (e.g. `ferry-sandbox/node-base:20`), passed to builds as BASE_IMAGE. */
+  baseImage: string;
+  /** Open a persistent JSON state file `<dataDir>/<name>.json` with an initial value. */
+  state<T>(name: string, initial: T): StateStore<T>;
+  /** Label put on every container the sandbox starts, so down/cleanup finds them: `ferry.sandbox=<instance id>`. */
+  containerLabel: { key: string; value: string };
+  log(message: string): void;
+}
