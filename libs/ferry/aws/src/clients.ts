@@ -1,0 +1,116 @@
+/**
+ * ECS and ECR clients for one ferry environment. Both talk to the sandbox (kind `sandbox`: its
+ * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
+ * chain) through the same code path. Two failures are turned into FerryErrors here so that every
+ * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
+ * endpoint (AWS_ERROR naming the endpoint and `npm run sandbox:up`).
+ */
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { FerryError, type EnvironmentConfig } from '@ferry/core';
+import { isConnectionError } from './errors.ts';
+
+/** The AWS clients every pipeline step works with. */
+export interface AwsClients {
+  ecs: ECSClient;
+  ecr: ECRClient;
+  /** Where the ECS/ECR API calls go (`undefined`: the AWS default endpoints). For messages. */
+  endpoints: { ecs?: string; ecr?: string };
+}
+
+export interface AwsClientOptions {
+  /** Process environment to read AWS_* variables from (default `process.env`). */
+  processEnv?: NodeJS.ProcessEnv;
+  /** Total attempts per call, including the first (default AWS_MAX_ATTEMPTS or 8). */
+  maxAttempts?: number;
+}
+
+/** Static credentials the sandbox accepts; it does not check signatures. */
+const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'ferry-sandbox' };
+const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
+export function endpointFor(service: 'ecs' | 'ecr', env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (processEnv.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return env.endpoint || undefined;
+  return processEnv[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
+}
+
+/** The profile for an `aws` environment: AWS_PROFILE (the caller's explicit choice) > ferry.json `profile`. */
+export function profileFor(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+  return processEnv.AWS_PROFILE || env.profile || undefined;
+}
+
+export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions = {}): AwsClients {
+  const processEnv = opts.processEnv ?? process.env;
+  const maxAttempts = opts.maxAttempts ?? (Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS);
+  const region = env.region || processEnv.AWS_REGION || 'us-east-1';
+  const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
+  const common = {
+    region,
+    // Adaptive adds client-side rate limiting on top of standard retries: bursts of
+    // ThrottlingException (real ECS under load, or the sandbox's fault injection) are ridden out.
+    retryMode: 'adaptive',
+    maxAttempts,
+    ...(env.kind === 'sandbox' ? { credentials: SANDBOX_CREDENTIALS } : { profile: profileFor(env, processEnv) }),
+  };
+  const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
+  const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
+  installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
+  installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
+  return { ecs, ecr, endpoints };
+}
+
+/** Message for an environment without credentials. */
+export function noCredentialsMessage(env: EnvironmentConfig): string {
+  return `No AWS credentials for environment '${env.name}'. Set AWS_PROFILE or run \`aws sso login\`, or use --env local for the sandbox.`;
+}
+
+/** Message for a dead endpoint: the sandbox is the usual suspect when an endpoint is configured. */
+export function unreachableMessage(env: EnvironmentConfig, endpoint: string | undefined): string {
+  if (env.kind === 'sandbox') {
+    return `Cannot reach the sandbox's AWS endpoint ${endpoint ?? '(none configured)'} for environment '${env.name}'. Start it with \`npm run sandbox:up\` (or check ferry.json's \`endpoint\` / AWS_ENDPOINT_URL).`;
+  }
+  return `Cannot reach the AWS endpoint ${endpoint ?? `for region ${env.region}`} for environment '${env.name}'. Check your network${endpoint ? ', the `endpoint` in ferry.json and AWS_ENDPOINT_URL' : ''}.`;
+}
+
+function isMissingCredentials(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name;
+  const message = e instanceof Error ? e.message : '';
+  return name === 'CredentialsProviderError' || /Could not load credentials|Unable to find (environment variable )?credentials|token is expired|SSO session/i.test(message);
+}
+
+/**
+ * Wraps the whole call (all retries included: the `initialize` step sits outside retry) so a client
+ * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
+ * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
+ */
+function installErrorTranslation(client: ECSClient | ECRClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+  let credentialsChecked = env.kind === 'sandbox';
+  const stack = client.middlewareStack as unknown as {
+    add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;
+  };
+  stack.add(
+    (next) => async (args) => {
+      if (!credentialsChecked) {
+        try {
+          await (client.config.credentials as () => Promise<unknown>)();
+          credentialsChecked = true;
+        } catch (e) {
+          throw new FerryError('AWS_CREDENTIALS', noCredentialsMessage(env), {
+            cause: e,
+            details: [`profile: ${profileFor(env, processEnv) ?? '(default)'}`, `region: ${env.region}`],
+          });
+        }
+      }
+      try {
+        return await next(args);
+      } catch (e) {
+        if (e instanceof FerryError) throw e;
+        if (isConnectionError(e)) throw new FerryError('AWS_ERROR', unreachableMessage(env, endpoint), { cause: e });
+        if (isMissingCredentials(e)) throw new FerryError('AWS_CREDENTIALS', noCredentialsMessage(env), { cause: e });
+        throw e;
+      }
+    },
+    { step: 'initialize', name: 'ferryErrorTranslation', priority: 'high' },
+  );
+}
