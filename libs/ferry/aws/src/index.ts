@@ -1,2 +1,3 @@
 export * from './clients.ts';
 export * from './errors.ts';
+export * from './ecr.ts';

@@ -1,0 +1,85 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:net';
+import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import { ListClustersCommand } from '@aws-sdk/client-ecs';
+import type { EnvironmentConfig } from '@ferry/core';
+import { createAwsClients, endpointFor, profileFor } from './clients.ts';
+
+const sandbox: EnvironmentConfig = { name: 'local', kind: 'sandbox', region: 'us-east-1', cluster: 'ferry', endpoint: 'http://127.0.0.1:4566' };
+const staging: EnvironmentConfig = { name: 'staging', kind: 'aws', region: 'eu-west-1', cluster: 'main', profile: 'stg' };
+
+const endpointCases: Array<[string, NodeJS.ProcessEnv, 'ecs' | 'ecr', string | undefined]> = [
+  ['config endpoint', {}, 'ecs', 'http://127.0.0.1:4566'],
+  ['AWS_ENDPOINT_URL overrides config', { AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }, 'ecr', 'http://127.0.0.1:1'],
+  ['per-service variable wins', { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:2' }, 'ecr', 'http://127.0.0.1:2'],
+  ['other service variable ignored', { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:2' }, 'ecs', 'http://127.0.0.1:4566'],
+  ['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', AWS_ENDPOINT_URL: 'http://x' }, 'ecs', 'http://127.0.0.1:4566'],
+];
+for (const [label, env, service, want] of endpointCases) {
+  test(`endpointFor: ${label}`, () => assert.is(endpointFor(service, sandbox, env), want));
+}
+test('endpointFor: aws env without endpoint uses the SDK default', () => assert.is(endpointFor('ecs', staging, {}), undefined));
+
+test('profileFor: AWS_PROFILE beats ferry.json', () => {
+  assert.is(profileFor(staging, {}), 'stg');
+  assert.is(profileFor(staging, { AWS_PROFILE: 'ci' }), 'ci');
+});
+
+test('createAwsClients: adaptive retries and the environment region', async () => {
+  const c = createAwsClients(sandbox, { processEnv: {} });
+  assert.is(await c.ecs.config.region(), 'us-east-1');
+  assert.is((await c.ecr.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
+  assert.is((await c.ecs.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
+  assert.ok((await c.ecr.config.maxAttempts()) >= 5);
+  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566' });
+});
+
+test('a dead sandbox endpoint is a FerryError naming the endpoint and sandbox:up', async () => {
+  // A port that was just free: nothing listens there.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  const c = createAwsClients({ ...sandbox, endpoint: `http://127.0.0.1:${port}` }, { processEnv: {}, maxAttempts: 2 });
+  for (const call of [() => c.ecr.send(new DescribeRepositoriesCommand({})), () => c.ecs.send(new ListClustersCommand({}))]) {
+    try {
+      await call();
+      assert.unreachable('should fail');
+    } catch (e: any) {
+      assert.is(e.name, 'FerryError');
+      assert.is(e.code, 'AWS_ERROR');
+      assert.ok(e.message.includes(`http://127.0.0.1:${port}`), e.message);
+      assert.match(e.message, /npm run sandbox:up/);
+    }
+  }
+});
+
+test('an aws environment without credentials fails before the first call with AWS_CREDENTIALS', async () => {
+  // The SDK's credential chain reads process.env itself: point every source at nothing.
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+  Object.assign(process.env, {
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  let requests = 0;
+  const srv = createServer((s) => { requests++; s.destroy(); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const endpoint = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+    const c = createAwsClients({ ...staging, profile: undefined, endpoint }, { processEnv: {} });
+    await c.ecs.send(new ListClustersCommand({}));
+    assert.unreachable('should fail');
+  } catch (e: any) {
+    assert.is(e.code, 'AWS_CREDENTIALS');
+    assert.is(e.message, "No AWS credentials for environment 'staging'. Set AWS_PROFILE or run `aws sso login`, or use --env local for the sandbox.");
+    assert.is(requests, 0, 'no request reached the endpoint');
+  } finally {
+    process.env = saved;
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test.run();

@@ -1,0 +1,178 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryReporter } from '@ferry/core';
+import {
+  decodeAuthorizationToken,
+  ensureRepository,
+  imageExists,
+  lifecyclePolicyFor,
+  registryHostOf,
+  samePolicy,
+  type EcrPort,
+  type LifecyclePolicy,
+} from './ecr.ts';
+
+/** The ECR lifecycle rules (ECS-SEMANTICS §5) a policy must satisfy to be accepted by PutLifecyclePolicy. */
+function policyProblems(p: LifecyclePolicy): string[] {
+  const problems: string[] = [];
+  const priorities = p.rules.map((r) => r.rulePriority);
+  if (new Set(priorities).size !== priorities.length) problems.push('duplicate rulePriority');
+  for (const r of p.rules) {
+    const s = r.selection;
+    if (s.tagStatus === 'tagged' && !s.tagPatternList?.length) problems.push('tagged without tagPatternList');
+    if (s.tagStatus === 'untagged' && s.tagPatternList) problems.push('untagged with tagPatternList');
+    if (s.countUnit && s.countType !== 'sinceImagePushed') problems.push('countUnit without sinceImagePushed');
+    if (s.countType === 'sinceImagePushed' && s.countUnit !== 'days') problems.push('sinceImagePushed without days');
+    if (s.tagStatus === 'any' && r.rulePriority !== Math.max(...priorities)) problems.push('any is not last');
+    if (!Number.isInteger(s.countNumber) || s.countNumber < 1) problems.push('bad countNumber');
+  }
+  return problems;
+}
+
+const policyCases: Array<[Parameters<typeof lifecyclePolicyFor>[0], number, number]> = [
+  [{}, 30, 1],
+  [{ keepTaggedImages: 5 }, 5, 1],
+  [{ untaggedExpireDays: 14 }, 30, 14],
+  [{ keepTaggedImages: 1, untaggedExpireDays: 1 }, 1, 1],
+];
+for (const [settings, keep, days] of policyCases) {
+  test(`lifecyclePolicyFor(${JSON.stringify(settings)}) keeps ${keep} tagged, expires untagged after ${days}d`, () => {
+    const p = lifecyclePolicyFor(settings);
+    assert.equal(policyProblems(p), []);
+    const tagged = p.rules.find((r) => r.selection.tagStatus === 'tagged')!;
+    const untagged = p.rules.find((r) => r.selection.tagStatus === 'untagged')!;
+    assert.equal(tagged.selection, { tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: keep });
+    assert.equal(untagged.selection, { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: days });
+    assert.equal(tagged.action, { type: 'expire' });
+  });
+}
+
+for (const bad of [{ keepTaggedImages: 0 }, { untaggedExpireDays: -1 }, { keepTaggedImages: 2.5 }]) {
+  test(`lifecyclePolicyFor rejects ${JSON.stringify(bad)}`, () => {
+    try {
+      lifecyclePolicyFor(bad);
+      assert.unreachable('should throw');
+    } catch (e: any) {
+      assert.is(e.code, 'CONFIG_INVALID');
+      assert.match(e.message, /deploy\.json/);
+    }
+  });
+}
+
+test('samePolicy ignores key order and whitespace, not values', () => {
+  const a = JSON.stringify(lifecyclePolicyFor({}));
+  // Same policy, keys written in reverse order and pretty-printed.
+  const reverseKeys = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(reverseKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverseKeys(x)])) : v;
+  const reordered = JSON.stringify(reverseKeys(JSON.parse(a)), null, 2);
+  assert.is.not(reordered.replace(/\s/g, ''), a);
+  assert.ok(samePolicy(a, reordered));
+  assert.not.ok(samePolicy(a, JSON.stringify(lifecyclePolicyFor({ keepTaggedImages: 3 }))));
+  assert.not.ok(samePolicy(a, undefined));
+  assert.not.ok(samePolicy(a, 'not json'));
+});
+
+test('decodeAuthorizationToken splits at the first colon only', () => {
+  const token = Buffer.from('AWS:pa:ss=word').toString('base64');
+  assert.equal(decodeAuthorizationToken(token), { username: 'AWS', password: 'pa:ss=word' });
+  assert.throws(() => decodeAuthorizationToken(Buffer.from('nocolon').toString('base64')), /not `user:password`/);
+});
+
+test('registryHostOf strips scheme and slash', () => {
+  assert.is(registryHostOf('https://123.dkr.ecr.eu-west-1.amazonaws.com'), '123.dkr.ecr.eu-west-1.amazonaws.com');
+  assert.is(registryHostOf('http://127.0.0.1:5000/'), '127.0.0.1:5000');
+});
+
+/** An in-memory ECR that throws the same error names as the real one. */
+function fakeEcr(initial: { repos?: Record<string, { mutability: string; policy?: string; tags?: Record<string, string> }> } = {}) {
+  const repos = structuredClone(initial.repos ?? {});
+  const calls: string[] = [];
+  const err = (name: string) => Object.assign(new Error(name), { name });
+  const port: EcrPort = {
+    async describeRepositories({ repositoryNames }) {
+      calls.push('describeRepositories');
+      const name = repositoryNames![0];
+      if (!repos[name]) throw err('RepositoryNotFoundException');
+      return { repositories: [{ repositoryName: name, imageTagMutability: repos[name].mutability as any, repositoryUri: `127.0.0.1:5000/${name}` }], $metadata: {} };
+    },
+    async createRepository(input) {
+      calls.push(`createRepository:${input.imageTagMutability}:${input.imageScanningConfiguration?.scanOnPush}`);
+      repos[input.repositoryName!] = { mutability: input.imageTagMutability!, tags: {} };
+      return { repository: { repositoryName: input.repositoryName, imageTagMutability: input.imageTagMutability }, $metadata: {} };
+    },
+    async getLifecyclePolicy({ repositoryName }) {
+      calls.push('getLifecyclePolicy');
+      const policy = repos[repositoryName!]?.policy;
+      if (!policy) throw err('LifecyclePolicyNotFoundException');
+      return { lifecyclePolicyText: policy, $metadata: {} };
+    },
+    async putLifecyclePolicy({ repositoryName, lifecyclePolicyText }) {
+      calls.push('putLifecyclePolicy');
+      repos[repositoryName!].policy = lifecyclePolicyText;
+      return { $metadata: {} };
+    },
+    async describeImages({ repositoryName, imageIds }) {
+      calls.push('describeImages');
+      const repo = repos[repositoryName!];
+      if (!repo) throw err('RepositoryNotFoundException');
+      const digest = repo.tags?.[imageIds![0].imageTag!];
+      if (!digest) throw err('ImageNotFoundException');
+      return { imageDetails: [{ imageDigest: digest, imageTags: [imageIds![0].imageTag!] }], $metadata: {} };
+    },
+    getAuthorizationToken: async () => { throw new Error('unused'); },
+    batchGetImage: async () => { throw new Error('unused'); },
+    putImage: async () => { throw new Error('unused'); },
+  };
+  return { port, repos, calls };
+}
+
+const app = { project: 'api', repository: 'ferry/api', lifecycle: { keepTaggedImages: 10, untaggedExpireDays: 2 } };
+
+test('ensureRepository creates an IMMUTABLE, scan-on-push repository with the policy', async () => {
+  const ecr = fakeEcr();
+  const reporter = new MemoryReporter();
+  const r = await ensureRepository(ecr.port, app, reporter);
+  assert.is(r.created, true);
+  assert.is(r.policyUpdated, true);
+  assert.ok(ecr.calls.includes('createRepository:IMMUTABLE:true'));
+  assert.ok(samePolicy(ecr.repos['ferry/api'].policy, JSON.stringify(lifecyclePolicyFor(app.lifecycle))));
+  assert.not.ok(reporter.events.some((e) => e.kind === 'warn'));
+});
+
+test('ensureRepository on an up-to-date repository writes nothing', async () => {
+  const ecr = fakeEcr({ repos: { 'ferry/api': { mutability: 'IMMUTABLE', policy: JSON.stringify(lifecyclePolicyFor(app.lifecycle)) } } });
+  const r = await ensureRepository(ecr.port, app);
+  assert.equal({ created: r.created, policyUpdated: r.policyUpdated }, { created: false, policyUpdated: false });
+  assert.equal(ecr.calls, ['describeRepositories', 'getLifecyclePolicy']);
+});
+
+test('ensureRepository warns about a MUTABLE repository and leaves it MUTABLE, but updates a stale policy', async () => {
+  const ecr = fakeEcr({ repos: { 'ferry/api': { mutability: 'MUTABLE', policy: JSON.stringify(lifecyclePolicyFor({ keepTaggedImages: 99 })) } } });
+  const reporter = new MemoryReporter();
+  const r = await ensureRepository(ecr.port, app, reporter);
+  assert.is(ecr.repos['ferry/api'].mutability, 'MUTABLE');
+  assert.is(r.policyUpdated, true);
+  const warn = reporter.events.find((e) => e.kind === 'warn');
+  assert.ok(warn && /MUTABLE/.test(warn.message) && /put-image-tag-mutability/.test(warn.message));
+});
+
+test('imageExists: digest when present, null for a missing tag or repository', async () => {
+  const ecr = fakeEcr({ repos: { 'ferry/api': { mutability: 'IMMUTABLE', tags: { abc: 'sha256:1' } } } });
+  assert.equal(await imageExists(ecr.port, 'ferry/api', 'abc'), { digest: 'sha256:1', pushedAt: undefined });
+  assert.is(await imageExists(ecr.port, 'ferry/api', 'nope'), null);
+  assert.is(await imageExists(ecr.port, 'ferry/other', 'abc'), null);
+});
+
+test('imageExists wraps other errors with what was attempted', async () => {
+  const ecr = fakeEcr();
+  ecr.port.describeImages = async () => { throw Object.assign(new Error('denied'), { name: 'ServerException' }); };
+  try {
+    await imageExists(ecr.port, 'ferry/api', 'abc');
+    assert.unreachable();
+  } catch (e: any) {
+    assert.is(e.code, 'AWS_ERROR');
+    assert.match(e.message, /look up ferry\/api:abc in ECR/);
+  }
+});
+
+test.run();

@@ -1,0 +1,252 @@
+/**
+ * ECR as ferry uses it: a narrow port (only the calls we make) over ECRClient, plus the repository
+ * rules (IMMUTABLE tags, scan on push, a lifecycle policy from deploy.json) and the "is this tag
+ * already there" check that lets build-image and push skip work.
+ */
+import {
+  BatchGetImageCommand,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  GetAuthorizationTokenCommand,
+  GetLifecyclePolicyCommand,
+  PutImageCommand,
+  PutLifecyclePolicyCommand,
+  type BatchGetImageCommandInput,
+  type BatchGetImageCommandOutput,
+  type CreateRepositoryCommandInput,
+  type CreateRepositoryCommandOutput,
+  type DescribeImagesCommandInput,
+  type DescribeImagesCommandOutput,
+  type DescribeRepositoriesCommandInput,
+  type DescribeRepositoriesCommandOutput,
+  type ECRClient,
+  type GetAuthorizationTokenCommandOutput,
+  type GetLifecyclePolicyCommandInput,
+  type GetLifecyclePolicyCommandOutput,
+  type PutImageCommandInput,
+  type PutImageCommandOutput,
+  type PutLifecyclePolicyCommandInput,
+  type PutLifecyclePolicyCommandOutput,
+} from '@aws-sdk/client-ecr';
+import { FerryError, type AppDeployConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
+import { isNotFound, toFerryError } from './errors.ts';
+
+/** The ECR calls ferry makes. Implemented over ECRClient by `ecrPort`; tests may pass a fake. */
+export interface EcrPort {
+  describeImages(input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput>;
+  describeRepositories(input: DescribeRepositoriesCommandInput): Promise<DescribeRepositoriesCommandOutput>;
+  createRepository(input: CreateRepositoryCommandInput): Promise<CreateRepositoryCommandOutput>;
+  putLifecyclePolicy(input: PutLifecyclePolicyCommandInput): Promise<PutLifecyclePolicyCommandOutput>;
+  getLifecyclePolicy(input: GetLifecyclePolicyCommandInput): Promise<GetLifecyclePolicyCommandOutput>;
+  getAuthorizationToken(): Promise<GetAuthorizationTokenCommandOutput>;
+  batchGetImage(input: BatchGetImageCommandInput): Promise<BatchGetImageCommandOutput>;
+  putImage(input: PutImageCommandInput): Promise<PutImageCommandOutput>;
+}
+
+export function ecrPort(client: ECRClient): EcrPort {
+  return {
+    describeImages: (input) => client.send(new DescribeImagesCommand(input)),
+    describeRepositories: (input) => client.send(new DescribeRepositoriesCommand(input)),
+    createRepository: (input) => client.send(new CreateRepositoryCommand(input)),
+    putLifecyclePolicy: (input) => client.send(new PutLifecyclePolicyCommand(input)),
+    getLifecyclePolicy: (input) => client.send(new GetLifecyclePolicyCommand(input)),
+    getAuthorizationToken: () => client.send(new GetAuthorizationTokenCommand({})),
+    batchGetImage: (input) => client.send(new BatchGetImageCommand(input)),
+    putImage: (input) => client.send(new PutImageCommand(input)),
+  };
+}
+
+/** An ECR lifecycle policy document (the subset ferry writes). */
+export interface LifecyclePolicy {
+  rules: Array<{
+    rulePriority: number;
+    description: string;
+    selection: {
+      tagStatus: 'tagged' | 'untagged' | 'any';
+      tagPatternList?: string[];
+      countType: 'imageCountMoreThan' | 'sinceImagePushed';
+      countUnit?: 'days';
+      countNumber: number;
+    };
+    action: { type: 'expire' };
+  }>;
+}
+
+export const LIFECYCLE_DEFAULTS: Required<LifecyclePolicySettings> = { keepTaggedImages: 30, untaggedExpireDays: 1 };
+
+/**
+ * The lifecycle policy for an app's repository: expire untagged images after N days (priority 1)
+ * and keep the newest N tagged images (priority 2). A `tagged` rule must name a tag pattern, so it
+ * uses `["*"]`; `countUnit` goes only with `sinceImagePushed`.
+ */
+export function lifecyclePolicyFor(settings: LifecyclePolicySettings = {}): LifecyclePolicy {
+  const keep = settings.keepTaggedImages ?? LIFECYCLE_DEFAULTS.keepTaggedImages;
+  const days = settings.untaggedExpireDays ?? LIFECYCLE_DEFAULTS.untaggedExpireDays;
+  for (const [name, value] of [['keepTaggedImages', keep], ['untaggedExpireDays', days]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new FerryError('CONFIG_INVALID', `lifecycle.${name} must be a whole number of at least 1 (got ${value}). Fix it in deploy.json.`);
+    }
+  }
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Expire untagged images ${days} day(s) after push`,
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: days },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 2,
+        description: `Keep the newest ${keep} tagged images`,
+        selection: { tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: keep },
+        action: { type: 'expire' },
+      },
+    ],
+  };
+}
+
+/** Compares two policy texts as data (key order and whitespace do not count). */
+export function samePolicy(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  try {
+    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What ensureRepository found and did. */
+export interface EnsureRepositoryResult {
+  repositoryName: string;
+  repositoryUri?: string;
+  created: boolean;
+  policyUpdated: boolean;
+  tagMutability?: string;
+}
+
+/**
+ * Makes sure the app's repository exists with ferry's settings. A new repository is created
+ * IMMUTABLE with scan on push; an existing MUTABLE one gets a warning but is left alone (changing a
+ * repository's tag rules is the owner's decision). The lifecycle policy is written only when it differs.
+ */
+export async function ensureRepository(
+  port: EcrPort,
+  app: Pick<AppDeployConfig, 'project' | 'repository' | 'lifecycle'>,
+  reporter?: Reporter,
+): Promise<EnsureRepositoryResult> {
+  const repositoryName = app.repository;
+  let created = false;
+  let repo: { repositoryUri?: string; imageTagMutability?: string } | undefined;
+  try {
+    const out = await port.describeRepositories({ repositoryNames: [repositoryName] });
+    repo = out.repositories?.[0];
+  } catch (e) {
+    if (!isNotFound(e, 'RepositoryNotFoundException')) throw toFerryError(e, `describe ECR repository '${repositoryName}'`);
+  }
+  if (!repo) {
+    try {
+      const out = await port.createRepository({
+        repositoryName,
+        imageTagMutability: 'IMMUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+        tags: [{ Key: 'managed-by', Value: 'ferry' }],
+      });
+      repo = out.repository;
+      created = true;
+      reporter?.emit({ kind: 'info', app: app.project, message: `created ECR repository ${repositoryName} (IMMUTABLE tags, scan on push)` });
+    } catch (e) {
+      // Another pipeline created it between our describe and create: fine, read it back.
+      if ((e as { name?: string }).name !== 'RepositoryAlreadyExistsException') throw toFerryError(e, `create ECR repository '${repositoryName}'`);
+      const out = await port.describeRepositories({ repositoryNames: [repositoryName] });
+      repo = out.repositories?.[0];
+    }
+  }
+  if (repo?.imageTagMutability && repo.imageTagMutability !== 'IMMUTABLE') {
+    reporter?.emit({
+      kind: 'warn',
+      app: app.project,
+      message: `ECR repository ${repositoryName} has ${repo.imageTagMutability} tags: a pushed tag could be overwritten. ferry's content tags assume IMMUTABLE; change it with \`aws ecr put-image-tag-mutability --repository-name ${repositoryName} --image-tag-mutability IMMUTABLE\`.`,
+    });
+  }
+
+  const desired = JSON.stringify(lifecyclePolicyFor(app.lifecycle));
+  let current: string | undefined;
+  try {
+    current = (await port.getLifecyclePolicy({ repositoryName })).lifecyclePolicyText;
+  } catch (e) {
+    if (!isNotFound(e)) throw toFerryError(e, `read the lifecycle policy of '${repositoryName}'`);
+  }
+  let policyUpdated = false;
+  if (!samePolicy(current, desired)) {
+    try {
+      await port.putLifecyclePolicy({ repositoryName, lifecyclePolicyText: desired });
+    } catch (e) {
+      throw toFerryError(e, `put the lifecycle policy on '${repositoryName}'`);
+    }
+    policyUpdated = true;
+    reporter?.emit({ kind: 'info', app: app.project, message: `lifecycle policy of ${repositoryName} ${current ? 'updated' : 'set'}` });
+  }
+  return { repositoryName, repositoryUri: repo?.repositoryUri, created, policyUpdated, tagMutability: repo?.imageTagMutability };
+}
+
+/** The image behind `repo:tag` in ECR, or null when the tag or the whole repository is missing. */
+export async function imageExists(port: EcrPort, repositoryName: string, tag: string): Promise<{ digest: string; pushedAt?: Date } | null> {
+  try {
+    const out = await port.describeImages({ repositoryName, imageIds: [{ imageTag: tag }] });
+    const image = out.imageDetails?.[0];
+    if (!image?.imageDigest) return null;
+    return { digest: image.imageDigest, pushedAt: image.imagePushedAt };
+  } catch (e) {
+    if (isNotFound(e, 'ImageNotFoundException') || isNotFound(e, 'RepositoryNotFoundException')) return null;
+    throw toFerryError(e, `look up ${repositoryName}:${tag} in ECR`);
+  }
+}
+
+/** Registry login data decoded from GetAuthorizationToken. `password` is a secret: never print it. */
+export interface RegistryCredentials {
+  /** Registry host without scheme, e.g. `123.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. */
+  registry: string;
+  username: string;
+  password: string;
+  expiresAt?: Date;
+}
+
+/** Decodes the base64 `AWS:<password>` token. Pure. */
+export function decodeAuthorizationToken(token: string): { username: string; password: string } {
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new FerryError('AWS_ERROR', 'ECR returned an authorization token that is not `user:password` (base64). Retry; if it persists, check the ECR endpoint.');
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** `https://host:port/` -> `host:port`. */
+export function registryHostOf(proxyEndpoint: string): string {
+  return proxyEndpoint.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+}
+
+/** GetAuthorizationToken, decoded. */
+export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCredentials> {
+  let out: GetAuthorizationTokenCommandOutput;
+  try {
+    out = await port.getAuthorizationToken();
+  } catch (e) {
+    throw toFerryError(e, 'get an ECR authorization token');
+  }
+  const data = out.authorizationData?.[0];
+  if (!data?.authorizationToken || !data.proxyEndpoint) {
+    throw new FerryError('AWS_ERROR', 'ECR GetAuthorizationToken returned no authorization data. Retry; if it persists, check the ECR endpoint and permissions (ecr:GetAuthorizationToken).');
+  }
+  return { registry: registryHostOf(data.proxyEndpoint), ...decodeAuthorizationToken(data.authorizationToken), expiresAt: data.expiresAt };
+}

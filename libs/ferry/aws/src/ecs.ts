@@ -1,0 +1,160 @@
+/**
+ * The ECS port: exactly the ECS calls ferry's deploy half makes, as a narrow interface over the
+ * SDK's ECSClient. The deploy libs depend on this interface only, so tests and the sandbox talk
+ * through the same shape, and every call site reads as what it asks ECS for.
+ */
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTaskDefinitionsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  TagResourceCommand,
+  UpdateServiceCommand,
+  type Cluster,
+  type CreateServiceCommandInput,
+  type Deployment,
+  type ECSClient,
+  type Failure,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type Tag,
+  type Task,
+  type TaskDefinition,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+
+export type {
+  Cluster as EcsCluster,
+  CreateServiceCommandInput as CreateServiceInput,
+  Deployment as EcsDeployment,
+  RegisterTaskDefinitionCommandInput as RegisterTaskDefinitionInput,
+  Service as EcsService,
+  Tag as EcsTag,
+  Task as EcsTask,
+  TaskDefinition as EcsTaskDefinition,
+  UpdateServiceCommandInput as UpdateServiceInput,
+};
+
+/** A task definition with its top-level tags (DescribeTaskDefinition with include TAGS). */
+export interface TaskDefinitionWithTags {
+  taskDefinition: TaskDefinition;
+  tags: Tag[];
+}
+
+/** The ECS calls ferry makes. Errors are the SDK's; classify them with `isNotFound`/`isThrottling`. */
+export interface EcsPort {
+  /** DescribeServices with TAGS, batched by 10. Unknown services come back in `failures` (reason MISSING). */
+  describeServices(cluster: string, services: string[]): Promise<{ services: Service[]; failures: Failure[] }>;
+  /** DescribeTaskDefinition with TAGS; `ref` is an ARN, `family:revision` or a bare family (latest ACTIVE). */
+  describeTaskDefinition(ref: string): Promise<TaskDefinitionWithTags>;
+  /** Returns the registered revision. */
+  registerTaskDefinition(input: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition>;
+  deregisterTaskDefinition(arn: string): Promise<void>;
+  /** ACTIVE revision ARNs whose family starts with `familyPrefix`, newest first (all pages). */
+  listTaskDefinitions(familyPrefix: string): Promise<string[]>;
+  createService(input: CreateServiceCommandInput): Promise<Service>;
+  updateService(input: UpdateServiceCommandInput): Promise<Service>;
+  /** Task ARNs of a service with this desired status (all pages). */
+  listTasks(cluster: string, serviceName: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]>;
+  /** DescribeTasks, batched by 100. */
+  describeTasks(cluster: string, tasks: string[]): Promise<Task[]>;
+  tagResource(arn: string, tags: Tag[]): Promise<void>;
+  describeClusters(clusters: string[]): Promise<{ clusters: Cluster[]; failures: Failure[] }>;
+  createCluster(name: string): Promise<Cluster>;
+}
+
+const chunks = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** The EcsPort over a real ECSClient (AWS or the sandbox endpoint: same code path). */
+export function createEcsPort(client: ECSClient): EcsPort {
+  return {
+    async describeServices(cluster, services) {
+      const out = { services: [] as Service[], failures: [] as Failure[] };
+      for (const batch of chunks(services, 10)) {
+        const r = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
+        out.services.push(...(r.services ?? []));
+        out.failures.push(...(r.failures ?? []));
+      }
+      return out;
+    },
+    async describeTaskDefinition(ref) {
+      const r = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+      if (!r.taskDefinition) throw Object.assign(new Error(`task definition ${ref} not returned`), { name: 'ClientException' });
+      return { taskDefinition: r.taskDefinition, tags: r.tags ?? [] };
+    },
+    async registerTaskDefinition(input) {
+      const r = await client.send(new RegisterTaskDefinitionCommand(input));
+      if (!r.taskDefinition) throw new Error('RegisterTaskDefinition returned no task definition');
+      return r.taskDefinition;
+    },
+    async deregisterTaskDefinition(arn) {
+      await client.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+    },
+    async listTaskDefinitions(familyPrefix) {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const r = await client.send(new ListTaskDefinitionsCommand({ familyPrefix, status: 'ACTIVE', sort: 'DESC', nextToken }));
+        arns.push(...(r.taskDefinitionArns ?? []));
+        nextToken = r.nextToken;
+      } while (nextToken);
+      return arns;
+    },
+    async createService(input) {
+      const r = await client.send(new CreateServiceCommand(input));
+      if (!r.service) throw new Error('CreateService returned no service');
+      return r.service;
+    },
+    async updateService(input) {
+      const r = await client.send(new UpdateServiceCommand(input));
+      if (!r.service) throw new Error('UpdateService returned no service');
+      return r.service;
+    },
+    async listTasks(cluster, serviceName, desiredStatus) {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const r = await client.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, nextToken }));
+        arns.push(...(r.taskArns ?? []));
+        nextToken = r.nextToken;
+      } while (nextToken);
+      return arns;
+    },
+    async describeTasks(cluster, tasks) {
+      const out: Task[] = [];
+      for (const batch of chunks(tasks, 100)) {
+        const r = await client.send(new DescribeTasksCommand({ cluster, tasks: batch }));
+        out.push(...(r.tasks ?? []));
+      }
+      return out;
+    },
+    async tagResource(resourceArn, tags) {
+      await client.send(new TagResourceCommand({ resourceArn, tags }));
+    },
+    async describeClusters(clusters) {
+      const r = await client.send(new DescribeClustersCommand({ clusters }));
+      return { clusters: r.clusters ?? [], failures: r.failures ?? [] };
+    },
+    async createCluster(name) {
+      const r = await client.send(new CreateClusterCommand({ clusterName: name }));
+      return r.cluster ?? { clusterName: name };
+    },
+  };
+}
+
+/** `arn:aws:ecs:r:a:task-definition/api:7` -> `{family: 'api', revision: 7}`; also accepts `api:7`. */
+export function parseTaskDefinitionRef(ref: string): { family: string; revision?: number } {
+  const tail = ref.includes('task-definition/') ? ref.slice(ref.indexOf('task-definition/') + 'task-definition/'.length) : ref;
+  const m = /^(.+):(\d+)$/.exec(tail);
+  return m ? { family: m[1], revision: Number(m[2]) } : { family: tail };
+}
