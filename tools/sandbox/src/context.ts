@@ -26,6 +26,8 @@ export interface SandboxService {
   start(): Promise<void>;
   /** Stop background work; `removeTasks` also stops and removes every task container (sandbox:down). */
   stop(opts: { removeTasks: boolean }): Promise<void>;
+  /** Optional summary for `GET /_sandbox/info` (e.g. each service's load-balancer URL). */
+  info?(): unknown;
 }
 
 /** Persistent JSON state under the data directory; `save` writes atomically (temp file + rename). */
@@ -43,7 +45,7 @@ export interface SandboxContext {
   registryHost: string;
   /** Registry credentials (htpasswd user). Never printed. */
   registryAuth: { username: string; password: string };
-  /** The local Node base image (e.g. `ferry-sandbox/node-base:20`), passed to builds as BASE_IMAGE. */
+  /** The local Node base image (`ferry-sandbox/node:20`), passed to builds as BASE_IMAGE. */
   baseImage: string;
   /** Open a persistent JSON state file `<dataDir>/<name>.json` with an initial value. */
   state<T>(name: string, initial: T): StateStore<T>;

@@ -1,0 +1,239 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SandboxContext, SandboxService } from './context.ts';
+import { Control, type FaultSpec, type Stats } from './control.ts';
+import { BASE_IMAGE, ensureBaseImage } from './base-image.ts';
+import { ensureEngine } from './docker.ts';
+import { createEcrService, type EcrService, type PushGuard } from './ecr/index.ts';
+import { RegistryClient } from './registry/client.ts';
+import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from './registry/process.ts';
+import { startRegistryProxy } from './registry/proxy.ts';
+import { startApiServer } from './server.ts';
+import { stateFactory } from './state.ts';
+
+/** Options of {@link startSandbox}. Every field has a default; tests pass `port: 0, registryPort: 0` and a temp `dataDir`. */
+export interface SandboxOptions {
+  /** Data directory (state, registry storage, credentials). Default `FERRY_SANDBOX_DIR` or `<cwd>/.sandbox`. */
+  dataDir?: string;
+  /** API port; 0 picks a free one. Default `FERRY_SANDBOX_PORT` or 4566. */
+  port?: number;
+  /** Public registry port (the counting proxy); 0 picks a free one. Default `FERRY_SANDBOX_REGISTRY_PORT` or 5000. */
+  registryPort?: number;
+  region?: string;
+  accountId?: string;
+  /** Ensure the Docker engine is running (engine.sh). Default true. */
+  ensureEngine?: boolean;
+  /** Build the base image when missing. Default true. */
+  ensureBaseImage?: boolean;
+  /** Serve ECS through src/ecs/index.ts when it exists. Default true. */
+  ecs?: boolean;
+  /** How often lifecycle policies are applied. Default 30 s. */
+  lifecycleIntervalMs?: number;
+  log?: (message: string) => void;
+}
+
+/** A running sandbox (in this process). */
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: pass as the SDK client's `endpoint` (or AWS_ENDPOINT_URL). */
+  endpoint: string;
+  /** `127.0.0.1:<port>`: the registry for docker login/push and repositoryUri. */
+  registryHost: string;
+  dataDir: string;
+  baseImage: string;
+  ctx: SandboxContext;
+  /** Whether the ECS API is served (the ECS part exists and loaded). */
+  ecsEnabled: boolean;
+  stats(): Stats;
+  resetStats(): void;
+  setFaults(spec: FaultSpec): void;
+  clearFaults(): void;
+  /** Applies ECR lifecycle policies now; resolves to the number of images expired. */
+  applyLifecyclePolicies(): Promise<number>;
+  /** Stops everything this call started; `removeTasks` also removes the ECS part's task containers. */
+  stop(opts?: { removeTasks?: boolean }): Promise<void>;
+}
+
+export const DEFAULT_PORT = 4566;
+export const DEFAULT_REGISTRY_PORT = 5000;
+
+export function defaultDataDir(): string {
+  return resolve(process.env.FERRY_SANDBOX_DIR ?? join(process.cwd(), '.sandbox'));
+}
+
+function envPort(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name}='${v}' is not a port number`);
+  return n;
+}
+
+export function resolvePorts(opts: Pick<SandboxOptions, 'port' | 'registryPort'>): { port: number; registryPort: number } {
+  return {
+    port: opts.port ?? envPort('FERRY_SANDBOX_PORT', DEFAULT_PORT),
+    registryPort: opts.registryPort ?? envPort('FERRY_SANDBOX_REGISTRY_PORT', DEFAULT_REGISTRY_PORT),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Stable per data directory, so `down` and a restarted sandbox find the containers of earlier runs. */
+function instanceId(dataDir: string): string {
+  const file = join(dataDir, 'instance-id');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(6).toString('hex'));
+  return readFileSync(file, 'utf8').trim();
+}
+
+type EcsFactory = (ctx: SandboxContext) => SandboxService;
+
+/** Loads the ECS part if it exists (it is written separately); undefined when absent. */
+async function loadEcs(log: (m: string) => void): Promise<EcsFactory | undefined> {
+  const url = new URL('./ecs/index.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) {
+    log('ECS part not present (tools/sandbox/src/ecs/index.ts): ECS operations answer UnknownOperationException');
+    return undefined;
+  }
+  const mod = (await import(url.href)) as { createEcsService?: EcsFactory };
+  if (typeof mod.createEcsService !== 'function') throw new Error('tools/sandbox/src/ecs/index.ts does not export createEcsService(ctx)');
+  return mod.createEcsService;
+}
+
+/**
+ * Starts the sandbox in this process: the registry (real docker-registry behind a counting proxy),
+ * the ECR API, the ECS API when present, and the HTTP endpoint. Undoes what it started if a step fails.
+ */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox ${new Date().toISOString()}] ${m}\n`));
+  const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+  mkdirSync(dataDir, { recursive: true });
+  const { port, registryPort } = resolvePorts(opts);
+  const cleanups: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  };
+  try {
+    if (opts.ensureEngine !== false) await ensureEngine();
+    const baseImage = opts.ensureBaseImage !== false ? await ensureBaseImage({ log }) : BASE_IMAGE;
+
+    const control = new Control();
+    const files = registryFiles(dataDir);
+    const { password, secret } = ensureCredentials(files);
+    const registryAuth = { username: REGISTRY_USER, password };
+    const registry = await startRegistry(files, await freePort(), secret);
+    cleanups.push(() => registry.stop());
+
+    let ecr: EcrService | undefined;
+    const guard: PushGuard = {
+      checkRepository: (n) => ecr?.checkRepository(n),
+      checkTagPush: async (n, t, d) => ecr?.checkTagPush(n, t, d),
+      pushed: (n, d) => ecr?.pushed(n, d),
+    };
+    const proxy = await startRegistryProxy({ port: registryPort, upstreamPort: registry.port, control, guard });
+    cleanups.push(() => proxy.stop());
+    const registryHost = `127.0.0.1:${proxy.port}`;
+
+    const ctx: SandboxContext = {
+      dataDir,
+      region: opts.region ?? 'us-east-1',
+      accountId: opts.accountId ?? '000000000000',
+      registryHost,
+      registryAuth,
+      baseImage,
+      state: stateFactory(dataDir),
+      containerLabel: { key: 'ferry.sandbox', value: instanceId(dataDir) },
+      log,
+    };
+    ecr = createEcrService(ctx, new RegistryClient(registry.port, registryAuth, files.storageDir), { lifecycleIntervalMs: opts.lifecycleIntervalMs });
+    await ecr.start();
+    const ecrService = ecr;
+    cleanups.push(() => ecrService.stop({ removeTasks: false }));
+
+    const factory = opts.ecs === false ? undefined : await loadEcs(log);
+    const ecs = factory?.(ctx);
+    let removeTasksOnStop = false;
+    if (ecs) {
+      await ecs.start();
+      cleanups.push(() => ecs.stop({ removeTasks: removeTasksOnStop }));
+    }
+
+    let endpoint = '';
+    const startedAt = Date.now();
+    const api = await startApiServer({
+      host: '127.0.0.1',
+      port,
+      control,
+      services: { ecs, ecr },
+      log,
+      health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
+      info: () => ({
+        endpoint,
+        region: ctx.region,
+        accountId: ctx.accountId,
+        registryHost,
+        baseImage,
+        dataDir,
+        containerLabel: `${ctx.containerLabel.key}=${ctx.containerLabel.value}`,
+        env: sandboxEnv(endpoint, ctx.region),
+        ecr: ecrService.info?.(),
+        ecs: ecs ? (ecs.info?.() ?? {}) : null,
+      }),
+      onShutdown: ({ removeTasks }) => {
+        removeTasksOnStop = removeTasks;
+        shutdownRequested?.();
+      },
+    });
+    cleanups.push(() => api.stop());
+    endpoint = `http://127.0.0.1:${api.port}`;
+    log(`sandbox up: API ${endpoint}, registry ${registryHost}, data ${dataDir}${ecs ? '' : ' (no ECS part)'}`);
+
+    let shutdownRequested: (() => void) | undefined;
+    let stopped: Promise<void> | undefined;
+    const sandbox: Sandbox & { onShutdownRequest(cb: () => void): void } = {
+      endpoint,
+      registryHost,
+      dataDir,
+      baseImage,
+      ctx,
+      ecsEnabled: !!ecs,
+      stats: () => control.stats(),
+      resetStats: () => control.resetStats(),
+      setFaults: (spec) => control.setFaults(spec),
+      clearFaults: () => control.clearFaults(),
+      applyLifecyclePolicies: () => ecrService.applyLifecyclePolicies(),
+      stop(stopOpts = {}) {
+        if (stopOpts.removeTasks) removeTasksOnStop = true;
+        stopped ??= undo();
+        return stopped;
+      },
+      onShutdownRequest(cb) {
+        shutdownRequested = cb;
+      },
+    };
+    return sandbox;
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+/** The environment a shell needs to point the AWS SDK/CLI at the sandbox (dummy credentials). */
+export function sandboxEnv(endpoint: string, region: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+  };
+}
