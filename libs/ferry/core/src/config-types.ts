@@ -88,6 +88,12 @@ export interface AppDeployConfig {
   secrets: Record<string, string>;
   /** HTTP health endpoint, checked through the service URL by health-check. Absent for workers. */
   healthCheckPath?: string;
+  /**
+   * Base URL the service answers at (e.g. `https://api.staging.example.com`), used by health-check
+   * and smoke-test for `aws` environments; set it per environment under `environments.<env>.url`.
+   * Sandbox services need none: the sandbox's load balancer URL is read from the service.
+   */
+  url?: string;
   /** Expected status of the health endpoint, default 200. */
   healthCheckStatus: number;
   containerHealthCheck?: ContainerHealthCheck;

@@ -21,7 +21,11 @@ export type ErrorCode =
   | 'LOCKED'
   | 'INTERRUPTED'
   | 'USAGE'
-  | 'NOT_IMPLEMENTED';
+  | 'NOT_IMPLEMENTED'
+  /** A git command failed (not a repository, unknown revision…). */
+  | 'GIT_FAILED'
+  /** Nx could not compute the project graph. */
+  | 'GRAPH_FAILED';
 
 export class FerryError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,409 @@
+/**
+ * The content tag: a hash of exactly what reaches an app's image, so an unchanged app is never
+ * rebuilt, re-pushed or redeployed. See docs/content-tag.md for what is in it and what is not.
+ *
+ * Inputs: the files of the app project and of every project it depends on (transitively), as git
+ * would commit them, filtered by the build context's .dockerignore; the Dockerfile; build args;
+ * the platform; the lock-file versions of the npm packages those projects import (and what those
+ * packages depend on); the bundle-shaping part of tsconfig.base.json. Working-tree content is what
+ * is hashed, so an uncommitted change gives another tag and `dirty: true`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import type { ResolvedApp } from './config-types.ts';
+import { FerryError } from './errors.ts';
+import { gitSnapshot, runGit, type GitSnapshot } from './git.ts';
+import { transitiveDependencies, type ProjectGraphLite } from './graph.ts';
+
+/** Everything that went into a tag; comparing two of these explains why tags differ. */
+export interface TagInputs {
+  /** Workspace-relative `/` paths with their git blob shas, sorted by path. */
+  files: { path: string; sha: string }[];
+  /** Git blob sha of the Dockerfile. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  platform: string;
+  /** Lock-file location (`chalk`, `a/node_modules/b`) -> resolved version. */
+  externalPackages: Record<string, string>;
+  /** Build tooling that shapes the bundle: name -> sha256 (e.g. the compiler options of tsconfig.base.json). */
+  tooling: Record<string, string>;
+  /** Some input differs from HEAD (modified, staged or untracked): the tag names unpublished content. */
+  dirty: boolean;
+}
+
+export interface ContentTag {
+  /** `ft-` + 20 hex characters: a valid ECR/Docker tag. */
+  tag: string;
+  inputs: TagInputs;
+}
+
+/** One difference between two TagInputs. */
+export interface TagInputChange {
+  kind: 'file' | 'dockerfile' | 'buildArg' | 'platform' | 'package' | 'tooling';
+  /** File path, build arg name, package location or tooling name; empty for dockerfile/platform. */
+  name: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: string;
+  after?: string;
+}
+
+/** Bump when the way inputs are hashed changes, so old and new tags never collide. */
+const TAG_SCHEME = 'ferry-content-tag/1';
+
+/** The tag for `inputs` (pure: same inputs, same tag on every machine). */
+export function tagFromInputs(inputs: TagInputs): string {
+  const h = createHash('sha256');
+  h.update(`${TAG_SCHEME}\n`);
+  for (const f of inputs.files) h.update(`file\0${f.path}\0${f.sha}\n`);
+  h.update(`dockerfile\0${inputs.dockerfile}\n`);
+  for (const k of Object.keys(inputs.buildArgs).sort()) h.update(`arg\0${k}\0${inputs.buildArgs[k]}\n`);
+  h.update(`platform\0${inputs.platform}\n`);
+  for (const k of Object.keys(inputs.externalPackages).sort()) h.update(`pkg\0${k}\0${inputs.externalPackages[k]}\n`);
+  for (const k of Object.keys(inputs.tooling).sort()) h.update(`tool\0${k}\0${inputs.tooling[k]}\n`);
+  return `ft-${h.digest('hex').slice(0, 20)}`;
+}
+
+/** The content tag of one app. To tag several apps, `computeContentTags` shares one git pass. */
+export async function computeContentTag(app: ResolvedApp, graph: ProjectGraphLite): Promise<ContentTag> {
+  return (await computeContentTags([app], graph))[0];
+}
+
+/** Content tags of several apps of one workspace with a single `git ls-files` + `git status`. */
+export async function computeContentTags(apps: ResolvedApp[], graph: ProjectGraphLite): Promise<ContentTag[]> {
+  if (apps.length === 0) return [];
+  const root = apps[0].workspaceRoot;
+  if (apps.some((a) => a.workspaceRoot !== root)) throw new FerryError('USAGE', 'computeContentTags: all apps must belong to one workspace.');
+  const snapshot = await gitSnapshot(root);
+  const owners = new ProjectOwners(graph);
+  const byProject = owners.group(snapshot.files.keys());
+  const lock = readLock(root);
+  const tsconfig = readJsonc(join(root, 'tsconfig.base.json'));
+  return apps.map((app) => {
+    const inputs = tagInputs(app, graph, snapshot, byProject, lock, tsconfig);
+    return { tag: tagFromInputs(inputs), inputs };
+  });
+}
+
+/** Maps a workspace-relative file to the project owning it (the deepest project root containing it). */
+class ProjectOwners {
+  private readonly byRoot = new Map<string, string>();
+  constructor(graph: ProjectGraphLite) {
+    for (const n of Object.values(graph.nodes)) if (n.root && n.root !== '.') this.byRoot.set(n.root, n.name);
+  }
+  owner(path: string): string | undefined {
+    let i = path.lastIndexOf('/');
+    while (i > 0) {
+      const p = this.byRoot.get(path.slice(0, i));
+      if (p) return p;
+      i = path.lastIndexOf('/', i - 1);
+    }
+    return undefined;
+  }
+  group(paths: Iterable<string>): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const path of paths) {
+      const p = this.owner(path);
+      if (!p) continue;
+      let list = out.get(p);
+      if (!list) out.set(p, (list = []));
+      list.push(path);
+    }
+    return out;
+  }
+}
+
+/** The files of the projects an app's image is made from, filtered as the tag sees them. */
+function inputFilter(app: ResolvedApp): (path: string) => boolean {
+  const root = app.workspaceRoot;
+  const contextAbs = resolve(app.projectRoot, app.app.context);
+  const contextRel = toPosix(relative(root, contextAbs));
+  const ig = dockerignoreFor(app, contextAbs);
+  return (path) => {
+    // deploy.json is ferry's runtime configuration (desired count, environment…): deploy-app
+    // applies it to the task definition; it never changes the image.
+    if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
+    if (!ig) return true;
+    const rel = contextRel === '' ? path : path.startsWith(`${contextRel}/`) ? path.slice(contextRel.length + 1) : undefined;
+    // Files outside the build context reach the image only through the build (the bundle), so
+    // the context's .dockerignore does not apply to them.
+    if (rel === undefined) return true;
+    return !ig.ignores(rel);
+  };
+}
+
+function tagInputs(
+  app: ResolvedApp,
+  graph: ProjectGraphLite,
+  snapshot: GitSnapshot,
+  byProject: Map<string, string[]>,
+  lock: Lock | undefined,
+  tsconfig: Record<string, unknown> | undefined,
+): TagInputs {
+  const project = app.app.project;
+  if (!graph.nodes[project]) throw new FerryError('NOT_FOUND', `No Nx project named ${JSON.stringify(project)} in the project graph.`);
+  const projects = [project, ...transitiveDependencies(graph, project)];
+  const keep = inputFilter(app);
+  const files: TagInputs['files'] = [];
+  let dirty = false;
+  for (const p of projects) {
+    for (const path of byProject.get(p) ?? []) {
+      if (!keep(path)) continue;
+      const f = snapshot.files.get(path)!;
+      files.push({ path, sha: f.sha });
+      if (f.dirty) dirty = true;
+    }
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (!dirty) {
+    const roots = projects.map((p) => graph.nodes[p].root);
+    for (const d of snapshot.deleted) if (roots.some((r) => d.startsWith(`${r}/`)) && keep(d)) dirty = true;
+  }
+
+  const dockerfileAbs = resolve(app.projectRoot, app.app.dockerfile);
+  const dockerfileRel = toPosix(relative(app.workspaceRoot, dockerfileAbs));
+  let dockerfile = snapshot.files.get(dockerfileRel)?.sha;
+  if (snapshot.files.get(dockerfileRel)?.dirty) dirty = true;
+  if (!dockerfile) {
+    if (!existsSync(dockerfileAbs)) {
+      throw new FerryError('CONFIG_INVALID', `${toPosix(relative(app.workspaceRoot, app.app.file))}: dockerfile ${JSON.stringify(app.app.dockerfile)} does not exist (looked for ${dockerfileRel}). Create it or set "dockerfile" to its path relative to the project root.`);
+    }
+    // Ignored by git: hashed as-is, and the tag is marked dirty because no commit holds it.
+    dockerfile = gitBlobSha(readFileSync(dockerfileAbs));
+    dirty = true;
+  }
+
+  const packages = new Set<string>();
+  for (const p of projects) for (const name of graph.externalDependencies[p] ?? []) packages.add(name);
+  const externalPackages = lock ? lockClosure(lock, packages) : Object.fromEntries([...packages].sort().map((n) => [n, graph.externalVersions[n] ?? 'unknown']));
+
+  const tooling: Record<string, string> = {};
+  if (tsconfig) tooling['tsconfig.base.json'] = sha256(canonicalJson(tsconfigProjection(tsconfig, projects.map((p) => graph.nodes[p].root))));
+
+  return { files, dockerfile, buildArgs: sortRecord(app.app.buildArgs), platform: app.app.platform, externalPackages, tooling, dirty };
+}
+
+/**
+ * The part of tsconfig.base.json that shapes this app's bundle: compiler options, with `paths`
+ * reduced to the aliases that point into the app's own projects, so adding an alias for another
+ * project does not change this app's tag.
+ */
+export function tsconfigProjection(tsconfig: Record<string, unknown>, projectRoots: string[]): unknown {
+  const co = { ...((tsconfig.compilerOptions as Record<string, unknown>) ?? {}) };
+  const paths = (co.paths as Record<string, string[]>) ?? {};
+  delete co.paths;
+  const kept: Record<string, string[]> = {};
+  for (const [alias, targets] of Object.entries(paths)) {
+    if (targets.some((t) => projectRoots.some((r) => t.replace(/^\.\//, '').startsWith(`${r}/`)))) kept[alias] = targets;
+  }
+  return { compilerOptions: co, paths: kept, extends: tsconfig.extends ?? null };
+}
+
+const cachedIgnores = new Map<string, { key: string; ig: Ignore | undefined }>();
+
+/** The build's ignore file: `<Dockerfile>.dockerignore` (BuildKit) wins over `<context>/.dockerignore`. */
+function dockerignoreFor(app: ResolvedApp, contextAbs: string): Ignore | undefined {
+  const candidates = [`${resolve(app.projectRoot, app.app.dockerfile)}.dockerignore`, join(contextAbs, '.dockerignore')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) return undefined;
+  const st = statSync(file);
+  const key = `${st.mtimeMs}:${st.size}`;
+  const hit = cachedIgnores.get(file);
+  if (hit && hit.key === key) return hit.ig;
+  const ig = ignore().add(dockerignoreToGitignore(readFileSync(file, 'utf8')));
+  cachedIgnores.set(file, { key, ig });
+  return ig;
+}
+
+/**
+ * Docker anchors every .dockerignore pattern at the context root (`*.md` matches only top-level
+ * files), while gitignore lets a slash-less pattern match at any depth. Anchoring each pattern
+ * gives the `ignore` package Docker's meaning.
+ */
+export function dockerignoreToGitignore(text: string): string[] {
+  const out: string[] = [];
+  for (let line of text.split(/\r?\n/)) {
+    line = line.trim();
+    if (!line || line.startsWith('#')) continue;
+    let neg = '';
+    if (line.startsWith('!')) {
+      neg = '!';
+      line = line.slice(1).trim();
+    }
+    line = line.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+    if (!line || line === '.') continue;
+    out.push(`${neg}/${line}`);
+  }
+  return out;
+}
+
+interface Lock {
+  packages: Record<string, { version?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string>; link?: boolean; resolved?: string }>;
+}
+
+const lockCache = new Map<string, { key: string; lock: Lock | undefined }>();
+
+function readLock(root: string): Lock | undefined {
+  const file = join(root, 'package-lock.json');
+  if (!existsSync(file)) return undefined;
+  const st = statSync(file);
+  const key = `${st.mtimeMs}:${st.size}`;
+  const hit = lockCache.get(file);
+  if (hit && hit.key === key) return hit.lock;
+  let lock: Lock | undefined;
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Lock>;
+    lock = raw.packages ? (raw as Lock) : undefined;
+  } catch {
+    throw new FerryError('CONFIG_INVALID', 'package-lock.json is not valid JSON. Run `npm install` to rewrite it.');
+  }
+  lockCache.set(file, { key, lock });
+  return lock;
+}
+
+/** Resolves `name` as Node would from the lock location `from` (nested node_modules first). */
+function lockResolve(lock: Lock, from: string, name: string): string | undefined {
+  let base = from;
+  for (;;) {
+    const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+    if (lock.packages[candidate]) return candidate;
+    if (!base) return undefined;
+    const i = base.lastIndexOf('/node_modules/');
+    base = i >= 0 ? base.slice(0, i) : '';
+  }
+}
+
+/** name -> version for the imported packages and everything they depend on, from package-lock.json. */
+export function lockClosure(lock: Lock, names: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const stack: string[] = [];
+  for (const name of names) {
+    const loc = lockResolve(lock, '', name);
+    if (loc) stack.push(loc);
+    else out[name] = 'unresolved';
+  }
+  const seen = new Set<string>();
+  while (stack.length) {
+    const loc = stack.pop()!;
+    if (seen.has(loc)) continue;
+    seen.add(loc);
+    const entry = lock.packages[loc];
+    out[loc.replace(/^node_modules\//, '')] = entry.version ?? entry.resolved ?? 'link';
+    const deps = { ...entry.peerDependencies, ...entry.optionalDependencies, ...entry.dependencies };
+    for (const dep of Object.keys(deps)) {
+      const d = lockResolve(lock, loc, dep);
+      if (d) stack.push(d);
+    }
+  }
+  return sortRecord(out);
+}
+
+/** What differs between two sets of inputs (pure; for `diff --explain`). */
+export function explainTag(a: TagInputs, b: TagInputs): TagInputChange[] {
+  const changes: TagInputChange[] = [];
+  const files = (x: TagInputs) => Object.fromEntries(x.files.map((f) => [f.path, f.sha]));
+  diffRecords('file', files(a), files(b), changes);
+  if (a.dockerfile !== b.dockerfile) changes.push({ kind: 'dockerfile', name: '', change: 'changed', before: a.dockerfile, after: b.dockerfile });
+  diffRecords('buildArg', a.buildArgs, b.buildArgs, changes);
+  if (a.platform !== b.platform) changes.push({ kind: 'platform', name: '', change: 'changed', before: a.platform, after: b.platform });
+  diffRecords('package', a.externalPackages, b.externalPackages, changes);
+  diffRecords('tooling', a.tooling ?? {}, b.tooling ?? {}, changes);
+  return changes;
+}
+
+function diffRecords(kind: TagInputChange['kind'], a: Record<string, string>, b: Record<string, string>, out: TagInputChange[]): void {
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if (!(k in b)) out.push({ kind, name: k, change: 'removed', before: a[k] });
+    else if (!(k in a)) out.push({ kind, name: k, change: 'added', after: b[k] });
+    else if (a[k] !== b[k]) out.push({ kind, name: k, change: 'changed', before: a[k], after: b[k] });
+  }
+}
+
+/**
+ * Input files of `app` that changed between `gitRevision` and the working tree (committed, staged,
+ * unstaged and untracked changes), plus `package-lock.json` / `tsconfig.base.json` when they changed
+ * (they may change the tag through package versions or compiler options). Sorted, workspace-relative.
+ */
+export async function changedInputsSince(app: ResolvedApp, graph: ProjectGraphLite, gitRevision: string): Promise<string[]> {
+  const root = app.workspaceRoot;
+  if (!/^[A-Za-z0-9_./@{}~^-]+$/.test(gitRevision) || gitRevision.startsWith('-')) {
+    throw new FerryError('USAGE', `Not a git revision: ${JSON.stringify(gitRevision)}. Example: HEAD~1, main or a commit sha.`);
+  }
+  const verified = (await runGit(root, ['rev-parse', '--verify', '--quiet', `${gitRevision}^{commit}`], { allowFail: true })).trim();
+  if (!verified) throw new FerryError('GIT_FAILED', `Unknown git revision ${JSON.stringify(gitRevision)}. Check the name with \`git log --oneline\`.`);
+  const projects = [app.app.project, ...transitiveDependencies(graph, app.app.project)];
+  const roots = projects.map((p) => graph.nodes[p]?.root).filter((r): r is string => !!r && r !== '.');
+  const dockerfileRel = toPosix(relative(root, resolve(app.projectRoot, app.app.dockerfile)));
+  const specs = [...roots, dockerfileRel, 'package-lock.json', 'tsconfig.base.json'];
+  const [diffOut, untrackedOut] = await Promise.all([
+    runGit(root, ['diff', '--name-only', '-z', '--no-renames', verified, '--', ...specs]),
+    runGit(root, ['ls-files', '-o', '--exclude-standard', '-z', '--', ...specs]),
+  ]);
+  const owners = new ProjectOwners(graph);
+  const keep = inputFilter(app);
+  const wanted = new Set(projects);
+  const out = new Set<string>();
+  for (const path of [...diffOut.split('\0'), ...untrackedOut.split('\0')]) {
+    if (!path) continue;
+    if (path === dockerfileRel || path === 'package-lock.json' || path === 'tsconfig.base.json') out.add(path);
+    else {
+      const owner = owners.owner(path);
+      if (owner && wanted.has(owner) && keep(path)) out.add(path);
+    }
+  }
+  return [...out].sort();
+}
+
+function gitBlobSha(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function toPosix(p: string): string {
+  return p.split('\\').join('/');
+}
+
+function sortRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
+}
+
+/** JSON with sorted keys at every level: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Parses JSON with comments and trailing commas (tsconfig files); undefined when missing or unreadable. */
+export function readJsonc(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      i = text.indexOf('*/', i + 2);
+      if (i < 0) break;
+      i++;
+    } else out += c;
+  }
+  try {
+    return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
