@@ -1,3 +1,4 @@
 export * from './clients.ts';
 export * from './errors.ts';
 export * from './ecr.ts';
+export * from './ecs.ts';

@@ -1,0 +1,365 @@
+/**
+ * deploy-app: read the live service, plan, apply, watch the rollout, explain and roll back on
+ * failure, keep the newest revisions. The plan is data (plan.ts); this file performs it.
+ *
+ * Interrupted deploys (SIGINT/SIGTERM while watching) are left running: ECS carries on with the
+ * rollout and its circuit breaker still protects the service. ferry stops watching, prints the
+ * deployments and exits 130; running deploy-app again resumes watching (plan kind `watch`), and
+ * `rollback` puts the previous revision back.
+ */
+import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter } from '@ferry/core';
+import { isNotFound, toFerryError, type EcsPort, type EcsService, type TaskDefinitionWithTags } from '@ferry/aws';
+import { collectFailure, formatFailure } from './failure.ts';
+import { planDeploy, type DeployPlan, type LiveState } from './plan.ts';
+import { revisionsOfFamily, revisionsToDeregister, TAG_COMPLETED_AT, type RevisionInfo } from './revisions.ts';
+import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
+import { containerImage, desiredTaskDefinition, TAG_CONTENT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { latestEventTime, primaryDeploymentId, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
+
+/** The side effects deploy-app needs: the ECS port and an ECR image lookup. */
+export interface DeployPorts {
+  ecs: EcsPort;
+  /** Whether `repository:tag` exists in ECR (imageExists from @ferry/aws over the ECR port). */
+  imageExists(repository: string, tag: string): Promise<boolean>;
+}
+
+export interface RolloutSettings {
+  /** Roll back automatically when the rollout fails or times out (default true; `--no-rollback`). */
+  rollback: boolean;
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  reporter: Reporter;
+}
+
+/** The service and the task definition of its PRIMARY deployment; null when the service (or cluster) is missing. */
+export async function readLive(ecs: EcsPort, app: AppDeployConfig, env: EnvironmentConfig): Promise<LiveState | null> {
+  let service: EcsService | undefined;
+  try {
+    const r = await ecs.describeServices(env.cluster, [app.service]);
+    service = r.services.find((s) => s.serviceName === app.service);
+  } catch (e) {
+    if (isNotFound(e, 'ClusterNotFoundException')) return null;
+    throw toFerryError(e, `describe service ${app.service} in cluster ${env.cluster}`);
+  }
+  if (!service || service.status === 'INACTIVE') return null;
+  const arn = service.deployments?.find((d) => d.status === 'PRIMARY')?.taskDefinition ?? service.taskDefinition;
+  let taskDef: TaskDefinitionWithTags | null = null;
+  if (arn) {
+    try {
+      taskDef = await ecs.describeTaskDefinition(arn);
+    } catch (e) {
+      throw toFerryError(e, `describe task definition ${arn}`);
+    }
+  }
+  return { service, taskDef };
+}
+
+export interface DeployInput {
+  app: AppDeployConfig;
+  env: EnvironmentConfig;
+  /** `<registry>/<repository>:<contentTag>`. */
+  imageRef: string;
+  contentTag: string;
+  gitSha?: string;
+  force?: boolean;
+}
+
+/** Reads the live state and plans. Used by deploy-app (both `--dry-run` and real) and by diff. */
+export async function planFor(ecs: EcsPort, input: DeployInput): Promise<{ plan: DeployPlan; live: LiveState | null }> {
+  const live = await readLive(ecs, input.app, input.env);
+  const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
+    contentTag: input.contentTag,
+    gitSha: input.gitSha,
+  });
+  const plan = planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput }, { force: input.force });
+  return { plan, live };
+}
+
+export interface DeployResult {
+  plan: DeployPlan;
+  /** What ended up live. */
+  taskDefinitionArn: string;
+  deploymentId?: string;
+  /** Revisions deregistered after the deploy. */
+  deregistered: string[];
+}
+
+/** Runs the plan: writes, watch, failure explanation and rollback, revision cleanup. */
+export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, s: RolloutSettings): Promise<DeployResult> {
+  const { ecs } = ports;
+  const r = s.reporter;
+  const emitStep = (step: Parameters<typeof stepEvent>[1], status: 'start' | 'done' | 'skip' | 'fail', message: string, data?: Record<string, unknown>) =>
+    r.emit(stepEvent(plan.app, step, status, message, data));
+
+  if (plan.kind === 'up-to-date') {
+    emitStep('update-service', 'skip', `up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.contentTag}`);
+    return { plan, taskDefinitionArn: plan.taskDefinitionArn, deregistered: [] };
+  }
+  if (plan.kind === 'watch') {
+    emitStep('rollout', 'start', `${plan.deploymentId} (${shortTaskDefinition(plan.taskDefinitionArn)}) is already rolling out; watching it`);
+    const since = Date.now() - 60_000;
+    const w = await watch(ecs, plan, plan.deploymentId, since, s);
+    if (w.outcome.kind === 'completed') return finish(ports, plan, app, plan.taskDefinitionArn, plan.deploymentId, s);
+    return fail(ports, plan, app, { deploymentId: plan.deploymentId, taskDefinitionArn: plan.taskDefinitionArn, previousArn: plan.previousTaskDefinitionArn }, w, s);
+  }
+
+  const tag = plan.contentTag;
+  if (!(await ports.imageExists(app.repository, tag))) {
+    throw new FerryError('NOT_FOUND', `${plan.imageRef} is not in ECR. Push it first: nx run ${plan.app}:push (deploy-app never builds).`);
+  }
+
+  if (plan.kind === 'create-service' && plan.ensureCluster) await ensureCluster(ecs, plan.cluster);
+
+  emitStep('register-task-definition', 'start', `registering ${plan.registerInput.family} with ${plan.imageRef}`);
+  let registered;
+  try {
+    registered = await ecs.registerTaskDefinition(plan.registerInput);
+  } catch (e) {
+    throw toFerryError(e, `register task definition ${plan.registerInput.family}`);
+  }
+  const arn = registered.taskDefinitionArn ?? '';
+  emitStep('register-task-definition', 'done', `registered ${shortTaskDefinition(arn)}`, { taskDefinitionArn: arn });
+
+  let svc: EcsService;
+  let previousArn: string | undefined;
+  const since = Date.now() - 1000;
+  if (plan.kind === 'create-service') {
+    emitStep('create-service', 'start', `creating service ${plan.service} in ${plan.cluster}`);
+    try {
+      svc = await ecs.createService({ ...plan.createInput, taskDefinition: arn });
+    } catch (e) {
+      throw toFerryError(e, `create service ${plan.service} in cluster ${plan.cluster}`);
+    }
+    emitStep('create-service', 'done', `created service ${plan.service}`);
+  } else {
+    previousArn = plan.previousTaskDefinitionArn;
+    emitStep('update-service', 'start', `updating ${plan.service}: ${shortTaskDefinition(previousArn)} -> ${shortTaskDefinition(arn)}`);
+    try {
+      svc = await ecs.updateService({ ...plan.updateInput, taskDefinition: arn });
+    } catch (e) {
+      throw toFerryError(e, `update service ${plan.service} in cluster ${plan.cluster}`);
+    }
+    emitStep('update-service', 'done', `service ${plan.service} now targets ${shortTaskDefinition(arn)}`);
+  }
+  const deploymentId = primaryDeploymentId(svc);
+  const w = await watch(ecs, plan, deploymentId, Math.max(since, latestEventTime(svc) - 1), s);
+  if (w.outcome.kind === 'completed') return finish(ports, plan, app, arn, deploymentId, s);
+  return fail(ports, plan, app, { deploymentId, taskDefinitionArn: arn, previousArn }, w, s);
+}
+
+async function watch(ecs: EcsPort, plan: { app: string; cluster: string; service: string }, deploymentId: string, since: number, s: RolloutSettings, timeoutMs = s.timeoutMs): Promise<WatchResult> {
+  s.reporter.emit(stepEvent(plan.app, 'rollout', 'start', `watching deployment ${deploymentId}`));
+  return watchRollout(ecs, { app: plan.app, cluster: plan.cluster, service: plan.service, deploymentId, timeoutMs, intervalMs: s.intervalMs, since, signal: s.signal, reporter: s.reporter });
+}
+
+async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
+  try {
+    const r = await ecs.describeClusters([cluster]);
+    if (r.clusters.some((c) => c.clusterName === cluster && c.status === 'ACTIVE')) return;
+    await ecs.createCluster(cluster);
+  } catch (e) {
+    throw toFerryError(e, `ensure cluster ${cluster}`);
+  }
+}
+
+/** A successful rollout: mark the revision completed, then deregister revisions beyond keepRevisions. */
+async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings): Promise<DeployResult> {
+  s.reporter.emit(stepEvent(plan.app, 'rollout', 'done', `deployment ${deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}`));
+  await markCompleted(ports.ecs, arn);
+  const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
+  return { plan, taskDefinitionArn: arn, deploymentId, deregistered };
+}
+
+export async function markCompleted(ecs: EcsPort, arn: string): Promise<void> {
+  try {
+    await ecs.tagResource(arn, [
+      { key: TAG_STATUS, value: 'completed' },
+      { key: TAG_COMPLETED_AT, value: String(Date.now()) },
+    ]);
+  } catch (e) {
+    throw toFerryError(e, `tag ${shortTaskDefinition(arn)} as completed`);
+  }
+}
+
+/** Every ACTIVE revision of the app's family with ferry's tags. */
+export async function listRevisions(ecs: EcsPort, family: string): Promise<RevisionInfo[]> {
+  let arns: string[];
+  try {
+    arns = await ecs.listTaskDefinitions(family);
+  } catch (e) {
+    throw toFerryError(e, `list task definitions of ${family}`);
+  }
+  const out: RevisionInfo[] = [];
+  for (const r of revisionsOfFamily(arns, family)) {
+    try {
+      const { taskDefinition, tags } = await ecs.describeTaskDefinition(r.arn);
+      out.push({
+        arn: r.arn,
+        revision: r.revision,
+        image: containerImage(taskDefinition),
+        contentTag: tagValue(tags, TAG_CONTENT),
+        status: tagValue(tags, TAG_STATUS),
+        completedAt: Number(tagValue(tags, TAG_COMPLETED_AT)) || undefined,
+      });
+    } catch (e) {
+      throw toFerryError(e, `describe task definition ${r.arn}`);
+    }
+  }
+  return out;
+}
+
+async function pruneRevisions(ecs: EcsPort, app: AppDeployConfig, liveArn: string, reporter: Reporter): Promise<string[]> {
+  const revisions = await listRevisions(ecs, app.family);
+  const drop = revisionsToDeregister(revisions, app.keepRevisions, liveArn);
+  const done: string[] = [];
+  for (const r of drop) {
+    try {
+      await ecs.deregisterTaskDefinition(r.arn);
+      done.push(r.arn);
+    } catch (e) {
+      // Cleanup failing must not turn a good deploy into a failed one.
+      reporter.emit({ kind: 'warn', app: app.project, message: `could not deregister ${shortTaskDefinition(r.arn)}: ${(e as Error).message}` });
+    }
+  }
+  if (done.length) reporter.emit(stepEvent(app.project, 'cleanup', 'done', `deregistered ${done.length} old revision(s): ${done.map(shortTaskDefinition).join(', ')}`));
+  return done;
+}
+
+interface Attempt {
+  deploymentId: string;
+  taskDefinitionArn: string;
+  /** What ran before: the automatic rollback target (absent for a new service). */
+  previousArn?: string;
+}
+
+/**
+ * The rollout did not complete: say why (rollout reason, stopped tasks, events), roll back unless
+ * told not to, and throw a FerryError that names the next step. Never returns.
+ */
+async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, a: Attempt, w: WatchResult, s: RolloutSettings): Promise<never> {
+  const { ecs } = ports;
+  const r = s.reporter;
+  const name = plan.app;
+  const ours = w.service?.deployments?.find((d) => d.id === a.deploymentId);
+
+  if (w.outcome.kind === 'interrupted') {
+    const state = describeDeployments(deploymentViews(w.service?.deployments));
+    throw new FerryError(
+      'INTERRUPTED',
+      `${name}: interrupted while watching deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}). The rollout was left running in ECS. ` +
+        `Run \`nx run ${name}:deploy-app\` to watch it again, \`nx run ${name}:health-check\` to check it, or \`nx run ${name}:rollback\` to return to the previous revision.`,
+      { exitCode: 130, details: state },
+    );
+  }
+
+  // With the breaker set to roll back, ECS may show our deployment FAILED for a moment before it
+  // makes the rollback target PRIMARY: give it a short while rather than racing it.
+  let outcome: WatchOutcome = w.outcome;
+  let result = w;
+  if (outcome.kind === 'failed' && app.deployment.circuitBreaker.enable && app.deployment.circuitBreaker.rollback && a.previousArn) {
+    result = await watchRollout(ecs, { app: name, cluster: plan.cluster, service: plan.service, deploymentId: a.deploymentId, timeoutMs: 15_000, intervalMs: s.intervalMs, since: Date.now(), signal: s.signal, reporter: s.reporter });
+    if (result.outcome.kind === 'rolled-back') outcome = result.outcome;
+    result = { ...result, events: [...w.events, ...result.events] };
+  }
+
+  const failure = await collectFailure(ecs, plan.cluster, plan.service, ours ?? result.service?.deployments?.find((d) => d.id === a.deploymentId), a.deploymentId, result.events);
+  const details = formatFailure(failure);
+  const what =
+    outcome.kind === 'timeout'
+      ? `did not complete within ${Math.round(s.timeoutMs / 1000)}s`
+      : outcome.kind === 'rolled-back' || outcome.kind === 'failed'
+        ? `failed: ${outcome.reason}`
+        : 'failed';
+  r.emit(stepEvent(name, 'rollout', 'fail', `deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}) ${what}`, { details }));
+  await tagQuietly(ecs, a.taskDefinitionArn, [{ key: TAG_STATUS, value: 'failed' }]);
+
+  let rollbackNote: string;
+  if (outcome.kind === 'rolled-back') {
+    // ECS's circuit breaker already rolled back: wait for that deployment to complete.
+    r.emit(stepEvent(name, 'rollback', 'start', `ECS rolled back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)}); waiting for it to complete`));
+    const back = await watch(ecs, plan, outcome.to, Date.now(), s);
+    rollbackNote = await rollbackVerdict(ecs, name, back, outcome.toTaskDefinition, s);
+  } else if (!s.rollback) {
+    rollbackNote = `Not rolled back (--no-rollback): the service still targets ${shortTaskDefinition(a.taskDefinitionArn)}.`;
+  } else if (!a.previousArn) {
+    rollbackNote = 'No previous revision to roll back to (the service was just created).';
+  } else {
+    r.emit(stepEvent(name, 'rollback', 'start', `rolling back to ${shortTaskDefinition(a.previousArn)}`));
+    try {
+      const svc = await ecs.updateService({ cluster: plan.cluster, service: plan.service, taskDefinition: a.previousArn });
+      const back = await watch(ecs, plan, primaryDeploymentId(svc), Date.now() - 1000, s);
+      rollbackNote = await rollbackVerdict(ecs, name, back, a.previousArn, s);
+    } catch (e) {
+      rollbackNote = `Automatic rollback to ${shortTaskDefinition(a.previousArn)} failed: ${(e as Error).message}.`;
+    }
+  }
+
+  const code = outcome.kind === 'timeout' ? 'ROLLOUT_TIMEOUT' : 'DEPLOY_FAILED';
+  throw new FerryError(
+    code,
+    `${name}: deployment ${a.deploymentId} of ${shortTaskDefinition(a.taskDefinitionArn)} (${plan.imageRef}) ${what}. ${rollbackNote} ` +
+      `Next: read the reasons below and the container logs, compare with \`nx run ${name}:diff\`, fix and deploy again, or \`nx run ${name}:rollback --to <tag|revision>\`.`,
+    { details },
+  );
+}
+
+async function rollbackVerdict(ecs: EcsPort, name: string, back: WatchResult, arn: string | undefined, s: RolloutSettings): Promise<string> {
+  if (back.outcome.kind === 'completed') {
+    if (arn) await markCompleted(ecs, arn).catch(() => undefined);
+    s.reporter.emit(stepEvent(name, 'rollback', 'done', `rolled back: ${shortTaskDefinition(arn)} is live again`));
+    return `Rolled back: ${shortTaskDefinition(arn)} is live again.`;
+  }
+  if (back.outcome.kind === 'interrupted') return `Interrupted while the rollback to ${shortTaskDefinition(arn)} was in progress (it continues in ECS).`;
+  s.reporter.emit(stepEvent(name, 'rollback', 'fail', `the rollback to ${shortTaskDefinition(arn)} did not complete (${back.outcome.kind})`));
+  return `The rollback to ${shortTaskDefinition(arn)} did not complete either (${back.outcome.kind === 'failed' || back.outcome.kind === 'rolled-back' ? back.outcome.reason : back.outcome.kind}); the service needs attention.`;
+}
+
+async function tagQuietly(ecs: EcsPort, arn: string, tags: { key: string; value: string }[]): Promise<void> {
+  await ecs.tagResource(arn, tags).catch(() => undefined);
+}
+
+/** Rolls the service to an existing revision (rollback command): UpdateService, watch, mark completed. */
+export async function rolloutExisting(
+  ports: DeployPorts,
+  target: { app: AppDeployConfig; cluster: string; arn: string; previousArn?: string; imageRef: string },
+  s: RolloutSettings,
+): Promise<DeployResult> {
+  const plan: DeployPlan = {
+    kind: 'up-to-date',
+    app: target.app.project,
+    cluster: target.cluster,
+    service: target.app.service,
+    imageRef: target.imageRef,
+    contentTag: '',
+    taskDefinitionDiff: '',
+    taskDefinitionArn: target.arn,
+  };
+  s.reporter.emit(stepEvent(plan.app, 'rollback', 'start', `rolling ${plan.service} to ${shortTaskDefinition(target.arn)} (${target.imageRef})`));
+  let svc: EcsService;
+  try {
+    svc = await ports.ecs.updateService({ cluster: target.cluster, service: plan.service, taskDefinition: target.arn });
+  } catch (e) {
+    throw toFerryError(e, `update service ${plan.service} to ${shortTaskDefinition(target.arn)}`);
+  }
+  const deploymentId = primaryDeploymentId(svc);
+  const w = await watch(ports.ecs, plan, deploymentId, Date.now() - 1000, s);
+  if (w.outcome.kind === 'completed') {
+    s.reporter.emit(stepEvent(plan.app, 'rollback', 'done', `${shortTaskDefinition(target.arn)} is live`));
+    await markCompleted(ports.ecs, target.arn);
+    return { plan, taskDefinitionArn: target.arn, deploymentId, deregistered: [] };
+  }
+  return fail(ports, plan, target.app, { deploymentId, taskDefinitionArn: target.arn, previousArn: target.previousArn }, w, s);
+}
+
+
+function stepEvent(
+  app: string,
+  step: 'register-task-definition' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup',
+  status: 'start' | 'done' | 'skip' | 'fail',
+  message: string,
+  data?: Record<string, unknown>,
+) {
+  return { kind: 'step' as const, app, step, status, message, ...(data && { data }) };
+}
+

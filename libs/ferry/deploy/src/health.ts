@@ -1,0 +1,106 @@
+/**
+ * health-check: the ECS view (service ACTIVE, one COMPLETED deployment, running == desired, tasks
+ * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
+ */
+import { FerryError, type AppDeployConfig, type EnvironmentConfig } from '@ferry/core';
+import type { EcsService, EcsTask } from '@ferry/aws';
+import { sleep } from './wait.ts';
+
+/**
+ * Service tag keys under which the sandbox publishes its per-service load balancer URL. The first
+ * is the one the sandbox writes; any tag whose key ends in `url` and whose value is an http URL is
+ * accepted too, so the lookup survives a rename.
+ */
+export const SANDBOX_URL_TAG_KEYS = ['ferry:sandbox-url', 'ferry:url', 'sandbox:url'];
+
+/** Where the service answers: the sandbox LB URL (service tag) or the app's `url` for the environment. */
+export function serviceUrl(service: Pick<EcsService, 'tags'> | undefined, env: EnvironmentConfig, app: AppDeployConfig): string | undefined {
+  if (app.url) return app.url.replace(/\/+$/, '');
+  if (env.kind !== 'sandbox') return undefined;
+  const tags = service?.tags ?? [];
+  const known = tags.find((t) => SANDBOX_URL_TAG_KEYS.includes(t.key ?? ''));
+  const any = known ?? tags.find((t) => /url$/i.test(t.key ?? '') && /^https?:\/\//.test(t.value ?? ''));
+  return any?.value?.replace(/\/+$/, '');
+}
+
+/** A URL for messages when none is known. */
+export function requireServiceUrl(url: string | undefined, env: EnvironmentConfig, app: AppDeployConfig): string {
+  if (url) return url;
+  throw new FerryError(
+    'CONFIG_MISSING',
+    env.kind === 'sandbox'
+      ? `${app.project}: the sandbox reports no load balancer URL for service ${app.service}. It gets one when created with a containerPort; check deploy.json's containerPort and redeploy.`
+      : `${app.project}: no URL for environment '${env.name}'. Add "environments": {"${env.name}": {"url": "https://…"}} to ${app.project}'s deploy.json.`,
+  );
+}
+
+export interface EcsHealth {
+  ok: boolean;
+  problems: string[];
+  summary: string;
+}
+
+/**
+ * The ECS half of health, pure. Tasks must be HEALTHY when the task definition has a container
+ * health check; without one ECS reports UNKNOWN and RUNNING is all there is to know.
+ */
+export function evaluateEcsHealth(service: EcsService | undefined, tasks: EcsTask[], expectHealthCheck: boolean): EcsHealth {
+  if (!service) return { ok: false, problems: ['the service does not exist'], summary: 'missing' };
+  const problems: string[] = [];
+  if (service.status !== 'ACTIVE') problems.push(`service status is ${service.status}`);
+  const deps = service.deployments ?? [];
+  if (deps.length !== 1) problems.push(`${deps.length} deployments (${deps.map((d) => `${d.status} ${d.id} ${d.rolloutState ?? ''}`.trim()).join(', ')}): a rollout is in progress or stuck`);
+  const primary = deps.find((d) => d.status === 'PRIMARY');
+  if (primary && primary.rolloutState && primary.rolloutState !== 'COMPLETED') problems.push(`deployment ${primary.id} is ${primary.rolloutState}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}`);
+  if ((service.runningCount ?? 0) !== (service.desiredCount ?? 0)) problems.push(`running ${service.runningCount}/${service.desiredCount} tasks`);
+  const running = tasks.filter((t) => t.lastStatus === 'RUNNING');
+  if (running.length !== (service.desiredCount ?? 0) && (service.runningCount ?? 0) === (service.desiredCount ?? 0)) {
+    problems.push(`${running.length} RUNNING task(s) listed, ${service.desiredCount} desired`);
+  }
+  if (expectHealthCheck) {
+    const bad = running.filter((t) => t.healthStatus !== 'HEALTHY');
+    if (bad.length) problems.push(`${bad.length} task(s) not HEALTHY: ${bad.map((t) => `${(t.taskArn ?? '').split('/').pop()} ${t.healthStatus}`).join(', ')}`);
+  }
+  const summary = `${service.status} ${service.runningCount}/${service.desiredCount} running, ${deps.length} deployment(s)${primary?.rolloutState ? `, ${primary.rolloutState}` : ''}`;
+  return { ok: problems.length === 0, problems, summary };
+}
+
+export interface HttpProbe {
+  ok: boolean;
+  status?: number;
+  latencyMs: number;
+  error?: string;
+  attempts: number;
+}
+
+export interface HttpCheckOptions {
+  expectStatus: number;
+  attempts?: number;
+  /** First retry delay; doubles each time. */
+  delayMs?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  fetchImpl?: typeof fetch;
+}
+
+/** GET url until it answers `expectStatus`, retrying with backoff. */
+export async function probeHttp(url: string, o: HttpCheckOptions): Promise<HttpProbe> {
+  const attempts = o.attempts ?? 5;
+  let delay = o.delayMs ?? 500;
+  const f = o.fetchImpl ?? fetch;
+  let last: HttpProbe = { ok: false, latencyMs: 0, attempts: 0 };
+  for (let i = 1; i <= attempts; i++) {
+    const started = performance.now();
+    try {
+      const res = await f(url, { signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 5000), ...(o.signal ? [o.signal] : [])]) });
+      await res.arrayBuffer();
+      last = { ok: res.status === o.expectStatus, status: res.status, latencyMs: Math.round(performance.now() - started), attempts: i };
+    } catch (e) {
+      last = { ok: false, latencyMs: Math.round(performance.now() - started), error: (e as Error).message, attempts: i };
+    }
+    if (last.ok || o.signal?.aborted || i === attempts) return last;
+    if (!(await sleep(delay, o.signal))) return last;
+    delay = Math.min(delay * 2, 8000);
+  }
+  return last;
+}

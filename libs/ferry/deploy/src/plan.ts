@@ -1,0 +1,187 @@
+/**
+ * planDeploy: what `deploy-app` would do, as data with the exact AWS inputs. `--dry-run` and `diff`
+ * print it; applyDeploy (apply.ts) executes it. Pure.
+ */
+import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
+import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
+import { diffTaskDefinitions, normaliseTaskDefinition, sameTaskDefinition } from './task-definition.ts';
+import { shortTaskDefinition } from './rollout.ts';
+
+/** The service as it runs now, with the task definition of its PRIMARY deployment. */
+export interface LiveState {
+  service: EcsService;
+  taskDef: TaskDefinitionWithTags | null;
+}
+
+export interface DesiredState {
+  app: AppDeployConfig;
+  env: EnvironmentConfig;
+  imageRef: string;
+  contentTag: string;
+  registerInput: RegisterTaskDefinitionInput;
+}
+
+interface PlanBase {
+  app: string;
+  cluster: string;
+  service: string;
+  imageRef: string;
+  contentTag: string;
+  /** Normalised task-definition diff, live -> desired ('' when equal). */
+  taskDefinitionDiff: string;
+}
+
+export type DeployPlan =
+  /** PRIMARY runs the desired definition and has COMPLETED: no write call. */
+  | (PlanBase & { kind: 'up-to-date'; taskDefinitionArn: string })
+  /** PRIMARY already runs the desired definition and is rolling out (e.g. an interrupted deploy): watch it. */
+  | (PlanBase & { kind: 'watch'; taskDefinitionArn: string; deploymentId: string; previousTaskDefinitionArn?: string })
+  /**
+   * The service does not exist: register, then create it. `createInput.taskDefinition` holds the
+   * family; the executor replaces it with the ARN it just registered.
+   */
+  | (PlanBase & { kind: 'create-service'; ensureCluster: boolean; registerInput: RegisterTaskDefinitionInput; createInput: CreateServiceInput })
+  /** Register a revision and point the service at it. `updateInput.taskDefinition` likewise. */
+  | (PlanBase & {
+      kind: 'update';
+      registerInput: RegisterTaskDefinitionInput;
+      updateInput: UpdateServiceInput;
+      /** The definition the service ran before: the rollback target if the rollout fails. */
+      previousTaskDefinitionArn: string;
+      reasons: string[];
+    });
+
+export interface PlanOptions {
+  /** Register and roll out even when nothing changed (`--force`). */
+  force?: boolean;
+}
+
+function deploymentConfiguration(app: AppDeployConfig): NonNullable<UpdateServiceInput['deploymentConfiguration']> {
+  return {
+    minimumHealthyPercent: app.deployment.minimumHealthyPercent,
+    maximumPercent: app.deployment.maximumPercent,
+    deploymentCircuitBreaker: { enable: app.deployment.circuitBreaker.enable, rollback: app.deployment.circuitBreaker.rollback },
+  };
+}
+
+/** CreateService input from config: awsvpc networking for `aws`, a load balancer entry for HTTP apps. */
+export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig): CreateServiceInput {
+  const input: CreateServiceInput = {
+    cluster: env.cluster,
+    serviceName: app.service,
+    taskDefinition: app.family,
+    desiredCount: app.desiredCount,
+    launchType: 'FARGATE',
+    deploymentConfiguration: deploymentConfiguration(app),
+    propagateTags: 'SERVICE',
+    tags: [{ key: 'ferry:app', value: app.project }],
+  };
+  // The sandbox gives a service with loadBalancers its own loopback load balancer; on AWS a target
+  // group must be created outside ferry, so none is attached here.
+  if (env.kind === 'sandbox' && app.containerPort !== undefined) {
+    input.loadBalancers = [{ containerName: app.containerName, containerPort: app.containerPort }];
+  }
+  if (env.network) {
+    input.networkConfiguration = {
+      awsvpcConfiguration: {
+        subnets: env.network.subnets,
+        securityGroups: env.network.securityGroups,
+        assignPublicIp: env.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      },
+    };
+  }
+  return input;
+}
+
+export function planDeploy(live: LiveState | null, desired: DesiredState, opts: PlanOptions = {}): DeployPlan {
+  const { app, env } = desired;
+  const base = {
+    app: app.project,
+    cluster: env.cluster,
+    service: app.service,
+    imageRef: desired.imageRef,
+    contentTag: desired.contentTag,
+  };
+  const wanted = normaliseTaskDefinition(desired.registerInput);
+  const svc = live?.service;
+  if (!live || !svc || svc.status === 'INACTIVE') {
+    return {
+      ...base,
+      kind: 'create-service',
+      ensureCluster: env.kind === 'sandbox',
+      taskDefinitionDiff: diffTaskDefinitions(null, wanted),
+      registerInput: desired.registerInput,
+      createInput: createServiceInput(app, env),
+    };
+  }
+  const current = live.taskDef ? normaliseTaskDefinition(live.taskDef.taskDefinition, live.taskDef.tags) : null;
+  const taskDefinitionDiff = diffTaskDefinitions(current, wanted);
+  const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+  const liveArn = primary?.taskDefinition ?? svc.taskDefinition ?? '';
+  const sameDef = current !== null && sameTaskDefinition(current, wanted);
+
+  const reasons: string[] = [];
+  if (!sameDef) reasons.push(current ? 'the task definition differs (see diff)' : 'the live task definition could not be read');
+  if ((svc.desiredCount ?? 0) !== app.desiredCount) reasons.push(`desiredCount ${svc.desiredCount} -> ${app.desiredCount}`);
+  const dc = svc.deploymentConfiguration;
+  const want = deploymentConfiguration(app);
+  if (
+    dc &&
+    (dc.minimumHealthyPercent !== want.minimumHealthyPercent ||
+      dc.maximumPercent !== want.maximumPercent ||
+      (dc.deploymentCircuitBreaker?.enable ?? false) !== want.deploymentCircuitBreaker?.enable ||
+      (dc.deploymentCircuitBreaker?.rollback ?? false) !== want.deploymentCircuitBreaker?.rollback)
+  ) {
+    reasons.push('the deployment configuration differs');
+  }
+  if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
+
+  if (!opts.force && reasons.length === 0 && primary) {
+    const settled = primary.rolloutState === 'COMPLETED' || (primary.rolloutState === undefined && (svc.deployments?.length ?? 0) === 1);
+    if (settled) return { ...base, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn };
+    if (primary.rolloutState === 'IN_PROGRESS') {
+      const previous = svc.deployments?.find((d) => d.status === 'ACTIVE')?.taskDefinition;
+      return { ...base, kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
+    }
+  }
+  if (opts.force && reasons.length === 0) reasons.push('--force');
+  return {
+    ...base,
+    kind: 'update',
+    taskDefinitionDiff,
+    registerInput: desired.registerInput,
+    updateInput: {
+      cluster: env.cluster,
+      service: app.service,
+      taskDefinition: app.family,
+      desiredCount: app.desiredCount,
+      deploymentConfiguration: want,
+    },
+    previousTaskDefinitionArn: liveArn,
+    reasons,
+  };
+}
+
+/** The plan as lines for `--dry-run` and `diff`: what would happen and the exact AWS inputs. */
+export function formatPlan(plan: DeployPlan): string[] {
+  const head = `${plan.app}: `;
+  switch (plan.kind) {
+    case 'up-to-date':
+      return [`${head}up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.imageRef} and its rollout COMPLETED; nothing to do`];
+    case 'watch':
+      return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`];
+    case 'create-service':
+      return [
+        `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}register a task definition and create the service`,
+        'RegisterTaskDefinition ' + JSON.stringify(plan.registerInput, null, 2),
+        'CreateService ' + JSON.stringify({ ...plan.createInput, taskDefinition: `<registered revision of ${plan.createInput.taskDefinition}>` }, null, 2),
+      ];
+    case 'update':
+      return [
+        `${head}would deploy ${plan.imageRef} to ${plan.service} (now ${shortTaskDefinition(plan.previousTaskDefinitionArn)}): ${plan.reasons.join('; ')}`,
+        ...(plan.taskDefinitionDiff ? ['task definition diff (live -> desired):', plan.taskDefinitionDiff] : []),
+        'RegisterTaskDefinition ' + JSON.stringify(plan.registerInput, null, 2),
+        'UpdateService ' + JSON.stringify({ ...plan.updateInput, taskDefinition: `<registered revision of ${plan.updateInput.taskDefinition}>` }, null, 2),
+      ];
+  }
+}

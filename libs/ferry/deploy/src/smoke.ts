@@ -1,0 +1,117 @@
+/**
+ * smoke-test: the declarative checks of deploy.json `smoke.checks` against the service URL, plus an
+ * optional script run as a child process with SERVICE_URL. `evaluateCheck` is pure.
+ */
+import { spawn } from 'node:child_process';
+import { extname } from 'node:path';
+import type { SmokeCheck } from '@ferry/core';
+
+export interface SmokeResponse {
+  status: number;
+  body: string;
+  latencyMs: number;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** What did not match; empty when ok. */
+  failures: string[];
+  status?: number;
+  latencyMs?: number;
+}
+
+/** The value at a dotted path (`a.b.0.c`); undefined when any step is missing. */
+export function valueAtPath(value: unknown, path: string): unknown {
+  let cur: unknown = value;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+function canon(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+export function evaluateCheck(check: SmokeCheck, res: SmokeResponse): CheckResult {
+  const failures: string[] = [];
+  const expect = check.expectStatus ?? 200;
+  if (res.status !== expect) failures.push(`status ${res.status}, expected ${expect}`);
+  if (check.bodyContains !== undefined && !res.body.includes(check.bodyContains)) failures.push(`body does not contain ${JSON.stringify(check.bodyContains)}`);
+  if (check.jsonEquals && Object.keys(check.jsonEquals).length) {
+    let parsed: unknown;
+    let parsedOk = true;
+    try {
+      parsed = JSON.parse(res.body);
+    } catch {
+      parsedOk = false;
+      failures.push(`body is not JSON (starts ${JSON.stringify(res.body.slice(0, 60))})`);
+    }
+    if (parsedOk) {
+      for (const [path, want] of Object.entries(check.jsonEquals)) {
+        const got = valueAtPath(parsed, path);
+        if (!deepEqual(got, want)) failures.push(`${path} is ${show(got)}, expected ${show(want)}`);
+      }
+    }
+  }
+  if (check.maxLatencyMs !== undefined && res.latencyMs > check.maxLatencyMs) failures.push(`took ${res.latencyMs} ms, budget ${check.maxLatencyMs} ms`);
+  return { name: check.name, ok: failures.length === 0, failures, status: res.status, latencyMs: res.latencyMs };
+}
+
+/** The request for a check: method, URL, headers and body (objects sent as JSON). */
+export function checkRequest(check: SmokeCheck, baseUrl: string): { url: string; init: RequestInit } {
+  const headers: Record<string, string> = { ...(check.headers ?? {}) };
+  let body: string | undefined;
+  if (check.body !== undefined) {
+    body = typeof check.body === 'string' ? check.body : JSON.stringify(check.body);
+    if (typeof check.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  return { url: baseUrl.replace(/\/+$/, '') + check.path, init: { method: check.method ?? 'GET', headers, body } };
+}
+
+export async function runCheck(check: SmokeCheck, baseUrl: string, opts: { timeoutMs?: number; signal?: AbortSignal; fetchImpl?: typeof fetch } = {}): Promise<CheckResult> {
+  const { url, init } = checkRequest(check, baseUrl);
+  const started = performance.now();
+  try {
+    const res = await (opts.fetchImpl ?? fetch)(url, { ...init, signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? 10_000), ...(opts.signal ? [opts.signal] : [])]) });
+    const body = await res.text();
+    return evaluateCheck(check, { status: res.status, body, latencyMs: Math.round(performance.now() - started) });
+  } catch (e) {
+    return { name: check.name, ok: false, failures: [`request failed: ${(e as Error).message}`], latencyMs: Math.round(performance.now() - started) };
+  }
+}
+
+/** The command that runs a smoke script: TypeScript through tsx, JavaScript with node. */
+export function scriptCommand(script: string): string[] {
+  const ext = extname(script);
+  return ext === '.ts' || ext === '.mts' || ext === '.cts' ? [process.execPath, '--import', 'tsx', script] : [process.execPath, script];
+}
+
+/** Runs the smoke script with SERVICE_URL; exit 0 passes. Output is kept for the report. */
+export function runScript(script: string, serviceUrl: string, opts: { cwd: string; signal?: AbortSignal; timeoutMs?: number }): Promise<CheckResult & { output: string }> {
+  const [cmd, ...args] = scriptCommand(script);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, SERVICE_URL: serviceUrl }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, timeout: opts.timeoutMs ?? 120_000 });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const done = (code: number | null, err?: string) =>
+      resolve({
+        name: `script ${script}`,
+        ok: code === 0,
+        failures: code === 0 ? [] : [err ?? `exited ${code}${output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`],
+        latencyMs: Math.round(performance.now() - started),
+        output,
+      });
+    child.on('error', (e) => done(null, `could not run: ${e.message}`));
+    child.on('close', (code, signal) => done(code, signal ? `killed by ${signal}` : undefined));
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Watching a rollout: poll DescribeServices every second (backing off only when throttled, never
+ * the SDK waiter's 15 s), emit `rollout` events when something changed, and stop on the verdict
+ * of evaluateRollout, the timeout, or the abort signal.
+ */
+import type { Reporter } from '@ferry/core';
+import { isThrottling, toFerryError, type EcsPort, type EcsService } from '@ferry/aws';
+import { deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutVerdict } from './rollout.ts';
+
+export interface WatchOptions {
+  app: string;
+  cluster: string;
+  service: string;
+  /** The deployment id recorded from the UpdateService/CreateService response. */
+  deploymentId: string;
+  timeoutMs: number;
+  /** Base poll interval, default 1000 ms. */
+  intervalMs?: number;
+  /** Service events newer than this (epoch ms) are reported as new. */
+  since: number;
+  signal?: AbortSignal;
+  reporter: Reporter;
+}
+
+export type WatchOutcome = RolloutVerdict | { kind: 'timeout' } | { kind: 'interrupted' };
+
+export interface WatchResult {
+  outcome: WatchOutcome;
+  /** The last service description seen. */
+  service?: EcsService;
+  /** Every service event seen since `since`, oldest first. */
+  events: string[];
+}
+
+/** Resolves after `ms`, or early (false) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<WatchResult> {
+  const base = o.intervalMs ?? 1000;
+  const deadline = Date.now() + o.timeoutMs;
+  let throttles = 0;
+  let lastViews = '';
+  let seenUntil = o.since;
+  const events: string[] = [];
+  let service: EcsService | undefined;
+
+  for (;;) {
+    if (o.signal?.aborted) return { outcome: { kind: 'interrupted' }, service, events };
+    let described: { services: EcsService[] } | undefined;
+    try {
+      described = await ecs.describeServices(o.cluster, [o.service]);
+      throttles = 0;
+    } catch (e) {
+      if (!isThrottling(e)) throw toFerryError(e, `describe service ${o.service} while watching deployment ${o.deploymentId}`);
+      throttles++;
+      o.reporter.emit({ kind: 'progress', app: o.app, step: 'rollout', message: `DescribeServices throttled; retrying in ${pollDelayMs(base, throttles) / 1000}s` });
+    }
+    if (described) {
+      service = described.services.find((s) => s.serviceName === o.service || s.serviceArn?.endsWith(`/${o.service}`));
+      const fresh = eventsSince(service?.events, seenUntil);
+      if (fresh.length) seenUntil = fresh[fresh.length - 1].at;
+      events.push(...fresh.map((e) => e.message));
+      const views = deploymentViews(service?.deployments);
+      const key = JSON.stringify(views);
+      if (key !== lastViews || fresh.length) {
+        lastViews = key;
+        o.reporter.emit({ kind: 'rollout', app: o.app, deployments: views, newEvents: fresh.map((e) => e.message) });
+      }
+      const verdict = evaluateRollout({ service }, o.deploymentId);
+      if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events };
+    }
+    if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events };
+    const wait = Math.min(pollDelayMs(base, throttles), Math.max(0, deadline - Date.now()));
+    if (!(await sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events };
+  }
+}
+
+/** The id of the PRIMARY deployment in an UpdateService/CreateService response. */
+export function primaryDeploymentId(service: EcsService): string {
+  const id = service.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  if (!id) throw new Error(`the response for service ${service.serviceName} has no PRIMARY deployment`);
+  return id;
+}
+
+/** The newest event time in a service description (epoch ms): events after it are "new". */
+export const latestEventTime = (service: EcsService | undefined): number =>
+  Math.max(0, ...(service?.events ?? []).map((e) => toMs(e.createdAt)));
