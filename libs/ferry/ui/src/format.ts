@@ -1,0 +1,50 @@
+/**
+ * How each event kind reads as text. One record keyed by kind: add a kind to FerryEvent and the
+ * compiler points here. The plain (CI) renderer prints these lines as they are; the TTY renderer
+ * prints the same lines for finished steps and uses spinners for the running ones.
+ */
+import type { ChalkInstance } from 'chalk';
+import type { FerryEvent, RolloutDeploymentView } from '@ferry/core';
+
+export interface FormatContext {
+  c: ChalkInstance;
+  verbose: boolean;
+}
+
+type Formatters = { [K in FerryEvent['kind']]: (event: Extract<FerryEvent, { kind: K }>, ctx: FormatContext) => string[] };
+
+const prefix = (app: string | undefined, ctx: FormatContext) => (app ? `${ctx.c.cyan(`[${app}]`)} ` : '');
+
+const STEP_WORD = { start: '', done: 'done', skip: 'skipped', fail: 'failed' } as const;
+
+/** `PRIMARY api:7 2/2 running, 0 pending` */
+export function formatDeployment(d: RolloutDeploymentView): string {
+  const td = d.taskDefinition.replace(/^arn:[^:]+:ecs:[^:]*:[^:]*:task-definition\//, '');
+  const state = d.rolloutState ? ` ${d.rolloutState}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}` : '';
+  const failed = d.failed ? `, ${d.failed} failed` : '';
+  return `${d.status} ${td} ${d.running}/${d.desired} running, ${d.pending} pending${failed}${state}`;
+}
+
+export const formatters: Formatters = {
+  step: (e, ctx) => {
+    const { c } = ctx;
+    const word = STEP_WORD[e.status];
+    const color = e.status === 'fail' ? c.red : e.status === 'skip' ? c.yellow : e.status === 'done' ? c.green : (s: string) => s;
+    const head = `${prefix(e.app, ctx)}${c.bold(e.step)}:`;
+    if (!word) return [`${head} ${e.message}`];
+    return [`${head} ${color(word)}${e.message ? ` — ${e.message}` : ''}`];
+  },
+  progress: (e, ctx) => (ctx.verbose ? [`${prefix(e.app, ctx)}${ctx.c.bold(e.step)}: ${ctx.c.dim(e.message)}`] : []),
+  rollout: (e, ctx) => [
+    ...e.deployments.map((d) => `${prefix(e.app, ctx)}${ctx.c.bold('rollout')}: ${formatDeployment(d)}`),
+    ...e.newEvents.map((m) => `${prefix(e.app, ctx)}${ctx.c.bold('rollout')}: ${ctx.c.dim('event')} ${m}`),
+  ],
+  info: (e, ctx) => [`${prefix(e.app, ctx)}${e.message}`],
+  warn: (e, ctx) => [`${prefix(e.app, ctx)}${ctx.c.yellow('warning:')} ${e.message}`],
+  result: (e, ctx) => [`${prefix(e.app, ctx)}${ctx.c.bold(e.target)}: ${e.ok ? ctx.c.green('ok') : ctx.c.red('FAILED')}${e.summary ? ` — ${e.summary}` : ''}`],
+};
+
+/** Lines for one event (not yet redacted). */
+export function formatEvent(event: FerryEvent, ctx: FormatContext): string[] {
+  return (formatters[event.kind] as (e: FerryEvent, c: FormatContext) => string[])(event, ctx);
+}

@@ -1,0 +1,3 @@
+export * from './format.ts';
+export * from './reporter.ts';
+export * from './run-target.ts';

@@ -1,0 +1,215 @@
+/**
+ * The renderers behind `createReporter`: TTY (ora spinners, colour, a live rollout view), plain
+ * lines for CI and pipes, and `--json` (silent during the run, one document at `finish()`).
+ * Every message goes through `redact` before it is written.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView } from '@ferry/core';
+import { formatDeployment, formatEvent, type FormatContext } from './format.ts';
+
+export interface ReporterOptions {
+  json: boolean;
+  /** Default: the output stream is a TTY and CI is not set. */
+  tty?: boolean;
+  /** Default: NO_COLOR off, FORCE_COLOR, else `tty`. */
+  color?: boolean;
+  verbose?: boolean;
+  /** Default process.stdout. */
+  out?: NodeJS.WritableStream;
+  /** Where errors go in the text modes; default process.stderr. */
+  err?: NodeJS.WritableStream;
+}
+
+/** An error as shown to the user and put into the `--json` document. */
+export interface ReportedError {
+  code: string;
+  message: string;
+  details: string[];
+  exitCode: number;
+}
+
+/** The `--json` document. */
+export interface JsonReport {
+  results: Extract<FerryEvent, { kind: 'result' }>[];
+  events: FerryEvent[];
+  error?: ReportedError;
+}
+
+export type UiReporter = Reporter & {
+  /** Shows an error (text modes: on `err` in red; JSON: in the document). */
+  reportError(error: ReportedError): void;
+  /** Stops spinners; in JSON mode writes the document. Call once at the end. */
+  finish(): void;
+};
+
+/** Colour decision: explicit option, then NO_COLOR, then FORCE_COLOR, then whether we draw on a TTY. */
+export function colorEnabled(opt: boolean | undefined, tty: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (opt !== undefined) return opt;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return tty;
+}
+
+export function createReporter(opts: ReporterOptions): UiReporter {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const tty = opts.tty ?? (!process.env.CI && !!(out as NodeJS.WriteStream).isTTY);
+  const c = new Chalk({ level: colorEnabled(opts.color, tty) ? 2 : 0 });
+  const ctx: FormatContext = { c, verbose: !!opts.verbose };
+  if (opts.json) return new JsonReporter(out);
+  return tty ? new TtyReporter(out, err, ctx) : new PlainReporter(out, err, ctx);
+}
+
+function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v)])) as T;
+  }
+  return value;
+}
+
+function errorLines(e: ReportedError, c: ChalkInstance): string[] {
+  return [c.red(`error: ${redact(e.message)}`), ...e.details.map((d) => `  ${redact(d)}`)];
+}
+
+class JsonReporter implements UiReporter {
+  private readonly events: FerryEvent[] = [];
+  private error: ReportedError | undefined;
+  private done = false;
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  emit(event: FerryEvent): void {
+    this.events.push(redactDeep(event));
+  }
+  reportError(error: ReportedError): void {
+    this.error = redactDeep(error);
+  }
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const doc: JsonReport = {
+      results: this.events.filter((e): e is Extract<FerryEvent, { kind: 'result' }> => e.kind === 'result'),
+      events: this.events,
+      ...(this.error ? { error: this.error } : {}),
+    };
+    this.out.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+}
+
+class PlainReporter implements UiReporter {
+  /** Last deployments line per app, so an unchanged rollout state is not repeated. */
+  private readonly lastRollout = new Map<string, string>();
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly err: NodeJS.WritableStream,
+    private readonly ctx: FormatContext,
+  ) {}
+  emit(event: FerryEvent): void {
+    let e = event;
+    if (e.kind === 'rollout') {
+      const key = e.deployments.map(formatDeployment).join('|');
+      const changed = this.lastRollout.get(e.app) !== key;
+      this.lastRollout.set(e.app, key);
+      e = { ...e, deployments: changed ? e.deployments : [] };
+    }
+    for (const line of formatEvent(e, this.ctx)) this.out.write(`${redact(line)}\n`);
+  }
+  reportError(error: ReportedError): void {
+    for (const line of errorLines(error, this.ctx.c)) this.err.write(`${line}\n`);
+  }
+  finish(): void {}
+}
+
+/**
+ * One ora spinner whose (multi-line) text lists what is running now: active steps and, per app,
+ * the rollout view. Finished steps, warnings and results are printed above it as permanent lines.
+ */
+class TtyReporter implements UiReporter {
+  private readonly spinner: Ora;
+  private readonly active = new Map<string, string>();
+  private readonly rollouts = new Map<string, RolloutDeploymentView[]>();
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly err: NodeJS.WritableStream,
+    private readonly ctx: FormatContext,
+  ) {
+    this.spinner = ora({ stream: out, isEnabled: true, discardStdin: false, hideCursor: false, color: ctx.c.level > 0 ? 'cyan' : false });
+  }
+  private print(lines: string[], stream: NodeJS.WritableStream = this.out): void {
+    if (!lines.length) return;
+    const spinning = this.spinner.isSpinning;
+    if (spinning) this.spinner.clear();
+    for (const line of lines) stream.write(`${redact(line)}\n`);
+    if (spinning) this.spinner.render();
+  }
+  private refresh(): void {
+    const { c } = this.ctx;
+    const lines: string[] = [];
+    for (const [key, message] of this.active) {
+      const [app, step] = key.split('\0');
+      if (step === 'rollout' && this.rollouts.has(app)) continue;
+      lines.push(`${c.cyan(`[${app}]`)} ${c.bold(step)}: ${message}`);
+    }
+    for (const [app, deployments] of this.rollouts) {
+      lines.push(`${c.cyan(`[${app}]`)} ${c.bold('rollout')}`);
+      for (const d of deployments) lines.push(`    ${formatDeployment(d)}`);
+    }
+    if (!lines.length) {
+      if (this.spinner.isSpinning) this.spinner.stop();
+      return;
+    }
+    this.spinner.text = redact(lines.join('\n'));
+    if (!this.spinner.isSpinning) this.spinner.start();
+  }
+  emit(event: FerryEvent): void {
+    const { c } = this.ctx;
+    switch (event.kind) {
+      case 'step': {
+        const key = `${event.app}\0${event.step}`;
+        if (event.status === 'start') {
+          this.active.set(key, event.message);
+          this.refresh();
+          return;
+        }
+        this.active.delete(key);
+        if (event.step === 'rollout') this.rollouts.delete(event.app);
+        const symbol = event.status === 'done' ? c.green('✔') : event.status === 'skip' ? c.yellow('↷') : c.red('✖');
+        this.print(formatEvent(event, this.ctx).map((l) => `${symbol} ${l}`));
+        this.refresh();
+        return;
+      }
+      case 'progress':
+        if (this.ctx.verbose) this.print(formatEvent(event, this.ctx));
+        else if (this.active.has(`${event.app}\0${event.step}`)) {
+          this.active.set(`${event.app}\0${event.step}`, event.message);
+          this.refresh();
+        }
+        return;
+      case 'rollout':
+        this.rollouts.set(event.app, event.deployments);
+        this.print(event.newEvents.map((m) => `${c.cyan(`[${event.app}]`)} ${c.dim('event')} ${m}`));
+        this.refresh();
+        return;
+      case 'warn':
+        this.print(formatEvent(event, this.ctx).map((l) => `${c.yellow('⚠')} ${l}`));
+        return;
+      case 'info':
+      case 'result':
+        this.print(formatEvent(event, this.ctx));
+        return;
+      default: {
+        const unhandled: never = event;
+        void unhandled;
+      }
+    }
+  }
+  reportError(error: ReportedError): void {
+    this.print(errorLines(error, this.ctx.c), this.err);
+  }
+  finish(): void {
+    this.active.clear();
+    this.rollouts.clear();
+    if (this.spinner.isSpinning) this.spinner.stop();
+  }
+}
