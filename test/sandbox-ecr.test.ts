@@ -25,6 +25,7 @@ const dockerConfig = mkdtempSync(join(tmpdir(), 'ferry-docker-config-'));
 const buildDir = mkdtempSync(join(tmpdir(), 'ferry-build-'));
 const dockerEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '0' };
 const builtTags = new Set<string>();
+const builtIds = new Set<string>();
 let sb: Sandbox;
 let ecr: ECRClient;
 let ports: { port: number; registryPort: number };
@@ -46,8 +47,9 @@ async function mustDk(args: string[], input?: string) {
 async function build(ref: string, content: string) {
   writeFileSync(join(buildDir, 'Dockerfile'), `FROM ${sb.baseImage}\nCOPY payload.txt /app/payload.txt\nCMD ["node", "-e", "console.log(1)"]\n`);
   writeFileSync(join(buildDir, 'payload.txt'), content);
-  await mustDk(['build', '-q', '-t', ref, buildDir]);
+  const r = await mustDk(['build', '-q', '-t', ref, buildDir]);
   builtTags.add(ref);
+  builtIds.add(r.stdout.trim().split('\n').pop()!);
 }
 
 async function push(ref: string): Promise<string> {
@@ -76,6 +78,8 @@ test.before(async () => {
 test.after(async () => {
   await sb?.stop();
   for (const ref of builtTags) await dk(['rmi', '-f', ref]);
+  // Images whose tag a later build took over are only reachable by id.
+  for (const id of builtIds) await dk(['rmi', '-f', id]);
   for (const d of [dataDir, dockerConfig, buildDir]) rmSync(d, { recursive: true, force: true });
 });
 
