@@ -29,7 +29,7 @@ import {
   type PutLifecyclePolicyCommandInput,
   type PutLifecyclePolicyCommandOutput,
 } from '@aws-sdk/client-ecr';
-import { FerryError, type AppDeployConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
+import { FerryError, registerSecret, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
 import { isNotFound, toFerryError } from './errors.ts';
 
 /** The ECR calls ferry makes. Implemented over ECRClient by `ecrPort`; tests may pass a fake. */
@@ -248,5 +248,19 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
   if (!data?.authorizationToken || !data.proxyEndpoint) {
     throw new FerryError('AWS_ERROR', 'ECR GetAuthorizationToken returned no authorization data. Retry; if it persists, check the ECR endpoint and permissions (ecr:GetAuthorizationToken).');
   }
-  return { registry: registryHostOf(data.proxyEndpoint), ...decodeAuthorizationToken(data.authorizationToken), expiresAt: data.expiresAt };
+  const decoded = decodeAuthorizationToken(data.authorizationToken);
+  // From here on, any text this process prints has the password and the token masked.
+  registerSecret(decoded.password);
+  registerSecret(data.authorizationToken);
+  return { registry: registryHostOf(data.proxyEndpoint), ...decoded, expiresAt: data.expiresAt };
+}
+
+/**
+ * The registry host images are tagged for: ferry.json `registry`, else the account's ECR host
+ * (aws with `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
+ */
+export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>, port: EcrPort): Promise<string> {
+  if (env.registry) return env.registry;
+  if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.amazonaws.com`;
+  return (await getRegistryCredentials(port)).registry;
 }

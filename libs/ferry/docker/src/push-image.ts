@@ -1,0 +1,169 @@
+/**
+ * The push step: make sure the ECR repository is set up, skip when the tag is already there,
+ * otherwise log in with a short-lived ECR token in a temporary DOCKER_CONFIG, push, record the
+ * digest, and always throw the login away. An unreachable registry is retried with backoff.
+ */
+import pRetry from 'p-retry';
+import { FerryError, type Reporter, type ResolvedApp } from '@ferry/core';
+import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, type EcrPort } from '@ferry/aws';
+import { detectBuilder, type DockerBuilder } from './builder.ts';
+import { formatCommand } from './build-args.ts';
+import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext } from './docker.ts';
+import { imageRecordPath, readImageRecord, writeImageRecord, type ImageRecord } from './image-record.ts';
+import type { RunProcess } from './process.ts';
+
+export interface PushFacts {
+  record: ImageRecord;
+  /** The tag in ECR (null: not there yet). */
+  inRegistry: { digest: string } | null;
+  /** The image in the local engine. */
+  local: { id: string } | null;
+}
+
+export type PushPlan =
+  | { action: 'skip'; message: string; record: ImageRecord }
+  | {
+      action: 'push';
+      message: string;
+      record: ImageRecord;
+      /** The commands as they will run; the password is fed to `login` on stdin, never in the arguments. */
+      commands: { login: string[]; push: string[] };
+    };
+
+/** Decides what push does. Pure. */
+export function planPush(f: PushFacts, docker = 'docker'): PushPlan {
+  const { record } = f;
+  if (f.inRegistry) {
+    return { action: 'skip', message: `${record.imageRef} is already pushed (${f.inRegistry.digest})`, record: { ...record, digest: f.inRegistry.digest } };
+  }
+  if (!f.local) {
+    throw new FerryError(
+      'NOT_FOUND',
+      `${record.imageRef} is not in the registry and not in the local Docker engine. Run build-image for ${record.project} (--env ${record.environment}) first.`,
+    );
+  }
+  return {
+    action: 'push',
+    message: `pushing ${record.imageRef}`,
+    record,
+    commands: {
+      login: [docker, 'login', '--username', 'AWS', '--password-stdin', record.registry],
+      push: [docker, 'push', record.imageRef],
+    },
+  };
+}
+
+export interface PushPorts {
+  ecr: EcrPort;
+  reporter: Reporter;
+  run?: RunProcess;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Backoff for an unreachable registry (default 3 retries from 500 ms, doubling). */
+  retry?: { retries: number; minTimeout: number };
+}
+
+/** The image.json build-image left, or a NOT_FOUND telling the user to run it. */
+export function requireImageRecord(resolved: ResolvedApp): ImageRecord {
+  const record = readImageRecord(resolved);
+  if (!record) {
+    throw new FerryError('NOT_FOUND', `No image recorded for ${resolved.app.project} in '${resolved.env.name}' (${imageRecordPath(resolved)} is missing). Run build-image first: \`npx nx run ${resolved.app.project}:build-image --env ${resolved.env.name}\`.`);
+  }
+  return record;
+}
+
+export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
+  const record = requireImageRecord(resolved);
+  const builder = await detectBuilder({ env: ports.env, run: ports.run });
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
+  const [inRegistry, local] = await Promise.all([imageExists(ports.ecr, record.repository, record.tag), inspectLocalImage(docker, record.imageRef)]);
+  return { facts: { record, inRegistry, local: local ? { id: local.id } : null }, builder };
+}
+
+/**
+ * The whole push: ensure the repository (IMMUTABLE, scan on push, lifecycle policy), then the plan
+ * decided on fresh facts, then login + push + record. Returns the updated record.
+ */
+export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promise<ImageRecord> {
+  const { reporter } = ports;
+  const project = resolved.app.project;
+  const repo = await ensureRepository(ports.ecr, resolved.app, reporter);
+  reporter.emit({
+    kind: 'step',
+    app: project,
+    step: 'ensure-repository',
+    status: repo.created || repo.policyUpdated ? 'done' : 'skip',
+    message: repo.created ? `created ${repo.repositoryName}` : repo.policyUpdated ? `updated the lifecycle policy of ${repo.repositoryName}` : `${repo.repositoryName} is set up`,
+    data: { repository: repo.repositoryName, created: repo.created, policyUpdated: repo.policyUpdated, tagMutability: repo.tagMutability },
+  });
+
+  const { facts, builder } = await gatherPushFacts(resolved, ports);
+  const plan = planPush(facts, builder.docker);
+  if (plan.action === 'skip') {
+    writeImageRecord(resolved, plan.record);
+    reporter.emit({ kind: 'step', app: project, step: 'push', status: 'skip', message: plan.message, data: { imageRef: plan.record.imageRef, digest: plan.record.digest } });
+    return plan.record;
+  }
+
+  reporter.emit({ kind: 'step', app: project, step: 'push', status: 'start', message: plan.message, data: { imageRef: plan.record.imageRef } });
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
+  const retry = ports.retry ?? { retries: 3, minTimeout: 500 };
+  const withRetry = <T>(what: string, fn: () => Promise<T>) =>
+    pRetry(fn, {
+      retries: retry.retries,
+      minTimeout: retry.minTimeout,
+      factor: 2,
+      signal: ports.signal,
+      shouldRetry: (e) => e instanceof FerryError && e.code === 'REGISTRY_UNREACHABLE',
+      onFailedAttempt: (e) => {
+        if (e instanceof FerryError && e.code === 'REGISTRY_UNREACHABLE' && e.retriesLeft > 0) {
+          reporter.emit({ kind: 'warn', app: project, message: `${what}: registry ${plan.record.registry} not reachable, retrying (${e.retriesLeft} left)` });
+        }
+      },
+    });
+
+  let digest: string;
+  try {
+    const creds = await getRegistryCredentials(ports.ecr);
+    const session = await withRetry('login', () => dockerLogin(docker, plan.record.registry, creds.username, creds.password));
+    try {
+      digest = await withRetry('push', () =>
+        dockerPush(docker, plan.record.imageRef, {
+          configDir: session.configDir,
+          signal: ports.signal,
+          onLine: (line) => reporter.emit({ kind: 'progress', app: project, step: 'push', message: line }),
+        }),
+      );
+    } finally {
+      session.dispose();
+    }
+  } catch (e) {
+    reporter.emit({ kind: 'step', app: project, step: 'push', status: 'fail', message: (e as Error).message });
+    throw e;
+  }
+
+  const listed = await imageExists(ports.ecr, plan.record.repository, plan.record.tag);
+  if (!listed) reporter.emit({ kind: 'warn', app: project, message: `pushed ${plan.record.imageRef}, but ECR does not list the tag yet` });
+  else if (listed.digest !== digest) reporter.emit({ kind: 'warn', app: project, message: `docker reported digest ${digest} but ECR lists ${listed.digest} for ${plan.record.imageRef}` });
+  const record: ImageRecord = { ...plan.record, digest, pushedAt: (ports.now?.() ?? new Date()).toISOString() };
+  writeImageRecord(resolved, record);
+  reporter.emit({ kind: 'step', app: project, step: 'push', status: 'done', message: `pushed ${record.imageRef}@${digest}`, data: { imageRef: record.imageRef, digest } });
+  return record;
+}
+
+/** What `push --dry-run` shows: read-only, nothing is created, logged in or pushed. */
+export async function describePushPlan(resolved: ResolvedApp, ports: PushPorts): Promise<{ lines: string[]; data: Record<string, unknown> }> {
+  const policy = lifecyclePolicyFor(resolved.app.lifecycle);
+  const lines = [
+    `would ensure ECR repository ${resolved.app.repository} (IMMUTABLE tags, scan on push, lifecycle: keep ${resolved.app.lifecycle.keepTaggedImages} tagged, expire untagged after ${resolved.app.lifecycle.untaggedExpireDays} day(s))`,
+  ];
+  const { facts, builder } = await gatherPushFacts(resolved, ports);
+  const plan = planPush(facts, builder.docker);
+  lines.push(plan.message);
+  if (plan.action === 'push') {
+    lines.push(`would run: ${formatCommand(plan.commands.login[0], plan.commands.login.slice(1))}   (password from ECR GetAuthorizationToken on stdin, in a temporary DOCKER_CONFIG)`);
+    lines.push(`would run: ${formatCommand(plan.commands.push[0], plan.commands.push.slice(1))}`);
+  }
+  return { lines, data: { action: plan.action, imageRef: plan.record.imageRef, lifecyclePolicy: policy, ...(plan.action === 'push' ? { commands: plan.commands } : { digest: plan.record.digest }) } };
+}
