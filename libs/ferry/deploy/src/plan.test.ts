@@ -1,0 +1,134 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { EcsTaskDefinition } from '@ferry/aws';
+import { formatPlan, planDeploy, type LiveState } from './plan.ts';
+import { desiredTaskDefinition, TAG_CONTENT } from './task-definition.ts';
+import { diffReport } from './diff.ts';
+import { appConfig, awsEnv, deployment, sandboxEnv, service, tdArn } from './fixtures.test-support.ts';
+
+const IMG_A = '127.0.0.1:5000/ferry-sample/api:ft-a';
+const IMG_B = '127.0.0.1:5000/ferry-sample/api:ft-b';
+const app = appConfig();
+
+function liveTd(image: string): { taskDefinition: EcsTaskDefinition; tags: { key: string; value: string }[] } {
+  const input = desiredTaskDefinition(null, app, sandboxEnv, image, { contentTag: image.split(':').pop()! });
+  const { tags, ...rest } = input;
+  return { taskDefinition: { ...rest, taskDefinitionArn: tdArn(1), revision: 1, status: 'ACTIVE' } as EcsTaskDefinition, tags: tags as { key: string; value: string }[] };
+}
+
+function desired(image: string, a = app, env = sandboxEnv) {
+  const tag = image.split(':').pop()!;
+  return (live: LiveState | null) => ({ app: a, env, imageRef: image, contentTag: tag, registerInput: desiredTaskDefinition(live?.taskDef ?? null, a, env, image, { contentTag: tag, gitSha: 'g' }) });
+}
+
+const steady = (image: string, over = {}): LiveState => ({ service: service([deployment({})], over), taskDef: liveTd(image) });
+
+test('no service -> create-service with the sandbox load balancer and cluster check', () => {
+  const p = planDeploy(null, desired(IMG_A)(null));
+  assert.is(p.kind, 'create-service');
+  if (p.kind !== 'create-service') return;
+  assert.ok(p.ensureCluster);
+  assert.equal(p.createInput.loadBalancers, [{ containerName: 'api', containerPort: 3000 }]);
+  assert.is(p.createInput.desiredCount, 2);
+  assert.equal(p.createInput.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
+  assert.is(p.registerInput.containerDefinitions![0].image, IMG_A);
+});
+
+test('aws create-service carries awsvpc networking, no load balancer, no cluster creation', () => {
+  const p = planDeploy(null, desired(IMG_A, app, awsEnv)(null));
+  assert.ok(p.kind === 'create-service' && !p.ensureCluster);
+  if (p.kind !== 'create-service') return;
+  assert.is(p.createInput.loadBalancers, undefined);
+  assert.equal(p.createInput.networkConfiguration, { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } });
+});
+
+test('an INACTIVE (deleted) service is created again', () => {
+  const live = steady(IMG_A, { status: 'INACTIVE' });
+  assert.is(planDeploy(live, desired(IMG_A)(live)).kind, 'create-service');
+});
+
+test('same image, COMPLETED -> up-to-date (no write)', () => {
+  const live = steady(IMG_A);
+  const p = planDeploy(live, desired(IMG_A)(live));
+  assert.is(p.kind, 'up-to-date', JSON.stringify(p));
+  assert.is(p.taskDefinitionDiff, '');
+  assert.equal(diffReport({ plan: p, localTag: 'ft-a', liveTag: 'ft-a', imagePushed: true }).changed, false);
+});
+
+test('--force turns up-to-date into an update', () => {
+  const live = steady(IMG_A);
+  const p = planDeploy(live, desired(IMG_A)(live), { force: true });
+  assert.ok(p.kind === 'update' && p.reasons.includes('--force'));
+});
+
+test('new image -> update with the diff, the previous revision and exact inputs', () => {
+  const live = steady(IMG_A);
+  const p = planDeploy(live, desired(IMG_B)(live));
+  assert.is(p.kind, 'update');
+  if (p.kind !== 'update') return;
+  assert.is(p.previousTaskDefinitionArn, tdArn(1));
+  assert.match(p.taskDefinitionDiff, /- .*ft-a/);
+  assert.match(p.taskDefinitionDiff, /\+ .*ft-b/);
+  assert.equal(p.updateInput, {
+    cluster: 'ferry-local',
+    service: 'api',
+    taskDefinition: 'api',
+    desiredCount: 2,
+    deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
+  });
+  assert.equal(p.registerInput.tags?.find((t) => t.key === TAG_CONTENT)?.value, 'ft-b');
+  const text = formatPlan(p).join('\n');
+  assert.match(text, /would deploy .*ft-b to api \(now api:1\)/);
+  assert.match(text, /UpdateService \{/);
+  assert.match(text, /<registered revision of api>/);
+  const report = diffReport({ plan: p, localTag: 'ft-b', liveTag: 'ft-a', imagePushed: false });
+  assert.ok(report.changed);
+  assert.is(report.next, 'nx run api:deploy');
+});
+
+test('only desiredCount differs -> update naming it', () => {
+  const live = steady(IMG_A, { desiredCount: 1 });
+  const p = planDeploy(live, desired(IMG_A)(live));
+  assert.ok(p.kind === 'update' && p.reasons.join() === 'desiredCount 1 -> 2', JSON.stringify(p.kind === 'update' && p.reasons));
+});
+
+test('environment change -> update', () => {
+  const live = steady(IMG_A);
+  const a2 = appConfig({ environment: { LOG_LEVEL: 'debug', CORS_ORIGIN: '*' } });
+  const p = planDeploy(live, desired(IMG_A, a2)(live));
+  assert.is(p.kind, 'update');
+  assert.match(p.taskDefinitionDiff, /debug/);
+});
+
+test('same image still rolling out -> watch it, remembering the previous revision', () => {
+  const live: LiveState = {
+    service: service([deployment({ id: 'ecs-svc/2', rolloutState: 'IN_PROGRESS' }), deployment({ id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: tdArn(0) })]),
+    taskDef: liveTd(IMG_A),
+  };
+  const p = planDeploy(live, desired(IMG_A)(live));
+  assert.equal(p.kind === 'watch' && [p.deploymentId, p.previousTaskDefinitionArn], ['ecs-svc/2', tdArn(0)]);
+});
+
+test('same image but the PRIMARY FAILED -> update again', () => {
+  const live: LiveState = { service: service([deployment({ rolloutState: 'FAILED' })]), taskDef: liveTd(IMG_A) };
+  const p = planDeploy(live, desired(IMG_A)(live));
+  assert.ok(p.kind === 'update' && /FAILED/.test(p.reasons.join()));
+});
+
+test('circuit-breaker setting change -> update', () => {
+  const live = steady(IMG_A);
+  const a2 = appConfig({ deployment: { ...app.deployment, circuitBreaker: { enable: true, rollback: false } } });
+  const p = planDeploy(live, desired(IMG_A, a2)(live));
+  assert.ok(p.kind === 'update' && p.reasons.includes('the deployment configuration differs'));
+});
+
+test('formatPlan for up-to-date and create-service', () => {
+  const live = steady(IMG_A);
+  assert.match(formatPlan(planDeploy(live, desired(IMG_A)(live)))[0], /up to date: api:1 runs .*ft-a and its rollout COMPLETED/);
+  const c = formatPlan(planDeploy(null, desired(IMG_A)(null)));
+  assert.match(c[0], /does not exist in cluster ferry-local; would ensure the cluster/);
+  assert.match(c[1], /^RegisterTaskDefinition /);
+  assert.match(c[2], /^CreateService /);
+});
+
+test.run();

@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { describeDeployments, deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutSnapshot, type RolloutVerdict } from './rollout.ts';
+import { deployment, service, tdArn } from './fixtures.test-support.ts';
+
+const OURS = 'ecs-svc/2';
+const rollingBack = 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.';
+
+const cases: Array<[string, RolloutSnapshot, RolloutVerdict['kind'], RegExp?]> = [
+  ['service MISSING', {}, 'failed', /no longer exists/],
+  ['service DRAINING', { service: service([deployment({ id: OURS })], { status: 'DRAINING' }) }, 'failed', /DRAINING/],
+  [
+    'just updated: ours PRIMARY IN_PROGRESS with 0 tasks, old ACTIVE',
+    { service: service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 0, desiredCount: 0, rolloutState: 'IN_PROGRESS' }), deployment({ status: 'ACTIVE' })]) },
+    'in-progress',
+  ],
+  [
+    'ours running but old not drained yet',
+    { service: service([deployment({ id: OURS, rolloutState: 'IN_PROGRESS' }), deployment({ status: 'ACTIVE', runningCount: 1 })]) },
+    'in-progress',
+  ],
+  ['ours PRIMARY COMPLETED, all running', { service: service([deployment({ id: OURS })]) }, 'completed'],
+  [
+    'COMPLETED but a task is missing (running < desired)',
+    { service: service([deployment({ id: OURS, runningCount: 1 })], { runningCount: 1 }) },
+    'in-progress',
+  ],
+  [
+    'ours FAILED while still PRIMARY (breaker without rollback)',
+    { service: service([deployment({ id: OURS, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.', runningCount: 0 }), deployment({ status: 'ACTIVE' })]) },
+    'failed',
+    /tasks failed to start/,
+  ],
+  [
+    'breaker rolled back: the old deployment is PRIMARY again, ours FAILED and draining',
+    {
+      service: service([
+        deployment({ id: 'ecs-svc/1', rolloutState: 'IN_PROGRESS', rolloutStateReason: rollingBack }),
+        deployment({ id: OURS, status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }),
+      ]),
+    },
+    'rolled-back',
+    /no longer PRIMARY \(now ecs-svc\/1\): ECS deployment circuit breaker: tasks failed to start/,
+  ],
+  [
+    'rolled back and steady: ServicesStable would say success, we must not',
+    { service: service([deployment({ id: 'ecs-svc/1', rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment ecs-svc/1 completed.' })]) },
+    'rolled-back',
+    /now ecs-svc\/1/,
+  ],
+  ['ours gone and nothing PRIMARY', { service: service([]) }, 'failed', /not among/],
+  [
+    'no rolloutState (classic LB): one deployment with all running is done',
+    { service: service([deployment({ id: OURS, rolloutState: undefined })]) },
+    'completed',
+  ],
+  [
+    'no rolloutState with two deployments is still rolling',
+    { service: service([deployment({ id: OURS, rolloutState: undefined }), deployment({ status: 'ACTIVE', rolloutState: undefined })]) },
+    'in-progress',
+  ],
+];
+
+for (const [label, snapshot, kind, reason] of cases) {
+  test(`evaluateRollout: ${label} -> ${kind}`, () => {
+    const v = evaluateRollout(snapshot, OURS);
+    assert.is(v.kind, kind, JSON.stringify(v));
+    if (reason) assert.match((v as { reason: string }).reason, reason);
+  });
+}
+
+test('rolled-back names the deployment and task definition that took over', () => {
+  const v = evaluateRollout({ service: service([deployment({ id: 'ecs-svc/1', taskDefinition: tdArn(1) })]) }, OURS);
+  assert.equal(v.kind === 'rolled-back' && [v.to, v.toTaskDefinition], ['ecs-svc/1', tdArn(1)]);
+});
+
+test('deploymentViews and describeDeployments', () => {
+  const views = deploymentViews([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 1, pendingCount: 1, rolloutState: 'IN_PROGRESS' })]);
+  assert.equal(views, [{ id: OURS, status: 'PRIMARY', taskDefinition: tdArn(2), desired: 2, running: 1, pending: 1, failed: 0, rolloutState: 'IN_PROGRESS' }]);
+  assert.equal(describeDeployments(views), ['PRIMARY ecs-svc/2 api:2 running 1/2 pending 1 failed 0 IN_PROGRESS']);
+});
+
+test('eventsSince keeps newer events, oldest first', () => {
+  const events = [
+    { createdAt: new Date(3000), message: 'c' },
+    { createdAt: new Date(2000), message: 'b' },
+    { createdAt: new Date(1000), message: 'a' },
+  ];
+  assert.equal(eventsSince(events, 1000).map((e) => e.message), ['b', 'c']);
+  assert.equal(eventsSince(undefined, 0), []);
+});
+
+for (const [v, want] of [[new Date(5000), 5000], [5, 5000], [1_700_000_000_000, 1_700_000_000_000], [undefined, 0]] as const) {
+  test(`toMs(${String(v)})`, () => assert.is(toMs(v as Date | number | undefined), want));
+}
+
+const delays: Array<[number, number]> = [[0, 1000], [1, 2000], [2, 4000], [5, 20000], [10, 20000]];
+for (const [throttles, want] of delays) test(`pollDelayMs after ${throttles} throttles`, () => assert.is(pollDelayMs(1000, throttles), want));
+
+test.run();

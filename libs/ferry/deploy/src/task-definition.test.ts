@@ -1,0 +1,190 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { EcsTaskDefinition } from '@ferry/aws';
+import {
+  containerImage,
+  desiredTaskDefinition,
+  diffLines,
+  diffTaskDefinitions,
+  imageTagOf,
+  maskSecrets,
+  normaliseCpu,
+  normaliseMemory,
+  normaliseTaskDefinition,
+  sameTaskDefinition,
+  stripServerFields,
+  TAG_CONTENT,
+  TAG_GIT_SHA,
+} from './task-definition.ts';
+import { appConfig, awsEnv, sandboxEnv, tdArn } from './fixtures.test-support.ts';
+
+const IMG1 = '127.0.0.1:5000/ferry-sample/api:ft-aaaaaaaaaaaaaaaaaaaa';
+const IMG2 = '127.0.0.1:5000/ferry-sample/api:ft-bbbbbbbbbbbbbbbbbbbb';
+
+/** A task definition as DescribeTaskDefinition returns it: server fields included, hostPort filled. */
+function described(over: Partial<EcsTaskDefinition> = {}): EcsTaskDefinition {
+  return {
+    taskDefinitionArn: tdArn(3),
+    family: 'api',
+    revision: 3,
+    status: 'ACTIVE',
+    registeredAt: new Date(1_700_000_000_000),
+    registeredBy: 'arn:aws:iam::000000000000:root',
+    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
+    compatibilities: ['EC2', 'FARGATE'],
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    volumes: [],
+    placementConstraints: [],
+    containerDefinitions: [
+      {
+        name: 'api',
+        image: IMG1,
+        essential: true,
+        cpu: 0,
+        mountPoints: [],
+        volumesFrom: [],
+        environment: [
+          { name: 'LOG_LEVEL', value: 'info' },
+          { name: 'CORS_ORIGIN', value: '*' },
+        ],
+        portMappings: [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }],
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } },
+      },
+      { name: 'sidecar', image: 'envoy:1', essential: false },
+    ],
+    ...over,
+  };
+}
+
+test('stripServerFields drops every field Register does not accept and keeps the rest', () => {
+  const s = stripServerFields(described()) as Record<string, unknown>;
+  for (const f of ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy']) assert.not.ok(f in s, f);
+  assert.is(s.family, 'api');
+  assert.is(s.networkMode, 'awsvpc');
+  assert.equal(s.requiresCompatibilities, ['FARGATE']);
+});
+
+test('desiredTaskDefinition from live changes only the image and declared fields', () => {
+  const live = { taskDefinition: described(), tags: [{ key: 'team', value: 'core' }, { key: TAG_CONTENT, value: 'ft-old' }, { key: TAG_GIT_SHA, value: 'abc' }] };
+  const app = appConfig({ environment: { LOG_LEVEL: 'debug' }, secrets: { DB_PASSWORD: 'arn:aws:ssm:eu-west-1:1:parameter/db' }, cpu: '512' });
+  const d = desiredTaskDefinition(live, app, sandboxEnv, IMG2, { contentTag: 'ft-new', gitSha: 'def' });
+  const api = d.containerDefinitions!.find((c) => c.name === 'api')!;
+  assert.is(api.image, IMG2);
+  assert.equal(api.environment, [{ name: 'LOG_LEVEL', value: 'debug' }]);
+  assert.equal(api.secrets, [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }]);
+  assert.equal(api.logConfiguration, { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } }, 'undeclared fields are kept');
+  assert.equal(api.portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
+  assert.equal(d.containerDefinitions![1], { name: 'sidecar', image: 'envoy:1', essential: false }, 'other containers untouched');
+  assert.is(d.cpu, '512');
+  assert.equal(d.tags, [{ key: 'team', value: 'core' }, { key: TAG_CONTENT, value: 'ft-new' }, { key: TAG_GIT_SHA, value: 'def' }]);
+  assert.not.ok('revision' in d);
+});
+
+test('desiredTaskDefinition sets the container health check when the config declares one', () => {
+  const hc = { command: ['CMD', 'true'], interval: 10 };
+  const d = desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ containerHealthCheck: hc }), sandboxEnv, IMG2, { contentTag: 't' });
+  assert.equal(d.containerDefinitions![0].healthCheck, hc);
+});
+
+test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role for aws', () => {
+  const d = desiredTaskDefinition(null, appConfig(), awsEnv, IMG1, { contentTag: 'ft-a', gitSha: 'sha' });
+  assert.is(d.networkMode, 'awsvpc');
+  assert.equal(d.requiresCompatibilities, ['FARGATE']);
+  assert.is(d.executionRoleArn, awsEnv.executionRoleArn);
+  assert.equal(d.containerDefinitions![0].portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
+  assert.equal(d.containerDefinitions![0].environment, [{ name: 'CORS_ORIGIN', value: '*' }, { name: 'LOG_LEVEL', value: 'info' }]);
+  const sandbox = desiredTaskDefinition(null, appConfig({ containerPort: undefined }), sandboxEnv, IMG1, { contentTag: 'ft-a' });
+  assert.not.ok('executionRoleArn' in sandbox);
+  assert.is(sandbox.containerDefinitions![0].portMappings, undefined, 'a worker has no port mapping');
+});
+
+test('normalise: a described definition equals the register input it came from', () => {
+  const live = { taskDefinition: described(), tags: [{ key: TAG_CONTENT, value: 'ft-a' }, { key: TAG_GIT_SHA, value: 'one' }] };
+  const again = desiredTaskDefinition(live, appConfig(), sandboxEnv, IMG1, { contentTag: 'ft-a', gitSha: 'two' });
+  assert.ok(sameTaskDefinition(normaliseTaskDefinition(live.taskDefinition, live.tags), normaliseTaskDefinition(again)), 'only the git sha differs: same');
+  const other = desiredTaskDefinition(live, appConfig(), sandboxEnv, IMG2, { contentTag: 'ft-b' });
+  assert.not.ok(sameTaskDefinition(normaliseTaskDefinition(live.taskDefinition, live.tags), normaliseTaskDefinition(other)));
+});
+
+const normCases: Array<[string, EcsTaskDefinition, EcsTaskDefinition]> = [
+  [
+    'environment order',
+    described(),
+    described({ containerDefinitions: [{ ...described().containerDefinitions![0], environment: [...described().containerDefinitions![0].environment!].reverse() }, described().containerDefinitions![1]] }),
+  ],
+  ['cpu in vCPU', described({ cpu: '0.25 vCPU', memory: '0.5 GB' }), described()],
+  ['hostPort implied by awsvpc', described(), described({ containerDefinitions: [{ ...described().containerDefinitions![0], portMappings: [{ containerPort: 3000 }] }, described().containerDefinitions![1]] })],
+  ['container order', described(), described({ containerDefinitions: [...described().containerDefinitions!].reverse() })],
+  ['empty members', described(), described({ volumes: undefined, placementConstraints: undefined })],
+];
+for (const [label, a, b] of normCases) {
+  test(`normalise ignores ${label}`, () => {
+    assert.equal(normaliseTaskDefinition(a), normaliseTaskDefinition(b));
+    assert.is(diffTaskDefinitions(normaliseTaskDefinition(a), normaliseTaskDefinition(b)), '');
+  });
+}
+
+const units: Array<[string | undefined, string | undefined, string | undefined]> = [
+  ['256', '256', undefined],
+  ['0.25 vCPU', '256', undefined],
+  ['1 vCPU', '1024', undefined],
+  ['2 vcpu', '2048', undefined],
+  [undefined, undefined, undefined],
+];
+for (const [cpu, want] of units) test(`normaliseCpu(${cpu})`, () => assert.is(normaliseCpu(cpu), want));
+for (const [mem, want] of [['512', '512'], ['1 GB', '1024'], ['0.5 GB', '512'], ['2gb', '2048']] as const) test(`normaliseMemory(${mem})`, () => assert.is(normaliseMemory(mem), want));
+
+test('diffTaskDefinitions shows the changed image line and context only', () => {
+  const a = normaliseTaskDefinition(described());
+  const b = normaliseTaskDefinition(described({ containerDefinitions: [{ ...described().containerDefinitions![0], image: IMG2 }, described().containerDefinitions![1]] }));
+  const text = diffTaskDefinitions(a, b);
+  assert.ok(text.includes(`-       "image": "${IMG1}"`), text);
+  assert.ok(text.includes(`+       "image": "${IMG2}"`), text);
+  assert.not.ok(text.includes('"family"'), 'far-away lines are elided');
+});
+
+test('diffTaskDefinitions masks secret-looking values but still shows that they changed', () => {
+  const env = (v: string) => described({ containerDefinitions: [{ ...described().containerDefinitions![0], environment: [{ name: 'API_TOKEN', value: v }] }] });
+  const text = diffTaskDefinitions(normaliseTaskDefinition(env('hunter2-old')), normaliseTaskDefinition(env('hunter2-new')));
+  assert.not.ok(text.includes('hunter2'), text);
+  assert.match(text, /- .*<masked sha256:[0-9a-f]{8}>/);
+  assert.match(text, /\+ .*<masked sha256:[0-9a-f]{8}>/);
+});
+
+test('maskSecrets keeps ordinary values', () => {
+  const m = maskSecrets(normaliseTaskDefinition(described())) as { containerDefinitions: { environment?: { value: string }[] }[] };
+  assert.equal(m.containerDefinitions[0].environment!.map((e) => e.value), ['*', 'info']);
+});
+
+test('diff from nothing lists everything as added', () => {
+  const text = diffTaskDefinitions(null, normaliseTaskDefinition(described()));
+  assert.ok(text.split('\n').every((l) => l.startsWith('+ ') || l === '  …'), text);
+});
+
+const diffCases: Array<[string[], string[], string[]]> = [
+  [['a', 'b', 'c'], ['a', 'c'], ['  a', '- b', '  c']],
+  [['a'], ['a', 'b'], ['  a', '+ b']],
+  [['x'], ['y'], ['- x', '+ y']],
+  [[], [], []],
+];
+for (const [a, b, want] of diffCases) test(`diffLines ${JSON.stringify(a)} -> ${JSON.stringify(b)}`, () => assert.equal(diffLines(a, b), want));
+
+const tagCases: Array<[string | undefined, string | undefined]> = [
+  ['127.0.0.1:5000/ferry-sample/api:ft-abc', 'ft-abc'],
+  ['123.dkr.ecr.eu-west-1.amazonaws.com/api:v1', 'v1'],
+  ['127.0.0.1:5000/api', undefined],
+  ['api@sha256:abcd', undefined],
+  [undefined, undefined],
+];
+for (const [ref, want] of tagCases) test(`imageTagOf(${ref})`, () => assert.is(imageTagOf(ref), want));
+
+test('containerImage prefers the named container', () => {
+  assert.is(containerImage(described(), 'sidecar'), 'envoy:1');
+  assert.is(containerImage(described(), 'missing'), IMG1);
+  assert.is(containerImage(undefined), undefined);
+});
+
+test.run();
