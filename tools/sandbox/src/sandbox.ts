@@ -54,6 +54,8 @@ export interface Sandbox {
   applyLifecyclePolicies(): Promise<number>;
   /** Stops everything this call started; `removeTasks` also removes the ECS part's task containers. */
   stop(opts?: { removeTasks?: boolean }): Promise<void>;
+  /** Called when a client POSTs `/_sandbox/shutdown` (the CLI's `down`); the owner then calls stop(). */
+  onShutdownRequest(cb: () => void): void;
 }
 
 export const DEFAULT_PORT = 4566;
@@ -200,7 +202,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     let shutdownRequested: (() => void) | undefined;
     let stopped: Promise<void> | undefined;
-    const sandbox: Sandbox & { onShutdownRequest(cb: () => void): void } = {
+    const sandbox: Sandbox = {
       endpoint,
       registryHost,
       dataDir,
