@@ -15,7 +15,8 @@ import ignore, { type Ignore } from 'ignore';
 import type { ResolvedApp } from './config-types.ts';
 import { FerryError } from './errors.ts';
 import { gitSnapshot, runGit, type GitSnapshot } from './git.ts';
-import { transitiveDependencies, type ProjectGraphLite } from './graph.ts';
+import { targetFileMatcher } from './build-inputs.ts';
+import { transitiveDependencies, type NxInput, type ProjectGraphLite } from './graph.ts';
 
 /** Everything that went into a tag; comparing two of these explains why tags differ. */
 export interface TagInputs {
@@ -77,11 +78,19 @@ export async function computeContentTags(apps: ResolvedApp[], graph: ProjectGrap
   if (apps.some((a) => a.workspaceRoot !== root)) throw new FerryError('USAGE', 'computeContentTags: all apps must belong to one workspace.');
   const snapshot = await gitSnapshot(root);
   const owners = new ProjectOwners(graph);
-  const byProject = owners.group(snapshot.files.keys());
-  const lock = readLock(root);
-  const tsconfig = readJsonc(join(root, 'tsconfig.base.json'));
+  const unowned: string[] = [];
+  const byProject = owners.group(snapshot.files.keys(), unowned);
+  const ctx: TagContext = {
+    snapshot,
+    owners,
+    byProject,
+    unowned,
+    lock: readLock(root),
+    tsconfig: readJsonc(join(root, 'tsconfig.base.json')),
+    nxNamedInputs: readNxNamedInputs(root),
+  };
   return apps.map((app) => {
-    const inputs = tagInputs(app, graph, snapshot, byProject, lock, tsconfig);
+    const inputs = tagInputs(app, graph, ctx);
     return { tag: tagFromInputs(inputs), inputs };
   });
 }
@@ -101,11 +110,14 @@ class ProjectOwners {
     }
     return undefined;
   }
-  group(paths: Iterable<string>): Map<string, string[]> {
+  group(paths: Iterable<string>, unowned?: string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const path of paths) {
       const p = this.owner(path);
-      if (!p) continue;
+      if (!p) {
+        unowned?.push(path);
+        continue;
+      }
       let list = out.get(p);
       if (!list) out.set(p, (list = []));
       list.push(path);
@@ -114,51 +126,86 @@ class ProjectOwners {
   }
 }
 
-/** The files of the projects an app's image is made from, filtered as the tag sees them. */
-function inputFilter(app: ResolvedApp): (path: string) => boolean {
-  const root = app.workspaceRoot;
+/** Files that never count as image content: ferry's own config and workspace files covered otherwise. */
+const NEVER_FILES = new Set(['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'ferry.json']);
+
+/**
+ * Decides which files are inputs of an app's image. A project file counts when
+ *  - the app has a `build` target and the file is one of that target's Nx inputs (it reaches the
+ *    image through the bundle, whatever the .dockerignore says), or
+ *  - it is inside the build context and not excluded by the .dockerignore (it is COPY'd), or
+ *  - no build target covers its project and it lies outside the build context (ferry cannot tell
+ *    how it reaches the image, so it counts: a needless rebuild is cheaper than a stale image).
+ * `{workspaceRoot}/…` inputs of the build target (e.g. the bundler script) count too.
+ * `deploy.json` never counts: it configures the service, not the image.
+ */
+export interface InputSelector {
+  projects: string[];
+  keepProjectFile(owner: string, path: string): boolean;
+  keepWorkspaceFile(path: string): boolean;
+  hasWorkspaceInputs: boolean;
+}
+
+export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamedInputs: Record<string, NxInput[]>): InputSelector {
+  const project = app.app.project;
   const contextAbs = resolve(app.projectRoot, app.app.context);
-  const contextRel = toPosix(relative(root, contextAbs));
+  const contextRel = toPosix(relative(app.workspaceRoot, contextAbs));
   const ig = dockerignoreFor(app, contextAbs);
-  return (path) => {
-    // deploy.json is ferry's runtime configuration (desired count, environment…): deploy-app
-    // applies it to the task definition; it never changes the image.
-    if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
-    if (!ig) return true;
-    const rel = contextRel === '' ? path : path.startsWith(`${contextRel}/`) ? path.slice(contextRel.length + 1) : undefined;
-    // Files outside the build context reach the image only through the build (the bundle), so
-    // the context's .dockerignore does not apply to them.
-    if (rel === undefined) return true;
-    return !ig.ignores(rel);
+  const build = graph.nodes[project]?.targetNames.includes('build') ? targetFileMatcher(graph, project, 'build', nxNamedInputs) : undefined;
+  const covered = new Set(build?.projects ?? []);
+  const inContext = (path: string): string | undefined =>
+    contextRel === '' ? path : path.startsWith(`${contextRel}/`) ? path.slice(contextRel.length + 1) : undefined;
+  return {
+    projects: [project, ...transitiveDependencies(graph, project)],
+    hasWorkspaceInputs: !!build,
+    keepProjectFile(owner, path) {
+      if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
+      if (build && build.matches(owner, path)) return true;
+      const rel = inContext(path);
+      if (rel !== undefined) return !ig || !ig.ignores(rel);
+      return !covered.has(owner);
+    },
+    keepWorkspaceFile(path) {
+      return !!build && !NEVER_FILES.has(path) && build.matchesWorkspaceFile(path);
+    },
   };
 }
 
-function tagInputs(
-  app: ResolvedApp,
-  graph: ProjectGraphLite,
-  snapshot: GitSnapshot,
-  byProject: Map<string, string[]>,
-  lock: Lock | undefined,
-  tsconfig: Record<string, unknown> | undefined,
-): TagInputs {
+interface TagContext {
+  snapshot: GitSnapshot;
+  owners: ProjectOwners;
+  byProject: Map<string, string[]>;
+  unowned: string[];
+  lock: Lock | undefined;
+  tsconfig: Record<string, unknown> | undefined;
+  nxNamedInputs: Record<string, NxInput[]>;
+}
+
+function tagInputs(app: ResolvedApp, graph: ProjectGraphLite, ctx: TagContext): TagInputs {
+  const { snapshot, owners, byProject, unowned, lock, tsconfig, nxNamedInputs } = ctx;
   const project = app.app.project;
   if (!graph.nodes[project]) throw new FerryError('NOT_FOUND', `No Nx project named ${JSON.stringify(project)} in the project graph.`);
   const projects = [project, ...transitiveDependencies(graph, project)];
-  const keep = inputFilter(app);
+  const sel = inputSelector(app, graph, nxNamedInputs);
   const files: TagInputs['files'] = [];
   let dirty = false;
+  const add = (path: string) => {
+    const f = snapshot.files.get(path)!;
+    files.push({ path, sha: f.sha });
+    if (f.dirty) dirty = true;
+  };
   for (const p of projects) {
-    for (const path of byProject.get(p) ?? []) {
-      if (!keep(path)) continue;
-      const f = snapshot.files.get(path)!;
-      files.push({ path, sha: f.sha });
-      if (f.dirty) dirty = true;
-    }
+    for (const path of byProject.get(p) ?? []) if (sel.keepProjectFile(p, path)) add(path);
+  }
+  if (sel.hasWorkspaceInputs) {
+    for (const path of unowned) if (sel.keepWorkspaceFile(path)) add(path);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (!dirty) {
-    const roots = projects.map((p) => graph.nodes[p].root);
-    for (const d of snapshot.deleted) if (roots.some((r) => d.startsWith(`${r}/`)) && keep(d)) dirty = true;
+    for (const d of snapshot.deleted) {
+      const owner = owners.owner(d);
+      if (owner ? projects.includes(owner) && sel.keepProjectFile(owner, d) : sel.keepWorkspaceFile(d)) dirty = true;
+    }
   }
 
   const dockerfileAbs = resolve(app.projectRoot, app.app.dockerfile);
@@ -333,15 +380,13 @@ export async function changedInputsSince(app: ResolvedApp, graph: ProjectGraphLi
   const verified = (await runGit(root, ['rev-parse', '--verify', '--quiet', `${gitRevision}^{commit}`], { allowFail: true })).trim();
   if (!verified) throw new FerryError('GIT_FAILED', `Unknown git revision ${JSON.stringify(gitRevision)}. Check the name with \`git log --oneline\`.`);
   const projects = [app.app.project, ...transitiveDependencies(graph, app.app.project)];
-  const roots = projects.map((p) => graph.nodes[p]?.root).filter((r): r is string => !!r && r !== '.');
   const dockerfileRel = toPosix(relative(root, resolve(app.projectRoot, app.app.dockerfile)));
-  const specs = [...roots, dockerfileRel, 'package-lock.json', 'tsconfig.base.json'];
   const [diffOut, untrackedOut] = await Promise.all([
-    runGit(root, ['diff', '--name-only', '-z', '--no-renames', verified, '--', ...specs]),
-    runGit(root, ['ls-files', '-o', '--exclude-standard', '-z', '--', ...specs]),
+    runGit(root, ['diff', '--name-only', '-z', '--no-renames', verified]),
+    runGit(root, ['ls-files', '-o', '--exclude-standard', '-z']),
   ]);
   const owners = new ProjectOwners(graph);
-  const keep = inputFilter(app);
+  const sel = inputSelector(app, graph, readNxNamedInputs(root));
   const wanted = new Set(projects);
   const out = new Set<string>();
   for (const path of [...diffOut.split('\0'), ...untrackedOut.split('\0')]) {
@@ -349,7 +394,7 @@ export async function changedInputsSince(app: ResolvedApp, graph: ProjectGraphLi
     if (path === dockerfileRel || path === 'package-lock.json' || path === 'tsconfig.base.json') out.add(path);
     else {
       const owner = owners.owner(path);
-      if (owner && wanted.has(owner) && keep(path)) out.add(path);
+      if (owner ? wanted.has(owner) && sel.keepProjectFile(owner, path) : sel.keepWorkspaceFile(path)) out.add(path);
     }
   }
   return [...out].sort();
@@ -369,6 +414,11 @@ function toPosix(p: string): string {
 
 function sortRecord(r: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
+}
+
+function readNxNamedInputs(root: string): Record<string, NxInput[]> {
+  const nx = readJsonc(join(root, 'nx.json'));
+  return (nx?.namedInputs as Record<string, NxInput[]>) ?? {};
 }
 
 /** JSON with sorted keys at every level: the same value always gives the same text. */

@@ -19,7 +19,16 @@ export interface ProjectNodeLite {
   /** Project root relative to the workspace root, `/`-separated (e.g. `apps/api`). */
   root: string;
   type: 'app' | 'lib' | 'e2e';
+  /** Names of the project's targets. */
+  targetNames: string[];
+  /** Nx `inputs` of each target that declares them (targetDefaults already merged by Nx). */
+  targetInputs: Record<string, NxInput[]>;
+  /** Project-level `namedInputs` (override nx.json's). */
+  namedInputs: Record<string, NxInput[]>;
 }
+
+/** One entry of an Nx `inputs` array: a named input, a fileset string, or an object form. */
+export type NxInput = string | Record<string, unknown>;
 
 /** The project graph as ferry uses it. */
 export interface ProjectGraphLite {
@@ -82,7 +91,7 @@ async function loadGraph(root: string): Promise<ProjectGraphLite> {
 }
 
 interface NxGraphFile {
-  nodes: Record<string, { name: string; type: string; data: { root: string } }>;
+  nodes: Record<string, { name: string; type: string; data: { root: string; targets?: Record<string, { inputs?: NxInput[] }>; namedInputs?: Record<string, NxInput[]> } }>;
   externalNodes?: Record<string, { name: string; data: { packageName: string; version: string } }>;
   dependencies: Record<string, { source: string; target: string; type: string }[]>;
 }
@@ -91,7 +100,16 @@ interface NxGraphFile {
 export function reduceGraph(raw: NxGraphFile): ProjectGraphLite {
   const nodes: ProjectGraphLite['nodes'] = {};
   for (const [name, n] of Object.entries(raw.nodes)) {
-    nodes[name] = { name, root: n.data.root.replace(/\\/g, '/').replace(/\/$/, ''), type: (n.type as ProjectNodeLite['type']) ?? 'lib' };
+    const targetInputs: Record<string, NxInput[]> = {};
+    for (const [t, cfg] of Object.entries(n.data.targets ?? {})) if (Array.isArray(cfg?.inputs)) targetInputs[t] = cfg.inputs;
+    nodes[name] = {
+      name,
+      root: n.data.root.replace(/\\/g, '/').replace(/\/$/, ''),
+      type: (n.type as ProjectNodeLite['type']) ?? 'lib',
+      targetNames: Object.keys(n.data.targets ?? {}).sort(),
+      targetInputs,
+      namedInputs: n.data.namedInputs ?? {},
+    };
   }
   const externalVersions: Record<string, string> = {};
   for (const ext of Object.values(raw.externalNodes ?? {})) {

@@ -8,4 +8,5 @@ export * from './config.ts';
 export * from './graph.ts';
 export * from './resolve.ts';
 export * from './git.ts';
+export * from './build-inputs.ts';
 export * from './content-tag.ts';
