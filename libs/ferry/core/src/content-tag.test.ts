@@ -1,0 +1,192 @@
+// Content tags in real temporary Nx workspaces with real git (see testing/workspace.ts).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { changedInputsSince, computeContentTag, computeContentTags, explainTag, type ContentTag } from './content-tag.ts';
+import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
+import { gitRevision } from './git.ts';
+import { resolveApp } from './resolve.ts';
+import { cloneWorkspace, createFixtureWorkspace, git, writeFiles } from './testing/workspace.ts';
+
+const ws = createFixtureWorkspace();
+const root = ws.root;
+let graph: ProjectGraphLite;
+let base: { api: ContentTag; web: ContentTag };
+
+async function tags(env?: string) {
+  const apps = await Promise.all([resolveApp(root, 'api', env), resolveApp(root, 'web', env)]);
+  const [api, web] = await computeContentTags(apps, graph);
+  return { api, web };
+}
+
+/** Applies `change`, computes the tags, then restores the committed tree. */
+async function withChange(change: () => void, env?: string) {
+  change();
+  try {
+    return await tags(env);
+  } finally {
+    git(root, 'reset', '-q', '--hard');
+    git(root, 'clean', '-qfd');
+  }
+}
+
+test.before(async () => {
+  graph = await getProjectGraph(root);
+  base = await tags();
+});
+test.after(() => ws.cleanup());
+
+test('the project graph sees api -> shared from an import, and the npm package it imports', () => {
+  assert.equal(graph.dependencies.api, ['shared']);
+  assert.equal(graph.dependencies.web, []);
+  assert.equal(transitiveDependencies(graph, 'api'), ['shared']);
+  assert.ok(graph.externalDependencies.api.includes('chalk'), JSON.stringify(graph.externalDependencies));
+  assert.equal(graph.nodes.api.root, 'apps/api');
+  assert.equal(graph.nodes.api.type, 'app');
+  assert.equal(graph.nodes.shared.type, 'lib');
+});
+
+test('a clean tree gives a valid tag and clean inputs that list exactly the image files', () => {
+  assert.match(base.api.tag, /^ft-[0-9a-f]{20}$/);
+  assert.is(base.api.inputs.dirty, false);
+  const paths = base.api.inputs.files.map((f) => f.path);
+  assert.equal(paths, ['apps/api/.dockerignore', 'apps/api/Dockerfile', 'apps/api/project.json', 'apps/api/src/main.ts', 'libs/shared/project.json', 'libs/shared/src/index.ts']);
+  assert.equal(base.api.inputs.externalPackages, { chalk: '5.6.2' });
+  assert.equal(base.api.inputs.buildArgs, { APP: 'api', BASE_IMAGE: 'ferry-sandbox/node:20' });
+  assert.is(base.api.inputs.platform, 'linux/amd64');
+  // web is built by its `build` target: its sources count although .dockerignore keeps only dist/
+  // (they are the build's Nx inputs), its test file does not (production excludes *.test.ts).
+  assert.equal(base.web.inputs.files.map((f) => f.path), ['apps/web/.dockerignore', 'apps/web/Dockerfile', 'apps/web/project.json', 'apps/web/src/main.ts', 'tools/bundle.mjs']);
+});
+
+test('the tag is stable: the same tree computed twice gives the same tag', async () => {
+  const again = await computeContentTag(await resolveApp(root, 'api'), graph);
+  assert.is(again.tag, base.api.tag);
+});
+
+const changes: [string, () => void, { api: boolean; web: boolean }][] = [
+  ['an app file', () => appendFileSync(join(root, 'apps/api/src/main.ts'), '// x\n'), { api: true, web: false }],
+  ['a new untracked app file', () => writeFiles(root, { 'apps/api/src/extra.ts': 'export {};\n' }), { api: true, web: false }],
+  ['a deleted app file', () => rmSync(join(root, 'apps/api/src/main.ts')), { api: true, web: false }],
+  ['a dependency lib file', () => appendFileSync(join(root, 'libs/shared/src/index.ts'), '// x\n'), { api: true, web: false }],
+  ['the Dockerfile', () => appendFileSync(join(root, 'apps/api/Dockerfile'), 'ENV X=1\n'), { api: true, web: false }],
+  ['another app file', () => appendFileSync(join(root, 'apps/web/src/main.ts'), '// x\n'), { api: false, web: true }],
+  ['an unrelated lib', () => appendFileSync(join(root, 'libs/other/src/index.ts'), '// x\n'), { api: false, web: false }],
+  ['docs', () => appendFileSync(join(root, 'docs/readme.md'), 'more\n'), { api: false, web: false }],
+  ['nx.json cosmetics', () => writeFileSync(join(root, 'nx.json'), JSON.stringify(JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')), null, 4) + '\n'), { api: false, web: false }],
+  ['a file excluded by .dockerignore', () => appendFileSync(join(root, 'apps/api/README.md'), 'more\n'), { api: false, web: false }],
+  ['a folder excluded by .dockerignore', () => writeFiles(root, { 'apps/api/notes/new.txt': 'x\n' }), { api: false, web: false }],
+  ['a test file outside the build inputs', () => appendFileSync(join(root, 'apps/web/src/main.test.ts'), '// x\n'), { api: false, web: false }],
+  ['the bundler named in the build inputs', () => appendFileSync(join(root, 'tools/bundle.mjs'), '// x\n'), { api: false, web: true }],
+  ['deploy.json runtime settings', () => writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, desiredCount: 5 } }), { api: false, web: false }],
+  ['a build arg (deploy.json)', () => writeFiles(root, { 'apps/api/deploy.json': { buildArgs: { APP: 'api2' } } }), { api: true, web: false }],
+  ['the platform (deploy.json)', () => writeFiles(root, { 'apps/api/deploy.json': { buildArgs: { APP: 'api' }, platform: 'linux/arm64' } }), { api: true, web: false }],
+  ['an unrelated tsconfig alias', () => {
+    const f = join(root, 'tsconfig.base.json');
+    const t = JSON.parse(readFileSync(f, 'utf8'));
+    t.compilerOptions.paths['@fx/new'] = ['libs/new/src/index.ts'];
+    writeFileSync(f, JSON.stringify(t));
+  }, { api: false, web: false }],
+  ['the compiler target', () => {
+    const f = join(root, 'tsconfig.base.json');
+    const t = JSON.parse(readFileSync(f, 'utf8'));
+    t.compilerOptions.target = 'ES2020';
+    writeFileSync(f, JSON.stringify(t));
+  }, { api: true, web: true }],
+  ['the locked version of an imported package', () => {
+    const f = join(root, 'package-lock.json');
+    const l = JSON.parse(readFileSync(f, 'utf8'));
+    l.packages['node_modules/chalk'].version = '5.6.3';
+    writeFileSync(f, JSON.stringify(l));
+  }, { api: true, web: false }],
+];
+
+for (const [what, change, expected] of changes) {
+  test(`changing ${what}: api ${expected.api ? 'changes' : 'keeps'} its tag, web ${expected.web ? 'changes' : 'keeps'} its tag`, async () => {
+    const after = await withChange(change);
+    assert.is(after.api.tag !== base.api.tag, expected.api, `api ${base.api.tag} -> ${after.api.tag}: ${JSON.stringify(explainTag(base.api.inputs, after.api.inputs))}`);
+    assert.is(after.web.tag !== base.web.tag, expected.web, `web ${base.web.tag} -> ${after.web.tag}: ${JSON.stringify(explainTag(base.web.inputs, after.web.inputs))}`);
+    // An input that changed in the working tree marks the tag dirty; a change outside the inputs does not.
+    if (expected.api && !what.includes('deploy.json') && !what.includes('tsconfig') && !what.includes('compiler') && !what.includes('locked')) assert.is(after.api.inputs.dirty, true);
+    if (!expected.api) assert.is(after.api.inputs.dirty, false);
+  });
+}
+
+test('the environment build args are part of the tag (local vs prod base image)', async () => {
+  const prod = await tags('prod');
+  assert.is.not(prod.api.tag, base.api.tag);
+  assert.equal(explainTag(base.api.inputs, prod.api.inputs), [
+    { kind: 'buildArg', name: 'BASE_IMAGE', change: 'changed', before: 'ferry-sandbox/node:20', after: 'node:20-slim' },
+  ]);
+});
+
+test('explainTag names the changed file', async () => {
+  const after = await withChange(() => appendFileSync(join(root, 'libs/shared/src/index.ts'), '// x\n'));
+  const changes = explainTag(base.api.inputs, after.api.inputs);
+  assert.is(changes.length, 1);
+  assert.is(changes[0].kind, 'file');
+  assert.is(changes[0].name, 'libs/shared/src/index.ts');
+  assert.is(changes[0].change, 'changed');
+});
+
+test('an uncommitted change is dirty; committing the same content keeps the tag and clears dirty', async () => {
+  appendFileSync(join(root, 'apps/api/src/main.ts'), '// committed later\n');
+  writeFiles(root, { 'apps/api/src/new.ts': 'export const n = 1;\n' });
+  try {
+    const app = await resolveApp(root, 'api');
+    const dirty = await computeContentTag(app, graph);
+    assert.is(dirty.inputs.dirty, true);
+    assert.is.not(dirty.tag, base.api.tag);
+    assert.is((await gitRevision(root)).dirty, true);
+    git(root, 'add', '-A');
+    const staged = await computeContentTag(app, graph);
+    assert.is(staged.tag, dirty.tag);
+    assert.is(staged.inputs.dirty, true);
+    git(root, 'commit', '-q', '-m', 'api change');
+    const committed = await computeContentTag(app, graph);
+    assert.is(committed.tag, dirty.tag);
+    assert.is(committed.inputs.dirty, false);
+    const rev = await gitRevision(root);
+    assert.is(rev.dirty, false);
+    assert.match(rev.sha, /^[0-9a-f]{40}$/);
+    assert.equal(await changedInputsSince(app, graph, 'HEAD~1'), ['apps/api/src/main.ts', 'apps/api/src/new.ts']);
+    const web = await resolveApp(root, 'web');
+    assert.equal(await changedInputsSince(web, graph, 'HEAD~1'), []);
+  } finally {
+    git(root, 'reset', '-q', '--hard', 'HEAD~1');
+    git(root, 'clean', '-qfd');
+  }
+});
+
+test('changedInputsSince refuses unknown and hostile revisions', async () => {
+  const app = await resolveApp(root, 'api');
+  for (const rev of ['no-such-branch', '--output=/tmp/x', 'HEAD;rm -rf /']) {
+    try {
+      await changedInputsSince(app, graph, rev);
+      assert.unreachable(`accepted ${rev}`);
+    } catch (e) {
+      assert.instance(e, Error);
+      assert.match((e as Error).message, /revision/);
+    }
+  }
+});
+
+test('two clones of the same commit give the same tags', async () => {
+  const a = cloneWorkspace(root);
+  const b = cloneWorkspace(root);
+  try {
+    const [ga, gb] = await Promise.all([getProjectGraph(a.root), getProjectGraph(b.root)]);
+    const ta = await computeContentTag(await resolveApp(a.root, 'api'), ga);
+    const tb = await computeContentTag(await resolveApp(b.root, 'api'), gb);
+    assert.is(ta.tag, tb.tag);
+    assert.is(ta.tag, base.api.tag);
+    assert.is(ta.inputs.dirty, false);
+    assert.equal(ta.inputs, tb.inputs);
+  } finally {
+    a.cleanup();
+    b.cleanup();
+  }
+});
+
+test.run();
