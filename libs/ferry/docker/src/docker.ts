@@ -17,7 +17,7 @@ export type DockerFailureKind = 'engine-down' | 'registry-unreachable' | 'unauth
 export function classifyDockerFailure(output: string): DockerFailureKind {
   if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|docker\.sock: connect/i.test(output)) return 'engine-down';
   if (/cannot be overwritten because the repository is immutable|tag invalid/i.test(output)) return 'immutable-tag';
-  if (/connection refused|no such host|i\/o timeout|no route to host|connection reset by peer|TLS handshake timeout|dial tcp|Client\.Timeout exceeded|EOF\s*$/im.test(output)) return 'registry-unreachable';
+  if (/connection refused|no such host|i\/o timeout|no route to host|connection reset by peer|TLS handshake timeout|dial tcp|Client\.Timeout exceeded|EOF\s*$|\b50[234] (Service Unavailable|Bad Gateway|Gateway Time-?out)|status(?: code)?:? 50[234]\b/im.test(output)) return 'registry-unreachable';
   if (/unauthorized|authentication required|denied|401/i.test(output)) return 'unauthorized';
   return 'other';
 }

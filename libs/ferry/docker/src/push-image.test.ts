@@ -1,0 +1,42 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { planPush } from './push-image.ts';
+import type { ImageRecord } from './image-record.ts';
+
+const record: ImageRecord = {
+  project: 'api',
+  environment: 'local',
+  registry: '127.0.0.1:5000',
+  repository: 'ferry-sample/api',
+  tag: 'ft-1',
+  imageRef: '127.0.0.1:5000/ferry-sample/api:ft-1',
+  gitSha: 'abc',
+  inputs: { files: 1, dockerfile: 'd', platform: 'linux/amd64', buildArgs: [], externalPackages: 0, dirty: false },
+};
+
+test('already in ECR: skip and take the registry digest', () => {
+  const plan = planPush({ record, inRegistry: { digest: 'sha256:e' }, local: null });
+  assert.is(plan.action, 'skip');
+  assert.match(plan.message, /already pushed/);
+  assert.is(plan.record.digest, 'sha256:e');
+});
+
+test('push: login reads the password from stdin, never from the arguments', () => {
+  const plan = planPush({ record, inRegistry: null, local: { id: 'sha256:l' } }, '/usr/bin/docker');
+  assert.is(plan.action, 'push');
+  if (plan.action !== 'push') return;
+  assert.equal(plan.commands.login, ['/usr/bin/docker', 'login', '--username', 'AWS', '--password-stdin', '127.0.0.1:5000']);
+  assert.equal(plan.commands.push, ['/usr/bin/docker', 'push', '127.0.0.1:5000/ferry-sample/api:ft-1']);
+});
+
+test('nothing to push anywhere: NOT_FOUND telling to run build-image', () => {
+  try {
+    planPush({ record, inRegistry: null, local: null });
+    assert.unreachable();
+  } catch (e: any) {
+    assert.is(e.code, 'NOT_FOUND');
+    assert.match(e.message, /Run build-image for api \(--env local\) first/);
+  }
+});
+
+test.run();
