@@ -123,8 +123,10 @@ function lastKey(path: string): string | undefined {
   return m?.[1];
 }
 
-function exampleText(path: string, schema: Json | undefined): string {
-  const ex = exampleOf(schema);
+function exampleText(path: string, schema: Json | undefined, got?: unknown): string {
+  // A number or boolean where a string is expected: the best example is the same value, quoted.
+  const quoted = schema?.type === 'string' && (typeof got === 'number' || typeof got === 'boolean');
+  const ex = quoted ? String(got) : exampleOf(schema);
   if (ex === undefined) return '';
   const key = lastKey(path);
   return key ? ` Example: ${JSON.stringify(key)}: ${JSON.stringify(ex)}` : ` Example: ${JSON.stringify(ex)}`;
@@ -170,7 +172,7 @@ function describeError(err: ErrorObject, root: unknown): string {
   if (value === undefined) value = pick(root, err.instancePath);
   const got = err.keyword === 'type' && value !== null && typeof value === 'object' ? describeType(value) : showValue(value);
   const what = expect ?? (err.message ? err.message.replace(/^must /, '') : 'valid');
-  return `${name} must be ${what} (got ${got}).${exampleText(path, parent)}`;
+  return `${name} must be ${what} (got ${got}).${exampleText(path, parent, value)}`;
 }
 
 function pick(root: unknown, pointer: string): unknown {
