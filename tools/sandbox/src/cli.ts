@@ -64,10 +64,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The recorded server, if its pid is still a sandbox server (pids get reused after a crash). */
 function readRuntime(dataDir: string): Runtime | undefined {
   try {
     const rt = JSON.parse(readFileSync(runtimeFile(dataDir), 'utf8')) as Runtime;
-    return alive(rt.pid) ? rt : undefined;
+    const cmdline = readFileSync(`/proc/${rt.pid}/cmdline`, 'utf8');
+    return alive(rt.pid) && cmdline.includes('serve') ? rt : undefined;
   } catch {
     return undefined;
   }

@@ -123,7 +123,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ server: 
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${opts.port} for the sandbox API is in use (another sandbox or program?); stop it or choose another with --port / FERRY_SANDBOX_PORT`) : err),
+    );
     server.listen(opts.port, opts.host, () => resolve());
   });
   return {

@@ -86,7 +86,9 @@ export async function startRegistryProxy(opts: { port: number; upstreamPort: num
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${opts.port} for the sandbox registry is in use (another sandbox or program?); stop it or choose another with --registry-port / FERRY_SANDBOX_REGISTRY_PORT`) : err),
+    );
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   return {
