@@ -116,7 +116,13 @@ export async function startRegistry(files: RegistryFiles, port: number, secret: 
   closeSync(log);
   writeFileSync(files.pidFile, String(child.pid));
   let exited = false;
-  child.on('exit', () => (exited = true));
+  // A test or server that dies without stop() must not leave a registry holding its port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.on('exit', () => {
+    exited = true;
+    process.off('exit', killOnExit);
+  });
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (exited) throw new Error(`docker-registry exited during start-up; see ${files.logFile}`);
