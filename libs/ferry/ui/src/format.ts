@@ -17,12 +17,12 @@ const prefix = (app: string | undefined, ctx: FormatContext) => (app ? `${ctx.c.
 
 const STEP_WORD = { start: '', done: 'done', skip: 'skipped', fail: 'failed' } as const;
 
-/** `PRIMARY api:7 2/2 running, 0 pending` */
+/** `PRIMARY api:7 running 2/2, pending 0` (running/desired) */
 export function formatDeployment(d: RolloutDeploymentView): string {
   const td = d.taskDefinition.replace(/^arn:[^:]+:ecs:[^:]*:[^:]*:task-definition\//, '');
   const state = d.rolloutState ? ` ${d.rolloutState}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}` : '';
   const failed = d.failed ? `, ${d.failed} failed` : '';
-  return `${d.status} ${td} ${d.running}/${d.desired} running, ${d.pending} pending${failed}${state}`;
+  return `${d.status} ${td} running ${d.running}/${d.desired}, pending ${d.pending}${failed}${state}`;
 }
 
 export const formatters: Formatters = {

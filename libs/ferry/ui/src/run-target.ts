@@ -126,6 +126,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   const signals = spec.signals ?? process;
   let interrupted = false;
   let forceExit: ((code: number) => void) | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
   const interruptedResult = new Promise<number>((resolveInterrupt) => {
     forceExit = resolveInterrupt;
   });
@@ -137,7 +138,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
     }
     interrupted = true;
     controller.abort(new FerryError('INTERRUPTED', `interrupted (${name})`));
-    setTimeout(() => forceExit?.(EXIT_INTERRUPTED), spec.interruptGraceMs ?? 10_000).unref();
+    graceTimer = setTimeout(() => forceExit?.(EXIT_INTERRUPTED), spec.interruptGraceMs ?? 10_000);
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
@@ -156,6 +157,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   } catch (e) {
     code = interrupted ? EXIT_INTERRUPTED : reportFailure(e, reporter);
   } finally {
+    clearTimeout(graceTimer);
     signals.off('SIGINT', onInt);
     signals.off('SIGTERM', onTerm);
   }

@@ -1,0 +1,125 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PassThrough } from 'node:stream';
+import type { FerryEvent } from '@ferry/core';
+import { colorEnabled, createReporter, type JsonReport } from './reporter.ts';
+
+function sink() {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d) => (text += d));
+  return { stream, text: () => text };
+}
+
+const rollout = (running: number, newEvents: string[] = []): FerryEvent => ({
+  kind: 'rollout',
+  app: 'api',
+  deployments: [
+    { id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/api:7', desired: 2, running, pending: 2 - running, failed: 0, rolloutState: 'IN_PROGRESS' },
+    { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/api:6', desired: 0, running: 2 - running, pending: 0, failed: 0 },
+  ],
+  newEvents,
+});
+
+const events: FerryEvent[] = [
+  { kind: 'step', app: 'api', step: 'tag', status: 'done', message: 'ft-0123456789abcdef0123' },
+  { kind: 'step', app: 'api', step: 'build-image', status: 'skip', message: '127.0.0.1:5000/api:ft-0123456789abcdef0123 already exists' },
+  { kind: 'step', app: 'api', step: 'push', status: 'start', message: 'pushing' },
+  { kind: 'progress', app: 'api', step: 'push', message: 'layer 1/3' },
+  { kind: 'step', app: 'api', step: 'push', status: 'fail', message: 'denied: docker login -p s3cr3tvalue failed' },
+  rollout(0, ['(service api) has started 2 tasks']),
+  rollout(0),
+  rollout(2, ['(service api) has reached a steady state.']),
+  { kind: 'warn', app: 'api', message: 'pushing a dirty tag' },
+  { kind: 'info', message: 'AKIAIOSFODNN7EXAMPLE in use' },
+  { kind: 'result', app: 'api', target: 'deploy', ok: false, summary: 'push failed' },
+];
+
+test('plain mode: one line per event, prefixed with the app, secrets masked, unchanged rollout state not repeated', () => {
+  const out = sink();
+  const r = createReporter({ json: false, tty: false, color: false, out: out.stream });
+  for (const e of events) r.emit(e);
+  r.finish();
+  assert.is(
+    out.text(),
+    [
+      '[api] tag: done — ft-0123456789abcdef0123',
+      '[api] build-image: skipped — 127.0.0.1:5000/api:ft-0123456789abcdef0123 already exists',
+      '[api] push: pushing',
+      '[api] push: failed — denied: docker login -p *** failed',
+      '[api] rollout: PRIMARY api:7 running 0/2, pending 2 IN_PROGRESS',
+      '[api] rollout: ACTIVE api:6 running 2/0, pending 0',
+      '[api] rollout: event (service api) has started 2 tasks',
+      '[api] rollout: PRIMARY api:7 running 2/2, pending 0 IN_PROGRESS',
+      '[api] rollout: ACTIVE api:6 running 0/0, pending 0',
+      '[api] rollout: event (service api) has reached a steady state.',
+      '[api] warning: pushing a dirty tag',
+      '*** in use',
+      '[api] deploy: FAILED — push failed',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('plain mode with --verbose shows progress lines', () => {
+  const out = sink();
+  const r = createReporter({ json: false, tty: false, color: false, verbose: true, out: out.stream });
+  r.emit({ kind: 'progress', app: 'api', step: 'push', message: 'layer 1/3' });
+  assert.is(out.text(), '[api] push: layer 1/3\n');
+});
+
+test('json mode: nothing during the run, one document at finish with results, events and the error', () => {
+  const out = sink();
+  const r = createReporter({ json: true, out: out.stream });
+  for (const e of events) r.emit(e);
+  assert.is(out.text(), '');
+  r.reportError({ code: 'PUSH_FAILED', message: 'push failed: token=abcdefgh123', details: [], exitCode: 1 });
+  r.finish();
+  r.finish();
+  const doc = JSON.parse(out.text()) as JsonReport;
+  assert.equal(Object.keys(doc), ['results', 'events', 'error']);
+  assert.equal(doc.results, [{ kind: 'result', app: 'api', target: 'deploy', ok: false, summary: 'push failed' }]);
+  assert.is(doc.events.length, events.length);
+  assert.is((doc.events[4] as { message: string }).message, 'denied: docker login -p *** failed');
+  assert.equal(doc.error, { code: 'PUSH_FAILED', message: 'push failed: token=***', details: [], exitCode: 1 });
+  assert.not.match(out.text(), /s3cr3tvalue|AKIAIOSFODNN7EXAMPLE|abcdefgh123/);
+});
+
+test('tty mode: finished steps persist with a symbol, the rollout view is drawn live, colour follows the option', () => {
+  const out = sink();
+  const r = createReporter({ json: false, tty: true, color: true, out: out.stream });
+  for (const e of events) r.emit(e);
+  r.finish();
+  const text = out.text();
+  assert.match(text, /\x1b\[/); // colour and cursor control
+  const plain = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.match(plain, /✔ \[api\] tag: done — ft-0123456789abcdef0123/);
+  assert.match(plain, /↷ \[api\] build-image: skipped — /);
+  assert.match(plain, /✖ \[api\] push: failed — denied: docker login -p \*\*\* failed/);
+  assert.match(plain, /PRIMARY api:7 running 2\/2, pending 0/);
+  assert.match(plain, /\[api\] event \(service api\) has reached a steady state\./);
+  assert.not.match(plain, /s3cr3tvalue|AKIAIOSFODNN7EXAMPLE/);
+});
+
+test('errors go to the error stream in text modes', () => {
+  const out = sink();
+  const err = sink();
+  const r = createReporter({ json: false, tty: false, color: false, out: out.stream, err: err.stream });
+  r.reportError({ code: 'CONFIG_INVALID', message: 'bad', details: ['more: password=abc12345'], exitCode: 1 });
+  assert.is(out.text(), '');
+  assert.is(err.text(), 'error: bad\n  more: password=***\n');
+});
+
+const colorCases: [string, boolean | undefined, boolean, NodeJS.ProcessEnv, boolean][] = [
+  ['tty default', undefined, true, {}, true],
+  ['pipe default', undefined, false, {}, false],
+  ['NO_COLOR on a tty', undefined, true, { NO_COLOR: '1' }, false],
+  ['FORCE_COLOR in a pipe', undefined, false, { FORCE_COLOR: '1' }, true],
+  ['FORCE_COLOR=0 on a tty', undefined, true, { FORCE_COLOR: '0' }, false],
+  ['--no-color beats FORCE_COLOR', false, true, { FORCE_COLOR: '1' }, false],
+];
+for (const [name, opt, tty, env, expected] of colorCases) {
+  test(`colour: ${name}`, () => assert.is(colorEnabled(opt, tty, env), expected));
+}
+
+test.run();
