@@ -216,6 +216,7 @@ export class Controller implements ControllerPort {
     const primary = svc.deployments[0];
     const now = nowSeconds();
     const tasks = serviceTasks(this.state, key);
+    if (svc.lbPort && !this.lb.has(key)) void this.openLb(svc);
 
     this.store.update(() => {
       if (primary && primary.sdStatus === 'PENDING') {

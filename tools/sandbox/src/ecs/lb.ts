@@ -13,6 +13,7 @@ export interface Target {
 
 export class LoadBalancers {
   private servers = new Map<string, http.Server>();
+  private opening = new Set<string>();
   private cursor = new Map<string, number>();
   private inflight = new Map<string, number>();
   private drainWaiters = new Map<string, (() => void)[]>();
@@ -23,8 +24,14 @@ export class LoadBalancers {
     private readonly log: (m: string) => void,
   ) {}
 
+  /** Open, or opening, or failed to open (not retried until the next sandbox start). */
+  has(serviceKey: string): boolean {
+    return this.servers.has(serviceKey) || this.opening.has(serviceKey);
+  }
+
   async open(serviceKey: string, port: number): Promise<void> {
-    if (this.servers.has(serviceKey)) return;
+    if (this.has(serviceKey)) return;
+    this.opening.add(serviceKey);
     const server = http.createServer((req, res) => this.handle(serviceKey, req, res));
     server.keepAliveTimeout = 2000;
     await new Promise<void>((resolve, reject) => {
@@ -32,10 +39,12 @@ export class LoadBalancers {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     server.on('error', (e) => this.log(`load balancer for ${serviceKey}: ${e.message}`));
+    this.opening.delete(serviceKey);
     this.servers.set(serviceKey, server);
   }
 
   async close(serviceKey: string): Promise<void> {
+    this.opening.delete(serviceKey);
     const server = this.servers.get(serviceKey);
     if (!server) return;
     this.servers.delete(serviceKey);

@@ -1,0 +1,428 @@
+// Integration: the sandbox's ECS API and controller through the real AWS SDK, with tasks as real
+// Docker containers behind the sandbox load balancer.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  ListTagsForResourceCommand,
+  ListTaskDefinitionsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+  DeregisterTaskDefinitionCommand,
+  waitUntilServicesStable,
+  type ContainerDefinition,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+import { docker } from '../tools/sandbox/src/docker.ts';
+
+// Sandbox timings for a fast suite (documented in docs/sandbox.md).
+process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
+process.env.FERRY_SANDBOX_TICK_MS = '200';
+process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'ferry-sandbox-ecs-'));
+const dockerConfig = mkdtempSync(join(tmpdir(), 'ferry-docker-config-'));
+const buildDir = mkdtempSync(join(tmpdir(), 'ferry-ecs-build-'));
+const dockerEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '0' };
+const CLUSTER = 'ecs-it';
+const TG = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef';
+let sb: Sandbox;
+let ecs: ECSClient;
+let image = '';
+const localImage = 'ferry-ecs-it/app:local';
+
+// The app: listens on $PORT; MODE=exit dies after 300 ms with code 3, MODE=unhealthy fails /health.
+const APP = `
+const http = require('http');
+const mode = process.env.MODE || 'ok';
+if (mode === 'exit') setTimeout(() => process.exit(3), 300);
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') { res.writeHead(mode === 'unhealthy' ? 500 : 200); res.end(mode); return; }
+  setTimeout(() => res.end('v=' + process.env.VERSION), 5);
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 1000).unref(); });
+`;
+
+const HEALTH = {
+  command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`],
+  interval: 5,
+  timeout: 3,
+  retries: 1,
+  startPeriod: 10,
+};
+
+async function mustDk(args: string[], input?: string) {
+  const r = await docker(args, { env: dockerEnv, input });
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+async function expectAwsError(p: Promise<unknown>, name: string): Promise<any> {
+  try {
+    await p;
+  } catch (err: any) {
+    assert.is(err.name, name, `${err.name}: ${err.message}`);
+    return err;
+  }
+  assert.unreachable(`expected ${name}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function container(version: string, mode = 'ok', over: Partial<ContainerDefinition> = {}): ContainerDefinition {
+  return {
+    name: 'app',
+    image,
+    essential: true,
+    portMappings: [{ containerPort: 8080 }],
+    environment: [
+      { name: 'VERSION', value: version },
+      { name: 'MODE', value: mode },
+    ],
+    healthCheck: HEALTH,
+    ...over,
+  };
+}
+
+async function register(family: string, c: ContainerDefinition) {
+  const out = await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [c], tags: [{ key: 'team', value: 'ferry' }] }));
+  return out.taskDefinition!;
+}
+
+async function describe(service: string): Promise<Service> {
+  const out = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [service], include: ['TAGS'] }));
+  return out.services![0];
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await sleep(300);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: r.status, body: await r.text() };
+}
+
+async function stable(service: string) {
+  const r = await waitUntilServicesStable({ client: ecs, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { cluster: CLUSTER, services: [service] });
+  assert.is(r.state, 'SUCCESS', `services stable: ${JSON.stringify(r.reason)?.slice(0, 300)}`);
+  // Like on AWS, the waiter only compares counts; the rollout completes once the tasks are healthy.
+  await waitFor(`${service} rollout COMPLETED`, async () => (await describe(service)).deployments![0].rolloutState === 'COMPLETED');
+}
+
+async function stoppedTasks(filter: { startedBy?: string; serviceName?: string }) {
+  const list = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, desiredStatus: 'STOPPED', ...filter }));
+  if (!list.taskArns?.length) return [];
+  return (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: list.taskArns }))).tasks!.filter((t) => t.lastStatus === 'STOPPED');
+}
+
+test.before(async () => {
+  sb = await startSandbox({ dataDir, port: 0, registryPort: 0, log: () => {} });
+  ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  // Build the app image FROM the sandbox base image and push it to the sandbox registry (ECR).
+  writeFileSync(join(buildDir, 'Dockerfile'), `FROM ${sb.baseImage}\nCOPY app.js /app/app.js\nCMD ["node", "/app/app.js"]\n`);
+  writeFileSync(join(buildDir, 'app.js'), APP);
+  await mustDk(['build', '-q', '-t', localImage, buildDir]);
+  const ecr = new ECRClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'ecs-it/app' }));
+  const auth = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0];
+  const [user, password] = Buffer.from(auth.authorizationToken!, 'base64').toString().split(':');
+  await mustDk(['login', '-u', user, '--password-stdin', sb.registryHost], password);
+  image = `${sb.registryHost}/ecs-it/app:v1`;
+  await mustDk(['tag', localImage, image]);
+  await mustDk(['push', image]);
+  await mustDk(['rmi', image]);
+  await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+});
+
+test.after(async () => {
+  await sb?.stop({ removeTasks: true });
+  const left = await docker(['ps', '-aq', '--filter', 'label=ferry.sandbox.ecs=task', '--filter', `label=ferry.ecs.cluster=${CLUSTER}`]);
+  for (const id of left.stdout.split('\n').filter(Boolean)) await docker(['rm', '-f', id]);
+  await docker(['rmi', '-f', localImage, image]);
+  for (const d of [dataDir, dockerConfig, buildDir]) rmSync(d, { recursive: true, force: true });
+});
+
+let lbUrl = '';
+
+test('(a) a good rollout of a 2-task service becomes stable and answers through the load balancer', async () => {
+  const td = await register('web', container('1'));
+  assert.is(td.revision, 1);
+  assert.is(td.status, 'ACTIVE');
+  assert.ok(td.registeredAt instanceof Date);
+  const created = await ecs.send(
+    new CreateServiceCommand({
+      cluster: CLUSTER,
+      serviceName: 'web',
+      taskDefinition: 'web',
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      loadBalancers: [{ containerName: 'app', containerPort: 8080, targetGroupArn: TG }],
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'DISABLED' } },
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
+      tags: [{ key: 'app', value: 'web' }],
+    }),
+  );
+  assert.match(created.service!.serviceArn!, /^arn:aws:ecs:us-east-1:000000000000:service\/ecs-it\/web$/);
+  assert.match(created.service!.deployments![0].id!, /^ecs-svc\/\d+$/);
+  assert.is(created.service!.deployments![0].rolloutState, 'IN_PROGRESS');
+  await stable('web');
+
+  const svc = await describe('web');
+  assert.is(svc.runningCount, 2);
+  assert.is(svc.deployments!.length, 1);
+  assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
+  assert.is(svc.deployments![0].rolloutStateReason, `ECS deployment ${svc.deployments![0].id} completed.`);
+  assert.equal(svc.networkConfiguration?.awsvpcConfiguration?.subnets, ['subnet-1']);
+  assert.is(svc.events![0].message, '(service web) has reached a steady state.');
+  assert.is(svc.events![1].message, `(service web) (deployment ${svc.deployments![0].id}) deployment completed.`);
+  assert.ok(svc.events!.some((e) => /^\(service web\) has started 2 tasks: \(task [0-9a-f]{32}\) \(task [0-9a-f]{32}\)\.$/.test(e.message!)));
+  assert.ok(svc.events!.some((e) => e.message === `(service web) registered 1 targets in (target-group ${TG})`));
+
+  lbUrl = svc.tags!.find((t) => t.key === 'ferry:sandbox-url')!.value!;
+  assert.match(lbUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const tags = await ecs.send(new ListTagsForResourceCommand({ resourceArn: svc.serviceArn }));
+  assert.ok(tags.tags!.some((t) => t.key === 'ferry:sandbox-url' && t.value === lbUrl));
+
+  const list = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }));
+  assert.is(list.taskArns!.length, 2);
+  const tasks = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: list.taskArns! }))).tasks!;
+  for (const t of tasks) {
+    assert.match(t.taskArn!, /^arn:aws:ecs:us-east-1:000000000000:task\/ecs-it\/[0-9a-f]{32}$/);
+    assert.is(t.lastStatus, 'RUNNING');
+    assert.is(t.healthStatus, 'HEALTHY');
+    assert.is(t.startedBy, svc.deployments![0].id);
+    assert.is(t.group, 'service:web');
+    assert.ok(t.pullStartedAt && t.pullStoppedAt && t.startedAt);
+  }
+  const bodies = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const r = await get(lbUrl);
+    assert.is(r.status, 200);
+    bodies.add(r.body);
+  }
+  assert.equal([...bodies], ['v=1']);
+});
+
+test('(c) a rollout with minimumHealthyPercent 100 keeps desired healthy tasks and loses no request', async () => {
+  await register('web', container('2'));
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const seen = new Set<string>();
+  const loop = (async () => {
+    while (!stop) {
+      try {
+        const r = await get(lbUrl);
+        if (r.status === 200) {
+          ok++;
+          seen.add(r.body);
+        } else failures.push(`${r.status} ${r.body}`);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+      await sleep(20);
+    }
+  })();
+  let minHealthy = Infinity;
+  const sampler = (async () => {
+    while (!stop) {
+      const arns = (await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }))).taskArns!;
+      const tasks = arns.length ? (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: arns }))).tasks! : [];
+      minHealthy = Math.min(minHealthy, tasks.filter((t) => t.lastStatus === 'RUNNING' && t.healthStatus === 'HEALTHY').length);
+      await sleep(150);
+    }
+  })();
+  const upd = await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: 'web' }));
+  const deploymentId = upd.service!.deployments!.find((d) => d.status === 'PRIMARY')!.id!;
+  assert.is(upd.service!.deployments!.length, 2);
+  assert.is(upd.service!.taskDefinition, 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:2');
+  await stable('web');
+  stop = true;
+  await Promise.all([loop, sampler]);
+  const svc = await describe('web');
+  assert.is(svc.deployments![0].id, deploymentId);
+  assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
+  assert.equal(failures, [], 'no failed request through the load balancer');
+  assert.ok(ok > 20, `requests served: ${ok}`);
+  assert.ok(seen.has('v=1') && seen.has('v=2'), `served both versions: ${[...seen]}`);
+  assert.ok(minHealthy >= 2, `healthy tasks never below desired (min seen ${minHealthy})`);
+  assert.is((await get(lbUrl)).body, 'v=2');
+  const old = await stoppedTasks({ serviceName: 'web' });
+  assert.ok(old.length >= 2);
+  assert.ok(old.every((t) => t.stopCode === 'ServiceSchedulerInitiated' && /^Scaling activity initiated by \(deployment ecs-svc\/\d+\)$/.test(t.stoppedReason!)));
+  // desiredCount alone does not start a deployment.
+  const scaled = await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', desiredCount: 2 }));
+  assert.is(scaled.service!.deployments!.length, 1);
+});
+
+async function failingRollout(def: ContainerDefinition, reason: RegExp) {
+  const before = await describe('web');
+  const good = before.deployments![0];
+  await register('web', def);
+  const upd = await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: 'web' }));
+  const failedId = upd.service!.deployments!.find((d) => d.status === 'PRIMARY')!.id!;
+  await waitFor('rollback to complete', async () => {
+    const s = await describe('web');
+    return s.deployments!.length === 1 && s.deployments![0].id === good.id && s.deployments![0].rolloutState === 'COMPLETED' && s;
+  });
+  await stable('web');
+  const svc = await describe('web');
+  assert.is(svc.taskDefinition, good.taskDefinition, 'back on the previous task definition');
+  assert.is(svc.deployments![0].createdAt!.getTime(), good.createdAt!.getTime(), 'rollback target keeps its createdAt');
+  const messages = svc.events!.map((e) => e.message!);
+  const iFailed = messages.indexOf(`(service web) (deployment ${failedId}) deployment failed: tasks failed to start.`);
+  const iBack = messages.indexOf(`(service web) rolling back to deployment ${good.id}.`);
+  const iDone = messages.indexOf(`(service web) (deployment ${good.id}) deployment completed.`);
+  const iSteady = messages.indexOf('(service web) has reached a steady state.');
+  assert.ok(iFailed > iBack && iBack > iDone && iDone > iSteady && iSteady >= 0, `event order (newest first): ${messages.slice(0, 12).join(' | ')}`);
+  const stopped = await stoppedTasks({ startedBy: failedId });
+  assert.ok(stopped.length >= 3, `at least threshold (3) failed tasks, got ${stopped.length}`);
+  assert.ok(stopped.some((t) => reason.test(t.stoppedReason!)), stopped.map((t) => t.stoppedReason).join(', '));
+  const briefs = (await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: 'web' }))).serviceDeployments!;
+  const failedBrief = briefs.find((b) => b.serviceDeploymentArn!.endsWith(failedId.replace('ecs-svc/', '')))!;
+  assert.is(failedBrief.status, 'ROLLBACK_SUCCESSFUL');
+  const detail = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedBrief.serviceDeploymentArn!] }))).serviceDeployments![0];
+  assert.is(detail.deploymentCircuitBreaker?.status, 'TRIGGERED');
+  assert.is(detail.deploymentCircuitBreaker?.threshold, 3);
+  assert.ok(detail.rollback?.serviceRevisionArn?.endsWith(good.id!.replace('ecs-svc/', '')));
+  assert.is((await get(lbUrl)).status, 200);
+  return stopped;
+}
+
+test('(b1) a revision whose container exits fails the deployment; the breaker rolls back', async () => {
+  const stopped = await failingRollout(container('3', 'exit'), /^Essential container in task exited$/);
+  const exited = stopped.find((t) => t.stopCode === 'EssentialContainerExited')!;
+  assert.ok(exited, 'a task stopped with EssentialContainerExited');
+  assert.is(exited.containers![0].exitCode, 3);
+  assert.ok(exited.stoppedAt && exited.stoppingAt && exited.executionStoppedAt);
+});
+
+test('(b2) a revision failing its health check fails the deployment; the breaker rolls back', async () => {
+  await failingRollout(container('4', 'unhealthy', { healthCheck: { ...HEALTH, startPeriod: 0 } }), /^Task failed container health checks$/);
+  const svc = await describe('web');
+  assert.ok(svc.events!.some((e) => /^\(service web\) \(task [0-9a-f]{32}\) failed container health checks\.$/.test(e.message!)));
+});
+
+test('an image that cannot be pulled: CannotPullContainerError; without rollback the FAILED deployment stays', async () => {
+  await register('broken', container('x', 'ok', { image: `${sb.registryHost}/ecs-it/app:does-not-exist`, healthCheck: undefined }));
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: CLUSTER,
+      serviceName: 'broken',
+      taskDefinition: 'broken',
+      desiredCount: 1,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+    }),
+  );
+  const svc = await waitFor('breaker to trip', async () => {
+    const s = await describe('broken');
+    return s.deployments![0].rolloutState === 'FAILED' && s;
+  });
+  assert.is(svc.deployments![0].rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
+  assert.is(svc.deployments![0].failedTasks, 3);
+  const stopped = await stoppedTasks({ serviceName: 'broken' });
+  assert.ok(stopped.length >= 3);
+  for (const t of stopped) {
+    assert.is(t.stopCode, 'TaskFailedToStart');
+    assert.match(t.stoppedReason!, /^CannotPullContainerError: /);
+  }
+  await sleep(1500);
+  const after = await describe('broken');
+  assert.is(after.deployments![0].rolloutState, 'FAILED');
+  assert.is((await stoppedTasks({ serviceName: 'broken' })).length, stopped.length, 'a FAILED deployment launches no new tasks');
+  await ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: 'broken', force: true }));
+});
+
+test('(d) restarting the sandbox keeps clusters, services, task definitions and re-adopts running tasks', async () => {
+  const before = await describe('web');
+  const tasksBefore = (await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }))).taskArns!.sort();
+  await sb.stop({ removeTasks: false });
+  sb = await startSandbox({ dataDir, port: 0, registryPort: Number(sb.registryHost.split(':')[1]), log: () => {} });
+  ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  const after = await describe('web');
+  assert.is(after.taskDefinition, before.taskDefinition);
+  assert.is(after.deployments![0].id, before.deployments![0].id);
+  assert.is(after.tags!.find((t) => t.key === 'ferry:sandbox-url')!.value, lbUrl, 'the load balancer URL is stable');
+  const tasksAfter = (await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }))).taskArns!.sort();
+  assert.equal(tasksAfter, tasksBefore, 'the running tasks were re-adopted');
+  assert.is((await get(lbUrl)).body, 'v=2');
+  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'web:2', include: ['TAGS'] }));
+  assert.equal(td.tags, [{ key: 'team', value: 'ferry' }]);
+  const arns = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'web', sort: 'DESC', maxResults: 2 })));
+  assert.is(arns.taskDefinitionArns![0], 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:4');
+  assert.ok(arns.nextToken);
+  await stable('web');
+});
+
+test('(e) bad requests get AWS error names', async () => {
+  await expectAwsError(ecs.send(new DescribeServicesCommand({ cluster: 'nope', services: ['web'] })), 'ClusterNotFoundException');
+  await expectAwsError(ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'nope', desiredCount: 1 })), 'ServiceNotFoundException');
+  await expectAwsError(ecs.send(new CreateServiceCommand({ cluster: CLUSTER, serviceName: 'x', taskDefinition: 'web', desiredCount: -1 })), 'InvalidParameterException');
+  await expectAwsError(
+    ecs.send(new CreateServiceCommand({ cluster: CLUSTER, serviceName: 'x', taskDefinition: 'web', desiredCount: 1, deploymentConfiguration: { minimumHealthyPercent: 150 } })),
+    'InvalidParameterException',
+  );
+  await expectAwsError(ecs.send(new RegisterTaskDefinitionCommand({ family: 'bad', containerDefinitions: [] })), 'ClientException');
+  await expectAwsError(
+    ecs.send(new RegisterTaskDefinitionCommand({ family: 'bad', containerDefinitions: [container('1', 'ok', { healthCheck: { ...HEALTH, interval: 1 } })] })),
+    'ClientException',
+  );
+  await expectAwsError(ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'web:99' })), 'ClientException');
+  const missing = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['ghost'] }));
+  assert.equal(missing.failures, [{ arn: 'arn:aws:ecs:us-east-1:000000000000:service/ecs-it/ghost', reason: 'MISSING' }]);
+  const missingTask = await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: ['0123456789abcdef0123456789abcdef'] }));
+  assert.is(missingTask.failures![0].reason, 'MISSING');
+  // Deregistered revisions stay describable but can't be deployed.
+  const dereg = await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'web:1' }));
+  assert.is(dereg.taskDefinition!.status, 'INACTIVE');
+  assert.is((await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'web:1' }))).taskDefinition!.status, 'INACTIVE');
+  // A deleted service is DRAINING then INACTIVE and refuses updates.
+  const gone = await waitFor('broken service to become INACTIVE', async () => {
+    const s = (await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['broken'] }))).services![0];
+    return s.status === 'INACTIVE' && s;
+  });
+  assert.is(gone.status, 'INACTIVE');
+  await expectAwsError(ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'broken', desiredCount: 1 })), 'ServiceNotActiveException');
+  await expectAwsError(ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: 'web' })), 'InvalidParameterException');
+});
+
+test('StopTask: the task stops with UserInitiated and the service replaces it', async () => {
+  const arns = (await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }))).taskArns!;
+  const out = await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: arns[0], reason: 'testing' }));
+  assert.is(out.task!.desiredStatus, 'STOPPED');
+  const t = await waitFor('task to stop', async () => {
+    const d = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arns[0]] }))).tasks![0];
+    return d.lastStatus === 'STOPPED' && d;
+  });
+  assert.is(t.stopCode, 'UserInitiated');
+  assert.is(t.stoppedReason, 'testing');
+  await waitFor('replacement', async () => {
+    const s = await describe('web');
+    return s.runningCount === 2 && s.deployments!.length === 1;
+  });
+});
+
+test.run();
