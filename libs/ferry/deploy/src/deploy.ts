@@ -245,6 +245,10 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
 
   if (w.outcome.kind === 'interrupted') {
     const state = describeDeployments(deploymentViews(w.service?.deployments));
+    // The top-level handler shows only "interrupted": say here what was left behind and what to run.
+    r.emit({ kind: 'warn', app: name, message: `interrupted: stopped watching deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}); ECS carries on with the rollout` });
+    for (const line of state) r.emit({ kind: 'info', app: name, message: `  ${line}` });
+    r.emit({ kind: 'info', app: name, message: `next: nx run ${name}:deploy-app (watch it again) | nx run ${name}:health-check | nx run ${name}:rollback (previous revision)` });
     throw new FerryError(
       'INTERRUPTED',
       `${name}: interrupted while watching deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}). The rollout was left running in ECS. ` +

@@ -2,8 +2,8 @@
  * health-check: the ECS view (service ACTIVE, one COMPLETED deployment, running == desired, tasks
  * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
  */
-import { FerryError, type AppDeployConfig, type EnvironmentConfig } from '@ferry/core';
-import type { EcsService, EcsTask } from '@ferry/aws';
+import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter, type ResolvedApp } from '@ferry/core';
+import { isNotFound, toFerryError, type EcsPort, type EcsService, type EcsTask } from '@ferry/aws';
 import { sleep } from './wait.ts';
 
 /**
@@ -103,4 +103,82 @@ export async function probeHttp(url: string, o: HttpCheckOptions): Promise<HttpP
     delay = Math.min(delay * 2, 8000);
   }
   return last;
+}
+
+export interface HealthReport {
+  summary: string;
+  url?: string;
+  ecs: EcsHealth;
+  http?: HttpProbe;
+}
+
+/** What health-check would look at (for `--dry-run`). */
+export function describeHealthCheck(resolved: ResolvedApp): string[] {
+  const { app, env } = resolved;
+  return [
+    `would check ECS: service ${app.service} in ${env.cluster} ACTIVE, one COMPLETED deployment, ${app.desiredCount} task(s) running${app.containerHealthCheck ? ' and HEALTHY' : ''}`,
+    app.healthCheckPath
+      ? `would GET <service URL>${app.healthCheckPath} and expect ${app.healthCheckStatus}`
+      : 'no healthCheckPath: ECS view only (worker)',
+  ];
+}
+
+/**
+ * The whole health check, retried with backoff until healthy or out of attempts. Throws
+ * FerryError('UNHEALTHY') naming what is wrong and what to run next.
+ */
+export async function checkHealth(ecs: EcsPort, resolved: ResolvedApp, o: { reporter: Reporter; signal?: AbortSignal; attempts?: number; delayMs?: number }): Promise<HealthReport> {
+  const { app, env } = resolved;
+  const attempts = Math.max(1, o.attempts ?? 6);
+  let delay = o.delayMs ?? 1000;
+  let last: HealthReport | undefined;
+  o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'start', message: `checking ${app.service} in ${env.cluster}` });
+  for (let i = 1; i <= attempts; i++) {
+    last = await checkOnce(ecs, resolved, o.signal);
+    const ok = last.ecs.ok && (last.http?.ok ?? true);
+    if (ok) {
+      o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'done', message: last.summary });
+      return last;
+    }
+    if (i < attempts) {
+      o.reporter.emit({ kind: 'progress', app: app.project, step: 'health', message: `attempt ${i}/${attempts}: ${problems(last).join('; ')}; retrying in ${delay / 1000}s` });
+      if (!(await sleep(delay, o.signal))) break;
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+  const why = problems(last!);
+  o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'fail', message: why.join('; ') });
+  throw new FerryError('UNHEALTHY', `${app.project} is unhealthy in ${env.name}: ${why.join('; ')}. Next: \`nx run ${app.project}:deploy-app\` to see the rollout, the container logs, or \`nx run ${app.project}:rollback\`.`, {
+    details: [last!.summary, ...why],
+  });
+}
+
+function problems(r: HealthReport): string[] {
+  const out = [...r.ecs.problems];
+  if (r.http && !r.http.ok) out.push(`GET ${r.url} ${r.http.status !== undefined ? `answered ${r.http.status}` : `failed (${r.http.error})`}`);
+  return out;
+}
+
+async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal): Promise<HealthReport> {
+  const { app, env } = resolved;
+  let service: EcsService | undefined;
+  let tasks: EcsTask[] = [];
+  try {
+    service = (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.serviceName === app.service && s.status !== 'INACTIVE');
+    if (service) {
+      const arns = await ecs.listTasks(env.cluster, app.service, 'RUNNING');
+      tasks = arns.length ? await ecs.describeTasks(env.cluster, arns) : [];
+    }
+  } catch (e) {
+    if (!isNotFound(e, 'ClusterNotFoundException')) throw toFerryError(e, `describe service ${app.service}`);
+  }
+  if (!service) {
+    throw new FerryError('UNHEALTHY', `${app.project}: service ${app.service} does not exist in cluster ${env.cluster}. Deploy it first: nx run ${app.project}:deploy`);
+  }
+  const ecsView = evaluateEcsHealth(service, tasks, !!app.containerHealthCheck);
+  if (!app.healthCheckPath) return { summary: `ECS: ${ecsView.summary} (no HTTP health endpoint)`, ecs: ecsView };
+  const base = requireServiceUrl(serviceUrl(service, env, app), env, app);
+  const url = base + app.healthCheckPath;
+  const http = await probeHttp(url, { expectStatus: app.healthCheckStatus, attempts: 1, signal });
+  return { summary: `ECS: ${ecsView.summary}; GET ${url} -> ${http.status ?? http.error} in ${http.latencyMs} ms`, url, ecs: ecsView, http };
 }

@@ -8,3 +8,6 @@ export * from './deploy.ts';
 export * from './health.ts';
 export * from './smoke.ts';
 export * from './diff.ts';
+export * from './context.ts';
+export * from './cli.ts';
+export * from './rollback.ts';

@@ -3,8 +3,10 @@
  * optional script run as a child process with SERVICE_URL. `evaluateCheck` is pure.
  */
 import { spawn } from 'node:child_process';
-import { extname } from 'node:path';
-import type { SmokeCheck } from '@ferry/core';
+import { extname, resolve } from 'node:path';
+import Table from 'cli-table3';
+import junitModule from 'junit-report-builder';
+import type { Reporter, ResolvedApp, SmokeCheck } from '@ferry/core';
 
 export interface SmokeResponse {
   status: number;
@@ -114,4 +116,58 @@ export function runScript(script: string, serviceUrl: string, opts: { cwd: strin
     child.on('error', (e) => done(null, `could not run: ${e.message}`));
     child.on('close', (code, signal) => done(code, signal ? `killed by ${signal}` : undefined));
   });
+}
+
+type JunitBuilder = import('junit-report-builder').Builder;
+
+/** The results as a JUnit XML document (one suite per app, one case per check). */
+export function junitXml(suiteName: string, results: CheckResult[]): string {
+  // The package's CJS build exports the builder as module.exports; its types describe an ES default.
+  const root = ((junitModule as unknown as { default?: JunitBuilder }).default ?? junitModule) as unknown as JunitBuilder;
+  const b = root.newBuilder();
+  const suite = b.testSuite().name(suiteName);
+  for (const r of results) {
+    const tc = suite.testCase().className(suiteName).name(r.name);
+    if (r.latencyMs !== undefined) tc.time(r.latencyMs / 1000);
+    if (!r.ok) tc.failure(r.failures.join('; '));
+  }
+  return b.build();
+}
+
+/** The results as a terminal table. */
+export function smokeTable(results: CheckResult[]): string {
+  const t = new Table({ head: ['check', 'result', 'status', 'ms', 'why'], wordWrap: true, colWidths: [36, 8, 8, 7, 50], style: { head: [] } });
+  for (const r of results) t.push([r.name, r.ok ? 'pass' : 'FAIL', r.status ?? '', r.latencyMs ?? '', r.failures.join('\n')]);
+  return t.toString();
+}
+
+export interface SmokeRun {
+  url: string;
+  results: CheckResult[];
+  passed: number;
+  failed: number;
+}
+
+/** Runs every declarative check, then the script; emits one progress line per check. */
+export async function runSmoke(
+  resolved: ResolvedApp,
+  url: string,
+  o: { reporter: Reporter; signal?: AbortSignal },
+): Promise<SmokeRun> {
+  const { app } = resolved;
+  const results: CheckResult[] = [];
+  o.reporter.emit({ kind: 'step', app: app.project, step: 'smoke', status: 'start', message: `${app.smoke.checks.length} check(s)${app.smoke.script ? ' and a script' : ''} against ${url}` });
+  for (const check of app.smoke.checks) {
+    if (o.signal?.aborted) break;
+    const r = await runCheck(check, url, { signal: o.signal });
+    results.push(r);
+    o.reporter.emit({ kind: 'progress', app: app.project, step: 'smoke', message: `${r.ok ? 'pass' : 'FAIL'} ${r.name}${r.ok ? '' : `: ${r.failures.join('; ')}`}` });
+  }
+  if (app.smoke.script && !o.signal?.aborted) {
+    const script = resolve(resolved.projectRoot, app.smoke.script);
+    const { output: _output, ...r } = await runScript(script, url, { cwd: resolved.projectRoot, signal: o.signal });
+    results.push({ ...r, name: `script ${app.smoke.script}` });
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  return { url, results, passed: results.length - failed, failed };
 }

@@ -1,0 +1,39 @@
+// deploy-app: register a task-definition revision with the image for the checked-out code, update
+// (or create) the ECS service, watch the rollout, explain and roll back on failure.
+// Logic: libs/ferry/deploy/src/{plan,deploy,wait}.ts.
+import { resolveApp } from '@ferry/core';
+import { applyDeploy, appPorts, CHAIN_OPTIONS, CHAIN_HELP, formatPlan, localImage, planFor, shortTaskDefinition, timeoutMs, type ChainArgs } from '@ferry/deploy';
+import { runTarget } from '@ferry/ui';
+
+await runTarget<ChainArgs>({
+  target: 'deploy-app',
+  summary: 'Register a task definition revision with the new image, update the ECS service, watch the rollout; roll back on failure.',
+  options: CHAIN_OPTIONS,
+  describe: CHAIN_HELP,
+  async main({ args, reporter, workspaceRoot, signal }) {
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const { app, env } = resolved;
+    const ports = appPorts(resolved);
+    const image = await localImage(resolved, ports.ecr, { tag: args.tag });
+    const { plan } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
+    if (args['dry-run']) {
+      for (const message of formatPlan(plan)) reporter.emit({ kind: 'info', app: app.project, message });
+      reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
+      return 0;
+    }
+    const result = await applyDeploy(ports, plan, app, { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal });
+    const summary =
+      plan.kind === 'up-to-date'
+        ? `up to date: ${shortTaskDefinition(result.taskDefinitionArn)} runs ${image.tag}`
+        : `${shortTaskDefinition(result.taskDefinitionArn)} runs ${image.tag} (deployment ${result.deploymentId} COMPLETED)`;
+    reporter.emit({
+      kind: 'result',
+      app: app.project,
+      target: 'deploy-app',
+      ok: true,
+      summary,
+      data: { action: plan.kind, taskDefinitionArn: result.taskDefinitionArn, deploymentId: result.deploymentId, imageRef: image.imageRef, tag: image.tag, deregistered: result.deregistered },
+    });
+    return 0;
+  },
+});
