@@ -212,6 +212,23 @@ test('lifecycle policy: validated, stored, and applied (imageCountMoreThan keeps
   assert.equal((await ecr.send(new ListImagesCommand({ repositoryName: 'life' }))).imageIds, [{ imageDigest: d, imageTag: 'd' }]);
 });
 
+test('lifecycle policy: sinceImagePushed expires by push time', async () => {
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'aged' }));
+  const oldRef = `${sb.registryHost}/aged:old`;
+  const newRef = `${sb.registryHost}/aged:new`;
+  await build(oldRef, 'aged-old');
+  const oldDigest = await push(oldRef);
+  await build(newRef, 'aged-new');
+  const newDigest = await push(newRef);
+  // Push times are the sandbox's record; pretend the first push happened ten days ago.
+  sb.ctx.state<any>('ecr', {}).update((s) => void (s.repositories.aged.pushedAt[oldDigest] = Date.now() - 10 * 24 * 3600_000));
+  const described = (await ecr.send(new DescribeImagesCommand({ repositoryName: 'aged', imageIds: [{ imageDigest: oldDigest }] }))).imageDetails!;
+  assert.ok(described[0].imagePushedAt!.getTime() < Date.now() - 9 * 24 * 3600_000);
+  const policy = { rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }, action: { type: 'expire' } }] };
+  await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'aged', lifecyclePolicyText: JSON.stringify(policy) }));
+  assert.equal((await ecr.send(new ListImagesCommand({ repositoryName: 'aged' }))).imageIds, [{ imageDigest: newDigest, imageTag: 'new' }]);
+});
+
 test('stats count API calls and registry requests; throttle and registry outage faults', async () => {
   const admin = sandboxAdmin(sb.endpoint);
   await admin.resetStats();
@@ -248,7 +265,7 @@ test('restart keeps repositories, settings, lifecycle policies and images', asyn
   sb = await startSandbox({ dataDir, ...ports, ecs: false, log: () => {} });
   ecr = client(sb.endpoint);
   const repos = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories!;
-  assert.equal(repos.map((r) => [r.repositoryName, r.imageTagMutability]), [['demo/api', 'MUTABLE'], ['imm', 'IMMUTABLE'], ['life', 'MUTABLE']]);
+  assert.equal(repos.map((r) => [r.repositoryName, r.imageTagMutability]), [['aged', 'MUTABLE'], ['demo/api', 'MUTABLE'], ['imm', 'IMMUTABLE'], ['life', 'MUTABLE']]);
   assert.ok((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'life' }))).lifecyclePolicyText);
   const details = (await ecr.send(new DescribeImagesCommand({ repositoryName: 'demo/api', imageIds: [{ imageTag: 'v1' }] }))).imageDetails!;
   assert.is(details[0].imageDigest, v1Digest);
