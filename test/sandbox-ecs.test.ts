@@ -157,8 +157,10 @@ test.before(async () => {
   await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
 });
 
+let stopped = false;
+
 test.after(async () => {
-  await sb?.stop({ removeTasks: true });
+  if (!stopped) await sb?.stop({ removeTasks: true });
   const left = await docker(['ps', '-aq', '--filter', 'label=ferry.sandbox.ecs=task', '--filter', `label=ferry.ecs.cluster=${CLUSTER}`]);
   for (const id of left.stdout.split('\n').filter(Boolean)) await docker(['rm', '-f', id]);
   await docker(['rmi', '-f', localImage, image]);
@@ -423,6 +425,28 @@ test('StopTask: the task stops with UserInitiated and the service replaces it', 
     const s = await describe('web');
     return s.runningCount === 2 && s.deployments!.length === 1;
   });
+});
+
+test('neither bound allows a step: the "unable to stop or start tasks" event; loosening the bounds resumes', async () => {
+  const unable =
+    '(service web) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.';
+  const upd = await ecs.send(
+    new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', forceNewDeployment: true, deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 100 } }),
+  );
+  assert.is(upd.service!.deployments!.length, 2, 'forceNewDeployment starts a deployment');
+  await waitFor('the unable event', async () => (await describe('web')).events!.some((e) => e.message === unable), 10_000);
+  await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 } }));
+  await stable('web');
+  const svc = await describe('web');
+  assert.is(svc.deploymentConfiguration!.deploymentCircuitBreaker!.rollback, true, 'a partial deploymentConfiguration keeps the breaker');
+  assert.is(svc.events!.filter((e) => e.message === unable).length, 1, 'the stall is reported once');
+});
+
+test('stop with removeTasks removes every task container', async () => {
+  await sb.stop({ removeTasks: true });
+  stopped = true;
+  const left = await docker(['ps', '-aq', '--filter', 'label=ferry.sandbox.ecs=task', '--filter', `label=ferry.ecs.cluster=${CLUSTER}`]);
+  assert.is(left.stdout.trim(), '');
 });
 
 test.run();

@@ -218,18 +218,24 @@ export class Controller implements ControllerPort {
     const tasks = serviceTasks(this.state, key);
     if (svc.lbPort && !this.lb.has(key)) void this.openLb(svc);
 
-    this.store.update(() => {
-      if (primary && primary.sdStatus === 'PENDING') {
-        primary.sdStatus = 'IN_PROGRESS';
-        primary.startedAt = now;
-      }
-      // Tasks without an essential-container health check count after the grace period.
-      for (const t of tasks) {
-        if (t.lastStatus !== 'RUNNING' || t._healthyAt !== undefined || t.desiredStatus !== 'RUNNING') continue;
-        if (this.hasHealthCheck(t)) continue;
-        if (Date.now() - (t.startedAt ?? now) * 1000 >= this.opts.noHealthCheckGraceMs) this.becameHealthy(svc, t);
-      }
-    });
+    // Tasks without an essential-container health check count after the grace period.
+    const graced = tasks.filter(
+      (t) =>
+        t.lastStatus === 'RUNNING' &&
+        t.desiredStatus === 'RUNNING' &&
+        t._healthyAt === undefined &&
+        !this.hasHealthCheck(t) &&
+        Date.now() - (t.startedAt ?? now) * 1000 >= this.opts.noHealthCheckGraceMs,
+    );
+    if ((primary && primary.sdStatus === 'PENDING') || graced.length) {
+      this.store.update(() => {
+        if (primary && primary.sdStatus === 'PENDING') {
+          primary.sdStatus = 'IN_PROGRESS';
+          primary.startedAt = now;
+        }
+        for (const t of graced) this.becameHealthy(svc, t);
+      });
+    }
 
     const live = tasks.filter(isLive);
     const desired = svc.status === 'ACTIVE' ? svc.desiredCount : 0;
