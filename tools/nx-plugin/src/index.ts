@@ -1,10 +1,10 @@
 /**
  * ferry's Nx plugin: every project with a `deploy.json` gets the deploy targets, inferred.
  *
- * Inference only: each target is `nx:run-commands` running a thin entry script in `scripts/`
- * (`node --import tsx scripts/<target>.ts --project=<name>`); all behaviour lives there and in libs/.
- * Kept to this file plus `targets.ts` with no workspace-alias imports, because Nx loads it through
- * its own TS transpiler before any path mapping of ours is in place.
+ * Inference only: each target runs a thin entry script (`scripts/<target>.ts --project=<name>`)
+ * through the `script` executor in executor.ts; all behaviour lives in scripts/ and libs/.
+ * Self-contained (node builtins and @nx/devkit only, relative `.ts` imports) because Nx loads it
+ * through its own TS transpiler, before any workspace path alias is known.
  */
 import { createNodesFromFiles, type CreateNodesV2 } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
     projects: {
       [root]: {
         root,
-        targets: deployTargets({ hasBuild: projectHasBuild(abs), environments, options }),
+        targets: deployTargets({ environments, options }),
         metadata: {
           technologies: ['docker', 'aws-ecs'],
           ferry: {
@@ -60,24 +60,6 @@ function readEnvironmentNames(workspaceRoot: string): string[] {
   if (!existsSync(file)) return [];
   const envs = readJsonObject(file, 'ferry.json').environments;
   return envs && typeof envs === 'object' && !Array.isArray(envs) ? Object.keys(envs).sort() : [];
-}
-
-/**
- * Whether the project declares its own `build` target (project.json targets or a package.json
- * `build` script). Only then does build-image depend on it.
- */
-function projectHasBuild(abs: string): boolean {
-  const projectJson = join(abs, 'project.json');
-  if (existsSync(projectJson)) {
-    const targets = readJsonObject(projectJson, projectJson).targets as Record<string, unknown> | undefined;
-    if (targets && typeof targets === 'object' && 'build' in targets) return true;
-  }
-  const packageJson = join(abs, 'package.json');
-  if (existsSync(packageJson)) {
-    const scripts = readJsonObject(packageJson, packageJson).scripts as Record<string, unknown> | undefined;
-    if (scripts && typeof scripts === 'object' && 'build' in scripts) return true;
-  }
-  return false;
 }
 
 function readJsonObject(path: string, label: string): Record<string, unknown> {

@@ -23,6 +23,12 @@ export const FERRY_TARGETS = [
 ] as const;
 export type FerryTarget = (typeof FERRY_TARGETS)[number];
 
+/**
+ * Runs `scripts/<script>.ts --project=<name>` with the options as flags (see executor.ts for why not
+ * nx:run-commands). Resolved by Nx from tools/nx-plugin/package.json relative to the workspace root.
+ */
+export const SCRIPT_EXECUTOR = './tools/nx-plugin:script';
+
 /** `deploy` runs this chain; each step depends on the one before it. */
 export const DEPLOY_CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test'] as const;
 
@@ -40,8 +46,6 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
 };
 
 export interface DeployTargetsInput {
-  /** The project declares its own `build` target; build-image and diff then depend on it. */
-  hasBuild: boolean;
   /** Environment names from ferry.json: each becomes a configuration passing `--env=<name>`. */
   environments: readonly string[];
   options?: FerryPluginOptions;
@@ -51,35 +55,29 @@ export interface DeployTargetsInput {
 export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, TargetConfiguration> {
   const scriptsDir = (input.options?.scriptsDir ?? 'scripts').replace(/\/+$/, '');
   const configurations = Object.fromEntries(input.environments.map((env) => [env, { env }]));
-  const build: TargetDependencyConfig[] = input.hasBuild ? [{ target: 'build', params: 'ignore' }] : [];
+  // Nx skips a same-project dependsOn whose target does not exist, so an app without a build
+  // target (a Dockerfile that builds everything itself) works, and a build inferred by another
+  // plugin is still honoured. Params are not forwarded: build knows nothing of --env.
+  const build: TargetDependencyConfig[] = [{ target: 'build', params: 'ignore' }];
   const after = (target: FerryTarget): TargetDependencyConfig[] => [{ target, params: 'forward' }];
 
   const script = (
     name: Exclude<FerryTarget, 'deploy'>,
     dependsOn: TargetDependencyConfig[],
-    extra: Partial<TargetConfiguration> = {},
   ): TargetConfiguration => ({
-    executor: 'nx:run-commands',
-    options: {
-      // Relative to cwd: Nx only allows {workspaceRoot} at the start of an option.
-      command: `node --import tsx ${scriptsDir}/${name}.ts --project={projectName}`,
-      cwd: '{workspaceRoot}',
-      forwardAllArgs: true,
-    },
+    executor: SCRIPT_EXECUTOR,
+    options: input.options?.scriptsDir ? { script: name, scriptsDir } : { script: name },
     configurations,
     cache: false,
     dependsOn,
-    ...extra,
     metadata: { description: DESCRIPTIONS[name], technologies: ['docker', 'aws-ecs'] },
   });
 
   return {
-    'build-image': script('build-image', build, {
-      // Not cached on purpose: the registry and the Docker daemon are the truth, and the script
-      // itself skips the build when the content tag already exists. The inputs still document
-      // what reaches the image.
-      inputs: ['production', '^production', '{projectRoot}/deploy.json', '{workspaceRoot}/ferry.json'],
-    }),
+    // Not cached on purpose: the registry and the Docker daemon are the truth, and the script skips
+    // the build itself when the content tag already exists. No inputs either: they would only feed
+    // a hash nobody reads, and a named input such as `production` may not exist in every workspace.
+    'build-image': script('build-image', build),
     push: script('push', after('build-image')),
     'deploy-app': script('deploy-app', after('push')),
     'health-check': script('health-check', after('deploy-app')),

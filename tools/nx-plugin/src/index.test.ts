@@ -1,0 +1,150 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createNodesV2, FERRY_TARGETS } from './index.ts';
+import { SCRIPT_EXECUTOR } from './targets.ts';
+
+let root = '';
+
+function write(path: string, value: unknown): void {
+  const file = join(root, path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+async function infer(files: string[], options: object = {}) {
+  const [pattern, createNodes] = createNodesV2;
+  assert.is(pattern, '**/deploy.json');
+  return createNodes(files, options, { workspaceRoot: root, nxJsonConfiguration: {} });
+}
+
+test.before.each(() => {
+  root = mkdtempSync(join(tmpdir(), 'ferry-nx-plugin-'));
+  write('ferry.json', {
+    environments: {
+      staging: { kind: 'aws', region: 'eu-west-1', cluster: 's' },
+      local: { kind: 'sandbox', region: 'us-east-1', cluster: 'l' },
+    },
+  });
+  write('apps/api/project.json', { name: 'api', targets: { build: { command: 'true' } } });
+  write('apps/api/deploy.json', { service: 'api-svc', repository: 'team/api', containerPort: 3000 });
+  write('apps/legacy/package.json', { name: 'legacy' });
+  write('apps/legacy/deploy.json', {});
+  write('apps/plain/project.json', { name: 'plain' });
+  write('docs/examples/deploy.json', {});
+});
+test.after.each(() => rmSync(root, { recursive: true, force: true }));
+
+const envs = { local: { env: 'local' }, staging: { env: 'staging' } };
+const meta = (description: RegExp) => ({ description, technologies: ['docker', 'aws-ecs'] });
+
+test('infers the full target set for a project with deploy.json', async () => {
+  const results = await infer(['apps/api/deploy.json']);
+  assert.is(results.length, 1);
+  const [file, result] = results[0];
+  assert.is(file, 'apps/api/deploy.json');
+  const project = result.projects?.['apps/api'];
+  assert.ok(project);
+  assert.is(project.root, 'apps/api');
+  assert.equal(project.metadata, { technologies: ['docker', 'aws-ecs'], ferry: { service: 'api-svc', repository: 'team/api' } });
+  const targets = project.targets ?? {};
+  assert.equal(Object.keys(targets).sort(), [...FERRY_TARGETS].sort());
+
+  const script = (name: string, dependsOn: unknown[]) => ({
+    executor: SCRIPT_EXECUTOR,
+    options: { script: name },
+    configurations: envs,
+    cache: false,
+    dependsOn,
+  });
+  const build = [{ target: 'build', params: 'ignore' }];
+  const after = (target: string) => [{ target, params: 'forward' }];
+  const expected: Record<string, object> = {
+    'build-image': script('build-image', build),
+    push: script('push', after('build-image')),
+    'deploy-app': script('deploy-app', after('push')),
+    'health-check': script('health-check', after('deploy-app')),
+    'smoke-test': script('smoke-test', after('health-check')),
+    diff: script('diff', build),
+    rollback: script('rollback', []),
+    deploy: { executor: 'nx:noop', configurations: envs, cache: false, dependsOn: after('smoke-test') },
+  };
+  for (const [name, want] of Object.entries(expected)) {
+    const { metadata, ...got } = targets[name] as Record<string, unknown>;
+    assert.equal(got, want, name);
+    const m = metadata as { description: string; technologies: string[] };
+    assert.equal(m.technologies, ['docker', 'aws-ecs'], `${name} technologies`);
+    assert.ok(m.description.length > 20, `${name} has a description`);
+  }
+});
+
+test('nothing is cached except what the app owns (its build)', async () => {
+  const [[, result]] = await infer(['apps/api/deploy.json']);
+  const targets = result.projects!['apps/api'].targets!;
+  for (const name of FERRY_TARGETS) assert.is(targets[name].cache, false, name);
+  assert.not.ok('build' in targets, 'build stays the project’s own target');
+});
+
+test('deploy runs the chain build-image -> push -> deploy-app -> health-check -> smoke-test', async () => {
+  const [[, result]] = await infer(['apps/api/deploy.json']);
+  const targets = result.projects!['apps/api'].targets!;
+  const chain: string[] = [];
+  let at: string | undefined = 'deploy';
+  while (at) {
+    chain.unshift(at);
+    const dep = targets[at]?.dependsOn?.[0] as { target: string } | undefined;
+    at = dep?.target;
+  }
+  assert.equal(chain, ['build', 'build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy']);
+});
+
+test('a package.json project gets the targets too; files outside a project are skipped', async () => {
+  const results = await infer(['apps/legacy/deploy.json', 'docs/examples/deploy.json']);
+  const roots = results.flatMap(([, r]) => Object.keys(r.projects ?? {}));
+  assert.equal(roots, ['apps/legacy']);
+});
+
+test('a project without deploy.json gets nothing', async () => {
+  const results = await infer(['apps/api/deploy.json', 'apps/legacy/deploy.json']);
+  const roots = results.flatMap(([, r]) => Object.keys(r.projects ?? {}));
+  assert.not.ok(roots.includes('apps/plain'));
+  assert.equal(roots.sort(), ['apps/api', 'apps/legacy']);
+});
+
+test('without ferry.json there are no configurations (the scripts fall back to the default environment)', async () => {
+  rmSync(join(root, 'ferry.json'));
+  const [[, result]] = await infer(['apps/api/deploy.json']);
+  assert.equal(result.projects!['apps/api'].targets!['deploy-app'].configurations, {});
+});
+
+test('the scriptsDir option moves where the scripts are looked up', async () => {
+  const [[, result]] = await infer(['apps/api/deploy.json'], { scriptsDir: 'tools/deploy/' });
+  assert.equal(result.projects!['apps/api'].targets!.push.options, { script: 'push', scriptsDir: 'tools/deploy' });
+});
+
+test('a broken deploy.json is reported with its path', async () => {
+  write('apps/api/deploy.json', '{ "service": ');
+  try {
+    await infer(['apps/api/deploy.json']);
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    // createNodesFromFiles collects per-file errors: [file, error][]
+    const [[file, error]] = (e as { errors: [string, Error][] }).errors;
+    assert.is(file, 'apps/api/deploy.json');
+    assert.match(error.message, /apps\/api\/deploy\.json is not valid JSON/);
+  }
+});
+
+test('a broken ferry.json is reported by name', async () => {
+  write('ferry.json', '[1,');
+  try {
+    await infer(['apps/api/deploy.json']);
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.match((e as Error).message, /ferry\.json is not valid JSON/);
+  }
+});
+
+test.run();

@@ -1,0 +1,36 @@
+/** Options of the `script` executor as Nx hands them over (schema plus any forwarded flags). */
+export interface ScriptExecutorOptions {
+  script: string;
+  scriptsDir?: string;
+  env?: string;
+  [flag: string]: unknown;
+}
+
+// Nx adds __unparsed__ only when the schema asks for it (ours does not); skip it regardless.
+const INTERNAL = new Set(['script', 'scriptsDir', '__unparsed__', 'project']);
+
+/**
+ * The script file (relative to the workspace root) and its argv. Pure, so the flag mapping is
+ * unit-tested: `{ env: 'staging', dryRun: true, json: false }` -> `--env=staging --dry-run`.
+ * A false boolean is left out (the scripts' flags all default to false).
+ */
+export function scriptArgs(options: ScriptExecutorOptions, project: string): { file: string; args: string[] } {
+  const dir = (options.scriptsDir ?? 'scripts').replace(/\/+$/, '');
+  const args = [`--project=${project}`];
+  const seen = new Set<string>();
+  for (const [key, value] of Object.entries(options)) {
+    if (INTERNAL.has(key) || value === undefined || value === null || value === false) continue;
+    const flag = kebab(key);
+    if (seen.has(flag)) continue;
+    seen.add(flag);
+    if (value === true) args.push(`--${flag}`);
+    else if (Array.isArray(value)) for (const v of value) args.push(`--${flag}=${String(v)}`);
+    else if (typeof value === 'object') args.push(`--${flag}=${JSON.stringify(value)}`);
+    else args.push(`--${flag}=${String(value)}`);
+  }
+  return { file: `${dir}/${options.script}.ts`, args };
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
