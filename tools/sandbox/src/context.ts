@@ -30,7 +30,7 @@ export interface SandboxService {
   info?(): unknown;
 }
 
-/** Persistent JSON state under the data directory; `save` writes atomically (temp file + rename). */
+/** Persistent JSON state under the data directory; every `update` is written atomically (temp file + rename). */
 export interface StateStore<T> {
   get(): T;
   update(mutate: (state: T) => void): void;
@@ -47,7 +47,7 @@ export interface SandboxContext {
   registryAuth: { username: string; password: string };
   /** The local Node base image (`ferry-sandbox/node:20`), passed to builds as BASE_IMAGE. */
   baseImage: string;
-  /** Open a persistent JSON state file `<dataDir>/<name>.json` with an initial value. */
+  /** Open a persistent JSON state file `<dataDir>/state/<name>.json` with an initial value. */
   state<T>(name: string, initial: T): StateStore<T>;
   /** Label put on every container the sandbox starts, so down/cleanup finds them: `ferry.sandbox=<instance id>`. */
   containerLabel: { key: string; value: string };

@@ -328,6 +328,7 @@ export class Controller implements ControllerPort {
           svc.history.unshift(d);
         }
         svc.deployments = [primary];
+        if (svc.history.length > 200) svc.history.length = 200;
         this.backoff.delete(key);
         this.event(svc, messages.completed(svc.serviceName, primary.id));
         this.event(svc, messages.steady(svc.serviceName));
