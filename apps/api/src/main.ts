@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { buildInfo } from '@sample/shared';
 import { createApiServer } from './server.ts';
 
@@ -6,7 +7,7 @@ const build = buildInfo();
 const server = createApiServer({ build, corsOrigin: process.env.CORS_ORIGIN });
 
 server.listen(port, () => {
-  log('listening', { port, contentTag: build.contentTag, gitSha: build.gitSha });
+  log('listening', { port: (server.address() as AddressInfo).port, contentTag: build.contentTag, gitSha: build.gitSha });
 });
 
 // ECS sends SIGTERM and waits stopTimeout (30 s by default) before SIGKILL: stop accepting

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWebServer } from './server.ts';
@@ -16,7 +17,7 @@ const apiUrl = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const version = process.env.FERRY_CONTENT_TAG || 'dev';
 const server = createWebServer({ staticDir, apiUrl, version });
 
-server.listen(port, () => log('listening', { port, apiUrl, version }));
+server.listen(port, () => log('listening', { port: (server.address() as AddressInfo).port, apiUrl, version }));
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
