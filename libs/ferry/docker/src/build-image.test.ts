@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AppDeployConfig, ResolvedApp } from '@ferry/core';
-import { planBuildImage, stripCredentials, type BuildImageFacts } from './build-image.ts';
+import { planBuildImage, sourceUrlOf, stripCredentials, type BuildImageFacts } from './build-image.ts';
 import type { DockerBuilder } from './builder.ts';
 
 const builder: DockerBuilder = { kind: 'buildkit', docker: '/usr/bin/docker', clientVersion: '20.10.24', buildCommand: ['build'], env: { DOCKER_BUILDKIT: '1' } };
@@ -113,6 +113,14 @@ test('the builder warning is passed on', () => {
   const plan = planBuildImage(facts({ builder: { ...builder, kind: 'legacy', env: { DOCKER_BUILDKIT: '0' }, warning: 'No BuildKit available' } }));
   assert.ok(plan.warnings.includes('No BuildKit available'));
   assert.ok(plan.action === 'build' && !plan.command.args.includes('--progress=plain'));
+});
+
+test('sourceUrlOf keeps remote URLs only, without credentials', () => {
+  assert.is(sourceUrlOf('https://x-access-token:ghs_abc@github.com/acme/ferry.git'), 'https://github.com/acme/ferry.git');
+  assert.is(sourceUrlOf('git@github.com:acme/ferry.git'), 'git@github.com:acme/ferry.git');
+  assert.is(sourceUrlOf('/work/main'), undefined);
+  assert.is(sourceUrlOf('file:///work/main'), undefined);
+  assert.is(sourceUrlOf(''), undefined);
 });
 
 test('stripCredentials', () => {

@@ -170,7 +170,7 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   const [contentTag, git, sourceUrl] = await Promise.all([
     computeContentTag(resolved, graph),
     gitRevision(workspaceRoot),
-    runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true }).then((u) => stripCredentials(u.trim()) || undefined),
+    runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true }).then((u) => sourceUrlOf(u.trim())),
   ]);
   ports.reporter.emit({ kind: 'step', app: app.project, step: 'tag', status: 'done', message: `content tag ${contentTag.tag}${contentTag.inputs.dirty ? ' (dirty)' : ''}`, data: { tag: contentTag.tag, dirty: contentTag.inputs.dirty } });
 
@@ -205,6 +205,12 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)),
     sourceUrl,
   };
+}
+
+/** The OCI source label value: a remote URL without credentials; a local path (a clone of a clone) is not a source. */
+export function sourceUrlOf(remote: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/|^[\w.-]+@[\w.-]+:/i.test(remote) || remote.startsWith('file://')) return undefined;
+  return stripCredentials(remote);
 }
 
 /** `https://user:token@host/x.git` -> `https://host/x.git`. */

@@ -99,7 +99,7 @@ export async function dockerLogin(ctx: DockerContext, registry: string, username
   const dispose = () => rmSync(configDir, { recursive: true, force: true });
   try {
     carryOverUserConfig(ctx.env ?? process.env, configDir);
-    const r = await run(ctx, ['login', '--username', username, '--password-stdin', registry], { input: password, env: { DOCKER_CONFIG: configDir } });
+    const r = await run(ctx, ['login', '--password-stdin', '--username', username, registry], { input: password, env: { DOCKER_CONFIG: configDir } });
     if (r.code !== 0) throw loginOrPushError(ctx, 'log in to', registry, r.output);
     return { configDir, dispose };
   } catch (e) {

@@ -25,7 +25,7 @@ test('push: login reads the password from stdin, never from the arguments', () =
   const plan = planPush({ record, inRegistry: null, local: { id: 'sha256:l' } }, '/usr/bin/docker');
   assert.is(plan.action, 'push');
   if (plan.action !== 'push') return;
-  assert.equal(plan.commands.login, ['/usr/bin/docker', 'login', '--username', 'AWS', '--password-stdin', '127.0.0.1:5000']);
+  assert.equal(plan.commands.login, ['/usr/bin/docker', 'login', '--password-stdin', '--username', 'AWS', '127.0.0.1:5000']);
   assert.equal(plan.commands.push, ['/usr/bin/docker', 'push', '127.0.0.1:5000/ferry-sample/api:ft-1']);
 });
 

@@ -47,7 +47,7 @@ export function planPush(f: PushFacts, docker = 'docker'): PushPlan {
     message: `pushing ${record.imageRef}`,
     record,
     commands: {
-      login: [docker, 'login', '--username', 'AWS', '--password-stdin', record.registry],
+      login: [docker, 'login', '--password-stdin', '--username', 'AWS', record.registry],
       push: [docker, 'push', record.imageRef],
     },
   };
