@@ -267,14 +267,18 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
     result = { ...result, events: [...w.events, ...result.events] };
   }
 
-  const failure = await collectFailure(ecs, plan.cluster, plan.service, ours ?? result.service?.deployments?.find((d) => d.id === a.deploymentId), a.deploymentId, result.events);
+  const lastSeen = result.lastSeen ?? w.lastSeen ?? ours;
+  const failure = await collectFailure(ecs, plan.cluster, plan.service, lastSeen, a.deploymentId, result.events);
   const details = formatFailure(failure);
+  const reason = (lastSeen?.rolloutStateReason && !/in progress\.?$/.test(lastSeen.rolloutStateReason) ? lastSeen.rolloutStateReason : '').replace(/\.$/, '');
   const what =
     outcome.kind === 'timeout'
       ? `did not complete within ${Math.round(s.timeoutMs / 1000)}s`
-      : outcome.kind === 'rolled-back' || outcome.kind === 'failed'
-        ? `failed: ${outcome.reason}`
-        : 'failed';
+      : outcome.kind === 'rolled-back'
+        ? `failed${reason ? ` (${reason})` : ''} and ECS's circuit breaker rolled the service back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)})`
+        : outcome.kind === 'failed'
+          ? `failed: ${outcome.reason.replace(/\.$/, '')}`
+          : 'failed';
   r.emit(stepEvent(name, 'rollout', 'fail', `deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}) ${what}`, { details }));
   await tagQuietly(ecs, a.taskDefinitionArn, [{ key: TAG_STATUS, value: 'failed' }]);
 

@@ -12,8 +12,10 @@ export const failureEvents = (events: string[]): string[] => events.filter((e) =
 
 /** One line per stopped task: `task 1a2b: EssentialContainerExited: Essential container in task exited (api exit 1: ...)`. */
 export function describeStoppedTasks(tasks: EcsTask[], limit = 5): string[] {
+  // Tasks the scheduler stopped (scale-in, rollback) explain nothing: list the real failures first.
+  const scheduler = (t: EcsTask) => (t.stopCode === 'ServiceSchedulerInitiated' ? 1 : 0);
   const lines = tasks
-    .sort((a, b) => (b.stoppedAt?.valueOf() ?? 0) - (a.stoppedAt?.valueOf() ?? 0))
+    .sort((a, b) => scheduler(a) - scheduler(b) || (b.stoppedAt?.valueOf() ?? 0) - (a.stoppedAt?.valueOf() ?? 0))
     .map((t) => {
       const id = (t.taskArn ?? '').split('/').pop();
       const containers = (t.containers ?? [])

@@ -40,13 +40,13 @@ const cases: Array<[string, RolloutSnapshot, RolloutVerdict['kind'], RegExp?]> =
       ]),
     },
     'rolled-back',
-    /no longer PRIMARY \(now ecs-svc\/1\): ECS deployment circuit breaker: tasks failed to start/,
+    /^ecs-svc\/1 is PRIMARY instead of ecs-svc\/2: ECS deployment circuit breaker: tasks failed to start$/,
   ],
   [
     'rolled back and steady: ServicesStable would say success, we must not',
     { service: service([deployment({ id: 'ecs-svc/1', rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment ecs-svc/1 completed.' })]) },
     'rolled-back',
-    /now ecs-svc\/1/,
+    /^ecs-svc\/1 is PRIMARY instead of ecs-svc\/2$/,
   ],
   ['ours gone and nothing PRIMARY', { service: service([]) }, 'failed', /not among/],
   [

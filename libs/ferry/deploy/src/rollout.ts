@@ -29,10 +29,10 @@ export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: stri
 
   if (!ours || ours.status !== 'PRIMARY') {
     if (primary && primary.id !== ourDeploymentId) {
-      const why = ours?.rolloutStateReason ?? primary.rolloutStateReason ?? 'a newer or earlier deployment replaced it';
+      const why = ours?.rolloutStateReason ? `: ${ours.rolloutStateReason.replace(/\.$/, '')}` : '';
       return {
         kind: 'rolled-back',
-        reason: `deployment ${ourDeploymentId} is no longer PRIMARY (now ${primary.id}): ${why}`,
+        reason: `${primary.id} is PRIMARY instead of ${ourDeploymentId}${why}`,
         to: primary.id ?? '',
         toTaskDefinition: primary.taskDefinition,
       };

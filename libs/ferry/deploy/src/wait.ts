@@ -4,7 +4,7 @@
  * of evaluateRollout, the timeout, or the abort signal.
  */
 import type { Reporter } from '@ferry/core';
-import { isThrottling, toFerryError, type EcsPort, type EcsService } from '@ferry/aws';
+import { isThrottling, toFerryError, type EcsDeployment, type EcsPort, type EcsService } from '@ferry/aws';
 import { deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutVerdict } from './rollout.ts';
 
 export interface WatchOptions {
@@ -30,6 +30,8 @@ export interface WatchResult {
   service?: EcsService;
   /** Every service event seen since `since`, oldest first. */
   events: string[];
+  /** The last state seen of the watched deployment (it leaves the array once drained). */
+  lastSeen?: EcsDeployment;
 }
 
 /** Resolves after `ms`, or early (false) when the signal aborts. */
@@ -56,9 +58,10 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
   let seenUntil = o.since;
   const events: string[] = [];
   let service: EcsService | undefined;
+  let lastSeen: EcsDeployment | undefined;
 
   for (;;) {
-    if (o.signal?.aborted) return { outcome: { kind: 'interrupted' }, service, events };
+    if (o.signal?.aborted) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
     let described: { services: EcsService[] } | undefined;
     try {
       described = await ecs.describeServices(o.cluster, [o.service]);
@@ -70,6 +73,7 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
     }
     if (described) {
       service = described.services.find((s) => s.serviceName === o.service || s.serviceArn?.endsWith(`/${o.service}`));
+      lastSeen = service?.deployments?.find((d) => d.id === o.deploymentId) ?? lastSeen;
       const fresh = eventsSince(service?.events, seenUntil);
       if (fresh.length) seenUntil = fresh[fresh.length - 1].at;
       events.push(...fresh.map((e) => e.message));
@@ -80,11 +84,11 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
         o.reporter.emit({ kind: 'rollout', app: o.app, deployments: views, newEvents: fresh.map((e) => e.message) });
       }
       const verdict = evaluateRollout({ service }, o.deploymentId);
-      if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events };
+      if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
     }
-    if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events };
+    if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
     const wait = Math.min(pollDelayMs(base, throttles), Math.max(0, deadline - Date.now()));
-    if (!(await sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events };
+    if (!(await sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
   }
 }
 
