@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from './server.ts';
 
+const json = (res: Response): Promise<any> => res.json();
+
 let server: Server;
 let url = '';
 
@@ -21,11 +23,11 @@ test.after(() => new Promise<void>((r) => server.close(() => r())));
 test('GET /health reports ok and the version', async () => {
   const res = await fetch(`${url}/health`);
   assert.is(res.status, 200);
-  assert.equal(await res.json(), { status: 'ok', version: 'c0ffee12' });
+  assert.equal(await json(res), { status: 'ok', version: 'c0ffee12' });
 });
 
 test('GET /version names the build', async () => {
-  assert.equal(await (await fetch(`${url}/version`)).json(), { service: 'api', contentTag: 'c0ffee12', gitSha: 'abc1234' });
+  assert.equal(await json(await fetch(`${url}/version`)), { service: 'api', contentTag: 'c0ffee12', gitSha: 'abc1234' });
 });
 
 test('POST /quote prices a crossing', async () => {
@@ -35,7 +37,7 @@ test('POST /quote prices a crossing', async () => {
     body: JSON.stringify({ route: 'dover-calais', date: '2026-03-10', adults: 2, children: 1, vehicle: 'car' }),
   });
   assert.is(res.status, 200);
-  const quote = await res.json();
+  const quote = await json(res);
   assert.is(quote.totalCents, 18650);
   assert.is(quote.currency, 'GBP');
 });
@@ -43,13 +45,13 @@ test('POST /quote prices a crossing', async () => {
 test('GET /quote takes query parameters', async () => {
   const res = await fetch(`${url}/quote?route=helsinki-tallinn&date=2026-07-04&adults=1&returnTrip=true`);
   assert.is(res.status, 200);
-  assert.is((await res.json()).totalCents, 6975);
+  assert.is((await json(res)).totalCents, 6975);
 });
 
 test('an invalid quote is a 400 listing every problem', async () => {
   const res = await fetch(`${url}/quote?route=nowhere&date=tomorrow`);
   assert.is(res.status, 400);
-  const body = await res.json();
+  const body = await json(res);
   assert.is(body.error, 'invalid quote request');
   assert.is(body.details.length, 2);
 });
@@ -57,7 +59,7 @@ test('an invalid quote is a 400 listing every problem', async () => {
 test('a body that is not JSON is a 400; an oversized one a 413', async () => {
   const bad = await fetch(`${url}/quote`, { method: 'POST', body: '{nope' });
   assert.is(bad.status, 400);
-  assert.equal(await bad.json(), { error: 'body must be JSON' });
+  assert.equal(await json(bad), { error: 'body must be JSON' });
   const big = await fetch(`${url}/quote`, { method: 'POST', body: 'x'.repeat(70 * 1024) }).catch((e: Error) => e);
   // Node may reset the connection after the early answer; either way the body was refused.
   if (big instanceof Response) assert.is(big.status, 413);
@@ -73,7 +75,7 @@ test('unknown routes are a JSON 404; CORS lets the web page call us', async () =
 });
 
 test('GET /routes lists what can be quoted', async () => {
-  const { routes } = await (await fetch(`${url}/routes`)).json();
+  const { routes } = await json(await fetch(`${url}/routes`));
   assert.ok(routes.some((r: { id: string }) => r.id === 'dover-calais'));
 });
 
