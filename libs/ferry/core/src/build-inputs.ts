@@ -26,6 +26,11 @@ export interface TargetFileMatcher {
   matchesWorkspaceFile(path: string): boolean;
   /** Projects whose files feed the target (the project and the dependencies reached through `^`). */
   projects: string[];
+  /**
+   * Workspace-relative directories or files that hold every `{workspaceRoot}/…` input (the part of
+   * each pattern before its first glob character); '' when a pattern starts with a glob.
+   */
+  workspacePrefixes: string[];
 }
 
 export function targetFileMatcher(
@@ -81,6 +86,11 @@ export function targetFileMatcher(
   const wsExc = ignore().add(workspace.exclude);
   return {
     projects: [...perProject.keys()].sort(),
+    workspacePrefixes: workspace.include.map((pattern) => {
+      const literal = pattern.slice(1).split('/');
+      const firstGlob = literal.findIndex((seg) => /[*?[\]{}!]/.test(seg));
+      return (firstGlob < 0 ? literal : literal.slice(0, firstGlob)).join('/');
+    }),
     matches(p, path) {
       const c = compiled.get(p);
       if (!c) return false;

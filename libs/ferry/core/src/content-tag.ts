@@ -14,7 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { ResolvedApp } from './config-types.ts';
 import { FerryError } from './errors.ts';
-import { gitSnapshot, runGit, type GitSnapshot } from './git.ts';
+import { gitSnapshot, hashWorkingFiles, runGit, type GitSnapshot } from './git.ts';
 import { targetFileMatcher } from './build-inputs.ts';
 import { transitiveDependencies, type NxInput, type ProjectGraphLite } from './graph.ts';
 
@@ -76,7 +76,10 @@ export async function computeContentTags(apps: ResolvedApp[], graph: ProjectGrap
   if (apps.length === 0) return [];
   const root = apps[0].workspaceRoot;
   if (apps.some((a) => a.workspaceRoot !== root)) throw new FerryError('USAGE', 'computeContentTags: all apps must belong to one workspace.');
-  const snapshot = await gitSnapshot(root);
+  // Ask git only about the places the apps' inputs can be (a large monorepo has much else).
+  const selectors = apps.map((app) => inputSelector(app, graph, readNxNamedInputs(root)));
+  const specs = selectors.some((s) => !s.pathspecs) ? [] : [...new Set(selectors.flatMap((s) => s.pathspecs!))].sort();
+  const snapshot = await gitSnapshot(root, specs);
   const owners = new ProjectOwners(graph);
   const unowned: string[] = [];
   const byProject = owners.group(snapshot.files.keys(), unowned);
@@ -89,8 +92,11 @@ export async function computeContentTags(apps: ResolvedApp[], graph: ProjectGrap
     tsconfig: readJsonc(join(root, 'tsconfig.base.json')),
     nxNamedInputs: readNxNamedInputs(root),
   };
-  return apps.map((app) => {
-    const inputs = tagInputs(app, graph, ctx);
+  // Select every app's files first, then hash the modified/untracked ones among them in one call.
+  const selections = apps.map((app) => selectFiles(app, graph, ctx));
+  await hashWorkingFiles(root, snapshot, selections.flatMap((s) => [...s.paths, s.dockerfileRel]));
+  return apps.map((app, i) => {
+    const inputs = tagInputs(app, graph, ctx, selections[i]);
     return { tag: tagFromInputs(inputs), inputs };
   });
 }
@@ -144,6 +150,8 @@ export interface InputSelector {
   keepProjectFile(owner: string, path: string): boolean;
   keepWorkspaceFile(path: string): boolean;
   hasWorkspaceInputs: boolean;
+  /** Where in the workspace this app's inputs can be, as literal git pathspecs; undefined = anywhere. */
+  pathspecs: string[] | undefined;
 }
 
 export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamedInputs: Record<string, NxInput[]>): InputSelector {
@@ -158,6 +166,14 @@ export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamed
   return {
     projects: [project, ...transitiveDependencies(graph, project)],
     hasWorkspaceInputs: !!build,
+    pathspecs: (() => {
+      const prefixes = build?.workspacePrefixes ?? [];
+      if (prefixes.includes('')) return undefined;
+      const roots = [project, ...transitiveDependencies(graph, project)].map((p) => graph.nodes[p]?.root ?? '');
+      if (roots.some((r) => r === '' || r === '.')) return undefined;
+      const dockerfileRel = toPosix(relative(app.workspaceRoot, resolve(app.projectRoot, app.app.dockerfile)));
+      return [...roots, ...prefixes, dockerfileRel];
+    })(),
     keepProjectFile(owner, path) {
       if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
       if (build && build.matches(owner, path)) return true;
@@ -181,24 +197,39 @@ interface TagContext {
   nxNamedInputs: Record<string, NxInput[]>;
 }
 
-function tagInputs(app: ResolvedApp, graph: ProjectGraphLite, ctx: TagContext): TagInputs {
-  const { snapshot, owners, byProject, unowned, lock, tsconfig, nxNamedInputs } = ctx;
+interface FileSelection {
+  projects: string[];
+  selector: InputSelector;
+  paths: string[];
+  dockerfileRel: string;
+}
+
+function selectFiles(app: ResolvedApp, graph: ProjectGraphLite, ctx: TagContext): FileSelection {
   const project = app.app.project;
   if (!graph.nodes[project]) throw new FerryError('NOT_FOUND', `No Nx project named ${JSON.stringify(project)} in the project graph.`);
   const projects = [project, ...transitiveDependencies(graph, project)];
-  const sel = inputSelector(app, graph, nxNamedInputs);
+  const selector = inputSelector(app, graph, ctx.nxNamedInputs);
+  const paths: string[] = [];
+  for (const p of projects) {
+    for (const path of ctx.byProject.get(p) ?? []) if (selector.keepProjectFile(p, path)) paths.push(path);
+  }
+  if (selector.hasWorkspaceInputs) {
+    for (const path of ctx.unowned) if (selector.keepWorkspaceFile(path)) paths.push(path);
+  }
+  const dockerfileRel = toPosix(relative(app.workspaceRoot, resolve(app.projectRoot, app.app.dockerfile)));
+  return { projects, selector, paths, dockerfileRel };
+}
+
+function tagInputs(app: ResolvedApp, graph: ProjectGraphLite, ctx: TagContext, selection: FileSelection): TagInputs {
+  const { snapshot, owners, lock, tsconfig } = ctx;
+  const { projects, selector: sel, dockerfileRel } = selection;
   const files: TagInputs['files'] = [];
   let dirty = false;
-  const add = (path: string) => {
-    const f = snapshot.files.get(path)!;
+  for (const path of selection.paths) {
+    const f = snapshot.files.get(path);
+    if (!f?.sha) continue; // vanished while hashing: counted as deleted below
     files.push({ path, sha: f.sha });
     if (f.dirty) dirty = true;
-  };
-  for (const p of projects) {
-    for (const path of byProject.get(p) ?? []) if (sel.keepProjectFile(p, path)) add(path);
-  }
-  if (sel.hasWorkspaceInputs) {
-    for (const path of unowned) if (sel.keepWorkspaceFile(path)) add(path);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (!dirty) {
@@ -209,7 +240,6 @@ function tagInputs(app: ResolvedApp, graph: ProjectGraphLite, ctx: TagContext): 
   }
 
   const dockerfileAbs = resolve(app.projectRoot, app.app.dockerfile);
-  const dockerfileRel = toPosix(relative(app.workspaceRoot, dockerfileAbs));
   let dockerfile = snapshot.files.get(dockerfileRel)?.sha;
   if (snapshot.files.get(dockerfileRel)?.dirty) dirty = true;
   if (!dockerfile) {

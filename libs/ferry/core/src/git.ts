@@ -2,6 +2,9 @@
  * The git port: every git call ferry makes goes through `runGit` (argument arrays, never a shell).
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { FerryError } from './errors.ts';
 
 /** Runs git in `cwd` and returns stdout; a failure is FerryError('GIT_FAILED') with git's message. */
@@ -15,7 +18,15 @@ export function runGit(cwd: string, args: string[], opts: { input?: string; allo
         if (err) {
           if (opts.allowFail) return resolvePromise('');
           const why = (stderr || err.message).trim().split('\n')[0];
-          reject(new FerryError('GIT_FAILED', `git ${args[0]} failed in ${cwd}: ${why}`, { cause: err }));
+          if (/not a git repository/i.test(why)) {
+            reject(new FerryError('GIT_FAILED', `${cwd} is not inside a git repository. ferry computes content tags from git: run \`git init\` and commit the workspace.`, { cause: err }));
+            return;
+          }
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+            reject(new FerryError('GIT_FAILED', 'git is not installed or not on PATH; ferry needs it to compute content tags.', { cause: err }));
+            return;
+          }
+          reject(new FerryError('GIT_FAILED', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed in ${cwd}: ${why}`, { cause: err }));
           return;
         }
         resolvePromise(stdout);
@@ -38,16 +49,19 @@ export async function gitRevision(workspaceRoot: string): Promise<{ sha: string;
 
 /** One file of the working tree as git sees it. */
 export interface GitFile {
-  /** Git blob sha of the content as git would commit it (filters such as autocrlf applied). */
-  sha: string;
+  /**
+   * Git blob sha of the content as git would commit it (filters such as autocrlf applied).
+   * Undefined until `hashWorkingFiles` ran for a modified or untracked file.
+   */
+  sha?: string;
   /** The working-tree content differs from HEAD (modified, staged, added or untracked). */
   dirty: boolean;
 }
 
 /**
  * The working tree in one pass: tracked files (blob shas from the index, `git ls-files -s`) plus
- * untracked files that are not ignored; files modified in the working tree are hashed with
- * `git hash-object` so their sha is what a commit of them would hold.
+ * untracked files that are not ignored. Modified and untracked files are hashed on demand
+ * (`hashWorkingFiles`), only those a caller needs.
  */
 export interface GitSnapshot {
   files: Map<string, GitFile>;
@@ -56,10 +70,11 @@ export interface GitSnapshot {
 }
 
 export async function gitSnapshot(workspaceRoot: string, pathspecs: string[] = []): Promise<GitSnapshot> {
+  // Pathspecs are literal paths (directories or files), never patterns.
   const spec = pathspecs.length ? ['--', ...pathspecs] : [];
   const [lsOut, statusOut] = await Promise.all([
-    runGit(workspaceRoot, ['ls-files', '-s', '-z', ...spec]),
-    runGit(workspaceRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', ...spec]),
+    runGit(workspaceRoot, ['--literal-pathspecs', 'ls-files', '-s', '-z', ...spec]),
+    runGit(workspaceRoot, ['--literal-pathspecs', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', ...spec]),
   ]);
   const files = new Map<string, GitFile>();
   for (const entry of lsOut.split('\0')) {
@@ -67,18 +82,18 @@ export async function gitSnapshot(workspaceRoot: string, pathspecs: string[] = [
     // "<mode> <sha> <stage>\t<path>"
     const tab = entry.indexOf('\t');
     const path = entry.slice(tab + 1);
-    if (files.has(path)) continue; // conflicted: stages 1-3; the working tree is hashed below anyway
+    if (files.has(path)) continue; // conflicted: stages 1-3; the working tree is hashed anyway
     files.set(path, { sha: entry.slice(7, tab).split(' ')[0], dirty: false });
   }
   const deleted = new Set<string>();
-  const toHash: string[] = [];
   for (const entry of statusOut.split('\0')) {
     if (entry.length < 4) continue;
     const x = entry[0];
     const y = entry[1];
     const path = entry.slice(3);
     if (x === '?' && y === '?') {
-      toHash.push(path);
+      // A nested repository shows as `dir/`: its content is not this repository's to hash.
+      if (!path.endsWith('/')) files.set(path, { dirty: true });
       continue;
     }
     if (x === '!') continue;
@@ -87,14 +102,54 @@ export async function gitSnapshot(workspaceRoot: string, pathspecs: string[] = [
       deleted.add(path);
       continue;
     }
-    const f = files.get(path);
-    if (f) f.dirty = true;
-    if (y !== ' ' || x === 'U') toHash.push(path);
-  }
-  if (toHash.length) {
-    const out = await runGit(workspaceRoot, ['hash-object', '--stdin-paths'], { input: toHash.join('\n') + '\n' });
-    const shas = out.trim().split('\n');
-    toHash.forEach((path, i) => files.set(path, { sha: shas[i], dirty: true }));
+    const f = files.get(path) ?? { dirty: true };
+    f.dirty = true;
+    // Worktree differs from the index (or a conflict): the index sha is not the content.
+    if (y !== ' ' || x === 'U') f.sha = undefined;
+    files.set(path, f);
   }
   return { files, deleted };
+}
+
+/**
+ * Fills in the shas of `paths` that `gitSnapshot` left unhashed, with one `git hash-object` call.
+ * A file that vanished since the snapshot is moved to `deleted`.
+ */
+export async function hashWorkingFiles(workspaceRoot: string, snapshot: GitSnapshot, paths: Iterable<string>): Promise<void> {
+  const todo = [...new Set(paths)].filter((p) => snapshot.files.has(p) && snapshot.files.get(p)!.sha === undefined);
+  if (!todo.length) return;
+  const present = todo.filter((p) => {
+    try {
+      return lstatSync(join(workspaceRoot, p)).isFile() || lstatSync(join(workspaceRoot, p)).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  });
+  for (const p of todo) if (!present.includes(p)) {
+    snapshot.files.delete(p);
+    snapshot.deleted.add(p);
+  }
+  // --stdin-paths is line-based: the rare name with a newline is hashed in-process (without filters).
+  const viaGit = present.filter((p) => !p.includes('\n'));
+  let shas: string[] | undefined;
+  if (viaGit.length) {
+    const out = await runGit(workspaceRoot, ['hash-object', '--stdin-paths'], { input: viaGit.join('\n') + '\n', allowFail: true });
+    const lines = out.trim().split('\n');
+    if (lines.length === viaGit.length && lines.every((l) => /^[0-9a-f]{40,64}$/.test(l))) shas = lines;
+  }
+  const inProcess = shas ? present.filter((p) => p.includes('\n')) : present;
+  viaGit.forEach((p, i) => {
+    if (shas) snapshot.files.get(p)!.sha = shas[i];
+  });
+  // Fallback (a file vanished mid-call, or an odd name): hash the bytes as git would without filters.
+  for (const p of inProcess) {
+    try {
+      const abs = join(workspaceRoot, p);
+      const content = lstatSync(abs).isSymbolicLink() ? Buffer.from(readlinkSync(abs)) : readFileSync(abs);
+      snapshot.files.get(p)!.sha = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+    } catch {
+      snapshot.files.delete(p);
+      snapshot.deleted.add(p);
+    }
+  }
 }

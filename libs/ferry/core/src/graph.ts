@@ -79,15 +79,24 @@ function workspaceDataDir(root: string): string {
 
 async function loadGraph(root: string): Promise<ProjectGraphLite> {
   const cached = join(workspaceDataDir(root), 'project-graph.json');
-  const insideNxTask = !!process.env.NX_TASK_TARGET_PROJECT;
-  if (!(insideNxTask && existsSync(cached))) await refreshNxGraph(root);
-  let raw: NxGraphFile;
-  try {
-    raw = JSON.parse(readFileSync(cached, 'utf8')) as NxGraphFile;
-  } catch (e) {
-    throw new FerryError('GRAPH_FAILED', `Cannot read the Nx project graph at ${cached}: ${(e as Error).message}. Run \`npx nx reset\` and retry.`);
+  const taskProject = process.env.NX_TASK_TARGET_PROJECT;
+  if (taskProject && existsSync(cached)) {
+    const graph = readCachedGraph(cached);
+    // Sanity check that the cache belongs to this run: the project Nx is running must be in it.
+    if (graph?.nodes[taskProject]) return graph;
   }
-  return reduceGraph(raw);
+  await refreshNxGraph(root);
+  const graph = readCachedGraph(cached);
+  if (!graph) throw new FerryError('GRAPH_FAILED', `Cannot read the Nx project graph at ${cached}. Run \`npx nx reset\` and retry.`);
+  return graph;
+}
+
+function readCachedGraph(file: string): ProjectGraphLite | undefined {
+  try {
+    return reduceGraph(JSON.parse(readFileSync(file, 'utf8')) as NxGraphFile);
+  } catch {
+    return undefined;
+  }
 }
 
 interface NxGraphFile {
