@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryReporter } from '@ferry/core';
 import {
+  configuredRegistry,
   decodeAuthorizationToken,
   ensureRepository,
   imageExists,
@@ -76,6 +77,12 @@ test('decodeAuthorizationToken splits at the first colon only', () => {
   const token = Buffer.from('AWS:pa:ss=word').toString('base64');
   assert.equal(decodeAuthorizationToken(token), { username: 'AWS', password: 'pa:ss=word' });
   assert.throws(() => decodeAuthorizationToken(Buffer.from('nocolon').toString('base64')), /not `user:password`/);
+});
+
+test('configuredRegistry: ferry.json registry, else the account ECR host for aws, else unknown', () => {
+  assert.is(configuredRegistry({ kind: 'sandbox', registry: '127.0.0.1:5000', region: 'us-east-1' }), '127.0.0.1:5000');
+  assert.is(configuredRegistry({ kind: 'aws', accountId: '123456789012', region: 'eu-west-1' }), '123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+  assert.is(configuredRegistry({ kind: 'sandbox', accountId: '000000000000', region: 'us-east-1' }), undefined);
 });
 
 test('registryHostOf strips scheme and slash', () => {

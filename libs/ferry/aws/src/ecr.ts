@@ -260,7 +260,12 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
  * (aws with `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
  */
 export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>, port: EcrPort): Promise<string> {
+  return configuredRegistry(env) ?? (await getRegistryCredentials(port)).registry;
+}
+
+/** The registry host known from ferry.json alone (no AWS call), if any. */
+export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>): string | undefined {
   if (env.registry) return env.registry;
   if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.amazonaws.com`;
-  return (await getRegistryCredentials(port)).registry;
+  return undefined;
 }

@@ -15,7 +15,7 @@ import {
   type Reporter,
   type ResolvedApp,
 } from '@ferry/core';
-import { imageExists, registryFor, type EcrPort } from '@ferry/aws';
+import { configuredRegistry, imageExists, registryFor, type EcrPort } from '@ferry/aws';
 import { checkEngine, detectBuilder, type DockerBuilder, type EngineInfo } from './builder.ts';
 import { LABELS, dockerBuildArgs, formatCommand } from './build-args.ts';
 import { dockerBuild, inspectLocalImage, listLocalImages, type DockerContext } from './docker.ts';
@@ -185,8 +185,9 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     inRegistry = await imageExists(ports.ecr, app.repository, contentTag.tag);
   } catch (e) {
     // A dry run still shows the build command when the sandbox is down; a real run must know.
-    if (!opts.dryRun || !env.registry) throw e;
-    registry = env.registry;
+    const known = configuredRegistry(env);
+    if (!opts.dryRun || !known) throw e;
+    registry = known;
     inRegistry = 'unknown';
     ports.reporter.emit({ kind: 'warn', app: app.project, message: `registry not checked: ${(e as Error).message}` });
   }
@@ -256,6 +257,7 @@ export function describeBuildPlan(plan: BuildImagePlan, resolved: ResolvedApp): 
   const lines = [plan.message, ...plan.warnings.map((w) => `warning: ${w}`)];
   if (plan.action === 'build') {
     lines.push(`would run: ${formatCommand(plan.command.cmd, plan.command.args)}`);
+    lines.push(`argv: ${JSON.stringify([plan.command.cmd, ...plan.command.args])}`);
     if (Object.keys(plan.command.env).length) lines.push(`with env: ${Object.entries(plan.command.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   lines.push(`would record: ${imageRecordPath(resolved)}`);
