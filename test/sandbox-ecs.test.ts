@@ -358,6 +358,26 @@ test('an image that cannot be pulled: CannotPullContainerError; without rollback
   await ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: 'broken', force: true }));
 });
 
+test('a container that cannot start: CannotStartContainerError, counted by the breaker', async () => {
+  await register('nostart', container('x', 'ok', { image: localImage, command: ['/no/such/binary'], healthCheck: undefined }));
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: CLUSTER,
+      serviceName: 'nostart',
+      taskDefinition: 'nostart',
+      desiredCount: 1,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+    }),
+  );
+  await waitFor('breaker to trip', async () => (await describe('nostart')).deployments![0].rolloutState === 'FAILED');
+  const stopped = await stoppedTasks({ serviceName: 'nostart' });
+  assert.ok(stopped.length >= 3);
+  assert.ok(stopped.every((t) => t.stopCode === 'TaskFailedToStart' && /^CannotStartContainerError: /.test(t.stoppedReason!)), stopped.map((t) => t.stoppedReason).join(' | '));
+  const briefs = (await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: 'nostart' }))).serviceDeployments!;
+  assert.is(briefs[0].status, 'ROLLBACK_FAILED', 'nothing COMPLETED to roll back to');
+  await ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: 'nostart', force: true }));
+});
+
 test('(d) restarting the sandbox keeps clusters, services, task definitions and re-adopts running tasks', async () => {
   const before = await describe('web');
   const tasksBefore = (await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web' }))).taskArns!.sort();

@@ -481,6 +481,7 @@ export class Controller implements ControllerPort {
           workingDirectory: c.workingDirectory,
           user: c.user,
           stopTimeoutSeconds: c.stopTimeout ?? this.opts.defaultStopTimeoutSeconds,
+          init: c.linuxParameters?.initProcessEnabled === true,
           labels: {
             [this.ctx.containerLabel.key]: this.ctx.containerLabel.value,
             [LABELS.component]: 'task',

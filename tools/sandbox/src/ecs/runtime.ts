@@ -1,6 +1,6 @@
 /**
  * The Docker port of the ECS sandbox: the only file that talks to the engine. Tasks run on the
- * host network only (NetworkMode "host"), with tini as PID 1 so SIGTERM reaches the app.
+ * host network only (NetworkMode "host"); tini is PID 1 only when the task definition asks for it.
  */
 import Docker from 'dockerode';
 
@@ -15,6 +15,8 @@ export interface ContainerSpec {
   workingDirectory?: string;
   user?: string;
   stopTimeoutSeconds: number;
+  /** tini as PID 1 (`linuxParameters.initProcessEnabled`, as on ECS). */
+  init: boolean;
 }
 
 /** Raised when an image can't be pulled; the message becomes `CannotPullContainerError: …`. */
@@ -89,7 +91,7 @@ export function dockerRuntime(opts: { registryHost: string; registryAuth: { user
         WorkingDir: spec.workingDirectory,
         User: spec.user,
         StopTimeout: spec.stopTimeoutSeconds,
-        HostConfig: { NetworkMode: 'host', Init: true },
+        HostConfig: { NetworkMode: 'host', Init: spec.init },
       });
       try {
         await container.start();
