@@ -69,7 +69,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     'smoke-test': script('smoke-test', after('health-check')),
     diff: script('diff', build),
     rollback: script('rollback', []),
-    deploy: { executor: 'nx:noop', configurations: envs, cache: false, dependsOn: after('smoke-test') },
+    deploy: script('deploy', after('smoke-test')),
   };
   for (const [name, want] of Object.entries(expected)) {
     const { metadata, ...got } = targets[name] as Record<string, unknown>;

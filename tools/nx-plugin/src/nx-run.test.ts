@@ -45,7 +45,7 @@ test.before(() => {
   write('nx.json', { plugins: ['./tools/nx-plugin/src/index.ts'] });
   write('ferry.json', { environments: { local: { kind: 'sandbox', region: 'us-east-1', cluster: 'l' }, prod: { kind: 'aws', region: 'eu-west-1', cluster: 'p' } } });
   const log = JSON.stringify(join(ws, 'calls.log'));
-  for (const s of ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'diff', 'rollback']) {
+  for (const s of ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'diff', 'rollback', 'deploy']) {
     const fail = s === 'smoke-test' ? `if (process.argv.includes('--env=prod')) process.exit(3);\n` : '';
     write(`scripts/${s}.ts`, `import { appendFileSync } from 'node:fs';\nappendFileSync(${log}, ${JSON.stringify(s)} + ' ' + process.argv.slice(2).join(' ') + '\\n');\n${fail}`);
   }
@@ -68,17 +68,24 @@ test('Nx sees the inferred targets beside the project’s own, and none on a pro
 });
 
 test('deploy runs the whole chain in order and forwards --env and flags to every step', () => {
-  const r = nx('run', 'a:deploy', '--env', 'prod', '--dry-run');
-  // The smoke-test stub exits 3 for prod: the failure must reach Nx's exit code.
-  assert.is.not(r.code, 0, 'a failing smoke-test fails deploy');
+  const r = nx('run', 'a:deploy', '--env', 'local', '--dry-run');
+  assert.is(r.code, 0, r.out);
   assert.equal(calls(), [
     'build a',
-    'build-image --project=a --env=prod --dry-run',
-    'push --project=a --env=prod --dry-run',
-    'deploy-app --project=a --env=prod --dry-run',
-    'health-check --project=a --env=prod --dry-run',
-    'smoke-test --project=a --env=prod --dry-run',
+    'build-image --project=a --env=local --dry-run',
+    'push --project=a --env=local --dry-run',
+    'deploy-app --project=a --env=local --dry-run',
+    'health-check --project=a --env=local --dry-run',
+    'smoke-test --project=a --env=local --dry-run',
+    'deploy --project=a --env=local --dry-run',
   ]);
+});
+
+test('a failing step fails the run and stops the chain', () => {
+  // The smoke-test stub exits 3 for prod.
+  const r = nx('run', 'b:deploy:prod');
+  assert.is.not(r.code, 0, 'a failing smoke-test fails deploy');
+  assert.equal(calls().at(-1), 'smoke-test --project=b --env=prod', 'deploy itself never ran');
 });
 
 test('a configuration passes --env; a project without a build target still runs', () => {
