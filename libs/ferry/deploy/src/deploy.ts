@@ -244,7 +244,9 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
   const ours = w.service?.deployments?.find((d) => d.id === a.deploymentId);
 
   if (w.outcome.kind === 'interrupted') {
-    const state = describeDeployments(deploymentViews(w.service?.deployments));
+    // One last look so the user sees where the rollout stands, not where it stood a second ago.
+    const now = await ecs.describeServices(plan.cluster, [plan.service]).then((r) => r.services[0], () => undefined);
+    const state = describeDeployments(deploymentViews((now ?? w.service)?.deployments));
     // The top-level handler shows only "interrupted": say here what was left behind and what to run.
     r.emit({ kind: 'warn', app: name, message: `interrupted: stopped watching deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}); ECS carries on with the rollout` });
     for (const line of state) r.emit({ kind: 'info', app: name, message: `  ${line}` });
