@@ -86,6 +86,13 @@ test('a build context outside the workspace is refused', async () => {
   assert.match(e.message, /^apps\/web\/deploy\.json: context must stay inside the workspace \(got "\.\.\/\.\.\/\.\."/);
 });
 
+test('an override for an environment ferry.json does not define is refused (typo guard)', async () => {
+  writeFiles(root, { 'apps/web/deploy.json': { environments: { prd: { desiredCount: 2 } } } });
+  const e = await failure(resolveApp(root, 'web', 'local'));
+  assert.is(e.code, 'CONFIG_INVALID');
+  assert.is(e.message, 'apps/web/deploy.json: environments.prd overrides an environment that ferry.json does not define. Did you mean "prod"? Known environments: local, prod. Rename the key or add the environment to ferry.json.');
+});
+
 test('findWorkspaceRoot walks up to nx.json and explains when there is none', () => {
   assert.is(findWorkspaceRoot(join(root, 'apps/api/src')), root);
   rmSync(join(root, 'nx.json'));

@@ -37,6 +37,16 @@ export async function resolveApp(workspaceRoot: string, project: string, envName
   const shown = displayPath(file, workspaceRoot);
   const raw = readAppConfigRaw(file, shown);
   const overrides = (raw.environments ?? {}) as Record<string, Record<string, unknown>>;
+  // An override for an environment that does not exist is almost always a typo ("prd") that would
+  // silently deploy prod without its settings.
+  for (const key of Object.keys(overrides)) {
+    if (ws.environments[key]) continue;
+    const guess = suggest(key, known);
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${shown}: environments.${key} overrides an environment that ${displayPath(ws.file, workspaceRoot)} does not define.${guess ? ` Did you mean ${JSON.stringify(guess)}?` : ''} Known environments: ${known.join(', ')}. Rename the key or add the environment to ferry.json.`,
+    );
+  }
   const { environments: _all, ...base } = raw;
   const merged = mergeOverride(base, overrides[name]);
   merged.environments = overrides;
