@@ -54,7 +54,7 @@ for (const suite of suites) {
   console.log(`\n# ${suite.name}: ${files.length} file(s)`);
   for (const file of files) {
     console.log(`\n## ${file}`);
-    const r = await run(process.execPath, ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), '.', `^${file.replace(/[.]/g, '\\.')}$`], { FORCE_COLOR: '0', NO_COLOR: '1' });
+    const r = await run(process.execPath, ['--import', 'tsx', join(root, 'node_modules/uvu/bin.js'), '.', `^${file.replace(/[.]/g, '\\.')}$`], { NO_COLOR: '1' });
     const text = strip(r.out);
     const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
     const ok = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
