@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { changedInputsSince, computeContentTag, computeContentTags, explainTag, type ContentTag } from './content-tag.ts';
+import { changedInputsSince, computeContentTag, computeContentTags, explainTag, formatTagChanges, type ContentTag } from './content-tag.ts';
 import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
 import { gitRevision } from './git.ts';
 import { resolveApp } from './resolve.ts';
@@ -119,6 +119,11 @@ test('the environment build args are part of the tag (local vs prod base image)'
   assert.equal(explainTag(base.api.inputs, prod.api.inputs), [
     { kind: 'buildArg', name: 'BASE_IMAGE', change: 'changed', before: 'ferry-sandbox/node:20', after: 'node:20-slim' },
   ]);
+});
+
+test('explainTag: partial inputs compare as empty; formatTagChanges reads well', () => {
+  const changes = explainTag({ buildArgs: { A: '1' } }, { buildArgs: { A: '2', B: 'x' }, platform: 'linux/arm64', files: [{ path: 'a.ts', sha: '1' }] });
+  assert.equal(formatTagChanges(changes), ['file a.ts added', 'buildArg A: 1 -> 2', 'buildArg B added (x)', 'platform: (none) -> linux/arm64']);
 });
 
 test('explainTag names the changed file', async () => {
