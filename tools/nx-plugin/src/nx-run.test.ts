@@ -95,8 +95,8 @@ test('a configuration passes --env; a project without a build target still runs'
 });
 
 test('rollback runs alone (it builds nothing) with its flags', () => {
-  assert.is(nx('run', 'a:rollback:prod', '--to-revision', '7').code, 0);
-  assert.equal(calls(), ['rollback --project=a --env=prod --to-revision=7']);
+  assert.is(nx('run', 'a:rollback:prod', '--to', '7', '--no-rollback', '--timeout', '30').code, 0);
+  assert.equal(calls(), ['rollback --project=a --env=prod --to=7 --no-rollback --timeout=30']);
 });
 
 test('a missing script fails the target with a message naming it', () => {
