@@ -62,8 +62,9 @@ process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(()
 const HEALTH = {
   command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`],
   interval: 5,
-  timeout: 3,
-  retries: 1,
+  // Generous: a loaded CI machine can take seconds to start node for the check.
+  timeout: 10,
+  retries: 3,
   startPeriod: 10,
 };
 
@@ -267,7 +268,8 @@ test('(c) a rollout with minimumHealthyPercent 100 keeps desired healthy tasks a
   const svc = await describe('web');
   assert.is(svc.deployments![0].id, deploymentId);
   assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
-  assert.equal(failures, [], 'no failed request through the load balancer');
+  const why = svc.events!.slice(0, 15).map((e) => e.message).join('\n');
+  assert.equal(failures.slice(0, 3), [], `no failed request through the load balancer (${failures.length} failed); events:\n${why}`);
   assert.ok(ok > 20, `requests served: ${ok}`);
   assert.ok(seen.has('v=1') && seen.has('v=2'), `served both versions: ${[...seen]}`);
   assert.ok(minHealthy >= 2, `healthy tasks never below desired (min seen ${minHealthy})`);
@@ -323,7 +325,7 @@ test('(b1) a revision whose container exits fails the deployment; the breaker ro
 });
 
 test('(b2) a revision failing its health check fails the deployment; the breaker rolls back', async () => {
-  await failingRollout(container('4', 'unhealthy', { healthCheck: { ...HEALTH, startPeriod: 0 } }), /^Task failed container health checks$/);
+  await failingRollout(container('4', 'unhealthy', { healthCheck: { ...HEALTH, startPeriod: 0, retries: 1 } }), /^Task failed container health checks$/);
   const svc = await describe('web');
   assert.ok(svc.events!.some((e) => /^\(service web\) \(task [0-9a-f]{32}\) failed container health checks\.$/.test(e.message!)));
 });

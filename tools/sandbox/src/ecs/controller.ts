@@ -72,14 +72,24 @@ export class Controller implements ControllerPort {
   private backoff = new Map<string, { until: number; delayMs: number }>();
   private pending = new Set<Promise<unknown>>();
 
+  /** Set once stopped: late callbacks (container exits, launches) must not write stale state. */
+  private disposed = false;
+  private readonly store: StateStore<EcsState>;
+
   constructor(
     private readonly ctx: SandboxContext,
-    private readonly store: StateStore<EcsState>,
+    store: StateStore<EcsState>,
     private readonly runtime: TaskRuntime,
     private readonly arns: Arns,
     private readonly opts: ControllerOptions,
   ) {
     this.lb = new LoadBalancers((key) => this.targets(key), ctx.log);
+    this.store = {
+      get: () => store.get(),
+      update: (mutate) => {
+        if (!this.disposed) store.update(mutate);
+      },
+    };
   }
 
   private get state() {
@@ -162,6 +172,7 @@ export class Controller implements ControllerPort {
       // Leave containers running for the next start() to adopt; let in-flight store writes land.
       await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, 2000))]);
     }
+    this.disposed = true;
   }
 
   /** Service key -> load balancer URL, for GET /_sandbox/info. */
