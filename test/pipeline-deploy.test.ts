@@ -1,0 +1,264 @@
+// Integration: the deploy half of the pipeline (deploy-app, health-check, smoke-test, diff,
+// rollback, deploy) as real CLI runs in a temporary Nx workspace, against a real sandbox with real
+// containers, after the image half (build-image, push) put real images in its registry.
+// Asserts on the world: the service's deployments and task definitions, the registry, HTTP answers
+// through the sandbox load balancer, and the sandbox's API call counters.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+
+// Fast sandbox timings (docs/sandbox.md); a load-balancer port range of our own.
+process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
+process.env.FERRY_SANDBOX_TICK_MS = '200';
+process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
+process.env.FERRY_SANDBOX_LB_PORT_START ??= String(42000 + Math.floor(Math.random() * 4000));
+
+const repoRoot = new URL('..', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'ferry-pipeline-deploy-'));
+const ws = join(tmp, 'ws');
+const CLUSTER = 'pipeline-it';
+const APP = 'hello';
+let sb: Sandbox;
+let ecs: ECSClient;
+
+const server = (version: string, crash = false) => `const VERSION = ${JSON.stringify(version)};
+${crash ? "console.error('boom: cannot start'); process.exit(3);\n" : ''}const http = require('http');
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') { res.end('ok'); return; }
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ ok: true, version: VERSION, greeting: process.env.GREETING }));
+});
+server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
+process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 500).unref(); });
+`;
+
+function deployJson(over: Record<string, unknown> = {}) {
+  return JSON.stringify(
+    {
+      repository: 'pipeline-it/hello',
+      containerPort: 8080,
+      desiredCount: 1,
+      healthCheckPath: '/health',
+      environment: { GREETING: 'hi' },
+      smoke: { checks: [{ name: 'version', path: '/version', jsonEquals: { ok: true, greeting: 'hi' }, maxLatencyMs: 5000 }] },
+      deployment: { timeoutSeconds: 120, circuitBreaker: { enable: true, rollback: true } },
+      keepRevisions: 3,
+      ...over,
+    },
+    null,
+    2,
+  );
+}
+
+function git(...args: string[]) {
+  const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: ws, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function commit(files: Record<string, string>, message: string) {
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(ws, path), text);
+  git('add', '-A');
+  git('commit', '-qm', message);
+}
+
+/** Runs `scripts/<name>.ts --project=hello …` in the workspace, like the Nx executor does. */
+function run(name: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${name}.ts`), `--project=${APP}`, ...args], {
+      cwd: ws,
+      env: {
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
+        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'),
+        NODE_NO_WARNINGS: '1',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        CI: '1',
+        DOCKER_CONFIG: join(tmp, 'docker-config'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+async function must(name: string, ...args: string[]) {
+  const r = await run(name, ...args);
+  assert.is(r.code, 0, `${name} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
+  return r.out;
+}
+
+async function buildAndPush(): Promise<string> {
+  const out = await must('build-image');
+  await must('push');
+  const tag = /content tag (ft-[0-9a-f]+)/.exec(out)?.[1] ?? /:(ft-[0-9a-f]+)/.exec(out)?.[1];
+  assert.ok(tag, `no content tag in build-image output:\n${out}`);
+  return tag!;
+}
+
+async function describe(): Promise<Service> {
+  const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP], include: ['TAGS'] }));
+  assert.ok(r.services?.[0], `service missing: ${JSON.stringify(r.failures)}`);
+  return r.services![0];
+}
+
+async function liveImage(): Promise<string> {
+  const svc = await describe();
+  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }));
+  return td.taskDefinition!.containerDefinitions![0].image!;
+}
+
+const lbUrl = async () => (await describe()).tags!.find((t) => t.key === 'ferry:sandbox-url')!.value!;
+
+async function version(): Promise<string> {
+  const r = await fetch(`${await lbUrl()}/version`, { signal: AbortSignal.timeout(5000) });
+  assert.is(r.status, 200);
+  return ((await r.json()) as { version: string }).version;
+}
+
+const WRITES = ['RegisterTaskDefinition', 'DeregisterTaskDefinition', 'CreateService', 'UpdateService', 'CreateCluster', 'TagResource', 'UntagResource'];
+
+let tagV1 = '';
+let tagV2 = '';
+
+test.before(async () => {
+  sb = await startSandbox({ dataDir: join(tmp, 'sandbox'), port: 0, registryPort: 0, log: () => undefined });
+  assert.ok(sb.ecsEnabled, 'the sandbox serves ECS');
+  ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  mkdirSync(join(ws, 'apps', APP), { recursive: true });
+  mkdirSync(join(tmp, 'docker-config'), { recursive: true });
+  symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
+  const env = { kind: 'sandbox', region: 'us-east-1', cluster: CLUSTER, endpoint: sb.endpoint, registry: sb.registryHost, buildArgs: { BASE_IMAGE: sb.baseImage } };
+  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'pipeline-it', private: true, type: 'module' }));
+  writeFileSync(join(ws, 'nx.json'), JSON.stringify({ plugins: [] }));
+  writeFileSync(join(ws, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: {} }));
+  writeFileSync(join(ws, 'ferry.json'), JSON.stringify({ defaultEnvironment: 'local', environments: { local: env } }, null, 2));
+  writeFileSync(join(ws, '.gitignore'), 'node_modules\ndist/\n.nx/\n');
+  writeFileSync(join(ws, 'apps', APP, 'project.json'), JSON.stringify({ name: APP, projectType: 'application', sourceRoot: `apps/${APP}` }));
+  writeFileSync(join(ws, 'apps', APP, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n');
+  git('init', '-q', '-b', 'main', '.');
+  commit({ [`apps/${APP}/deploy.json`]: deployJson(), [`apps/${APP}/server.js`]: server('v1') }, 'v1');
+});
+
+test.after(async () => {
+  await sb?.stop({ removeTasks: true }).catch(() => undefined);
+  // Images this suite built or pulled: everything under the sandbox registry's host:port.
+  if (sb) {
+    const images = spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => r.startsWith(`${sb.registryHost}/`));
+    if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('diff with nothing deployed exits 2 and names the create', async () => {
+  const r = await run('diff');
+  assert.is(r.code, 2, r.out);
+  assert.match(r.out, /service hello does not exist; deploy would create it/);
+});
+
+test('deploy-app refuses an image that was never pushed, naming the push target', async () => {
+  const r = await run('deploy-app');
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, /is not in ECR\. Push it first: nx run hello:push/);
+});
+
+test('first deploy creates the service and the rollout completes', async () => {
+  tagV1 = await buildAndPush();
+  const dry = await must('deploy-app', '--dry-run');
+  assert.match(dry, /CreateService \{/);
+  const out = await must('deploy-app');
+  assert.match(out, /create-service: done/);
+  assert.match(out, /COMPLETED/);
+  const svc = await describe();
+  assert.is(svc.deployments!.length, 1);
+  assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
+  assert.is(svc.runningCount, 1);
+  assert.ok((await liveImage()).endsWith(`:${tagV1}`));
+  assert.is(await version(), 'v1');
+});
+
+test('a second deploy is up to date and makes zero ECS write calls', async () => {
+  sb.resetStats();
+  const out = await must('deploy-app');
+  assert.match(out, /up to date/);
+  const calls = sb.stats().ecs;
+  for (const op of WRITES) assert.not.ok(calls[op], `${op} was called ${calls[op]} time(s): ${JSON.stringify(calls)}`);
+  assert.ok(calls.DescribeServices >= 1, 'it did look');
+});
+
+test('health-check, smoke-test (with JUnit), diff and deploy report the live service', async () => {
+  assert.match(await must('health-check'), /GET http:\/\/127\.0\.0\.1:\d+\/health -> 200/);
+  const junit = join(tmp, 'reports', 'smoke.xml');
+  assert.match(await must('smoke-test', '--junit', junit), /1\/1 passed/);
+  const xml = readFileSync(junit, 'utf8');
+  assert.match(xml, /<testcase classname="hello\.smoke" name="version"/);
+  assert.not.match(xml, /<failure/);
+  const diff = await run('diff');
+  assert.is(diff.code, 0, diff.out);
+  assert.match(diff.out, /up to date/);
+  assert.match(await must('deploy'), new RegExp(`hello:1 runs ${tagV1}, 1/1 tasks at http://127\\.0\\.0\\.1:\\d+`));
+});
+
+test('a broken image fails with the reason printed; the breaker rolls back and the old revision still answers', async () => {
+  commit({ [`apps/${APP}/server.js`]: server('v2-broken', true) }, 'broken');
+  const diff = await run('diff', '--explain');
+  assert.is(diff.code, 2, diff.out);
+  assert.match(diff.out, /apps\/hello\/server\.js/);
+  const broken = await buildAndPush();
+  const r = await run('deploy-app');
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, /circuit breaker/);
+  assert.match(r.out, /EssentialContainerExited: Essential container in task exited \(hello exit 3\)/);
+  assert.match(r.out, /Rolled back: hello:1 is live again/);
+  assert.match(r.out, /nx run hello:rollback --to/);
+  const svc = await describe();
+  assert.is(svc.deployments!.length, 1);
+  assert.is(svc.deployments![0].status, 'PRIMARY');
+  assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
+  assert.ok((await liveImage()).endsWith(`:${tagV1}`), 'back on v1');
+  assert.not.ok((await liveImage()).endsWith(`:${broken}`));
+  assert.is(await version(), 'v1');
+});
+
+test('without the breaker rollback, ferry itself returns the service to the previous revision', async () => {
+  commit({ [`apps/${APP}/deploy.json`]: deployJson({ deployment: { timeoutSeconds: 120, circuitBreaker: { enable: true, rollback: false } } }) }, 'no breaker rollback');
+  const r = await run('deploy-app');
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, /failed: ECS deployment circuit breaker: tasks failed to start/);
+  assert.match(r.out, /rollback: rolling back to hello:\d+/);
+  assert.match(r.out, /Rolled back: hello:\d+ is live again/);
+  const svc = await describe();
+  assert.is(svc.deployments!.length, 1);
+  assert.ok((await liveImage()).endsWith(`:${tagV1}`));
+  assert.is(await version(), 'v1');
+});
+
+test('a good v2 deploys; rollback --to the v1 tag returns to it; rollback goes back to v2', async () => {
+  commit({ [`apps/${APP}/server.js`]: server('v2'), [`apps/${APP}/deploy.json`]: deployJson() }, 'v2');
+  tagV2 = await buildAndPush();
+  await must('deploy-app');
+  assert.is(await version(), 'v2');
+  const dry = await must('rollback', '--to', tagV1, '--dry-run');
+  assert.match(dry, /would roll hello back from hello:\d+ to hello:1/);
+  assert.is(await version(), 'v2', 'dry run changed nothing');
+  await must('rollback', '--to', tagV1);
+  assert.ok((await liveImage()).endsWith(`:${tagV1}`));
+  assert.is(await version(), 'v1');
+  await must('rollback');
+  assert.ok((await liveImage()).endsWith(`:${tagV2}`));
+  assert.is(await version(), 'v2');
+  const diff = await run('diff');
+  assert.is(diff.code, 0, diff.out);
+});
+
+test.run();
