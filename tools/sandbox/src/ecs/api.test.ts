@@ -1,0 +1,204 @@
+// The ECS API handlers over an in-memory state store (no Docker: the controller port only records
+// what it is asked to do). Task lifecycle and rollouts are covered by test/sandbox-ecs.test.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AwsError, type StateStore } from '../context.ts';
+import { createHandlers } from './api.ts';
+import { initialEcsState, type EcsState } from './model.ts';
+import { arns } from './views.ts';
+
+function setup() {
+  let state = initialEcsState();
+  const store: StateStore<EcsState> = { get: () => state, update: (m) => m(state) };
+  const stops: string[] = [];
+  let port = 4600;
+  const h = createHandlers({
+    store,
+    arns: arns('us-east-1', '000000000000'),
+    accountId: '000000000000',
+    urlTagKey: 'ferry:sandbox-url',
+    controller: { poke() {}, stopTask: (id) => void stops.push(id), allocateLbPort: async () => port++ },
+  });
+  const call = async (op: string, input: unknown = {}) => (await h[op](input)) as any;
+  return { call, stops, state: () => state, reset: () => (state = initialEcsState()) };
+}
+
+async function rejects(p: Promise<unknown>, type: string, message?: RegExp) {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, AwsError);
+    assert.is((e as AwsError).type, type, (e as Error).message);
+    if (message) assert.match((e as Error).message, message);
+    return;
+  }
+  assert.unreachable(`expected ${type}`);
+}
+
+const td = (family: string, extra: Record<string, unknown> = {}) => ({
+  family,
+  containerDefinitions: [{ name: 'app', image: 'img:1', portMappings: [{ containerPort: 80 }] }],
+  ...extra,
+});
+
+test('task definition revisions always increment; server-filled fields; deregistered stays describable', async () => {
+  const { call } = setup();
+  const r1 = (await call('RegisterTaskDefinition', td('web', { tags: [{ key: 'a', value: '1' }] }))).taskDefinition;
+  assert.is(r1.taskDefinitionArn, 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1');
+  assert.is(r1.status, 'ACTIVE');
+  assert.equal(r1.compatibilities, ['EC2']);
+  assert.ok(r1.requiresAttributes.length > 0 && typeof r1.registeredAt === 'number' && r1.registeredBy);
+  assert.is(r1.containerDefinitions[0].essential, true);
+  assert.is(r1.containerDefinitions[0].portMappings[0].protocol, 'tcp');
+  assert.is(r1.tags, undefined, 'tags are not part of the task definition');
+  await call('DeregisterTaskDefinition', { taskDefinition: 'web:1' });
+  const r2 = (await call('RegisterTaskDefinition', td('web'))).taskDefinition;
+  assert.is(r2.revision, 2);
+  assert.is((await call('DescribeTaskDefinition', { taskDefinition: 'web:1' })).taskDefinition.status, 'INACTIVE');
+  assert.is((await call('DescribeTaskDefinition', { taskDefinition: 'web' })).taskDefinition.revision, 2, 'bare family = latest ACTIVE');
+  const withTags = await call('DescribeTaskDefinition', { taskDefinition: r1.taskDefinitionArn, include: ['TAGS'] });
+  assert.equal(withTags.tags, [{ key: 'a', value: '1' }]);
+  assert.is((await call('DescribeTaskDefinition', { taskDefinition: 'web:1' })).tags, undefined);
+});
+
+test('RegisterTaskDefinition validation: ClientException', async () => {
+  const { call } = setup();
+  await rejects(call('RegisterTaskDefinition', { containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException', /Family/);
+  await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [] }), 'ClientException', /Container list cannot be empty/);
+  await rejects(call('RegisterTaskDefinition', { family: 'x y', containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException');
+  await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [{ name: 'a' }] }), 'ClientException', /image/);
+  await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [{ name: 'a', image: 'i', essential: false }] }), 'ClientException', /essential/);
+  const hc = (over: object) => ({ family: 'x', containerDefinitions: [{ name: 'a', image: 'i', healthCheck: { command: ['CMD-SHELL', 'true'], ...over } }] });
+  for (const bad of [{ interval: 4 }, { interval: 301 }, { timeout: 1 }, { timeout: 61 }, { retries: 0 }, { retries: 11 }, { startPeriod: -1 }, { startPeriod: 301 }, { command: ['true'] }])
+    await rejects(call('RegisterTaskDefinition', hc(bad)), 'ClientException', undefined);
+  for (const good of [{ interval: 5 }, { interval: 300, timeout: 60, retries: 10, startPeriod: 300 }, { command: ['CMD', 'true'] }])
+    assert.ok((await call('RegisterTaskDefinition', hc(good))).taskDefinition);
+});
+
+test('ListTaskDefinitions: familyPrefix, status, sort, pagination', async () => {
+  const { call } = setup();
+  for (let i = 0; i < 3; i++) await call('RegisterTaskDefinition', td('api'));
+  await call('RegisterTaskDefinition', td('worker'));
+  await call('DeregisterTaskDefinition', { taskDefinition: 'api:2' });
+  const all = await call('ListTaskDefinitions', { familyPrefix: 'api' });
+  assert.equal(all.taskDefinitionArns.map((a: string) => a.split('/')[1]), ['api:1', 'api:3']);
+  const inactive = await call('ListTaskDefinitions', { status: 'INACTIVE' });
+  assert.equal(inactive.taskDefinitionArns.map((a: string) => a.split('/')[1]), ['api:2']);
+  const p1 = await call('ListTaskDefinitions', { sort: 'DESC', maxResults: 2 });
+  assert.equal(p1.taskDefinitionArns.map((a: string) => a.split('/')[1]), ['worker:1', 'api:3']);
+  const p2 = await call('ListTaskDefinitions', { sort: 'DESC', maxResults: 2, nextToken: p1.nextToken });
+  assert.equal(p2.taskDefinitionArns.map((a: string) => a.split('/')[1]), ['api:1']);
+  assert.is(p2.nextToken, undefined);
+  await rejects(call('ListTaskDefinitions', { maxResults: 0 }), 'InvalidParameterException');
+  await rejects(call('ListTaskDefinitions', { nextToken: 'garbage!' }), 'InvalidParameterException');
+});
+
+test('services: create, deployments on task definition change only, tags with the LB URL, errors', async () => {
+  const { call, state } = setup();
+  await rejects(call('CreateService', { serviceName: 's', taskDefinition: 'web', desiredCount: 1 }), 'ClusterNotFoundException');
+  await call('CreateCluster', {});
+  assert.ok(state().clusters.default);
+  await call('RegisterTaskDefinition', td('web'));
+  const created = (
+    await call('CreateService', {
+      serviceName: 'web',
+      taskDefinition: 'web',
+      desiredCount: 2,
+      loadBalancers: [{ containerName: 'app', containerPort: 80 }],
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      tags: [{ key: 'team', value: 'x' }],
+    })
+  ).service;
+  assert.is(created.serviceArn, 'arn:aws:ecs:us-east-1:000000000000:service/default/web');
+  assert.equal(created.deploymentConfiguration.minimumHealthyPercent, 100);
+  assert.equal(created.deploymentConfiguration.maximumPercent, 200);
+  assert.equal(created.tags, [{ key: 'team', value: 'x' }, { key: 'ferry:sandbox-url', value: 'http://127.0.0.1:4600' }]);
+  assert.is(created.deployments.length, 1);
+  await rejects(call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }), 'InvalidParameterException', /idempotent/);
+  await rejects(
+    call('CreateService', { serviceName: 'lb', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'nope', containerPort: 80 }] }),
+    'InvalidParameterException',
+  );
+  await rejects(call('CreateService', { serviceName: 'z', taskDefinition: 'missing', desiredCount: 1 }), 'ClientException');
+  await rejects(
+    call('CreateService', { serviceName: 'z', taskDefinition: 'web', desiredCount: 1, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true } } }),
+    'InvalidParameterException',
+  );
+
+  let svc = (await call('UpdateService', { service: 'web', desiredCount: 3 })).service;
+  assert.is(svc.deployments.length, 1, 'desiredCount alone: no deployment');
+  svc = (await call('UpdateService', { service: 'web', deploymentConfiguration: { minimumHealthyPercent: 50 } })).service;
+  assert.is(svc.deployments.length, 1, 'deploymentConfiguration alone: no deployment');
+  assert.is(svc.deploymentConfiguration.maximumPercent, 200);
+  assert.is(svc.deploymentConfiguration.deploymentCircuitBreaker.enable, true);
+  svc = (await call('UpdateService', { service: 'web', taskDefinition: 'web' })).service;
+  assert.is(svc.deployments.length, 1, 'same task definition: no deployment');
+  await call('RegisterTaskDefinition', td('web'));
+  await call('RegisterTaskDefinition', td('web'));
+  await call('DeregisterTaskDefinition', { taskDefinition: 'web:3' });
+  svc = (await call('UpdateService', { service: 'web', taskDefinition: 'web' })).service;
+  assert.is(svc.taskDefinition, 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:2', 'bare family = latest ACTIVE revision');
+  assert.equal(svc.deployments.map((d: any) => d.status), ['PRIMARY', 'ACTIVE']);
+  assert.is(svc.deployments[0].rolloutState, 'IN_PROGRESS');
+  assert.is(svc.deployments[0].rolloutStateReason, `ECS deployment ${svc.deployments[0].id} in progress.`);
+  assert.ok(svc.deployments[0].id > svc.deployments[1].id);
+  svc = (await call('UpdateService', { service: 'web', forceNewDeployment: true })).service;
+  assert.is(svc.deployments.length, 3, 'forceNewDeployment');
+  await rejects(call('UpdateService', { service: 'web', taskDefinition: 'web:3' }), 'ClientException', /inactive/);
+  await rejects(call('UpdateService', { service: 'nope' }), 'ServiceNotFoundException');
+  await rejects(call('UpdateService', { service: 'web', desiredCount: -1 }), 'InvalidParameterException');
+
+  const d = await call('DescribeServices', { services: ['web', 'ghost'] });
+  assert.is(d.services.length, 1);
+  assert.is(d.services[0].tags, undefined, 'tags only with include TAGS');
+  assert.equal(d.failures, [{ arn: 'arn:aws:ecs:us-east-1:000000000000:service/default/ghost', reason: 'MISSING' }]);
+  await rejects(call('DescribeServices', { services: Array.from({ length: 11 }, (_, i) => `s${i}`) }), 'InvalidParameterException');
+
+  await rejects(call('DeleteService', { service: 'web' }), 'InvalidParameterException', /scaled above 0/);
+  const deleted = (await call('DeleteService', { service: 'web', force: true })).service;
+  assert.is(deleted.status, 'DRAINING');
+  assert.is(deleted.desiredCount, 0);
+  await rejects(call('UpdateService', { service: 'web', desiredCount: 1 }), 'ServiceNotActiveException');
+  assert.equal((await call('ListServices', {})).serviceArns, ['arn:aws:ecs:us-east-1:000000000000:service/default/web'], 'DRAINING is still listed');
+
+  const briefs = (await call('ListServiceDeployments', { service: 'web' })).serviceDeployments;
+  assert.is(briefs.length, 3);
+  assert.equal(briefs.map((b: any) => b.status), ['PENDING', 'STOPPED', 'STOPPED'], 'newest first; superseded ones STOPPED');
+  const detail = await call('DescribeServiceDeployments', { serviceDeploymentArns: [briefs[0].serviceDeploymentArn, 'arn:aws:ecs:us-east-1:000000000000:service-deployment/default/web/1'] });
+  assert.is(detail.serviceDeployments[0].deploymentCircuitBreaker.threshold, 3);
+  assert.is(detail.serviceDeployments[0].deploymentCircuitBreaker.status, 'MONITORING');
+  assert.is(detail.failures[0].reason, 'MISSING');
+});
+
+test('tags on clusters, services and task definitions', async () => {
+  const { call } = setup();
+  const c = (await call('CreateCluster', { clusterName: 'c1', tags: [{ key: 'k', value: 'v' }] })).cluster;
+  await call('TagResource', { resourceArn: c.clusterArn, tags: [{ key: 'k', value: 'w' }, { key: 'n', value: '1' }] });
+  assert.equal((await call('ListTagsForResource', { resourceArn: c.clusterArn })).tags, [{ key: 'k', value: 'w' }, { key: 'n', value: '1' }]);
+  await call('UntagResource', { resourceArn: c.clusterArn, tagKeys: ['k'] });
+  assert.equal((await call('ListTagsForResource', { resourceArn: c.clusterArn })).tags, [{ key: 'n', value: '1' }]);
+  const t = (await call('RegisterTaskDefinition', td('x'))).taskDefinition;
+  await call('TagResource', { resourceArn: t.taskDefinitionArn, tags: [{ key: 'a', value: 'b' }] });
+  assert.equal((await call('ListTagsForResource', { resourceArn: t.taskDefinitionArn })).tags, [{ key: 'a', value: 'b' }]);
+  await rejects(call('ListTagsForResource', { resourceArn: 'arn:aws:ecs:us-east-1:000000000000:service/c1/none' }), 'ServiceNotFoundException');
+  await rejects(call('ListTagsForResource', { resourceArn: 'nope' }), 'InvalidParameterException');
+  await rejects(call('TagResource', { resourceArn: c.clusterArn, tags: [{ key: '' }] }), 'InvalidParameterException');
+});
+
+test('tasks: ListTasks filters and DescribeTasks failures', async () => {
+  const { call } = setup();
+  await call('CreateCluster', {});
+  await rejects(call('ListTasks', { startedBy: 'x', serviceName: 'y' }), 'InvalidParameterException');
+  await rejects(call('ListTasks', { serviceName: 'none' }), 'ServiceNotFoundException');
+  await rejects(call('ListTasks', { desiredStatus: 'DONE' }), 'InvalidParameterException');
+  assert.equal((await call('ListTasks', { desiredStatus: 'PENDING' })).taskArns, []);
+  const d = await call('DescribeTasks', { tasks: ['0123456789abcdef0123456789abcdef'] });
+  assert.equal(d.failures, [{ arn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef', reason: 'MISSING' }]);
+  await rejects(call('DescribeTasks', { tasks: [] }), 'InvalidParameterException');
+  await rejects(call('DescribeTasks', { tasks: Array.from({ length: 101 }, (_, i) => String(i)) }), 'InvalidParameterException');
+  const clusters = await call('DescribeClusters', { clusters: ['nope', 'default'] });
+  assert.equal(clusters.failures, [{ arn: 'arn:aws:ecs:us-east-1:000000000000:cluster/nope', reason: 'MISSING' }]);
+  assert.is(clusters.clusters[0].clusterName, 'default');
+});
+
+test.run();
