@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planPush } from './push-image.ts';
+import type { ResolvedApp } from '@ferry/core';
+import { checkRecordIsCurrent, planPush } from './push-image.ts';
 import type { ImageRecord } from './image-record.ts';
 
 const record: ImageRecord = {
@@ -36,6 +37,24 @@ test('nothing to push anywhere: NOT_FOUND telling to run build-image', () => {
   } catch (e: any) {
     assert.is(e.code, 'NOT_FOUND');
     assert.match(e.message, /Run build-image for api \(--env local\) first/);
+  }
+});
+
+const resolved = { env: { name: 'local' } } as unknown as ResolvedApp;
+
+test('checkRecordIsCurrent accepts a record matching the workspace', () => {
+  checkRecordIsCurrent(record, { tag: 'ft-1', registry: '127.0.0.1:5000', repository: 'ferry-sample/api' }, resolved);
+});
+
+test('checkRecordIsCurrent refuses a stale record and says to run build-image', () => {
+  try {
+    checkRecordIsCurrent(record, { tag: 'ft-2', registry: '127.0.0.1:5001', repository: 'ferry-sample/api' }, resolved);
+    assert.unreachable();
+  } catch (e: any) {
+    assert.is(e.code, 'USAGE');
+    assert.match(e.message, /content tag is now ft-2/);
+    assert.match(e.message, /registry 127\.0\.0\.1:5000, the environment now uses 127\.0\.0\.1:5001/);
+    assert.match(e.message, /nx run api:build-image --configuration=local/);
   }
 });
 

@@ -4,8 +4,8 @@
  * digest, and always throw the login away. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, type Reporter, type ResolvedApp } from '@ferry/core';
-import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, type EcrPort } from '@ferry/aws';
+import { FerryError, computeContentTag, getProjectGraph, type Reporter, type ResolvedApp } from '@ferry/core';
+import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { formatCommand } from './build-args.ts';
 import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext } from './docker.ts';
@@ -73,8 +73,28 @@ export function requireImageRecord(resolved: ResolvedApp): ImageRecord {
   return record;
 }
 
+/**
+ * The record must describe the workspace as it is now: a record left from an older build-image
+ * (code changed since, or ferry.json's registry) would push an image deploy-app will not look for.
+ */
+export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string; registry: string; repository: string }, resolved: ResolvedApp): void {
+  const stale = [
+    record.tag !== current.tag && `its tag is ${record.tag} but the workspace's content tag is now ${current.tag}`,
+    record.registry !== current.registry && `it was built for registry ${record.registry}, the environment now uses ${current.registry}`,
+    record.repository !== current.repository && `it was built for repository ${record.repository}, deploy.json now says ${current.repository}`,
+  ].filter(Boolean);
+  if (stale.length) {
+    throw new FerryError('USAGE', `The image recorded by build-image for ${record.project} is out of date: ${stale.join('; ')}. Run build-image again: \`npx nx run ${record.project}:build-image --configuration=${resolved.env.name}\`.`);
+  }
+}
+
 export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
   const record = requireImageRecord(resolved);
+  const [content, registry] = await Promise.all([
+    getProjectGraph(resolved.workspaceRoot).then((g) => computeContentTag(resolved, g)),
+    registryFor(resolved.env, ports.ecr),
+  ]);
+  checkRecordIsCurrent(record, { tag: content.tag, registry, repository: resolved.app.repository }, resolved);
   const builder = await detectBuilder({ env: ports.env, run: ports.run });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   const [inRegistry, local] = await Promise.all([imageExists(ports.ecr, record.repository, record.tag), inspectLocalImage(docker, record.imageRef)]);
