@@ -268,6 +268,20 @@ test('a short registry outage and ECR throttling are ridden out', async () => {
   }
 });
 
+test('push refuses a record that no longer matches the workspace', async () => {
+  const marker = join(ws.root, 'apps/api/src/pipeline-image-marker.ts');
+  const original = readFileSync(marker, 'utf8');
+  writeFileSync(marker, 'export const marker = 2;\n');
+  try {
+    const p = await runScript('push', []);
+    assert.is(p.code, 1, show(p));
+    assert.is(p.doc.error.code, 'USAGE', show(p));
+    assert.match(p.doc.error.message, /out of date: its tag is ft-[0-9a-f]+ but the workspace's content tag is now ft-/);
+  } finally {
+    writeFileSync(marker, original);
+  }
+});
+
 async function deadPort(): Promise<number> {
   const { createServer } = await import('node:net');
   const srv = createServer();
