@@ -156,9 +156,14 @@ export class Controller implements ControllerPort {
           t.stoppedReason ??= 'Sandbox stopped with its tasks removed';
         });
       }
-      const containers = await this.runtime.list({ [this.ctx.containerLabel.key]: this.ctx.containerLabel.value, [LABELS.component]: 'task' });
-      await Promise.all(containers.map((c) => this.runtime.stop(c.id, 3).then(() => this.runtime.remove(c.id))));
-      await Promise.allSettled([...this.pending]);
+      const removeAll = async () => {
+        const containers = await this.runtime.list({ [this.ctx.containerLabel.key]: this.ctx.containerLabel.value, [LABELS.component]: 'task' });
+        await Promise.all(containers.map((c) => this.runtime.stop(c.id, 3).then(() => this.runtime.remove(c.id))));
+      };
+      await removeAll();
+      // A launch that was under way may have created a container after the listing.
+      await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, 10_000))]);
+      await removeAll();
       const now = nowSeconds();
       this.store.update((s) => {
         for (const t of Object.values(s.tasks)) {
