@@ -8,7 +8,7 @@ const buildx = { kind: 'buildx' as const, buildCommand: ['buildx', 'build'] };
 const base = { tags: ['127.0.0.1:5000/ferry/api:ft-1'], dockerfile: '/ws/apps/api/Dockerfile', context: '/ws/apps/api' };
 
 const cases: Array<[string, Parameters<typeof dockerBuildArgs>[0], string[]]> = [
-  ['legacy, minimal', { ...base, builder: legacy }, ['build', '--file', '/ws/apps/api/Dockerfile', '--tag', '127.0.0.1:5000/ferry/api:ft-1', '/ws/apps/api']],
+  ['legacy, minimal', { ...base, builder: legacy }, ['build', '--force-rm', '--file', '/ws/apps/api/Dockerfile', '--tag', '127.0.0.1:5000/ferry/api:ft-1', '/ws/apps/api']],
   [
     'buildkit: plain progress, inline cache, sorted build args and labels, cache-from, host network',
     {
@@ -28,8 +28,8 @@ const cases: Array<[string, Parameters<typeof dockerBuildArgs>[0], string[]]> = 
     ],
   ],
   ['buildx: loads into the engine', { ...base, builder: buildx }, ['buildx', 'build', '--progress=plain', '--file', '/ws/apps/api/Dockerfile', '--tag', '127.0.0.1:5000/ferry/api:ft-1', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '--load', '/ws/apps/api']],
-  ['values with spaces and shell characters stay one element', { ...base, builder: legacy, buildArgs: { MSG: 'a b; rm -rf / $(x)' } }, ['build', '--file', '/ws/apps/api/Dockerfile', '--tag', '127.0.0.1:5000/ferry/api:ft-1', '--build-arg', 'MSG=a b; rm -rf / $(x)', '/ws/apps/api']],
-  ['several tags', { ...base, builder: legacy, tags: ['r/a:1', 'r/a:2'] }, ['build', '--file', '/ws/apps/api/Dockerfile', '--tag', 'r/a:1', '--tag', 'r/a:2', '/ws/apps/api']],
+  ['values with spaces and shell characters stay one element', { ...base, builder: legacy, buildArgs: { MSG: 'a b; rm -rf / $(x)' } }, ['build', '--force-rm', '--file', '/ws/apps/api/Dockerfile', '--tag', '127.0.0.1:5000/ferry/api:ft-1', '--build-arg', 'MSG=a b; rm -rf / $(x)', '/ws/apps/api']],
+  ['several tags', { ...base, builder: legacy, tags: ['r/a:1', 'r/a:2'] }, ['build', '--force-rm', '--file', '/ws/apps/api/Dockerfile', '--tag', 'r/a:1', '--tag', 'r/a:2', '/ws/apps/api']],
 ];
 for (const [label, opts, want] of cases) {
   test(`dockerBuildArgs: ${label}`, () => assert.equal(dockerBuildArgs(opts), want));

@@ -37,6 +37,8 @@ export function dockerBuildArgs(o: DockerBuildOptions): string[] {
   const bk = o.builder.kind !== 'legacy';
   const args = [...o.builder.buildCommand];
   if (bk) args.push('--progress=plain');
+  // The legacy builder keeps the container of a failed step unless told otherwise.
+  else args.push('--force-rm');
   args.push('--file', o.dockerfile);
   for (const t of o.tags) args.push('--tag', t);
   if (o.platform) args.push('--platform', o.platform);
