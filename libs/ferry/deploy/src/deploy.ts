@@ -11,9 +11,9 @@ import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter
 import { isNotFound, toFerryError, type EcsPort, type EcsService, type TaskDefinitionWithTags } from '@ferry/aws';
 import { collectFailure, formatFailure } from './failure.ts';
 import { planDeploy, type DeployPlan, type LiveState } from './plan.ts';
-import { revisionsOfFamily, revisionsToDeregister, TAG_COMPLETED_AT, type RevisionInfo } from './revisions.ts';
+import { revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
 import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
-import { containerImage, desiredTaskDefinition, TAG_CONTENT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { containerImage, desiredTaskDefinition, TAG_COMPLETED_AT, TAG_CONTENT, TAG_STATUS, tagValue } from './task-definition.ts';
 import { latestEventTime, primaryDeploymentId, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
 
 /** The side effects deploy-app needs: the ECS port and an ECR image lookup. */

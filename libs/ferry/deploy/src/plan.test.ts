@@ -131,4 +131,12 @@ test('formatPlan for up-to-date and create-service', () => {
   assert.match(c[2], /^CreateService /);
 });
 
+test('formatPlan never prints secret-looking environment values', () => {
+  const a2 = appConfig({ environment: { API_TOKEN: 'hunter2-very-secret', LOG_LEVEL: 'info' } });
+  const text = formatPlan(planDeploy(null, desired(IMG_A, a2)(null))).join('\n');
+  assert.not.ok(text.includes('hunter2'), text);
+  assert.match(text, /"value": "<masked sha256:[0-9a-f]{8}>"/);
+  assert.match(text, /"value": "info"/);
+});
+
 test.run();

@@ -4,7 +4,7 @@
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
-import { diffTaskDefinitions, normaliseTaskDefinition, sameTaskDefinition } from './task-definition.ts';
+import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition } from './task-definition.ts';
 import { shortTaskDefinition } from './rollout.ts';
 
 /** The service as it runs now, with the task definition of its PRIMARY deployment. */
@@ -173,14 +173,14 @@ export function formatPlan(plan: DeployPlan): string[] {
     case 'create-service':
       return [
         `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}register a task definition and create the service`,
-        'RegisterTaskDefinition ' + JSON.stringify(plan.registerInput, null, 2),
+        'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         'CreateService ' + JSON.stringify({ ...plan.createInput, taskDefinition: `<registered revision of ${plan.createInput.taskDefinition}>` }, null, 2),
       ];
     case 'update':
       return [
         `${head}would deploy ${plan.imageRef} to ${plan.service} (now ${shortTaskDefinition(plan.previousTaskDefinitionArn)}): ${plan.reasons.join('; ')}`,
         ...(plan.taskDefinitionDiff ? ['task definition diff (live -> desired):', plan.taskDefinitionDiff] : []),
-        'RegisterTaskDefinition ' + JSON.stringify(plan.registerInput, null, 2),
+        'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         'UpdateService ' + JSON.stringify({ ...plan.updateInput, taskDefinition: `<registered revision of ${plan.updateInput.taskDefinition}>` }, null, 2),
       ];
   }

@@ -4,7 +4,7 @@
  */
 import { parseTaskDefinitionRef } from '@ferry/aws';
 import { FerryError } from '@ferry/core';
-import { TAG_CONTENT, TAG_STATUS, imageTagOf } from './task-definition.ts';
+import { imageTagOf } from './task-definition.ts';
 
 /** One ACTIVE revision of the family. */
 export interface RevisionInfo {
@@ -18,7 +18,6 @@ export interface RevisionInfo {
   completedAt?: number;
 }
 
-export const TAG_COMPLETED_AT = 'ferry:completed-at';
 
 /** Revisions belonging exactly to `family` (ListTaskDefinitions' familyPrefix also matches `api-worker` for `api`). */
 export function revisionsOfFamily(arns: string[], family: string): { arn: string; revision: number }[] {
@@ -72,4 +71,3 @@ export function findRevision(revisions: RevisionInfo[], to: string, family: stri
   return found;
 }
 
-export const revisionTags = { content: TAG_CONTENT, status: TAG_STATUS, completedAt: TAG_COMPLETED_AT };

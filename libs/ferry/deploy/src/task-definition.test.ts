@@ -83,6 +83,12 @@ test('desiredTaskDefinition from live changes only the image and declared fields
   assert.not.ok('revision' in d);
 });
 
+test('a new revision does not inherit the completion marks of the live one', () => {
+  const live = { taskDefinition: described(), tags: [{ key: 'ferry:status', value: 'completed' }, { key: 'ferry:completed-at', value: '123' }, { key: 'team', value: 'x' }] };
+  const d = desiredTaskDefinition(live, appConfig(), sandboxEnv, IMG2, { contentTag: 'ft-b' });
+  assert.equal(d.tags, [{ key: 'team', value: 'x' }, { key: TAG_CONTENT, value: 'ft-b' }]);
+});
+
 test('desiredTaskDefinition sets the container health check when the config declares one', () => {
   const hc = { command: ['CMD', 'true'], interval: 10 };
   const d = desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ containerHealthCheck: hc }), sandboxEnv, IMG2, { contentTag: 't' });

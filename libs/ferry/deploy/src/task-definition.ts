@@ -11,8 +11,10 @@ export const TAG_CONTENT = 'ferry:content-tag';
 export const TAG_GIT_SHA = 'ferry:git-sha';
 /** Set to `completed` once a rollout of this revision completed: what rollback looks for. */
 export const TAG_STATUS = 'ferry:status';
-/** Tags that describe a registration, not the definition: never a reason to deploy. */
-const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS]);
+/** When that rollout completed (epoch ms): orders completed revisions for rollback. */
+export const TAG_COMPLETED_AT = 'ferry:completed-at';
+/** Tags that describe a registration, not the definition: never a reason to deploy, never inherited. */
+const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT]);
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept (ECS-SEMANTICS §4). */
 export const SERVER_FIELDS = [
@@ -181,6 +183,11 @@ export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTas
 
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL)/i;
 const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|^-----BEGIN|^[A-Za-z0-9+/_-]{32,}={0,2}$/;
+
+/** Register input safe to print: secret-looking environment values masked. */
+export function maskRegisterInput(input: RegisterTaskDefinitionInput): RegisterTaskDefinitionInput {
+  return maskSecrets(input as unknown as Record<string, unknown>) as unknown as RegisterTaskDefinitionInput;
+}
 
 /** Environment values that look like secrets become `<masked sha256:xxxxxxxx>`: a change still shows, the value never does. */
 export function maskSecrets(norm: Record<string, unknown>): Record<string, unknown> {
