@@ -54,7 +54,10 @@ export function colorEnabled(opt: boolean | undefined, tty: boolean, env: NodeJS
 export function createReporter(opts: ReporterOptions): UiReporter {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
-  const tty = opts.tty ?? (!process.env.CI && !!(out as NodeJS.WriteStream).isTTY);
+  // A pseudo-terminal without a size (some CI runners, `script`) makes cursor-based redrawing loop
+  // on zero columns: treat it as a pipe.
+  const ws = out as NodeJS.WriteStream;
+  const tty = opts.tty ?? (!process.env.CI && !!ws.isTTY && (ws.columns ?? 0) > 0);
   const c = new Chalk({ level: colorEnabled(opts.color, tty) ? 2 : 0 });
   const ctx: FormatContext = { c, verbose: !!opts.verbose };
   if (opts.json) return new JsonReporter(out);
@@ -134,14 +137,18 @@ class TtyReporter implements UiReporter {
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
   ) {
+    // ora measures lines with the stream's width; a stream without one (tests, forced tty) gets 80.
+    const stream = out as NodeJS.WriteStream;
+    if (!stream.columns) Object.defineProperty(stream, 'columns', { value: 80, configurable: true });
     this.spinner = ora({ stream: out, isEnabled: true, discardStdin: false, hideCursor: false, color: ctx.c.level > 0 ? 'cyan' : false });
   }
+  /** Writes permanent lines above the live area, then redraws the live area from the current state. */
   private print(lines: string[], stream: NodeJS.WritableStream = this.out): void {
-    if (!lines.length) return;
-    const spinning = this.spinner.isSpinning;
-    if (spinning) this.spinner.clear();
-    for (const line of lines) stream.write(`${redact(line)}\n`);
-    if (spinning) this.spinner.render();
+    if (lines.length) {
+      if (this.spinner.isSpinning) this.spinner.clear();
+      for (const line of lines) stream.write(`${redact(line)}\n`);
+    }
+    this.refresh();
   }
   private refresh(): void {
     const { c } = this.ctx;
@@ -159,8 +166,11 @@ class TtyReporter implements UiReporter {
       if (this.spinner.isSpinning) this.spinner.stop();
       return;
     }
-    this.spinner.text = redact(lines.join('\n'));
-    if (!this.spinner.isSpinning) this.spinner.start();
+    const text = redact(lines.join('\n'));
+    if (this.spinner.isSpinning) {
+      this.spinner.text = text;
+      this.spinner.render();
+    } else this.spinner.start(text);
   }
   emit(event: FerryEvent): void {
     const { c } = this.ctx;
@@ -176,7 +186,6 @@ class TtyReporter implements UiReporter {
         if (event.step === 'rollout') this.rollouts.delete(event.app);
         const symbol = event.status === 'done' ? c.green('✔') : event.status === 'skip' ? c.yellow('↷') : c.red('✖');
         this.print(formatEvent(event, this.ctx).map((l) => `${symbol} ${l}`));
-        this.refresh();
         return;
       }
       case 'progress':
@@ -189,7 +198,6 @@ class TtyReporter implements UiReporter {
       case 'rollout':
         this.rollouts.set(event.app, event.deployments);
         this.print(event.newEvents.map((m) => `${c.cyan(`[${event.app}]`)} ${c.dim('event')} ${m}`));
-        this.refresh();
         return;
       case 'warn':
         this.print(formatEvent(event, this.ctx).map((l) => `${c.yellow('⚠')} ${l}`));
