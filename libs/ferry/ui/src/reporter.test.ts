@@ -110,6 +110,29 @@ test('errors go to the error stream in text modes', () => {
   assert.is(err.text(), 'error: bad\n  more: password=***\n');
 });
 
+test('a terminal without a size, or CI set, gets plain lines (no cursor control)', () => {
+  const saved = process.env.CI;
+  try {
+    delete process.env.CI;
+    const sized = sink();
+    Object.assign(sized.stream, { isTTY: true, columns: 0 });
+    const r = createReporter({ json: false, color: false, out: sized.stream });
+    r.emit({ kind: 'step', app: 'api', step: 'push', status: 'start', message: 'pushing' });
+    r.finish();
+    assert.is(sized.text(), '[api] push: pushing\n');
+    process.env.CI = 'true';
+    const ci = sink();
+    Object.assign(ci.stream, { isTTY: true, columns: 120 });
+    const r2 = createReporter({ json: false, color: false, out: ci.stream });
+    r2.emit({ kind: 'step', app: 'api', step: 'push', status: 'start', message: 'pushing' });
+    r2.finish();
+    assert.is(ci.text(), '[api] push: pushing\n');
+  } finally {
+    if (saved === undefined) delete process.env.CI;
+    else process.env.CI = saved;
+  }
+});
+
 const colorCases: [string, boolean | undefined, boolean, NodeJS.ProcessEnv, boolean][] = [
   ['tty default', undefined, true, {}, true],
   ['pipe default', undefined, false, {}, false],
