@@ -275,7 +275,7 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
   const reason = (lastSeen?.rolloutStateReason && !/in progress\.?$/.test(lastSeen.rolloutStateReason) ? lastSeen.rolloutStateReason : '').replace(/\.$/, '');
   const what =
     outcome.kind === 'timeout'
-      ? `did not complete within ${Math.round(s.timeoutMs / 1000)}s`
+      ? `did not complete within ${s.timeoutMs / 1000}s`
       : outcome.kind === 'rolled-back'
         ? `failed${reason ? ` (${reason})` : ''} and ECS's circuit breaker rolled the service back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)})`
         : outcome.kind === 'failed'
@@ -284,11 +284,13 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
   r.emit(stepEvent(name, 'rollout', 'fail', `deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}) ${what}`, { details }));
   await tagQuietly(ecs, a.taskDefinitionArn, [{ key: TAG_STATUS, value: 'failed' }]);
 
+  // A rollback must get its chance to finish even when --timeout cut the deploy short.
+  const rollbackTimeout = Math.max(s.timeoutMs, app.deployment.timeoutSeconds * 1000);
   let rollbackNote: string;
   if (outcome.kind === 'rolled-back') {
     // ECS's circuit breaker already rolled back: wait for that deployment to complete.
     r.emit(stepEvent(name, 'rollback', 'start', `ECS rolled back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)}); waiting for it to complete`));
-    const back = await watch(ecs, plan, outcome.to, Date.now(), s);
+    const back = await watch(ecs, plan, outcome.to, Date.now(), s, rollbackTimeout);
     rollbackNote = await rollbackVerdict(ecs, name, back, outcome.toTaskDefinition, s);
   } else if (!s.rollback) {
     rollbackNote = `Not rolled back (--no-rollback): the service still targets ${shortTaskDefinition(a.taskDefinitionArn)}.`;
@@ -298,7 +300,7 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
     r.emit(stepEvent(name, 'rollback', 'start', `rolling back to ${shortTaskDefinition(a.previousArn)}`));
     try {
       const svc = await ecs.updateService({ cluster: plan.cluster, service: plan.service, taskDefinition: a.previousArn });
-      const back = await watch(ecs, plan, primaryDeploymentId(svc), Date.now() - 1000, s);
+      const back = await watch(ecs, plan, primaryDeploymentId(svc), Date.now() - 1000, s, rollbackTimeout);
       rollbackNote = await rollbackVerdict(ecs, name, back, a.previousArn, s);
     } catch (e) {
       rollbackNote = `Automatic rollback to ${shortTaskDefinition(a.previousArn)} failed: ${(e as Error).message}.`;

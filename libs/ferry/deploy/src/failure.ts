@@ -42,7 +42,7 @@ export interface FailureReport {
 
 export function formatFailure(r: FailureReport): string[] {
   return [
-    ...(r.rolloutStateReason ? [`rollout: ${r.rolloutStateReason}`] : []),
+    ...(r.rolloutStateReason && !/ in progress\.?$/.test(r.rolloutStateReason) ? [`rollout: ${r.rolloutStateReason}`] : []),
     ...r.stoppedTasks.map((l) => `stopped ${l}`),
     ...r.events.slice(-8).map((e) => `event: ${e}`),
   ];
