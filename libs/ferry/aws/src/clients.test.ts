@@ -21,10 +21,18 @@ for (const [label, env, service, want] of endpointCases) {
 }
 test('endpointFor: aws env without endpoint uses the SDK default', () => assert.is(endpointFor('ecs', staging, {}), undefined));
 
-test('profileFor: AWS_PROFILE beats ferry.json', () => {
-  assert.is(profileFor(staging, {}), 'stg');
-  assert.is(profileFor(staging, { AWS_PROFILE: 'ci' }), 'ci');
-});
+const profileCases: Array<[string, NodeJS.ProcessEnv, string | undefined]> = [
+  ['ferry.json profile', {}, 'stg'],
+  ['AWS_PROFILE beats ferry.json', { AWS_PROFILE: 'ci' }, 'ci'],
+  ['access keys in the environment (CI): no profile, so the SDK uses them', { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, undefined],
+  ['OIDC web identity (CI)', { AWS_WEB_IDENTITY_TOKEN_FILE: '/tmp/token', AWS_ROLE_ARN: 'arn:aws:iam::1:role/ci' }, undefined],
+  ['ECS task role', { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/x' }, undefined],
+  ['AWS_PROFILE still wins over ambient keys', { AWS_PROFILE: 'x', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, 'x'],
+  ['only a key id is not credentials', { AWS_ACCESS_KEY_ID: 'AKIA' }, 'stg'],
+];
+for (const [label, env, want] of profileCases) {
+  test(`profileFor: ${label}`, () => assert.is(profileFor(staging, env), want));
+}
 
 test('createAwsClients: adaptive retries and the environment region', async () => {
   const c = createAwsClients(sandbox, { processEnv: {} });

@@ -35,9 +35,20 @@ export function endpointFor(service: 'ecs' | 'ecr', env: EnvironmentConfig, proc
   return processEnv[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
 }
 
-/** The profile for an `aws` environment: AWS_PROFILE (the caller's explicit choice) > ferry.json `profile`. */
+/**
+ * The profile for an `aws` environment: AWS_PROFILE (the caller's explicit choice), else ferry.json's
+ * `profile` — unless the process already carries credentials (CI: access keys, OIDC web identity, a
+ * container role). The SDK skips environment credentials whenever a profile is set, so passing the
+ * ferry.json profile there would break CI jobs that have no such profile.
+ */
 export function profileFor(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
-  return processEnv.AWS_PROFILE || env.profile || undefined;
+  if (processEnv.AWS_PROFILE) return processEnv.AWS_PROFILE;
+  const ambient =
+    (processEnv.AWS_ACCESS_KEY_ID && processEnv.AWS_SECRET_ACCESS_KEY) ||
+    processEnv.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    processEnv.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
+    processEnv.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  return ambient ? undefined : env.profile || undefined;
 }
 
 export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions = {}): AwsClients {
