@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { changedInputsSince, computeContentTag, computeContentTags, explainTag, formatTagChanges, type ContentTag } from './content-tag.ts';
+import { changedInputsSince, computeContentTag, computeContentTags, dockerignoreToGitignore, explainTag, formatTagChanges, lockClosure, type ContentTag } from './content-tag.ts';
 import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
 import { gitRevision } from './git.ts';
 import { resolveApp } from './resolve.ts';
@@ -121,6 +121,29 @@ test('the environment build args are part of the tag (local vs prod base image)'
   ]);
 });
 
+test('lockClosure follows dependencies through nested node_modules as Node resolves them', () => {
+  const lock = {
+    packages: {
+      '': { dependencies: { a: '^1' } },
+      'node_modules/a': { version: '1.0.0', dependencies: { b: '^2', c: '^1' } },
+      'node_modules/a/node_modules/b': { version: '2.0.0', dependencies: { c: '^1' } },
+      'node_modules/b': { version: '1.5.0' },
+      'node_modules/c': { version: '1.1.0', optionalDependencies: { missing: '*' } },
+      'node_modules/unused': { version: '9.9.9' },
+    },
+  };
+  assert.equal(lockClosure(lock, ['a', 'not-installed']), {
+    a: '1.0.0',
+    'a/node_modules/b': '2.0.0',
+    c: '1.1.0',
+    'not-installed': 'unresolved',
+  });
+});
+
+test('dockerignoreToGitignore anchors patterns at the context root like Docker', () => {
+  assert.equal(dockerignoreToGitignore('# comment\n*.md\n/dist\n./notes/\n!keep.md\n**/*.log\n\n.\n'), ['/*.md', '/dist', '/notes/', '!/keep.md', '/**/*.log']);
+});
+
 test('explainTag: partial inputs compare as empty; formatTagChanges reads well', () => {
   const changes = explainTag({ buildArgs: { A: '1' } }, { buildArgs: { A: '2', B: 'x' }, platform: 'linux/arm64', files: [{ path: 'a.ts', sha: '1' }] });
   assert.equal(formatTagChanges(changes), ['file a.ts added', 'buildArg A: 1 -> 2', 'buildArg B added (x)', 'platform: (none) -> linux/arm64']);
@@ -188,6 +211,16 @@ test('two clones of the same commit give the same tags', async () => {
     assert.is(ta.tag, base.api.tag);
     assert.is(ta.inputs.dirty, false);
     assert.equal(ta.inputs, tb.inputs);
+    // Line endings: the same uncommitted file, CRLF in a checkout with core.autocrlf and LF in
+    // another, is hashed as git would commit it, so both give one tag.
+    git(a.root, 'config', 'core.autocrlf', 'true');
+    writeFiles(a.root, { 'apps/api/src/new.ts': 'export const a = 1;\r\nexport const b = 2;\r\n' });
+    writeFiles(b.root, { 'apps/api/src/new.ts': 'export const a = 1;\nexport const b = 2;\n' });
+    const da = await computeContentTag(await resolveApp(a.root, 'api'), ga);
+    const db = await computeContentTag(await resolveApp(b.root, 'api'), gb);
+    assert.is(da.inputs.dirty, true);
+    assert.is(da.tag, db.tag);
+    assert.is.not(da.tag, ta.tag);
   } finally {
     a.cleanup();
     b.cleanup();
