@@ -22,6 +22,18 @@ test('one graph per process and root: repeated calls share it', async () => {
   assert.equal(g.nodes.web.targetInputs.build, ['production', '^production', '{workspaceRoot}/tools/bundle.mjs']);
 });
 
+test('an unchanged tree reuses the last graph across processes; any change recomputes it', async () => {
+  const first = await getProjectGraph(ws.root);
+  clearProjectGraphCache();
+  const again = await getProjectGraph(ws.root);
+  assert.is(again.source, 'ferry-cache');
+  assert.equal({ ...again, source: undefined }, { ...first, source: undefined });
+  writeFiles(ws.root, { 'docs/new.md': 'x\n' });
+  clearProjectGraphCache();
+  assert.is((await getProjectGraph(ws.root)).source, 'nx');
+  rmSync(join(ws.root, 'docs/new.md'));
+});
+
 test('inside an Nx task the graph Nx cached is used; outside, Nx recomputes it', async () => {
   await getProjectGraph(ws.root);
   // api now also imports @fx/other.
@@ -30,12 +42,14 @@ test('inside an Nx task the graph Nx cached is used; outside, Nx recomputes it',
   try {
     clearProjectGraphCache();
     const cached = await getProjectGraph(ws.root);
+    assert.is(cached.source, 'nx-cache');
     assert.equal(cached.dependencies.api, ['shared']);
   } finally {
     delete process.env.NX_TASK_TARGET_PROJECT;
   }
   clearProjectGraphCache();
   const fresh = await getProjectGraph(ws.root);
+  assert.is(fresh.source, 'nx');
   assert.equal(fresh.dependencies.api, ['other', 'shared']);
   assert.equal(transitiveDependencies(fresh, 'api'), ['other', 'shared']);
 });

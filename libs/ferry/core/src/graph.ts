@@ -8,10 +8,12 @@
  * Nx's own incremental caches apply). Either way one process computes it once per workspace root.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { FerryError } from './errors.ts';
+import { runGit } from './git.ts';
 
 /** One Nx project. */
 export interface ProjectNodeLite {
@@ -39,6 +41,8 @@ export interface ProjectGraphLite {
   externalDependencies: Record<string, string[]>;
   /** npm package name -> version as Nx resolved it from the lock file (fallback when there is no package-lock.json). */
   externalVersions: Record<string, string>;
+  /** Where this graph came from: Nx just now, the graph Nx cached for the running task, or ferry's cache of an identical tree. */
+  source?: 'nx' | 'nx-cache' | 'ferry-cache';
 }
 
 const cache = new Map<string, Promise<ProjectGraphLite>>();
@@ -78,17 +82,73 @@ function workspaceDataDir(root: string): string {
 }
 
 async function loadGraph(root: string): Promise<ProjectGraphLite> {
-  const cached = join(workspaceDataDir(root), 'project-graph.json');
+  const dataDir = workspaceDataDir(root);
+  const cached = join(dataDir, 'project-graph.json');
   const taskProject = process.env.NX_TASK_TARGET_PROJECT;
   if (taskProject && existsSync(cached)) {
     const graph = readCachedGraph(cached);
     // Sanity check that the cache belongs to this run: the project Nx is running must be in it.
-    if (graph?.nodes[taskProject]) return graph;
+    if (graph?.nodes[taskProject]) return { ...graph, source: 'nx-cache' };
+  }
+  // Outside Nx: reuse ferry's last graph when the working tree is exactly as it was then.
+  const ferryCache = join(dataDir, 'ferry-project-graph.json');
+  const key = await treeKey(root);
+  if (key) {
+    try {
+      const saved = JSON.parse(readFileSync(ferryCache, 'utf8')) as { key: string; graph: ProjectGraphLite };
+      if (saved.key === key && saved.graph?.nodes) return { ...saved.graph, source: 'ferry-cache' };
+    } catch {
+      // no cache yet, or unreadable: compute
+    }
   }
   await refreshNxGraph(root);
   const graph = readCachedGraph(cached);
   if (!graph) throw new FerryError('GRAPH_FAILED', `Cannot read the Nx project graph at ${cached}. Run \`npx nx reset\` and retry.`);
-  return graph;
+  if (key) {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      const tmp = `${ferryCache}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ key, graph }));
+      renameSync(tmp, ferryCache);
+    } catch {
+      // a cache we cannot write only costs time
+    }
+  }
+  return { ...graph, source: 'nx' };
+}
+
+/**
+ * A fingerprint of everything the project graph is computed from: the index (paths and blob shas
+ * of tracked files: sources, project.json, nx.json, tsconfig, lock file, the Nx plugin), the
+ * working-tree changes (paths with size and mtime), and the installed Nx version. Undefined when
+ * git cannot answer (then there is no cache).
+ */
+async function treeKey(root: string): Promise<string | undefined> {
+  try {
+    const [ls, status] = await Promise.all([
+      runGit(root, ['ls-files', '-s', '-z']),
+      runGit(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']),
+    ]);
+    const h = createHash('sha256').update('ferry-graph-cache/1\0').update(ls).update('\0').update(status);
+    for (const entry of status.split('\0')) {
+      if (entry.length < 4) continue;
+      const path = entry.slice(3);
+      try {
+        const st = statSync(join(root, path));
+        h.update(`\0${path}\0${st.size}\0${st.mtimeMs}`);
+      } catch {
+        h.update(`\0${path}\0gone`);
+      }
+    }
+    try {
+      h.update(readFileSync(join(dirname(createRequire(join(root, 'package.json')).resolve('nx/package.json')), 'package.json')));
+    } catch {
+      h.update('no-nx');
+    }
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 function readCachedGraph(file: string): ProjectGraphLite | undefined {
