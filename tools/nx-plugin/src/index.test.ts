@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createNodesV2, FERRY_TARGETS } from './index.ts';
+import { createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS } from './index.ts';
 import { SCRIPT_EXECUTOR } from './targets.ts';
 
 let root = '';
@@ -98,6 +98,7 @@ test('deploy runs the chain build-image -> push -> deploy-app -> health-check ->
     at = dep?.target;
   }
   assert.equal(chain, ['build', 'build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy']);
+  assert.equal(chain.slice(1, -1), [...DEPLOY_CHAIN]);
 });
 
 test('a package.json project gets the targets too; files outside a project are skipped', async () => {
