@@ -16,7 +16,12 @@ api('/version').then((v) => { $('api-version').textContent = v.contentTag; }, ()
 
 api('/routes').then(({ routes }) => {
   for (const r of routes) $('route').add(new Option(`${r.from} → ${r.to}`, r.id));
-}, (e) => { $('result').innerHTML = `<p class="error">Cannot reach the api: ${e.message}</p>`; });
+}, (e) => {
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.textContent = `Cannot reach the api: ${e.message}`;
+  $('result').append(p);
+});
 
 $('quote').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -30,13 +35,20 @@ $('quote').addEventListener('submit', async (event) => {
     returnTrip: form.get('returnTrip') === 'on',
   };
   const out = $('result');
+  out.replaceChildren();
   try {
     const quote = await api('/quote', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-    const rows = quote.lines.map((l) => `<tr><td>${l.label}</td><td>${money(l.amountCents, quote.currency)}</td></tr>`);
-    rows.push(`<tr class="total"><td>Total</td><td>${money(quote.totalCents, quote.currency)}</td></tr>`);
-    out.innerHTML = `<table>${rows.join('')}</table>`;
+    const table = document.createElement('table');
+    const row = (label, cents, className) => {
+      const tr = table.insertRow();
+      if (className) tr.className = className;
+      tr.insertCell().textContent = label;
+      tr.insertCell().textContent = money(cents, quote.currency);
+    };
+    for (const l of quote.lines) row(l.label, l.amountCents);
+    row('Total', quote.totalCents, 'total');
+    out.append(table);
   } catch (e) {
-    out.innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';
     p.textContent = e.message;
