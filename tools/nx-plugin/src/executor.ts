@@ -1,14 +1,16 @@
 /**
- * The `@ferry/nx-plugin:script` executor: runs `node --import tsx <scriptsDir>/<script>.ts
- * --project=<project> <flags>` in the workspace root and succeeds when the script exits 0.
+ * The `script` executor (`./tools/nx-plugin:script` in this repository, `@ferry/nx:script` from the
+ * npm package): runs the target's entry script with `--project=<project> <flags>` in the workspace
+ * root and succeeds when the script exits 0. From the package the script is the bundled
+ * `<script>.mjs` beside this file; in the repository `scripts/<script>.ts` through tsx.
  *
  * Why not nx:run-commands: its schema owns the option name `env` (environment variables, an object),
  * so `nx run api:deploy-app --env staging` fails validation before anything runs.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { scriptArgs, type ScriptExecutorOptions } from './script-args.ts';
+import { PACKAGE_NAME } from './mode.ts';
+import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
 interface ExecutorContextLike {
   root: string;
@@ -19,19 +21,20 @@ export default async function runScript(
   options: ScriptExecutorOptions,
   context: ExecutorContextLike,
 ): Promise<{ success: boolean }> {
-  const { file, args } = scriptArgs(options, context.projectName ?? '');
-  const abs = join(context.root, file);
-  if (!existsSync(abs)) {
-    console.error(`ferry: ${file} does not exist; the ${options.script} target has no script to run.`);
+  // The package bundles this file as CommonJS next to the scripts, so __dirname is their folder.
+  const bundledDir = PACKAGE_NAME && typeof __dirname === 'string' ? __dirname : undefined;
+  const { file, shown, nodeArgs } = scriptCommand(options, context.projectName ?? '', { workspaceRoot: context.root, bundledDir });
+  if (!existsSync(file)) {
+    console.error(`ferry: ${shown} does not exist (${file}); the ${options.script} target has no script to run.`);
     return { success: false };
   }
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', abs, ...args], { cwd: context.root, stdio: 'inherit' });
+    const child = spawn(process.execPath, nodeArgs, { cwd: context.root, stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.once('SIGINT', forward);
     process.once('SIGTERM', forward);
     child.on('error', (e) => {
-      console.error(`ferry: could not start ${file}: ${e.message}`);
+      console.error(`ferry: could not start ${shown}: ${e.message}`);
       resolve(1);
     });
     child.on('close', (c, signal) => {

@@ -36,3 +36,33 @@ export function scriptArgs(options: ScriptExecutorOptions, project: string): { f
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
+
+/** Where the script runs from: the workspace, and the package's bundled scripts when installed. */
+export interface ScriptLocation {
+  workspaceRoot: string;
+  /** Folder of the bundled `<script>.mjs` files (the npm package's `dist/`); undefined in the repository. */
+  bundledDir?: string;
+}
+
+/**
+ * The node argv for one target run. Pure. A bundled script runs with plain node (the adopting
+ * workspace needs no tsx); a `scriptsDir` set in nx.json, or the repository's `scripts/`, runs
+ * `<dir>/<script>.ts` through tsx.
+ */
+export function scriptCommand(
+  options: ScriptExecutorOptions,
+  project: string,
+  where: ScriptLocation,
+): { file: string; shown: string; nodeArgs: string[] } {
+  const { file, args } = scriptArgs(options, project);
+  if (where.bundledDir && !options.scriptsDir) {
+    const bundled = joinPath(where.bundledDir, `${options.script}.mjs`);
+    return { file: bundled, shown: `${options.script}.mjs`, nodeArgs: [bundled, ...args] };
+  }
+  const abs = joinPath(where.workspaceRoot, file);
+  return { file: abs, shown: file, nodeArgs: ['--import', 'tsx', abs, ...args] };
+}
+
+function joinPath(dir: string, name: string): string {
+  return `${dir.replace(/\/+$/, '')}/${name}`;
+}

@@ -3,10 +3,14 @@
  * files, this builds the targets, the tests compare the whole set.
  */
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import { SCRIPT_EXECUTOR_NAME } from './mode.ts';
 
 /** Options accepted in nx.json: `{ "plugin": "./tools/nx-plugin/src/index.ts", "options": {...} }`. */
 export interface FerryPluginOptions {
-  /** Folder of the entry scripts, relative to the workspace root. Default `scripts`. */
+  /**
+   * Folder of the entry scripts (`<name>.ts`, run with tsx), relative to the workspace root.
+   * Default: `scripts` in this repository; the bundled scripts of the npm package when installed.
+   */
   scriptsDir?: string;
 }
 
@@ -24,10 +28,11 @@ export const FERRY_TARGETS = [
 export type FerryTarget = (typeof FERRY_TARGETS)[number];
 
 /**
- * Runs `scripts/<script>.ts --project=<name>` with the options as flags (see executor.ts for why not
- * nx:run-commands). Resolved by Nx from tools/nx-plugin/package.json relative to the workspace root.
+ * Runs the entry script of a target with `--project=<name>` and the options as flags (see
+ * executor.ts for why not nx:run-commands). In this repository `./tools/nx-plugin:script` (resolved
+ * by Nx from tools/nx-plugin/package.json); from the npm package `@ferry/nx:script` (mode.ts).
  */
-export const SCRIPT_EXECUTOR = './tools/nx-plugin:script';
+export const SCRIPT_EXECUTOR = SCRIPT_EXECUTOR_NAME;
 
 /** `deploy` runs this chain; each step depends on the one before it. */
 export const DEPLOY_CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test'] as const;
