@@ -70,6 +70,11 @@ function commit(files: Record<string, string>, message: string) {
 
 /** Runs `scripts/<name>.ts --project=hello …` in the workspace, like the Nx executor does. */
 function run(name: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return runWith(name, args);
+}
+
+/** `run`, sending SIGINT once the output matches `interruptWhen`. */
+function runWith(name: string, args: string[], interruptWhen?: RegExp): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${name}.ts`), `--project=${APP}`, ...args], {
       cwd: ws,
@@ -90,9 +95,18 @@ function run(name: string, ...args: string[]): Promise<{ code: number; out: stri
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => {
+    let sent = false;
+    const onData = (d: Buffer) => {
+      out += d;
+      if (interruptWhen && !sent && interruptWhen.test(out)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (code, signal) => {
+      code ??= signal ? 128 + 2 : 1;
       graphComputed ||= code === 0;
       resolve({ code: code ?? 1, out });
     });
@@ -266,6 +280,35 @@ test('a good v2 deploys; rollback --to the v1 tag returns to it; rollback goes b
   assert.is(await version(), 'v2');
   const diff = await run('diff');
   assert.is(diff.code, 0, diff.out);
+});
+
+test('throttled DescribeServices during the watch is ridden out', async () => {
+  sb.setFaults({ throttle: { operation: 'DescribeServices', count: 4, service: 'ecs' } });
+  try {
+    const out = await must('deploy-app', '--force');
+    assert.match(out, /COMPLETED/);
+  } finally {
+    sb.clearFaults();
+  }
+  assert.is((await describe()).deployments!.length, 1);
+});
+
+test('Ctrl-C while watching leaves the rollout running, exits 130, and deploy-app again sees it through', async () => {
+  const before = (await describe()).taskDefinition!;
+  const r = await runWith('deploy-app', ['--force'], /watching deployment/);
+  assert.is(r.code, 130, r.out);
+  assert.match(r.out, /ECS carries on with the rollout/);
+  assert.match(r.out, /PRIMARY +ecs-svc\/\S+ hello:\d+/);
+  assert.match(r.out, /next: nx run hello:deploy-app/);
+  const svc = await describe();
+  assert.is.not(svc.taskDefinition, before, 'not rolled back: the service targets the new revision');
+  const again = await must('deploy-app');
+  assert.match(again, /already rolling out|up to date/);
+  const settled = await describe();
+  assert.is(settled.taskDefinition, svc.taskDefinition);
+  assert.is(settled.deployments!.length, 1);
+  assert.is(settled.deployments![0].rolloutState, 'COMPLETED');
+  assert.is(await version(), 'v2');
 });
 
 test.run();
