@@ -259,6 +259,15 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
     );
   }
 
+  if (w.outcome.kind === 'superseded') {
+    r.emit(stepEvent(name, 'rollout', 'fail', `deployment ${a.deploymentId} was superseded: ${w.outcome.reason}`));
+    throw new FerryError(
+      'DEPLOY_FAILED',
+      `${name}: ${w.outcome.reason}. ferry stops watching and does not roll back (that would undo the other deploy). Next: \`nx run ${name}:health-check\` once it settles, or \`nx run ${name}:diff\` to see what runs now.`,
+      { details: describeDeployments(deploymentViews(w.service?.deployments)) },
+    );
+  }
+
   // With the breaker set to roll back, ECS may show our deployment FAILED for a moment before it
   // makes the rollback target PRIMARY: give it a short while rather than racing it.
   let outcome: WatchOutcome = w.outcome;

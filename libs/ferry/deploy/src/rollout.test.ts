@@ -69,6 +69,20 @@ for (const [label, snapshot, kind, reason] of cases) {
   });
 }
 
+test('a newer PRIMARY is a superseding deploy, an older one a rollback', () => {
+  const ours = deployment({ id: OURS, status: 'ACTIVE', createdAt: new Date(2000), rolloutState: 'IN_PROGRESS' });
+  const newer = service([deployment({ id: 'ecs-svc/3', taskDefinition: tdArn(3), createdAt: new Date(3000), rolloutState: 'IN_PROGRESS' }), ours]);
+  const v = evaluateRollout({ service: newer }, OURS);
+  assert.is(v.kind, 'superseded');
+  assert.match((v as { reason: string }).reason, /a newer deployment ecs-svc\/3 \(api:3\) replaced ecs-svc\/2/);
+  const older = service([deployment({ id: 'ecs-svc/1', createdAt: new Date(1000), rolloutState: 'IN_PROGRESS' }), { ...ours, rolloutState: 'FAILED' }]);
+  assert.is(evaluateRollout({ service: older }, OURS).kind, 'rolled-back');
+  // Ours already drained out of the array: the creation time the watcher remembered decides.
+  const gone = service([deployment({ id: 'ecs-svc/3', createdAt: new Date(3000) })]);
+  assert.is(evaluateRollout({ service: gone }, OURS, 2000).kind, 'superseded');
+  assert.is(evaluateRollout({ service: gone }, OURS, 4000).kind, 'rolled-back');
+});
+
 test('rolled-back names the deployment and task definition that took over', () => {
   const v = evaluateRollout({ service: service([deployment({ id: 'ecs-svc/1', taskDefinition: tdArn(1) })]) }, OURS);
   assert.equal(v.kind === 'rolled-back' && [v.to, v.toTaskDefinition], ['ecs-svc/1', tdArn(1)]);

@@ -16,11 +16,17 @@ export type RolloutVerdict =
   | { kind: 'completed' }
   | { kind: 'failed'; reason: string }
   /** Another deployment is PRIMARY again (circuit-breaker rollback); `to` is its id. */
-  | { kind: 'rolled-back'; reason: string; to: string; toTaskDefinition?: string };
+  | { kind: 'rolled-back'; reason: string; to: string; toTaskDefinition?: string }
+  /** A newer deployment took over (another deploy started): not ours to roll back. */
+  | { kind: 'superseded'; reason: string; by: string; byTaskDefinition?: string };
 
 const primaryOf = (s: RolloutSnapshot['service']) => s?.deployments?.find((d) => d.status === 'PRIMARY');
 
-export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: string): RolloutVerdict {
+/**
+ * `ourCreatedAt` (epoch ms, from the UpdateService response or the last sighting) tells a rollback
+ * (ECS makes an *older* deployment PRIMARY again, keeping its createdAt) from a newer deploy.
+ */
+export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: string, ourCreatedAt?: number): RolloutVerdict {
   const s = snapshot.service;
   if (!s) return { kind: 'failed', reason: 'the service no longer exists (DescribeServices reports it MISSING)' };
   if (s.status && s.status !== 'ACTIVE') return { kind: 'failed', reason: `the service is ${s.status}` };
@@ -29,6 +35,15 @@ export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: stri
 
   if (!ours || ours.status !== 'PRIMARY') {
     if (primary && primary.id !== ourDeploymentId) {
+      const created = ours?.createdAt !== undefined ? toMs(ours.createdAt) : ourCreatedAt;
+      if (created !== undefined && primary.createdAt !== undefined && toMs(primary.createdAt) > created) {
+        return {
+          kind: 'superseded',
+          reason: `a newer deployment ${primary.id} (${shortTaskDefinition(primary.taskDefinition)}) replaced ${ourDeploymentId}: another deploy started`,
+          by: primary.id ?? '',
+          byTaskDefinition: primary.taskDefinition,
+        };
+      }
       const why = ours?.rolloutStateReason ? `: ${ours.rolloutStateReason.replace(/\.$/, '')}` : '';
       return {
         kind: 'rolled-back',

@@ -20,6 +20,8 @@ export interface WatchOptions {
   since: number;
   signal?: AbortSignal;
   reporter: Reporter;
+  /** When our deployment was created (epoch ms), if known before the first poll. */
+  createdAt?: number;
 }
 
 export type WatchOutcome = RolloutVerdict | { kind: 'timeout' } | { kind: 'interrupted' };
@@ -83,7 +85,7 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
         lastViews = key;
         o.reporter.emit({ kind: 'rollout', app: o.app, deployments: views, newEvents: fresh.map((e) => e.message) });
       }
-      const verdict = evaluateRollout({ service }, o.deploymentId);
+      const verdict = evaluateRollout({ service }, o.deploymentId, lastSeen?.createdAt !== undefined ? toMs(lastSeen.createdAt) : o.createdAt);
       if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
     }
     if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
