@@ -118,10 +118,11 @@ async function up(flags: Flags): Promise<void> {
     throw new CliError(`another sandbox already answers on ${endpoint} (different data directory?); stop it, or pass --port/--registry-port`);
   }
   const log = openSync(logFile(flags.dataDir), 'a');
-  const tsx = import.meta.resolve('tsx');
+  // From the sources this file needs tsx; bundled into the npm package it is plain JavaScript.
+  const loader = import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const child = spawn(
     process.execPath,
-    ['--import', tsx, fileURLToPath(import.meta.url), 'serve', '--data-dir', flags.dataDir, '--port', String(flags.port), '--registry-port', String(flags.registryPort)],
+    [...loader, fileURLToPath(import.meta.url), 'serve', '--data-dir', flags.dataDir, '--port', String(flags.port), '--registry-port', String(flags.registryPort)],
     { detached: true, stdio: ['ignore', log, log], env: process.env },
   );
   closeSync(log);

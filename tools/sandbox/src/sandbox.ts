@@ -103,11 +103,14 @@ type EcsFactory = (ctx: SandboxContext) => SandboxService;
 /** Loads the ECS part if it exists (it is written separately); undefined when absent. */
 async function loadEcs(log: (m: string) => void): Promise<EcsFactory | undefined> {
   const url = new URL('./ecs/index.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) {
+  // Bundled (the npm package), the ECS part is inside the bundle: import it by its literal path so the
+  // bundler includes it. From the sources it may be absent while it is being written.
+  const bundled = !import.meta.url.endsWith('.ts');
+  if (!bundled && !existsSync(fileURLToPath(url))) {
     log('ECS part not present (tools/sandbox/src/ecs/index.ts): ECS operations answer UnknownOperationException');
     return undefined;
   }
-  const mod = (await import(url.href)) as { createEcsService?: EcsFactory };
+  const mod = (bundled ? await import('./ecs/index.ts') : await import(url.href)) as { createEcsService?: EcsFactory };
   if (typeof mod.createEcsService !== 'function') throw new Error('tools/sandbox/src/ecs/index.ts does not export createEcsService(ctx)');
   return mod.createEcsService;
 }
