@@ -1,0 +1,202 @@
+// Deploy benchmark: generates a workspace of N apps, deploys it to a private sandbox, then measures
+// a no-op deploy against a naive baseline, one changed app, rollout detection latency, API calls
+// per app, content tags and image rebuilds. Results: docs/performance.md.
+//
+//   npm run bench -- --apps 3,20 [--parallel 3] [--rounds 2] [--baseline-parallel 3] [--no-baseline] [--verbose] [--keep]
+//
+// 50 apps work too (`--apps 50`), allow ~15 minutes on 2 cores.
+import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { computeContentTags, getProjectGraph, resolveApp } from '@ferry/core';
+import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+import { prepareBaseline, runBaseline, type BaselineAppTiming } from './lib/baseline.ts';
+import { median, readProfile, run, sum, type Line, type RunResult, type TaskTiming } from './lib/run.ts';
+import { appSource, generateWorkspace, git } from './lib/workspace.ts';
+
+const { values } = parseArgs({
+  options: {
+    apps: { type: 'string', default: '3,20' },
+    parallel: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
+    'baseline-parallel': { type: 'string', default: '3' },
+    'no-baseline': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const sizes = values.apps!.split(',').map(Number);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) throw new Error('--apps: a comma-separated list of app counts between 1 and 99, e.g. --apps 3,20');
+const parallel = Number(values.parallel);
+const rounds = Math.max(1, Number(values.rounds));
+const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const nxBin = join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
+process.env.NX_DAEMON = 'false';
+
+const WRITES = ['RegisterTaskDefinition', 'DeregisterTaskDefinition', 'CreateService', 'UpdateService', 'CreateCluster', 'TagResource', 'UntagResource', 'CreateRepository', 'PutLifecyclePolicy', 'PutImage', 'BatchDeleteImage'];
+const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function machine() {
+  const docker = await run('docker', ['version', '--format', '{{.Client.Version}} client / {{.Server.Version}} engine'], { cwd: repoRoot });
+  return { nproc: cpus().length, cpu: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, docker: docker.lines.map((l) => l.text).join(' ') };
+}
+
+type Stats = ReturnType<Sandbox['stats']>;
+const count = (stats: Stats) => {
+  const ecs = stats.ecs as Record<string, number>;
+  const ecr = stats.ecr as Record<string, number>;
+  const registry = stats.registry as Record<string, number>;
+  const writes = Object.fromEntries([...Object.entries(ecs), ...Object.entries(ecr)].filter(([k, v]) => WRITES.includes(k) && v > 0));
+  return { ecs, ecr, registry, ecsCalls: sum(Object.values(ecs)), ecrCalls: sum(Object.values(ecr)), registryRequests: sum(Object.values(registry)), writes };
+};
+
+/** Per target: summed task time and the mean per app. */
+function byTarget(tasks: TaskTiming[]): Record<string, { tasks: number; totalMs: number; meanMs: number }> {
+  const out: Record<string, { tasks: number; totalMs: number; meanMs: number }> = {};
+  for (const t of tasks) {
+    const o = (out[t.target] ??= { tasks: 0, totalMs: 0, meanMs: 0 });
+    o.tasks++;
+    o.totalMs += t.ms;
+  }
+  for (const o of Object.values(out)) o.meanMs = o.totalMs / o.tasks;
+  return out;
+}
+
+async function benchSize(n: number) {
+  const tmp = mkdtempSync(join(tmpdir(), `ferry-bench-${n}-`));
+  const ws = join(tmp, 'ws');
+  log(`N=${n}: sandbox and workspace in ${tmp}`);
+  const sb = await startSandbox({ dataDir: join(tmp, 'sandbox'), port: 0, registryPort: 0, log: () => undefined });
+  const cluster = 'bench';
+  const ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_TUI: 'false',
+    NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
+    NX_NO_CLOUD: 'true',
+    CI: '1',
+    NO_COLOR: '1',
+    NODE_NO_WARNINGS: '1',
+    DOCKER_CONFIG: join(tmp, 'docker-config'),
+  };
+  mkdirSync(join(tmp, 'docker-config'), { recursive: true });
+  const nx = async (args: string[], profile?: string): Promise<RunResult & { tasks: TaskTiming[] }> => {
+    // Nx resolves NX_PROFILE against the workspace root.
+    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: profile ? { ...env, NX_PROFILE: profile } : env, echo: values.verbose });
+    return { ...r, tasks: profile ? readProfile(join(ws, profile)) : [] };
+  };
+  const result: Record<string, unknown> = { apps: n };
+  try {
+    const names = generateWorkspace(repoRoot, ws, n, { endpoint: sb.endpoint, registry: sb.registryHost, baseImage: sb.baseImage, cluster });
+    const deployArgs = ['-t', 'deploy', '-c', 'local', `--parallel=${parallel}`];
+
+    log('first deploy of every app (not a measurement)');
+    const first = await nx(['run-many', ...deployArgs]);
+    result.firstDeployMs = first.ms;
+    log(`  ${s(first.ms)}`);
+
+    // Nx's own start-up plus the N cached builds every deploy depends on: the floor under `deploy`.
+    await nx(['run-many', '-t', 'build', `--parallel=${parallel}`]);
+    const floors: number[] = [];
+    for (let i = 0; i < 2; i++) floors.push((await nx(['run-many', '-t', 'build', `--parallel=${parallel}`])).ms);
+    const nxFloor = median(floors);
+    result.nxFloorMs = nxFloor;
+    log(`Nx floor (run-many -t build, all cached): ${s(nxFloor)}`);
+
+    const noops: unknown[] = [];
+    for (let r = 0; r < rounds; r++) {
+      sb.resetStats();
+      const res = await nx(['run-many', ...deployArgs], 'tmp/profile.json');
+      const calls = count(sb.stats());
+      const targets = byTarget(res.tasks);
+      noops.push({ ms: res.ms, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
+      log(`  per target (mean ms per task): ${Object.entries(targets).map(([k, v]) => `${k} ${v.meanMs.toFixed(0)}`).join(', ')}`);
+      log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
+    }
+    result.noop = noops;
+
+    log('content tags');
+    const graph = await getProjectGraph(ws);
+    const apps = await Promise.all(names.map((p) => resolveApp(ws, p, 'local')));
+    await computeContentTags(apps, graph);
+    const tagRounds = 20;
+    let t = performance.now();
+    for (let i = 0; i < tagRounds; i++) await computeContentTags(apps, graph);
+    const tagMs = (performance.now() - t) / tagRounds;
+    result.contentTags = { totalMs: tagMs, perAppMs: tagMs / n, graphSource: graph.source };
+    log(`  ${tagMs.toFixed(1)} ms for ${n} apps (${(tagMs / n).toFixed(2)} ms/app)`);
+
+    const changed: unknown[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const app = names[0];
+      writeFileSync(join(ws, 'apps', app, 'src/main.ts'), appSource(app, false, 2 + r));
+      git(ws, 'commit', '-qam', `change ${app} (${r + 1})`);
+      sb.resetStats();
+      const res = await nx(['affected', ...deployArgs, '--base=HEAD~1', '--head=HEAD'], 'tmp/profile.json');
+      const deps = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: app }));
+      const latest = [...(deps.serviceDeployments ?? [])].sort((a, b) => +b.createdAt! - +a.createdAt!)[0];
+      const at = (re: RegExp): Line | undefined => res.lines.find((l) => l.text.includes(app) && re.test(l.text));
+      const buildLine = at(/built \S+ in [\d.]+s/);
+      const buildMs = buildLine ? Number(/in ([\d.]+)s/.exec(buildLine.text)![1]) * 1000 : NaN;
+      const pushStart = at(/pushing /);
+      const pushDone = res.lines.find((l) => pushStart && l.t >= pushStart.t && l.text.includes(app) && /pushed|push.*(done|digest)/i.test(l.text) && l !== pushStart);
+      const pushMs = pushStart && pushDone ? pushDone.t - pushStart.t : NaN;
+      const rolloutMs = +latest.finishedAt! - +latest.createdAt!;
+      const doneLine = at(/deployment \S+ COMPLETED/);
+      const detectMs = doneLine ? doneLine.t - +latest.finishedAt! : NaN;
+      const overheadMs = res.ms - buildMs - pushMs - rolloutMs;
+      const calls = count(sb.stats());
+      changed.push({ ms: res.ms, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
+      log(`changed ${app} ${r + 1}: ${s(res.ms)} = build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED`);
+    }
+    result.changed = changed;
+
+    // Layer reuse: the rebuilt image shares every base layer; only the bundle layer is new.
+    const record = JSON.parse(readFileSync(join(ws, 'apps', names[0], 'dist/ferry/local/image.json'), 'utf8')) as { imageRef: string };
+    const inspect = async (ref: string) => JSON.parse((await run('docker', ['image', 'inspect', ref], { cwd: ws })).lines.map((l) => l.text).join('\n'))[0] as { Size: number; RootFS: { Layers: string[] } };
+    const [img, base] = [await inspect(record.imageRef), await inspect(sb.baseImage)];
+    result.image = {
+      imageRef: record.imageRef,
+      sizeBytes: img.Size,
+      baseSizeBytes: base.Size,
+      addedBytes: img.Size - base.Size,
+      layers: img.RootFS.Layers.length,
+      sharedWithBase: img.RootFS.Layers.filter((l) => base.RootFS.Layers.includes(l)).length,
+    };
+    log(`image ${JSON.stringify(result.image)}`);
+
+    if (!values['no-baseline']) {
+      const bo = { root: ws, apps: names, endpoint: sb.endpoint, registry: sb.registryHost, baseImage: sb.baseImage, cluster, credentials: SANDBOX_CREDENTIALS, parallel: Number(values['baseline-parallel']), dockerConfig: join(tmp, 'baseline-docker') };
+      await prepareBaseline(bo);
+      sb.resetStats();
+      t = performance.now();
+      const timings: BaselineAppTiming[] = await runBaseline(bo, git(ws, 'rev-parse', '--short', 'HEAD'));
+      const ms = performance.now() - t;
+      const calls = count(sb.stats());
+      const mean = (k: keyof Omit<BaselineAppTiming, 'app'>) => sum(timings.map((x) => x[k])) / timings.length;
+      result.baseline = { ms, parallel: bo.parallel, perApp: { buildMs: mean('buildMs'), pushMs: mean('pushMs'), registerUpdateMs: mean('registerUpdateMs'), waitMs: mean('waitMs') }, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } };
+      log(`baseline: ${s(ms)} ${JSON.stringify(result.baseline)}`);
+      const noopMs = median((noops as { ms: number }[]).map((x) => x.ms));
+      result.speedup = ms / noopMs;
+      log(`speed-up of the no-op over the baseline: ${(ms / noopMs).toFixed(1)}x`);
+    }
+  } finally {
+    await sb.stop({ removeTasks: true }).catch(() => undefined);
+    const images = (await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { cwd: repoRoot })).lines.map((l) => l.text).filter((r) => r.startsWith(`${sb.registryHost}/`));
+    if (images.length) await run('docker', ['rmi', '-f', ...images], { cwd: repoRoot, allowFail: true });
+    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+  }
+  return result;
+}
+
+const report = { date: new Date().toISOString(), machine: await machine(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), parallel, results: [] as unknown[] };
+for (const n of sizes) report.results.push(await benchSize(n));
+const out = values.out ?? join(repoRoot, 'tmp', 'bench', `deploy-${report.date.replace(/[:.]/g, '-')}.json`);
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, JSON.stringify(report, null, 2));
+log(`results: ${out}`);
