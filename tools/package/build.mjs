@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * Builds the npm package `@ferry/nx` from this repository's typed sources and packs it:
+ *
+ *   node tools/package/build.mjs            -> dist/package/stage/ (the package) and dist/package/ferry-nx-<version>.tgz
+ *   node tools/package/build.mjs --no-pack  -> only the staged folder
+ *
+ * The sources stay the truth; the package is plain JavaScript (no tsx or TypeScript needed where
+ * it is installed) with every runtime dependency bundled in, so it installs without the network.
+ * Only `nx` and `@nx/devkit` come from the adopting workspace (peer dependencies: the plugin,
+ * executor and generators must use the workspace's own Nx).
+ *
+ * Layout of the package (paths the code finds relative to its own files):
+ *   package.json          main: dist/plugin.cjs (Nx plugin), executors, generators, bin ferry
+ *   dist/plugin.cjs       tools/nx-plugin/src/index.ts           (CommonJS: Nx requires plugins)
+ *   dist/executor.cjs     tools/nx-plugin/src/executor.ts        (runs dist/<target>.mjs)
+ *   dist/init.cjs, app.cjs  tools/nx-plugin/src/generators/*.ts
+ *   dist/<target>.mjs     scripts/<target>.ts (ESM, shared code in dist/chunk-*.mjs)
+ *   dist/sandbox.mjs      tools/sandbox/src/cli.ts; dist/ferry.mjs the `ferry` bin
+ *   schema/*.json         libs/ferry/core/schema (config.ts reads ../schema from dist/)
+ *   engine.sh             tools/sandbox/engine.sh (docker.ts reads ../engine.sh from dist/)
+ *   nx/*.schema.json      executor and generator option schemas
+ */
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PACKAGE_NAME = '@ferry/nx';
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = join(repo, 'dist', 'package');
+const stage = join(out, 'stage');
+const TARGETS = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy', 'diff', 'rollback'];
+
+const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+const nxVersion = rootPkg.devDependencies.nx;
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  tsconfig: join(repo, 'tsconfig.json'),
+  define: { FERRY_PACKAGE_NAME: JSON.stringify(PACKAGE_NAME) },
+  logLevel: 'warning',
+  legalComments: 'none',
+  // Optional native parts of ssh2 (pulled in by dockerode; the sandbox talks to a local socket).
+  external: ['cpu-features', '*.node'],
+};
+
+async function buildAll() {
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(join(stage, 'dist'), { recursive: true });
+
+  // Nx loads plugins, executors and generators with require(): CommonJS, Nx itself external.
+  await build({
+    ...common,
+    entryPoints: {
+      plugin: join(repo, 'tools/nx-plugin/src/index.ts'),
+      executor: join(repo, 'tools/nx-plugin/src/executor.ts'),
+      init: join(repo, 'tools/nx-plugin/src/generators/init.ts'),
+      app: join(repo, 'tools/nx-plugin/src/generators/app.ts'),
+    },
+    outdir: join(stage, 'dist'),
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
+  });
+
+  // The scripts, the sandbox and the bin: ESM with shared chunks; CommonJS dependencies inside
+  // need require/__dirname, which ESM lacks.
+  const entryPoints = Object.fromEntries(TARGETS.map((t) => [t, join(repo, 'scripts', `${t}.ts`)]));
+  entryPoints.sandbox = join(repo, 'tools/sandbox/src/cli.ts');
+  entryPoints.ferry = join(repo, 'tools/package/src/ferry.ts');
+  await build({
+    ...common,
+    entryPoints,
+    outdir: join(stage, 'dist'),
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    banner: {
+      js: [
+        "import { createRequire as __ferryCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __ferryFileURLToPath } from 'node:url';",
+        "import { dirname as __ferryDirname } from 'node:path';",
+        'const require = __ferryCreateRequire(import.meta.url);',
+        'const __filename = __ferryFileURLToPath(import.meta.url);',
+        'const __dirname = __ferryDirname(__filename);',
+      ].join('\n'),
+    },
+  });
+  const bin = join(stage, 'dist', 'ferry.mjs');
+  writeFileSync(bin, `#!/usr/bin/env node\n${readFileSync(bin, 'utf8')}`);
+  chmodSync(bin, 0o755);
+
+  mkdirSync(join(stage, 'schema'));
+  for (const f of readdirSync(join(repo, 'libs/ferry/core/schema'))) copyFileSync(join(repo, 'libs/ferry/core/schema', f), join(stage, 'schema', f));
+  copyFileSync(join(repo, 'tools/sandbox/engine.sh'), join(stage, 'engine.sh'));
+  chmodSync(join(stage, 'engine.sh'), 0o755);
+  mkdirSync(join(stage, 'nx'));
+  copyFileSync(join(repo, 'tools/nx-plugin/src/executor.schema.json'), join(stage, 'nx', 'executor.schema.json'));
+  copyFileSync(join(repo, 'tools/nx-plugin/src/generators/init.schema.json'), join(stage, 'nx', 'init.schema.json'));
+  copyFileSync(join(repo, 'tools/nx-plugin/src/generators/app.schema.json'), join(stage, 'nx', 'app.schema.json'));
+  copyFileSync(join(repo, 'tools/package/README.md'), join(stage, 'README.md'));
+
+  const json = (file, value) => writeFileSync(join(stage, file), `${JSON.stringify(value, null, 2)}\n`);
+  json('executors.json', {
+    executors: {
+      script: {
+        implementation: './dist/executor.cjs',
+        schema: './nx/executor.schema.json',
+        description: "Run one of ferry's bundled target scripts for the project, forwarding options as flags.",
+      },
+    },
+  });
+  json('generators.json', {
+    generators: {
+      init: { factory: './dist/init.cjs', schema: './nx/init.schema.json', description: "Register ferry's Nx plugin and write ferry.json with a local sandbox environment." },
+      app: { factory: './dist/app.cjs', schema: './nx/app.schema.json', description: "Write a project's deploy.json from its Dockerfile and sources." },
+    },
+  });
+  json('package.json', {
+    name: PACKAGE_NAME,
+    version: rootPkg.version,
+    description: 'ferry: deploy the apps of an Nx workspace as container images to AWS ECR and ECS, with a local sandbox.',
+    license: 'UNLICENSED',
+    main: './dist/plugin.cjs',
+    exports: { '.': './dist/plugin.cjs', './package.json': './package.json', './schema/*': './schema/*' },
+    bin: { ferry: './dist/ferry.mjs' },
+    executors: './executors.json',
+    generators: './generators.json',
+    engines: rootPkg.engines,
+    peerDependencies: { nx: `>=${nxVersion}`, '@nx/devkit': `>=${nxVersion}` },
+    files: ['dist', 'schema', 'nx', 'engine.sh', 'executors.json', 'generators.json', 'README.md'],
+  });
+}
+
+await buildAll();
+if (!process.argv.includes('--no-pack')) {
+  for (const f of readdirSync(out)) if (f.endsWith('.tgz')) rmSync(join(out, f));
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { cwd: stage, encoding: 'utf8' }).trim().split('\n').pop();
+  console.log(join(out, packed));
+} else {
+  console.log(stage);
+}
