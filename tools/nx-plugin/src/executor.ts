@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { launchArgs } from './launch.ts';
 import { PACKAGE_NAME } from './mode.ts';
 import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
@@ -28,8 +29,10 @@ export default async function runScript(
     console.error(`ferry: ${shown} does not exist (${file}); the ${options.script} target has no script to run.`);
     return { success: false };
   }
+  // Repository mode: a fresh esbuild bundle of the same script when there is one (launch.ts).
+  const { args } = await launchArgs(context.root, nodeArgs);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: context.root, stdio: 'inherit' });
+    const child = spawn(process.execPath, args, { cwd: context.root, stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.once('SIGINT', forward);
     process.once('SIGTERM', forward);
