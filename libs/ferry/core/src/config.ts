@@ -310,6 +310,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   };
   if (r.containerPort !== undefined) app.containerPort = r.containerPort;
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
+  if (r.url !== undefined) app.url = r.url;
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
   if (app.deployment.maximumPercent < app.deployment.minimumHealthyPercent) {
     throw new FerryError(

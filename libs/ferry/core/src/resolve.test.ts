@@ -43,6 +43,19 @@ test('an environment override applies over the base and merges maps', async () =
   assert.is(r.app.containerPort, 3000);
 });
 
+test('a per-environment url reaches the resolved app; a bad url names the field', async () => {
+  writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, environments: { prod: { desiredCount: 3, url: 'https://api.example.com', environment: { LOG_LEVEL: 'warn' } } }, environment: { LOG_LEVEL: 'info', REGION: 'eu' } } });
+  try {
+    assert.is((await resolveApp(root, 'api', 'prod')).app.url, 'https://api.example.com');
+    assert.is((await resolveApp(root, 'api')).app.url, undefined);
+    writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, environments: { prod: { url: 'not a url' } } } });
+    const e = await failure(resolveApp(root, 'api', 'prod'));
+    assert.match(e.message, /environments\.prod\.url/);
+  } finally {
+    writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, environments: { prod: { desiredCount: 3, environment: { LOG_LEVEL: 'warn' } } }, environment: { LOG_LEVEL: 'info', REGION: 'eu' } } });
+  }
+});
+
 test('app build args win over environment build args; family follows an overridden service', async () => {
   writeFiles(root, { 'apps/web/deploy.json': { buildArgs: { BASE_IMAGE: 'mine' }, environments: { prod: { service: 'web-prod' } } } });
   const local = await resolveApp(root, 'web');
