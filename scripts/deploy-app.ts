@@ -2,7 +2,7 @@
 // (or create) the ECS service, watch the rollout, explain and roll back on failure.
 // Logic: libs/ferry/deploy/src/{plan,deploy,wait}.ts.
 import { resolveApp } from '@ferry/core';
-import { applyDeploy, appPorts, CHAIN_OPTIONS, CHAIN_HELP, formatPlan, localImage, planFor, shortTaskDefinition, timeoutMs, type ChainArgs } from '@ferry/deploy';
+import { applyDeploy, appPorts, clearLiveRecord, writeLiveRecord, CHAIN_OPTIONS, CHAIN_HELP, formatPlan, localImage, planFor, shortTaskDefinition, timeoutMs, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
 await runTarget<ChainArgs>({
@@ -15,13 +15,17 @@ await runTarget<ChainArgs>({
     const { app, env } = resolved;
     const ports = appPorts(resolved);
     const image = await localImage(resolved, ports.ecr, { tag: args.tag });
-    const { plan } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
+    const readAt = Date.now();
+    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
     if (args['dry-run']) {
       for (const message of formatPlan(plan)) reporter.emit({ kind: 'info', app: app.project, message });
       reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
       return 0;
     }
+    clearLiveRecord(resolved);
     const result = await applyDeploy(ports, plan, app, { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal });
+    // Nothing changed: the steps after this one in the same Nx run can trust this read (live-record.ts).
+    if (plan.kind === 'up-to-date' && live) writeLiveRecord(resolved, live, readAt);
     const summary =
       plan.kind === 'up-to-date'
         ? `up to date: ${shortTaskDefinition(result.taskDefinitionArn)} runs ${image.tag}`

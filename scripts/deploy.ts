@@ -1,7 +1,7 @@
 // deploy: the composite's own step. Nx has already run build-image -> push -> deploy-app ->
 // health-check -> smoke-test (dependsOn); this prints one line per app: URL, tag, revision.
 import { resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deploySummary, readLive, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deploySummary, readLive, readLiveRecord, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
 await runTarget<ChainArgs>({
@@ -16,7 +16,7 @@ await runTarget<ChainArgs>({
       reporter.emit({ kind: 'result', app: project, target: 'deploy', ok: true, summary: 'dry run: every step above printed its plan; nothing was changed' });
       return 0;
     }
-    const live = await readLive(appPorts(resolved).ecs, resolved.app, resolved.env);
+    const live = readLiveRecord(resolved) ?? (await readLive(appPorts(resolved).ecs, resolved.app, resolved.env));
     const s = deploySummary(live, resolved);
     reporter.emit({ kind: 'result', app: project, target: 'deploy', ok: true, summary: s.line, data: { ...s } });
     return 0;

@@ -1,7 +1,7 @@
 // health-check: the ECS view of the service plus the app's HTTP health endpoint through the
 // service URL, retried with backoff. Logic: libs/ferry/deploy/src/health.ts.
 import { resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, describeHealthCheck, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, readLiveRecord, describeHealthCheck, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
 await runTarget<ChainArgs & { attempts?: string }>({
@@ -18,7 +18,7 @@ await runTarget<ChainArgs & { attempts?: string }>({
       return 0;
     }
     const attempts = args.attempts === undefined ? 6 : Number(args.attempts);
-    const report = await checkHealth(appPorts(resolved).ecs, resolved, { reporter, signal, attempts });
+    const report = await checkHealth(appPorts(resolved).ecs, resolved, { reporter, signal, attempts, recorded: readLiveRecord(resolved)?.service });
     reporter.emit({ kind: 'result', app: project, target: 'health-check', ok: true, summary: report.summary, data: { ...report } });
     return 0;
   },

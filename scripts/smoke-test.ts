@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FerryError, resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, readLiveRecord, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
 await runTarget<ChainArgs>({
@@ -25,7 +25,8 @@ await runTarget<ChainArgs>({
       return 0;
     }
     const { ecs } = appPorts(resolved);
-    const service = (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.status === 'ACTIVE');
+    const recorded = readLiveRecord(resolved)?.service;
+    const service = recorded ?? (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.status === 'ACTIVE');
     const url = requireServiceUrl(serviceUrl(service, env, app), env, app);
     const run = await runSmoke(resolved, url, { reporter, signal });
     if (args.junit) {

@@ -44,7 +44,7 @@ export interface EcsHealth {
  * The ECS half of health, pure. Tasks must be HEALTHY when the task definition has a container
  * health check; without one ECS reports UNKNOWN and RUNNING is all there is to know.
  */
-export function evaluateEcsHealth(service: EcsService | undefined, tasks: EcsTask[], expectHealthCheck: boolean): EcsHealth {
+export function evaluateEcsHealth(service: EcsService | undefined, tasks: EcsTask[] | undefined, expectHealthCheck: boolean): EcsHealth {
   if (!service) return { ok: false, problems: ['the service does not exist'], summary: 'missing' };
   const problems: string[] = [];
   if (service.status !== 'ACTIVE') problems.push(`service status is ${service.status}`);
@@ -53,8 +53,9 @@ export function evaluateEcsHealth(service: EcsService | undefined, tasks: EcsTas
   const primary = deps.find((d) => d.status === 'PRIMARY');
   if (primary && primary.rolloutState && primary.rolloutState !== 'COMPLETED') problems.push(`deployment ${primary.id} is ${primary.rolloutState}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}`);
   if ((service.runningCount ?? 0) !== (service.desiredCount ?? 0)) problems.push(`running ${service.runningCount}/${service.desiredCount} tasks`);
-  const running = tasks.filter((t) => t.lastStatus === 'RUNNING');
-  if (running.length !== (service.desiredCount ?? 0) && (service.runningCount ?? 0) === (service.desiredCount ?? 0)) {
+  // undefined: the tasks were not listed (a recorded service view without container health checks).
+  const running = (tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
+  if (tasks && running.length !== (service.desiredCount ?? 0) && (service.runningCount ?? 0) === (service.desiredCount ?? 0)) {
     problems.push(`${running.length} RUNNING task(s) listed, ${service.desiredCount} desired`);
   }
   if (expectHealthCheck) {
@@ -127,14 +128,18 @@ export function describeHealthCheck(resolved: ResolvedApp): string[] {
  * The whole health check, retried with backoff until healthy or out of attempts. Throws
  * FerryError('UNHEALTHY') naming what is wrong and what to run next.
  */
-export async function checkHealth(ecs: EcsPort, resolved: ResolvedApp, o: { reporter: Reporter; signal?: AbortSignal; attempts?: number; delayMs?: number }): Promise<HealthReport> {
+export async function checkHealth(
+  ecs: EcsPort,
+  resolved: ResolvedApp,
+  o: { reporter: Reporter; signal?: AbortSignal; attempts?: number; delayMs?: number; /** deploy-app's view from this same run (live-record.ts): the first attempt uses it instead of DescribeServices. */ recorded?: EcsService },
+): Promise<HealthReport> {
   const { app, env } = resolved;
   const attempts = Math.max(1, o.attempts ?? 6);
   let delay = o.delayMs ?? 1000;
   let last: HealthReport | undefined;
   o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'start', message: `checking ${app.service} in ${env.cluster}` });
   for (let i = 1; i <= attempts; i++) {
-    last = await checkOnce(ecs, resolved, o.signal);
+    last = await checkOnce(ecs, resolved, o.signal, i === 1 ? o.recorded : undefined);
     const ok = last.ecs.ok && (last.http?.ok ?? true);
     if (ok) {
       o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'done', message: last.summary });
@@ -159,13 +164,16 @@ function problems(r: HealthReport): string[] {
   return out;
 }
 
-async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal): Promise<HealthReport> {
+async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal, recorded?: EcsService): Promise<HealthReport> {
   const { app, env } = resolved;
-  let service: EcsService | undefined;
-  let tasks: EcsTask[] = [];
+  let service: EcsService | undefined = recorded;
+  let tasks: EcsTask[] | undefined = [];
   try {
-    service = (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.serviceName === app.service && s.status !== 'INACTIVE');
-    if (service) {
+    if (!recorded) service = (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.serviceName === app.service && s.status !== 'INACTIVE');
+    // Task health is not in DescribeServices: with a container health check the tasks are always
+    // read; without one, a recorded view's running count is the same fact the task list gives.
+    if (recorded && !app.containerHealthCheck) tasks = undefined;
+    else if (service) {
       const arns = await ecs.listTasks(env.cluster, app.service, 'RUNNING');
       tasks = arns.length ? await ecs.describeTasks(env.cluster, arns) : [];
     }

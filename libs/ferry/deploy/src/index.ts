@@ -11,3 +11,4 @@ export * from './diff.ts';
 export * from './context.ts';
 export * from './cli.ts';
 export * from './rollback.ts';
+export * from './live-record.ts';
