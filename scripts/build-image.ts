@@ -3,13 +3,15 @@
 import { resolveApp } from '@ferry/core';
 import { createAwsClients, ecrPort } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
+import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
-await runTarget<{ 'dry-run': boolean; 'allow-dirty': boolean }>({
+await runTarget<ChainArgs>({
   target: 'build-image',
   summary: 'Build the app image tagged with its content tag; nothing to do when the registry or the engine already has it.',
-  options: { 'dry-run': { type: 'boolean', default: false }, 'allow-dirty': { type: 'boolean', default: false } },
-  describe: { 'dry-run': 'print the plan (the exact docker command) and build nothing', 'allow-dirty': 'allow a tag with uncommitted changes for an AWS environment' },
+  // The whole chain's flag set: `nx run api:deploy --timeout 300` forwards --timeout here too.
+  options: CHAIN_OPTIONS,
+  describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
   async main({ args, reporter, workspaceRoot, signal }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const ports = { ecr: ecrPort(createAwsClients(resolved.env).ecr), reporter, signal };

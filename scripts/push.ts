@@ -3,13 +3,15 @@
 import { resolveApp } from '@ferry/core';
 import { createAwsClients, ecrPort } from '@ferry/aws';
 import { describePushPlan, pushImage } from '@ferry/docker';
+import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
 import { runTarget } from '@ferry/ui';
 
-await runTarget<{ 'dry-run': boolean }>({
+await runTarget<ChainArgs>({
   target: 'push',
   summary: 'Push the image to the environment registry (ECR); skipped when the tag is already there.',
-  options: { 'dry-run': { type: 'boolean', default: false } },
-  describe: { 'dry-run': 'print what would be created and pushed; change nothing' },
+  // The whole chain's flag set: `nx run api:deploy --timeout 300` forwards --timeout here too.
+  options: CHAIN_OPTIONS,
+  describe: { ...CHAIN_HELP, 'dry-run': 'print what would be created and pushed; change nothing' },
   async main({ args, reporter, workspaceRoot, signal }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const ports = { ecr: ecrPort(createAwsClients(resolved.env).ecr), reporter, signal };

@@ -12,9 +12,11 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListTaskDefinitionsCommand,
+  ListTagsForResourceCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
+  UntagResourceCommand,
   UpdateServiceCommand,
   type Cluster,
   type CreateServiceCommandInput,
@@ -65,6 +67,9 @@ export interface EcsPort {
   /** DescribeTasks, batched by 100. */
   describeTasks(cluster: string, tasks: string[]): Promise<Task[]>;
   tagResource(arn: string, tags: Tag[]): Promise<void>;
+  untagResource(arn: string, tagKeys: string[]): Promise<void>;
+  /** The resource's tags (a service, cluster or task definition ARN). */
+  listTagsForResource(arn: string): Promise<Tag[]>;
   describeClusters(clusters: string[]): Promise<{ clusters: Cluster[]; failures: Failure[] }>;
   createCluster(name: string): Promise<Cluster>;
 }
@@ -140,6 +145,13 @@ export function createEcsPort(client: ECSClient): EcsPort {
     },
     async tagResource(resourceArn, tags) {
       await client.send(new TagResourceCommand({ resourceArn, tags }));
+    },
+    async untagResource(resourceArn, tagKeys) {
+      await client.send(new UntagResourceCommand({ resourceArn, tagKeys }));
+    },
+    async listTagsForResource(resourceArn) {
+      const r = await client.send(new ListTagsForResourceCommand({ resourceArn }));
+      return r.tags ?? [];
     },
     async describeClusters(clusters) {
       const r = await client.send(new DescribeClustersCommand({ clusters }));

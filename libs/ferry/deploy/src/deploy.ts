@@ -13,7 +13,7 @@ import { collectFailure, formatFailure } from './failure.ts';
 import { planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
 import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
-import { containerImage, desiredTaskDefinition, TAG_COMPLETED_AT, TAG_CONTENT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { containerImage, desiredTaskDefinition, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_STATUS, tagValue } from './task-definition.ts';
 import { latestEventTime, primaryDeploymentId, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
 
 /** The side effects deploy-app needs: the ECS port and an ECR image lookup. */
@@ -30,6 +30,10 @@ export interface RolloutSettings {
   intervalMs?: number;
   signal?: AbortSignal;
   reporter: Reporter;
+  /** Called right before each write that starts or changes a rollout (the lock's verify()). */
+  beforeWrite?: () => Promise<void>;
+  /** Who deploys, recorded on the revision (`ferry:deployed-by`). */
+  deployedBy?: string;
 }
 
 /** The service and the task definition of its PRIMARY deployment; null when the service (or cluster) is missing. */
@@ -110,6 +114,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   }
 
   if (plan.kind === 'create-service' && plan.ensureCluster) await ensureCluster(ecs, plan.cluster);
+  await s.beforeWrite?.();
 
   emitStep('register-task-definition', 'start', `registering ${plan.registerInput.family} with ${plan.imageRef}`);
   let registered;
@@ -126,6 +131,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   const since = Date.now() - 1000;
   if (plan.kind === 'create-service') {
     emitStep('create-service', 'start', `creating service ${plan.service} in ${plan.cluster}`);
+    await s.beforeWrite?.();
     try {
       svc = await ecs.createService({ ...plan.createInput, taskDefinition: arn });
     } catch (e) {
@@ -135,6 +141,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   } else {
     previousArn = plan.previousTaskDefinitionArn;
     emitStep('update-service', 'start', `updating ${plan.service}: ${shortTaskDefinition(previousArn)} -> ${shortTaskDefinition(arn)}`);
+    await s.beforeWrite?.();
     try {
       svc = await ecs.updateService({ ...plan.updateInput, taskDefinition: arn });
     } catch (e) {
@@ -167,6 +174,7 @@ async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
 async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings): Promise<DeployResult> {
   s.reporter.emit(stepEvent(plan.app, 'rollout', 'done', `deployment ${deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}`));
   await markCompleted(ports.ecs, arn);
+  await recordResult(ports.ecs, arn, 'completed', s);
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
   return { plan, taskDefinitionArn: arn, deploymentId, deregistered };
 }
@@ -201,6 +209,11 @@ export async function listRevisions(ecs: EcsPort, family: string): Promise<Revis
         contentTag: tagValue(tags, TAG_CONTENT),
         status: tagValue(tags, TAG_STATUS),
         completedAt: Number(tagValue(tags, TAG_COMPLETED_AT)) || undefined,
+        gitSha: tagValue(tags, TAG_GIT_SHA),
+        deployedBy: tagValue(tags, TAG_DEPLOYED_BY),
+        deployedAt: Number(tagValue(tags, TAG_DEPLOYED_AT)) || undefined,
+        result: tagValue(tags, TAG_RESULT),
+        registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
       });
     } catch (e) {
       throw toFerryError(e, `describe task definition ${r.arn}`);
@@ -244,6 +257,7 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
   const ours = w.service?.deployments?.find((d) => d.id === a.deploymentId);
 
   if (w.outcome.kind === 'interrupted') {
+    await recordResult(ecs, a.taskDefinitionArn, 'interrupted', s);
     // One last look so the user sees where the rollout stands, not where it stood a second ago.
     const now = await ecs.describeServices(plan.cluster, [plan.service]).then((r) => r.services[0], () => undefined);
     const state = describeDeployments(deploymentViews((now ?? w.service)?.deployments));
@@ -292,6 +306,7 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
           : 'failed';
   r.emit(stepEvent(name, 'rollout', 'fail', `deployment ${a.deploymentId} (${shortTaskDefinition(a.taskDefinitionArn)}) ${what}`, { details }));
   await tagQuietly(ecs, a.taskDefinitionArn, [{ key: TAG_STATUS, value: 'failed' }]);
+  await recordResult(ecs, a.taskDefinitionArn, outcome.kind === 'timeout' ? 'timeout' : 'failed', s);
 
   // A rollback must get its chance to finish even when --timeout cut the deploy short.
   const rollbackTimeout = Math.max(s.timeoutMs, app.deployment.timeoutSeconds * 1000);
@@ -336,6 +351,19 @@ async function rollbackVerdict(ecs: EcsPort, name: string, back: WatchResult, ar
   return `The rollback to ${shortTaskDefinition(arn)} did not complete either (${back.outcome.kind === 'failed' || back.outcome.kind === 'rolled-back' ? back.outcome.reason : back.outcome.kind}); the service needs attention.`;
 }
 
+/**
+ * The deployment history on the AWS side: who rolled this revision out, when, and how it ended
+ * (`completed`, `failed`, `timeout`, `interrupted`). history.ts reads it back. Best effort: a
+ * missing history tag must not turn a good deploy into a failed one.
+ */
+async function recordResult(ecs: EcsPort, arn: string, result: string, s: RolloutSettings): Promise<void> {
+  await tagQuietly(ecs, arn, [
+    { key: TAG_RESULT, value: result },
+    { key: TAG_DEPLOYED_BY, value: s.deployedBy ?? 'unknown' },
+    { key: TAG_DEPLOYED_AT, value: String(Date.now()) },
+  ]);
+}
+
 async function tagQuietly(ecs: EcsPort, arn: string, tags: { key: string; value: string }[]): Promise<void> {
   await ecs.tagResource(arn, tags).catch(() => undefined);
 }
@@ -358,6 +386,7 @@ export async function rolloutExisting(
   };
   s.reporter.emit(stepEvent(plan.app, 'rollback', 'start', `rolling ${plan.service} to ${shortTaskDefinition(target.arn)} (${target.imageRef})`));
   let svc: EcsService;
+  await s.beforeWrite?.();
   try {
     svc = await ports.ecs.updateService({ cluster: target.cluster, service: plan.service, taskDefinition: target.arn });
   } catch (e) {
@@ -368,6 +397,7 @@ export async function rolloutExisting(
   if (w.outcome.kind === 'completed') {
     s.reporter.emit(stepEvent(plan.app, 'rollback', 'done', `${shortTaskDefinition(target.arn)} is live`));
     await markCompleted(ports.ecs, target.arn);
+    await recordResult(ports.ecs, target.arn, 'completed', s);
     return { plan, taskDefinitionArn: target.arn, deploymentId, deregistered: [] };
   }
   return fail(ports, plan, target.app, { deploymentId, taskDefinitionArn: target.arn, previousArn: target.previousArn }, w, s);

@@ -11,4 +11,7 @@ export * from './diff.ts';
 export * from './context.ts';
 export * from './cli.ts';
 export * from './rollback.ts';
+export * from './lock.ts';
+export * from './history.ts';
+export * from './secrets.ts';
 export * from './live-record.ts';

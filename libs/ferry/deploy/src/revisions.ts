@@ -16,6 +16,12 @@ export interface RevisionInfo {
   status?: string;
   /** `ferry:completed-at` (epoch ms) when known: which completed revision ran most recently. */
   completedAt?: number;
+  /** History tags (deploy.ts recordResult): git revision, who, when (epoch ms), how it ended. */
+  gitSha?: string;
+  deployedBy?: string;
+  deployedAt?: number;
+  result?: string;
+  registeredAt?: number;
 }
 
 

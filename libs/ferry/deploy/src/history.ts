@@ -1,0 +1,58 @@
+/**
+ * Deployment history, read from the AWS side so every machine sees the same: each task-definition
+ * revision carries `ferry:content-tag`, `ferry:git-sha` (registration) and `ferry:deployed-by`,
+ * `ferry:deployed-at`, `ferry:result` (deploy.ts recordResult). One row per revision, its latest
+ * rollout: a revision deployed again (a rollback to it) shows its newest deploy.
+ */
+import type { RevisionInfo } from './revisions.ts';
+import { shortTaskDefinition } from './rollout.ts';
+import { imageTagOf } from './task-definition.ts';
+
+/** One row of `history`. */
+export interface HistoryEntry {
+  revision: number;
+  taskDefinition: string;
+  tag?: string;
+  gitSha?: string;
+  deployedBy?: string;
+  /** ISO time of the deploy (or of the registration when ferry never recorded a deploy). */
+  at?: string;
+  result: string;
+  live: boolean;
+}
+
+/** Newest first; `limit` rows. Pure. */
+export function historyEntries(revisions: RevisionInfo[], liveArn: string | undefined, limit = 20): HistoryEntry[] {
+  const when = (r: RevisionInfo) => r.deployedAt ?? r.completedAt ?? r.registeredAt ?? 0;
+  return [...revisions]
+    .sort((a, b) => when(b) - when(a) || b.revision - a.revision)
+    .slice(0, Math.max(1, limit))
+    .map((r) => {
+      const at = when(r);
+      return {
+        revision: r.revision,
+        taskDefinition: shortTaskDefinition(r.arn),
+        tag: r.contentTag ?? imageTagOf(r.image),
+        gitSha: r.gitSha,
+        deployedBy: r.deployedBy,
+        at: at ? new Date(at).toISOString() : undefined,
+        result: r.result ?? r.status ?? 'registered',
+        live: r.arn === liveArn,
+      };
+    });
+}
+
+/** The rows as text columns (header first) for a table renderer. */
+export function historyRows(entries: HistoryEntry[]): string[][] {
+  return [
+    ['revision', 'tag', 'git', 'deployed by', 'at', 'result'],
+    ...entries.map((e) => [
+      `${e.taskDefinition}${e.live ? ' (live)' : ''}`,
+      e.tag ?? '-',
+      e.gitSha ? e.gitSha.slice(0, 12) + (e.gitSha.endsWith('-dirty') ? '-dirty' : '') : '-',
+      e.deployedBy ?? '-',
+      e.at ?? '-',
+      e.result,
+    ]),
+  ];
+}
