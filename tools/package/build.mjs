@@ -31,7 +31,7 @@ export const PACKAGE_NAME = '@ferry/nx';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(repo, 'dist', 'package');
 const stage = join(out, 'stage');
-const TARGETS = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy', 'diff', 'rollback'];
+const TARGETS = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy', 'diff', 'rollback', 'history'];
 
 const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const nxVersion = rootPkg.devDependencies.nx;

@@ -70,6 +70,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     diff: script('diff', build),
     rollback: script('rollback', []),
     deploy: script('deploy', after('smoke-test')),
+    history: script('history', []),
   };
   for (const [name, want] of Object.entries(expected)) {
     const { metadata, ...got } = targets[name] as Record<string, unknown>;

@@ -24,6 +24,7 @@ export const FERRY_TARGETS = [
   'diff',
   'rollback',
   'deploy',
+  'history',
 ] as const;
 export type FerryTarget = (typeof FERRY_TARGETS)[number];
 
@@ -47,6 +48,7 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
   'smoke-test': "Run deploy.json's smoke checks against the service URL.",
   diff: 'Show what deploy-app would change (task definition and service), without changing anything.',
   rollback: 'Point the service back at the previous task definition revision and wait for it.',
+  history: 'Show who deployed which tag and git revision of this service, when, and the result (from ECS).',
   deploy: 'Build, push, deploy, health-check and smoke-test this app (the whole chain), then print where it runs.',
 };
 
@@ -92,5 +94,6 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     rollback: script('rollback', []),
     // The chain runs through dependsOn; scripts/deploy.ts then prints where the app runs.
     deploy: script('deploy', after('smoke-test')),
+    history: script('history', []),
   };
 }
