@@ -78,6 +78,11 @@ export default async function initGenerator(tree: Tree, options: InitOptions = {
     );
   }
 
+  // Nx's import analysis (nx/js) silently skips every source file when it cannot resolve typescript.
+  if (!tree.exists('node_modules/typescript/package.json')) {
+    logger.warn('ferry: typescript is not installed here. Nx analyses imports between projects only when it is: `npm install -D typescript` (docs/adopting.md).');
+  }
+
   if (!tree.exists('ferry.json')) {
     tree.write('ferry.json', `${JSON.stringify(initialFerryJson(options), null, 2)}\n`);
     logger.info('ferry: wrote ferry.json (environment "local": the sandbox; copy an entry of _examples into environments for AWS)');
