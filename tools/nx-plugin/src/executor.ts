@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { launchArgs } from './launch.ts';
+import { canRunInProcess, launchArgs, runInProcess } from './launch.ts';
 import { PACKAGE_NAME } from './mode.ts';
 import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
@@ -30,7 +30,9 @@ export default async function runScript(
     return { success: false };
   }
   // Repository mode: a fresh esbuild bundle of the same script when there is one (launch.ts).
-  const { args } = await launchArgs(context.root, nodeArgs);
+  const launch = await launchArgs(context.root, nodeArgs);
+  if (canRunInProcess(launch)) return runInProcess(context.root, launch.args);
+  const { args } = launch;
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, args, { cwd: context.root, stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchArgs } from './launch.ts';
+import { canRunInProcess, launchArgs } from './launch.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const root = mkdtempSync(join(tmpdir(), 'ferry-launch-'));
@@ -91,6 +91,14 @@ test('FERRY_BUNDLE=0 and non-tsx argv (the npm package) are left alone', async (
   }
   const pkg = ['/ws/node_modules/@ferry/nx/dist/deploy.mjs', '--project=api'];
   assert.equal((await launchArgs(root, pkg)).args, pkg);
+});
+
+test('in-process only for a bundle inside the process Nx forked for this task', () => {
+  const bundle = { args: ['/x.mjs'], mode: 'bundle' as const };
+  assert.ok(canRunInProcess(bundle, { NX_FORKED_TASK_EXECUTOR: 'true' }));
+  assert.not.ok(canRunInProcess(bundle, {}), 'nx itself or a direct call');
+  assert.not.ok(canRunInProcess(bundle, { NX_FORKED_TASK_EXECUTOR: 'true', FERRY_IN_PROCESS: '0' }));
+  assert.not.ok(canRunInProcess({ args: ['--import', 'tsx', '/x.ts'], mode: 'tsx' }, { NX_FORKED_TASK_EXECUTOR: 'true' }));
 });
 
 test.run();
