@@ -68,6 +68,7 @@ interface Run {
 /** Runs a command in the foreign workspace (argument array, no shell). */
 function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
+    const started = Date.now();
     const child = spawn(cmd, args, { cwd: opts.cwd ?? ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -77,6 +78,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: numb
     child.on('close', (code) => {
       clearTimeout(timer);
       log.push(`$ ${cmd} ${args.join(' ')}\n${out}`);
+      if (process.env.FERRY_TEST_TIMINGS) console.error(`${((Date.now() - started) / 1000).toFixed(1)}s  ${cmd.split('/').pop()} ${args.join(' ')}`);
       resolve({ code: code ?? 1, out });
     });
   });
