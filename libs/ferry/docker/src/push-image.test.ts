@@ -40,6 +40,13 @@ test('nothing to push anywhere: NOT_FOUND telling to run build-image', () => {
   }
 });
 
+test('dry run: an image not built yet is planned as a push (the chain\'s build-image built nothing)', () => {
+  const plan = planPush({ record, inRegistry: null, local: null }, 'docker', { dryRun: true });
+  assert.is(plan.action, 'push');
+  assert.match(plan.message, /not built yet: build-image builds it first/);
+  if (plan.action === 'push') assert.equal(plan.commands.push, ['docker', 'push', '127.0.0.1:5000/ferry-sample/api:ft-1']);
+});
+
 const resolved = { env: { name: 'local' } } as unknown as ResolvedApp;
 
 test('checkRecordIsCurrent accepts a record matching the workspace', () => {

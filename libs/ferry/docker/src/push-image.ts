@@ -4,9 +4,10 @@
  * digest, and always throw the login away. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, getProjectGraph, type Reporter, type ResolvedApp } from '@ferry/core';
+import { FerryError, computeContentTag, getProjectGraph, gitRevision, type Reporter, type ResolvedApp } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
+import { imageRefOf, summarizeInputs } from './build-image.ts';
 import { formatCommand } from './build-args.ts';
 import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext } from './docker.ts';
 import { imageRecordPath, readImageRecord, writeImageRecord, type ImageRecord } from './image-record.ts';
@@ -30,13 +31,16 @@ export type PushPlan =
       commands: { login: string[]; push: string[] };
     };
 
-/** Decides what push does. Pure. */
-export function planPush(f: PushFacts, docker = 'docker'): PushPlan {
+/**
+ * Decides what push does. Pure. With `dryRun` an image missing locally is planned anyway: in a dry
+ * run of the chain build-image built nothing, and the push it would be followed by is what to show.
+ */
+export function planPush(f: PushFacts, docker = 'docker', opts: { dryRun?: boolean } = {}): PushPlan {
   const { record } = f;
   if (f.inRegistry) {
     return { action: 'skip', message: `${record.imageRef} is already pushed (${f.inRegistry.digest})`, record: { ...record, digest: f.inRegistry.digest } };
   }
-  if (!f.local) {
+  if (!f.local && !opts.dryRun) {
     throw new FerryError(
       'NOT_FOUND',
       `${record.imageRef} is not in the registry and not in the local Docker engine. Run build-image for ${record.project} (--env ${record.environment}) first.`,
@@ -44,7 +48,7 @@ export function planPush(f: PushFacts, docker = 'docker'): PushPlan {
   }
   return {
     action: 'push',
-    message: `pushing ${record.imageRef}`,
+    message: opts.dryRun ? `would push ${record.imageRef}${f.local ? '' : ' (not built yet: build-image builds it first)'}` : `pushing ${record.imageRef}`,
     record,
     commands: {
       login: [docker, 'login', '--password-stdin', '--username', 'AWS', record.registry],
@@ -88,13 +92,35 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
   }
 }
 
-export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
-  const record = requireImageRecord(resolved);
+/**
+ * The facts push decides on. A dry run does not need build-image's record: a dry run of the chain
+ * records nothing (and the app's `build` may have replaced dist/), so it plans for the image of the
+ * workspace as it is now.
+ */
+export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
+  const recorded = opts.dryRun ? readImageRecord(resolved) : requireImageRecord(resolved);
   const [content, registry] = await Promise.all([
     getProjectGraph(resolved.workspaceRoot).then((g) => computeContentTag(resolved, g)),
     registryFor(resolved.env, ports.ecr),
   ]);
-  checkRecordIsCurrent(record, { tag: content.tag, registry, repository: resolved.app.repository }, resolved);
+  const current = { tag: content.tag, registry, repository: resolved.app.repository };
+  let record: ImageRecord;
+  if (recorded && !opts.dryRun) {
+    checkRecordIsCurrent(recorded, current, resolved);
+    record = recorded;
+  } else if (recorded && recorded.tag === current.tag && recorded.registry === current.registry && recorded.repository === current.repository) {
+    record = recorded;
+  } else {
+    const git = await gitRevision(resolved.workspaceRoot).catch(() => undefined);
+    record = {
+      project: resolved.app.project,
+      environment: resolved.env.name,
+      ...current,
+      imageRef: imageRefOf(registry, current.repository, current.tag),
+      gitSha: git?.sha ?? 'unknown',
+      inputs: summarizeInputs(content),
+    };
+  }
   const builder = await detectBuilder({ env: ports.env, run: ports.run });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   const [inRegistry, local] = await Promise.all([imageExists(ports.ecr, record.repository, record.tag), inspectLocalImage(docker, record.imageRef)]);
@@ -178,8 +204,8 @@ export async function describePushPlan(resolved: ResolvedApp, ports: PushPorts):
   const lines = [
     `would ensure ECR repository ${resolved.app.repository} (IMMUTABLE tags, scan on push, lifecycle: keep ${resolved.app.lifecycle.keepTaggedImages} tagged, expire untagged after ${resolved.app.lifecycle.untaggedExpireDays} day(s))`,
   ];
-  const { facts, builder } = await gatherPushFacts(resolved, ports);
-  const plan = planPush(facts, builder.docker);
+  const { facts, builder } = await gatherPushFacts(resolved, ports, { dryRun: true });
+  const plan = planPush(facts, builder.docker, { dryRun: true });
   lines.push(plan.message);
   if (plan.action === 'push') {
     lines.push(`would run: ${formatCommand(plan.commands.login[0], plan.commands.login.slice(1))}   (password from ECR GetAuthorizationToken on stdin, in a temporary DOCKER_CONFIG)`);
