@@ -2,7 +2,7 @@
  * What every deploy-side entry script starts from: the ports for one resolved app, and the image
  * the local workspace stands for (its content tag in the environment's registry).
  */
-import { computeContentTag, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp } from '@ferry/core';
+import { assertValidName, computeContentTag, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp } from '@ferry/core';
 import { createAwsClients, createEcsPort, ecrPort, imageExists, registryFor, type EcrPort, type EcsPort } from '@ferry/aws';
 import type { DeployPorts } from './deploy.ts';
 
@@ -31,6 +31,8 @@ export interface LocalImage {
  * never make deploy-app ship something other than the checked-out code.
  */
 export async function localImage(resolved: ResolvedApp, ecr: EcrPort, opts: { tag?: string } = {}): Promise<LocalImage> {
+  // Checked before any AWS call: the tag ends up in an image reference and a task definition.
+  if (opts.tag !== undefined) assertValidName('tag', opts.tag, 'the --tag flag');
   const registry = await registryFor(resolved.env, ecr);
   const git = await gitRevision(resolved.workspaceRoot).catch(() => undefined);
   const gitSha = git?.sha ? `${git.sha}${git.dirty ? '-dirty' : ''}` : undefined;
