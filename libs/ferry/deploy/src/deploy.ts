@@ -323,6 +323,7 @@ async function fail(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, 
   } else {
     r.emit(stepEvent(name, 'rollback', 'start', `rolling back to ${shortTaskDefinition(a.previousArn)}`));
     try {
+      await s.beforeWrite?.();
       const svc = await ecs.updateService({ cluster: plan.cluster, service: plan.service, taskDefinition: a.previousArn });
       const back = await watch(ecs, plan, primaryDeploymentId(svc), Date.now() - 1000, s, rollbackTimeout);
       rollbackNote = await rollbackVerdict(ecs, name, back, a.previousArn, s);
