@@ -89,7 +89,7 @@ async function benchSize(n: number) {
   mkdirSync(join(tmp, 'docker-config'), { recursive: true });
   const nx = async (args: string[], profile?: string): Promise<RunResult & { tasks: TaskTiming[] }> => {
     // Nx resolves NX_PROFILE against the workspace root.
-    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: profile ? { ...env, NX_PROFILE: profile } : env, echo: values.verbose });
+    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: profile ? { ...env, NX_PROFILE: profile } : env, echo: values.verbose, cpu: true });
     return { ...r, tasks: profile ? readProfile(join(ws, profile)) : [] };
   };
   const result: Record<string, unknown> = { apps: n };
@@ -104,11 +104,13 @@ async function benchSize(n: number) {
 
     // Nx's own start-up plus the N cached builds every deploy depends on: the floor under `deploy`.
     await nx(['run-many', '-t', 'build', `--parallel=${parallel}`]);
-    const floors: number[] = [];
-    for (let i = 0; i < 2; i++) floors.push((await nx(['run-many', '-t', 'build', `--parallel=${parallel}`])).ms);
-    const nxFloor = median(floors);
+    const floors: RunResult[] = [];
+    for (let i = 0; i < 2; i++) floors.push(await nx(['run-many', '-t', 'build', `--parallel=${parallel}`]));
+    const nxFloor = median(floors.map((f) => f.ms));
+    const nxFloorCpu = median(floors.map((f) => f.cpuMs ?? NaN));
+    result.nxFloorCpuMs = nxFloorCpu;
     result.nxFloorMs = nxFloor;
-    log(`Nx floor (run-many -t build, all cached): ${s(nxFloor)} (load ${load()})`);
+    log(`Nx floor (run-many -t build, all cached): ${s(nxFloor)}, CPU ${s(nxFloorCpu)} (load ${load()})`);
 
     const noops: unknown[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -117,9 +119,9 @@ async function benchSize(n: number) {
       const res = await nx(['run-many', ...deployArgs], 'tmp/profile.json');
       const calls = count(sb.stats());
       const targets = byTarget(res.tasks);
-      noops.push({ load: [loadBefore, load()], ms: res.ms, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
+      noops.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, cpuPerAppBeyondNxMs: ((res.cpuMs ?? NaN) - nxFloorCpu) / n, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
       log(`  per target (mean ms per task): ${Object.entries(targets).map(([k, v]) => `${k} ${v.meanMs.toFixed(0)}`).join(', ')}`);
-      log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
+      log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx), CPU ${s(res.cpuMs ?? NaN)} (${(((res.cpuMs ?? NaN) - nxFloorCpu) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
     }
     result.noop = noops;
 
@@ -157,8 +159,8 @@ async function benchSize(n: number) {
       const appBuildMs = sum(res.tasks.filter((x) => x.target === 'build').map((x) => x.ms));
       const overheadMs = res.ms - buildMs - pushMs - rolloutMs - appBuildMs;
       const calls = count(sb.stats());
-      changed.push({ load: [loadBefore, load()], ms: res.ms, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
-      log(`changed ${app} ${r + 1}: ${s(res.ms)} = app bundle ${s(appBuildMs)} + image build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED (load ${load()})`);
+      changed.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
+      log(`changed ${app} ${r + 1}: ${s(res.ms)} = app bundle ${s(appBuildMs)} + image build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED (load ${load()}); CPU ${s(res.cpuMs ?? NaN)}`);
       log(`  per target (ms): ${Object.entries(byTarget(res.tasks)).map(([k, v]) => `${k} ${v.totalMs.toFixed(0)}`).join(', ')}`);
     }
     result.changed = changed;

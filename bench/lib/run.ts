@@ -15,12 +15,21 @@ export interface Line {
 export interface RunResult {
   code: number;
   ms: number;
+  /** User + system CPU of the command and every process it waited for (GNU time), when asked. */
+  cpuMs?: number;
   started: number;
   lines: Line[];
 }
 
 /** Runs `cmd args` in `cwd`; rejects on a non-zero exit unless `allowFail`. */
-export function run(cmd: string, args: string[], o: { cwd: string; env?: NodeJS.ProcessEnv; allowFail?: boolean; echo?: boolean; input?: string }): Promise<RunResult> {
+const GNU_TIME = '/usr/bin/time';
+const CPU_MARK = '__ferry_bench_cpu__';
+
+export function run(cmd: string, args: string[], o: { cwd: string; env?: NodeJS.ProcessEnv; allowFail?: boolean; echo?: boolean; input?: string; cpu?: boolean }): Promise<RunResult> {
+  // CPU time is what a loaded, shared machine distorts least: measured with GNU time when present.
+  if (o.cpu && existsSync(GNU_TIME)) {
+    [cmd, args] = [GNU_TIME, ['-f', `${CPU_MARK} %U %S`, cmd, ...args]];
+  }
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const t0 = performance.now();
@@ -43,7 +52,14 @@ export function run(cmd: string, args: string[], o: { cwd: string; env?: NodeJS.
     child.on('error', reject);
     child.on('close', (code) => {
       for (const b of [out, err]) if (b.rest) lines.push({ t: Date.now(), text: b.rest });
-      const r = { code: code ?? 1, ms: performance.now() - t0, started, lines };
+      const mark = lines.findIndex((l) => l.text.startsWith(CPU_MARK));
+      let cpuMs: number | undefined;
+      if (mark >= 0) {
+        const [, user, sys] = lines[mark].text.split(' ');
+        cpuMs = (Number(user) + Number(sys)) * 1000;
+        lines.splice(mark, 1);
+      }
+      const r = { code: code ?? 1, ms: performance.now() - t0, cpuMs, started, lines };
       if (r.code !== 0 && !o.allowFail) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${lines.slice(-60).map((l) => l.text).join('\n')}`));
       } else resolve(r);
