@@ -95,14 +95,22 @@ test('no registry password, token or AWS key in any output (--verbose, a good an
     outputs.push(r.out);
     if (target === 'push' || target === 'deploy-app') outputs.push((await f.run(target, ['--json', '--force'].slice(0, target === 'deploy-app' ? 2 : 1), { env })).out);
   }
-  // A failing deploy: the broken version is pushed, rolled out, fails, rolled back.
-  f.commit({ [`apps/${APP}/server.js`]: server('broken', { crash: true }) }, 'broken');
+  // A failing deploy: a version whose container health check always fails is pushed, rolled out,
+  // fails, rolled back (a health check rather than a crash: deterministic under any CPU load).
+  const original = readFileSync(join(f.ws, 'apps', APP, 'deploy.json'), 'utf8');
+  f.commit(
+    {
+      [`apps/${APP}/server.js`]: server('broken'),
+      [`apps/${APP}/deploy.json`]: f.deployJson({ containerHealthCheck: { command: ['CMD', 'node', '-e', 'process.exit(1)'], interval: 5, timeout: 2, retries: 1, startPeriod: 0 } }),
+    },
+    'broken',
+  );
   for (const target of ['build-image', 'push']) outputs.push((await f.run(target, ['--verbose'], { env })).out);
   const failed = await f.run('deploy-app', ['--verbose'], { env });
   assert.is(failed.code, 1, failed.out);
   outputs.push(failed.out);
   // And a push that cannot log in (dead registry): the error path prints docker's output.
-  f.commit({ [`apps/${APP}/server.js`]: server('v2') }, 'v2');
+  f.commit({ [`apps/${APP}/server.js`]: server('v2'), [`apps/${APP}/deploy.json`]: original }, 'v2');
   await f.run('build-image', [], { env });
   f.writeFerryJson({ registry: '127.0.0.1:9' });
   const dead = await f.run('push', ['--verbose'], { env });
