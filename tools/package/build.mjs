@@ -31,7 +31,11 @@ export const PACKAGE_NAME = '@ferry/nx';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(repo, 'dist', 'package');
 const stage = join(out, 'stage');
-const TARGETS = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy', 'diff', 'rollback', 'history'];
+// Every entry script is a target the plugin infers (scripts/<target>.ts): a new one is packaged too.
+const TARGETS = readdirSync(join(repo, 'scripts'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
 
 const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const nxVersion = rootPkg.devDependencies.nx;

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { canRunInProcess, launchArgs, runInProcess } from './launch.ts';
+import { canRunInProcess, launchArgs, runInProcess, type Launch } from './launch.ts';
 import { PACKAGE_NAME } from './mode.ts';
 import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
@@ -29,8 +29,9 @@ export default async function runScript(
     console.error(`ferry: ${shown} does not exist (${file}); the ${options.script} target has no script to run.`);
     return { success: false };
   }
-  // Repository mode: a fresh esbuild bundle of the same script when there is one (launch.ts).
-  const launch = await launchArgs(context.root, nodeArgs);
+  // Repository mode: a fresh esbuild bundle of the same script when there is one (launch.ts). The
+  // npm package's scripts are such bundles already.
+  const launch: Launch = bundledDir && nodeArgs[0] === file ? { args: nodeArgs, mode: 'bundle' } : await launchArgs(context.root, nodeArgs);
   if (canRunInProcess(launch)) return runInProcess(context.root, launch.args);
   const { args } = launch;
   const code = await new Promise<number>((resolve) => {

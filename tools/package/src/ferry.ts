@@ -2,20 +2,23 @@
  * The `ferry` command of the npm package (`npx ferry …` in an adopting workspace).
  *
  *   ferry sandbox up|down|status [--port N] [--registry-port N] [--data-dir DIR]
- *   ferry <target> --project <name> [flags]      (build-image, push, deploy-app, health-check,
- *                                                 smoke-test, deploy, diff, rollback)
+ *   ferry <target> --project <name> [flags]      (every target the plugin infers: deploy, diff, …)
  *
  * The sandbox keeps its data in `<workspace root>/.ferry/sandbox` unless `--data-dir` or
  * FERRY_SANDBOX_DIR says otherwise. Targets run the same bundled scripts as the Nx executor, for CI
  * steps that need the scripts' own exit codes (Nx reduces them to 0/1/130).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TARGETS = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy', 'diff', 'rollback'];
+/** The bundled target scripts beside this file (`deploy.mjs` …), not the bin, the sandbox or shared chunks. */
+const TARGETS = readdirSync(here)
+  .filter((f) => f.endsWith('.mjs') && !f.startsWith('chunk-') && f !== 'ferry.mjs' && f !== 'sandbox.mjs')
+  .map((f) => f.slice(0, -4))
+  .sort();
 
 const USAGE = `usage:
   ferry sandbox <up|down|status> [--port N] [--registry-port N] [--data-dir DIR]
