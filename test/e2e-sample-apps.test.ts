@@ -81,7 +81,11 @@ function exec(args: string[]): Promise<Run> {
   });
 }
 
-const nx = (...args: string[]) => exec([join(ws.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--output-style=stream']);
+/** `nx <args>`; flags after a `--` go to the target's script, so Nx's own flag goes before it. */
+function nx(...args: string[]): Promise<Run> {
+  const at = args.includes('--') ? args.indexOf('--') : args.length;
+  return exec([join(ws.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args.slice(0, at), '--output-style=stream', ...args.slice(at)]);
+}
 /** A script run directly, for its own exit code (Nx turns every failure into 1 or 130). */
 const script = (name: string, ...args: string[]) => exec(['--import', 'tsx', join(ws.root, 'scripts', `${name}.ts`), ...args]);
 const show = (r: Run) => `exit ${r.code}\n${r.out.slice(-6000)}`;
