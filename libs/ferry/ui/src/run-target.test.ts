@@ -146,9 +146,15 @@ function runDemo(args: string[], signal?: NodeJS.Signals): Promise<{ code: numbe
     });
     let out = '';
     let err = '';
+    let sent = false;
     child.stdout.on('data', (d) => {
       out += d;
-      if (signal && out.includes('waiting')) child.kill(signal);
+      // One signal only: a second one, sent when the cleanup's own output arrives, would be a
+      // second Ctrl-C and test something else.
+      if (signal && !sent && out.includes('waiting')) {
+        sent = true;
+        child.kill(signal);
+      }
     });
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => resolve({ code, out, err }));

@@ -158,11 +158,13 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
     code = interrupted ? EXIT_INTERRUPTED : reportFailure(e, reporter);
   } finally {
     clearTimeout(graceTimer);
-    signals.off('SIGINT', onInt);
-    signals.off('SIGTERM', onTerm);
   }
   if (interrupted) reporter.reportError({ code: 'INTERRUPTED', message: 'interrupted', details: [], exitCode: EXIT_INTERRUPTED });
   reporter.finish();
+  // The handlers stay until here: a late second Ctrl-C while the result is printed must not kill
+  // the process with the default action (exit by signal, no exit code for CI to read).
+  signals.off('SIGINT', onInt);
+  signals.off('SIGTERM', onTerm);
   exit(code);
   return code;
 }
