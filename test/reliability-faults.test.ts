@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BatchGetImageCommand, DescribeImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { TagResourceCommand } from '@aws-sdk/client-ecs';
-import { Fixture, server, STACK_LINE } from './reliability-support.ts';
+import { Fixture, requestLoop, server, STACK_LINE } from './reliability-support.ts';
 
 const f = new Fixture('reliability-faults', 'steady', 'rel-faults');
 const APP = f.app;
@@ -185,25 +185,9 @@ test('crash-looping new version with minimumHealthyPercent 100: rolled back; a r
   f.commit({ [`apps/${APP}/server.js`]: server('v2-broken', { crash: true }) }, 'broken');
   await f.buildAndPush();
   const url = await f.lbUrl();
-  let ok = 0;
-  const failures: string[] = [];
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      try {
-        const res = await fetch(`${url}/version`, { signal: AbortSignal.timeout(5000) });
-        const body = await res.text();
-        if (res.status === 200) ok++;
-        else failures.push(`${res.status} ${body.slice(0, 80)}`);
-      } catch (e) {
-        failures.push((e as Error).message);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  const loop = requestLoop(`${url}/version`, (status) => status === 200);
   const r = await f.run('deploy-app');
-  stop = true;
-  await loop;
+  const { ok, failures } = await loop.stop();
   assert.is(r.code, 1, r.out);
   assert.match(r.out, /Rolled back: steady:\d+ is live again/);
   assert.equal(failures, [], `${failures.length} failed of ${ok + failures.length}`);
@@ -226,25 +210,9 @@ test('failing container health checks: rolled back, no failed request through th
   );
   await f.buildAndPush();
   const url = await f.lbUrl();
-  let ok = 0;
-  const failures: string[] = [];
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      try {
-        const res = await fetch(`${url}/version`, { signal: AbortSignal.timeout(5000) });
-        const body = await res.json() as { version: string };
-        if (res.status === 200 && body.version === 'v1') ok++;
-        else failures.push(`${res.status} ${JSON.stringify(body)}`);
-      } catch (e) {
-        failures.push((e as Error).message);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  const loop = requestLoop(`${url}/version`, (status, body) => status === 200 && (JSON.parse(body) as { version: string }).version === 'v1');
   const r = await f.run('deploy-app');
-  stop = true;
-  await loop;
+  const { ok, failures } = await loop.stop();
   assert.is(r.code, 1, r.out);
   assert.match(r.out, /health check/i);
   assert.match(r.out, /Rolled back|rolled the service back/);

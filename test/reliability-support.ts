@@ -240,3 +240,33 @@ export class Fixture {
 
 /** A stack trace line in output: what a user must never see for an expected failure. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
+
+/**
+ * Requests `url` every 50 ms until `stop()`; a request counts as ok when `accept(status, body)` says
+ * so, anything else (other answers, thrown errors, timeouts) is a failure with what was seen.
+ */
+export function requestLoop(url: string, accept: (status: number, body: string) => boolean) {
+  let ok = 0;
+  const failures: string[] = [];
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        const body = await res.text();
+        if (accept(res.status, body)) ok++;
+        else failures.push(`${res.status} ${body.slice(0, 80)}`);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    async stop(): Promise<{ ok: number; failures: string[] }> {
+      stopped = true;
+      await done;
+      return { ok, failures };
+    },
+  };
+}
