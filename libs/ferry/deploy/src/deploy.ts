@@ -10,10 +10,11 @@
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter } from '@ferry/core';
 import { isNotFound, toFerryError, type EcsPort, type EcsService, type TaskDefinitionWithTags } from '@ferry/aws';
 import { collectFailure, formatFailure } from './failure.ts';
-import { planDeploy, type DeployPlan, type LiveState } from './plan.ts';
+import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
 import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
-import { containerImage, desiredTaskDefinition, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { formatSpecTag, matchSpec, primaryTaskDefinition, TAG_SPEC } from './spec.ts';
+import { containerImage, desiredTaskDefinition, specFingerprint, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_STATUS, tagValue } from './task-definition.ts';
 import { latestEventTime, primaryDeploymentId, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
 
 /** The side effects deploy-app needs: the ECS port and an ECR image lookup. */
@@ -36,8 +37,20 @@ export interface RolloutSettings {
   deployedBy?: string;
 }
 
-/** The service and the task definition of its PRIMARY deployment; null when the service (or cluster) is missing. */
-export async function readLive(ecs: EcsPort, app: AppDeployConfig, env: EnvironmentConfig): Promise<LiveState | null> {
+export interface ReadLiveOptions {
+  /**
+   * The specFingerprint of the config about to be planned: when the service's spec tag vouches for
+   * its PRIMARY revision under this fingerprint, the task definition is not read (spec.ts).
+   */
+  spec?: string;
+}
+
+/**
+ * The service and the task definition of its PRIMARY deployment; null when the service (or
+ * cluster) is missing. With `o.spec` matching the service's spec tag: the service only, `taskDef`
+ * null and `spec` set (one ECS read instead of two).
+ */
+export async function readLive(ecs: EcsPort, app: AppDeployConfig, env: EnvironmentConfig, o: ReadLiveOptions = {}): Promise<LiveState | null> {
   let service: EcsService | undefined;
   try {
     const r = await ecs.describeServices(env.cluster, [app.service]);
@@ -47,16 +60,26 @@ export async function readLive(ecs: EcsPort, app: AppDeployConfig, env: Environm
     throw toFerryError(e, `describe service ${app.service} in cluster ${env.cluster}`);
   }
   if (!service || service.status === 'INACTIVE') return null;
-  const arn = service.deployments?.find((d) => d.status === 'PRIMARY')?.taskDefinition ?? service.taskDefinition;
-  let taskDef: TaskDefinitionWithTags | null = null;
-  if (arn) {
-    try {
-      taskDef = await ecs.describeTaskDefinition(arn);
-    } catch (e) {
-      throw toFerryError(e, `describe task definition ${arn}`);
-    }
+  // Revisions are immutable per ARN: a spec tag naming the PRIMARY ARN and this fingerprint proves
+  // the definition still is what this config produced, so reading it again would tell nothing new.
+  const spec = o.spec ? matchSpec(service, o.spec) : undefined;
+  if (spec) return { service, taskDef: null, spec };
+  return { service, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(service)) };
+}
+
+/** The live state completed with the PRIMARY's task definition (a spec-only state read in full). */
+export async function withLiveTaskDefinition(ecs: EcsPort, live: LiveState): Promise<LiveState> {
+  const { spec: _vouched, ...rest } = live;
+  return { ...rest, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(live.service)) };
+}
+
+async function readTaskDefinition(ecs: EcsPort, arn: string | undefined): Promise<TaskDefinitionWithTags | null> {
+  if (!arn) return null;
+  try {
+    return await ecs.describeTaskDefinition(arn);
+  } catch (e) {
+    throw toFerryError(e, `describe task definition ${arn}`);
   }
-  return { service, taskDef };
 }
 
 export interface DeployInput {
@@ -69,14 +92,26 @@ export interface DeployInput {
   force?: boolean;
 }
 
-/** Reads the live state and plans. Used by deploy-app (both `--dry-run` and real) and by diff. */
+/**
+ * Reads the live state and plans. Used by deploy-app (both `--dry-run` and real) and by diff.
+ * An up-to-date app whose spec tag matches costs one DescribeServices; any other plan reads the
+ * live task definition and is made exactly as from a full read.
+ */
 export async function planFor(ecs: EcsPort, input: DeployInput): Promise<{ plan: DeployPlan; live: LiveState | null }> {
-  const live = await readLive(ecs, input.app, input.env);
-  const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
-    contentTag: input.contentTag,
-    gitSha: input.gitSha,
-  });
-  const plan = planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput }, { force: input.force });
+  const fingerprint = specFingerprint(input.app, input.imageRef, input.contentTag);
+  const planOn = (live: LiveState | null): DeployPlan => {
+    const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
+      contentTag: input.contentTag,
+      gitSha: input.gitSha,
+    });
+    return planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint }, { force: input.force });
+  };
+  let live = await readLive(ecs, input.app, input.env, { spec: fingerprint });
+  let plan = planOn(live);
+  if (live && needsLiveTaskDefinition(live, plan)) {
+    live = await withLiveTaskDefinition(ecs, live);
+    plan = planOn(live);
+  }
   return { plan, live };
 }
 
@@ -104,7 +139,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
     emitStep('rollout', 'start', `${plan.deploymentId} (${shortTaskDefinition(plan.taskDefinitionArn)}) is already rolling out; watching it`);
     const since = Date.now() - 60_000;
     const w = await watch(ecs, plan, plan.deploymentId, since, s);
-    if (w.outcome.kind === 'completed') return finish(ports, plan, app, plan.taskDefinitionArn, plan.deploymentId, s);
+    if (w.outcome.kind === 'completed') return finish(ports, plan, app, plan.taskDefinitionArn, plan.deploymentId, s, w.service?.serviceArn);
     return fail(ports, plan, app, { deploymentId: plan.deploymentId, taskDefinitionArn: plan.taskDefinitionArn, previousArn: plan.previousTaskDefinitionArn }, w, s);
   }
 
@@ -151,7 +186,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   }
   const deploymentId = primaryDeploymentId(svc);
   const w = await watch(ecs, plan, deploymentId, Math.max(since, latestEventTime(svc) - 1), s);
-  if (w.outcome.kind === 'completed') return finish(ports, plan, app, arn, deploymentId, s);
+  if (w.outcome.kind === 'completed') return finish(ports, plan, app, arn, deploymentId, s, svc.serviceArn ?? w.service?.serviceArn);
   return fail(ports, plan, app, { deploymentId, taskDefinitionArn: arn, previousArn }, w, s);
 }
 
@@ -171,10 +206,11 @@ async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
 }
 
 /** A successful rollout: mark the revision completed, then deregister revisions beyond keepRevisions. */
-async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings): Promise<DeployResult> {
+async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings, serviceArn?: string): Promise<DeployResult> {
   s.reporter.emit(stepEvent(plan.app, 'rollout', 'done', `deployment ${deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}`));
   await markCompleted(ports.ecs, arn);
   await recordResult(ports.ecs, arn, 'completed', s);
+  await recordSpec(ports.ecs, plan, arn, serviceArn, s);
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
   return { plan, taskDefinitionArn: arn, deploymentId, deregistered };
 }
@@ -363,6 +399,23 @@ async function recordResult(ecs: EcsPort, arn: string, result: string, s: Rollou
     { key: TAG_DEPLOYED_BY, value: s.deployedBy ?? 'unknown' },
     { key: TAG_DEPLOYED_AT, value: String(Date.now()) },
   ]);
+}
+
+/**
+ * Tags the service with the spec of the revision that just COMPLETED (spec.ts), so the next no-op
+ * deploy needs no DescribeTaskDefinition. Only other keys than the lock's (TagResource merges by
+ * key), after the lock re-check; best effort: without the tag the next plan just reads in full.
+ */
+async function recordSpec(ecs: EcsPort, plan: DeployPlan, arn: string, serviceArn: string | undefined, s: RolloutSettings): Promise<void> {
+  if (!plan.spec || !serviceArn || !arn) return;
+  const value = formatSpecTag({ taskDefinitionArn: arn, fingerprint: plan.spec.fingerprint, contentTag: plan.contentTag, gitSha: plan.spec.gitSha });
+  if (!value) return;
+  try {
+    await s.beforeWrite?.();
+    await ecs.tagResource(serviceArn, [{ key: TAG_SPEC, value }]);
+  } catch (e) {
+    s.reporter.emit({ kind: 'warn', app: plan.app, message: `could not record the spec tag on ${plan.service} (${(e as Error).message}); the next deploy reads the task definition` });
+  }
 }
 
 async function tagQuietly(ecs: EcsPort, arn: string, tags: { key: string; value: string }[]): Promise<void> {

@@ -45,9 +45,12 @@ export function diffReport(d: DiffInput): DiffReport {
   return { changed: true, lines, next: d.imagePushed ? `nx run ${plan.app}:deploy-app` : `nx run ${plan.app}:deploy` };
 }
 
-/** The content tag and git sha of the live revision: ferry's tags, else the image tag. */
+/**
+ * The content tag and git sha of the live revision: ferry's tags, else the image tag. When the
+ * spec tag stood in for the revision (not read), the same two values recorded in it.
+ */
 export function liveTagOf(live: LiveState | null, app: AppDeployConfig): { tag?: string; gitSha?: string } {
-  if (!live?.taskDef) return {};
+  if (!live?.taskDef) return live?.spec ? { tag: live.spec.contentTag, gitSha: live.spec.gitSha } : {};
   const tags = live.taskDef.tags;
   return {
     tag: tagValue(tags, TAG_CONTENT) ?? imageTagOf(containerImage(live.taskDef.taskDefinition, app.containerName)),
@@ -81,7 +84,7 @@ export function deploySummary(live: LiveState | null, resolved: ResolvedApp): { 
   if (!live) return { line: `${app.service} is not running in ${env.name}` };
   const url = serviceUrl(live.service, env, app);
   const { tag } = liveTagOf(live, app);
-  const revision = shortTaskDefinition(live.taskDef?.taskDefinition.taskDefinitionArn ?? live.service.taskDefinition);
+  const revision = shortTaskDefinition(live.taskDef?.taskDefinition.taskDefinitionArn ?? live.spec?.taskDefinitionArn ?? live.service.taskDefinition);
   const line = `${env.name}: ${revision} runs ${tag ?? 'an unknown image'}, ${live.service.runningCount}/${live.service.desiredCount} tasks${url ? ` at ${url}` : ''}`;
   return { line, url, tag, revision };
 }

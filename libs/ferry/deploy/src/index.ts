@@ -14,4 +14,5 @@ export * from './rollback.ts';
 export * from './lock.ts';
 export * from './history.ts';
 export * from './secrets.ts';
+export * from './spec.ts';
 export * from './live-record.ts';

@@ -4,13 +4,19 @@
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
-import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition } from './task-definition.ts';
+import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition, TAG_GIT_SHA, tagValue } from './task-definition.ts';
 import { shortTaskDefinition } from './rollout.ts';
+import type { SpecRecord } from './spec.ts';
 
-/** The service as it runs now, with the task definition of its PRIMARY deployment. */
+/**
+ * The service as it runs now, with the task definition of its PRIMARY deployment. When the
+ * service's spec tag vouched for that revision (spec.ts), `taskDef` is null and `spec` says so: the
+ * live definition equals the desired one, and it was not read.
+ */
 export interface LiveState {
   service: EcsService;
   taskDef: TaskDefinitionWithTags | null;
+  spec?: SpecRecord;
 }
 
 export interface DesiredState {
@@ -19,6 +25,8 @@ export interface DesiredState {
   imageRef: string;
   contentTag: string;
   registerInput: RegisterTaskDefinitionInput;
+  /** specFingerprint of this config and image (what the spec tag records after the rollout). */
+  fingerprint?: string;
 }
 
 interface PlanBase {
@@ -29,6 +37,8 @@ interface PlanBase {
   contentTag: string;
   /** Normalised task-definition diff, live -> desired ('' when equal). */
   taskDefinitionDiff: string;
+  /** For the spec tag written once the rollout COMPLETED: the fingerprint and the revision's git sha. */
+  spec?: { fingerprint: string; gitSha?: string };
 }
 
 export type DeployPlan =
@@ -103,10 +113,14 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     contentTag: desired.contentTag,
   };
   const wanted = normaliseTaskDefinition(desired.registerInput);
+  // What the spec tag will record once the revision that ends up live COMPLETED.
+  const spec = (gitSha: string | undefined) => (desired.fingerprint ? { spec: { fingerprint: desired.fingerprint, ...(gitSha && { gitSha }) } } : {});
+  const registeredSha = tagValue(desired.registerInput.tags, TAG_GIT_SHA);
   const svc = live?.service;
   if (!live || !svc || svc.status === 'INACTIVE') {
     return {
       ...base,
+      ...spec(registeredSha),
       kind: 'create-service',
       ensureCluster: env.kind === 'sandbox',
       taskDefinitionDiff: diffTaskDefinitions(null, wanted),
@@ -114,11 +128,14 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       createInput: createServiceInput(app, env),
     };
   }
-  const current = live.taskDef ? normaliseTaskDefinition(live.taskDef.taskDefinition, live.taskDef.tags) : null;
-  const taskDefinitionDiff = diffTaskDefinitions(current, wanted);
   const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
   const liveArn = primary?.taskDefinition ?? svc.taskDefinition ?? '';
-  const sameDef = current !== null && sameTaskDefinition(current, wanted);
+  const current = live.taskDef ? normaliseTaskDefinition(live.taskDef.taskDefinition, live.taskDef.tags) : null;
+  // Spec-only live state: the revision was not read because the spec tag vouches it equals desired.
+  const vouched = !live.taskDef && specVouches(live, liveArn, desired.fingerprint);
+  const taskDefinitionDiff = vouched ? '' : diffTaskDefinitions(current, wanted);
+  const sameDef = vouched || (current !== null && sameTaskDefinition(current, wanted));
+  const liveGitSha = live.taskDef ? tagValue(live.taskDef.tags, TAG_GIT_SHA) : live.spec?.gitSha;
 
   const reasons: string[] = [];
   if (!sameDef) reasons.push(current ? 'the task definition differs (see diff)' : 'the live task definition could not be read');
@@ -141,12 +158,13 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     if (settled) return { ...base, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn };
     if (primary.rolloutState === 'IN_PROGRESS') {
       const previous = svc.deployments?.find((d) => d.status === 'ACTIVE')?.taskDefinition;
-      return { ...base, kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
+      return { ...base, ...spec(liveGitSha), kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
     }
   }
   if (opts.force && reasons.length === 0) reasons.push('--force');
   return {
     ...base,
+    ...spec(registeredSha),
     kind: 'update',
     taskDefinitionDiff,
     registerInput: desired.registerInput,
@@ -160,6 +178,19 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     previousTaskDefinitionArn: liveArn,
     reasons,
   };
+}
+
+function specVouches(live: LiveState, liveArn: string, fingerprint: string | undefined): boolean {
+  return !!live.spec && !!fingerprint && !!liveArn && live.spec.taskDefinitionArn === liveArn && live.spec.fingerprint === fingerprint;
+}
+
+/**
+ * Whether a plan made on a spec-only live state (task definition not read) must be made again with
+ * the live task definition: anything but up-to-date needs it (the register input is derived from
+ * it, and the plan must be exactly what the full read gives). Pure.
+ */
+export function needsLiveTaskDefinition(live: LiveState | null, plan: DeployPlan): boolean {
+  return !!live && live.taskDef === null && live.spec !== undefined && plan.kind !== 'up-to-date';
 }
 
 /** The plan as lines for `--dry-run` and `diff`: what would happen and the exact AWS inputs. */

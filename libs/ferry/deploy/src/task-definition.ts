@@ -106,6 +106,30 @@ export function desiredTaskDefinition(
   };
 }
 
+/** Bump when desiredTaskDefinition changes what it derives from config: old spec tags then stop matching. */
+export const SPEC_VERSION = 'v1';
+
+/**
+ * A short, versioned hash of exactly what desiredTaskDefinition takes from config when it patches a
+ * live revision: the app's container as applyConfig makes it (image, environment, secrets, port
+ * mapping, container health check, container name), cpu, memory, family and the content tag.
+ * Not the git sha, deployer or other per-registration tags (they change every commit and are never
+ * a reason to deploy), and not the execution role or network mode, which only the bootstrap (no
+ * live revision) path reads: including them would make such a config change send every no-op down
+ * the full path forever, since an up-to-date deploy never rewrites the tag. See spec.ts.
+ */
+export function specFingerprint(app: AppDeployConfig, imageRef: string, contentTag: string): string {
+  const spec = {
+    family: app.family,
+    cpu: normaliseCpu(app.cpu),
+    memory: normaliseMemory(app.memory),
+    contentTag,
+    container: applyConfig({ name: app.containerName, essential: true }, app, imageRef, true),
+  };
+  const hash = createHash('sha256').update(JSON.stringify(prune(spec))).digest('hex').slice(0, 24);
+  return `${SPEC_VERSION}-${hash}`;
+}
+
 /** The image of the app's container (or the first container) in a task definition. */
 export function containerImage(td: { containerDefinitions?: ContainerDef[] } | undefined, containerName?: string): string | undefined {
   const cs = td?.containerDefinitions ?? [];
