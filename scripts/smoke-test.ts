@@ -1,47 +1,5 @@
-// smoke-test: deploy.json's smoke checks (and optional script) against the service URL; a table on
-// a terminal, --json for machines, --junit <file> for CI. Logic: libs/ferry/deploy/src/smoke.ts.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { FerryError, resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, readLiveRecord, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
+// smoke-test: the entry script of the `smoke-test` target. What it does: libs/ferry/targets/src/smoke-test.ts.
+import { smokeTestTarget } from '@ferry/targets';
 import { runTarget } from '@ferry/ui';
 
-await runTarget<ChainArgs>({
-  target: 'smoke-test',
-  summary: "Run deploy.json's smoke checks against the service URL.",
-  options: CHAIN_OPTIONS,
-  describe: CHAIN_HELP,
-  async main({ args, reporter, workspaceRoot, signal }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
-    const { app, env } = resolved;
-    if (app.smoke.checks.length === 0 && !app.smoke.script) {
-      reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary: 'no smoke checks configured' });
-      return 0;
-    }
-    if (args['dry-run']) {
-      for (const c of app.smoke.checks) reporter.emit({ kind: 'info', app: app.project, message: `would ${c.method ?? 'GET'} ${c.path} and expect ${c.expectStatus ?? 200}` });
-      if (app.smoke.script) reporter.emit({ kind: 'info', app: app.project, message: `would run ${app.smoke.script} with SERVICE_URL` });
-      reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary: 'dry run: nothing requested' });
-      return 0;
-    }
-    const { ecs } = appPorts(resolved);
-    const recorded = readLiveRecord(resolved)?.service;
-    const service = recorded ?? (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.status === 'ACTIVE');
-    const url = requireServiceUrl(serviceUrl(service, env, app), env, app);
-    const run = await runSmoke(resolved, url, { reporter, signal });
-    if (args.junit) {
-      const file = resolve(workspaceRoot, args.junit);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, junitXml(`${app.project}.smoke`, run.results));
-    }
-    if (!args.json && process.stdout.isTTY) process.stdout.write(`${smokeTable(run.results)}\n`);
-    const summary = `${run.passed}/${run.results.length} passed against ${url}`;
-    if (run.failed > 0) {
-      const failedLines = run.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.failures.join('; ')}`);
-      reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: false, summary, data: { ...run } });
-      throw new FerryError('SMOKE_FAILED', `${app.project}: ${run.failed} smoke check(s) failed against ${url}. Next: fix and deploy again, or \`nx run ${app.project}:rollback\`.`, { details: failedLines });
-    }
-    reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary, data: { ...run } });
-    return 0;
-  },
-});
+await runTarget(smokeTestTarget);

@@ -62,6 +62,7 @@ async function buildAll() {
     entryPoints: {
       plugin: join(repo, 'tools/nx-plugin/src/index.ts'),
       executor: join(repo, 'tools/nx-plugin/src/executor.ts'),
+      batch: join(repo, 'tools/nx-plugin/src/batch.ts'),
       init: join(repo, 'tools/nx-plugin/src/generators/init.ts'),
       app: join(repo, 'tools/nx-plugin/src/generators/app.ts'),
     },
@@ -114,6 +115,8 @@ async function buildAll() {
     executors: {
       script: {
         implementation: './dist/executor.cjs',
+        batchImplementation: './dist/batch.cjs',
+        preferBatch: true,
         schema: './nx/executor.schema.json',
         description: "Run one of ferry's bundled target scripts for the project, forwarding options as flags.",
       },

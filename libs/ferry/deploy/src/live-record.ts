@@ -11,7 +11,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ResolvedApp } from '@ferry/core';
+import type { EnvironmentConfig, ResolvedApp } from '@ferry/core';
+import type { EcsPort, EcsService } from '@ferry/aws';
 import type { LiveState } from './plan.ts';
 
 /** `dist/ferry/<env>/live.json` beside build-image's image.json. */
@@ -32,6 +33,17 @@ interface LiveRecordFile {
 /** How long a record stays usable within one run (a chain's later steps start within seconds). */
 export const LIVE_RECORD_MAX_AGE_MS = 120_000;
 
+/**
+ * Records kept in memory when one process runs many tasks of one Nx run (the batch executor calls
+ * `keepLiveRecordsInProcess`): there the process is the run, so no file and no run id are needed.
+ */
+let inProcess: Map<string, LiveRecordFile> | undefined;
+
+/** Turns on in-memory records for the rest of this process (batch mode). */
+export function keepLiveRecordsInProcess(): void {
+  inProcess ??= new Map();
+}
+
 const currentRun = (env: NodeJS.ProcessEnv): string | undefined => env.NX_INVOCATION_ROOT_PID || undefined;
 
 /**
@@ -40,6 +52,10 @@ const currentRun = (env: NodeJS.ProcessEnv): string | undefined => env.NX_INVOCA
  */
 export function writeLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env' | 'app'>, live: LiveState, readAt: number, env: NodeJS.ProcessEnv = process.env): void {
   const file = liveRecordPath(resolved);
+  if (inProcess && env.FERRY_REUSE_LIVE !== '0') {
+    inProcess.set(file, { version: 1, run: 'this process', readAt, cluster: resolved.env.cluster, service: resolved.app.service, live });
+    return;
+  }
   const run = currentRun(env);
   if (!run || env.FERRY_REUSE_LIVE === '0') {
     rmSync(file, { force: true });
@@ -54,6 +70,7 @@ export function writeLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env
 
 /** Forgets the record (deploy-app changed the service, so the earlier view is wrong). */
 export function clearLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env'>): void {
+  inProcess?.delete(liveRecordPath(resolved));
   rmSync(liveRecordPath(resolved), { force: true });
 }
 
@@ -63,11 +80,13 @@ export function clearLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env
  */
 export function readLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env' | 'app'>, o: { env?: NodeJS.ProcessEnv; now?: number } = {}): LiveState | undefined {
   const env = o.env ?? process.env;
-  const run = currentRun(env);
-  if (!run || env.FERRY_REUSE_LIVE === '0') return undefined;
+  if (env.FERRY_REUSE_LIVE === '0') return undefined;
+  const mine = inProcess?.get(liveRecordPath(resolved));
+  const run = mine ? mine.run : currentRun(env);
+  if (!run) return undefined;
   let r: LiveRecordFile;
   try {
-    r = JSON.parse(readFileSync(liveRecordPath(resolved), 'utf8')) as LiveRecordFile;
+    r = mine ?? (JSON.parse(readFileSync(liveRecordPath(resolved), 'utf8')) as LiveRecordFile);
   } catch {
     return undefined;
   }
@@ -75,4 +94,57 @@ export function readLiveRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env'
   if (r.version !== 1 || r.run !== run || r.cluster !== resolved.env.cluster || r.service !== resolved.app.service) return undefined;
   if (age < 0 || age > LIVE_RECORD_MAX_AGE_MS) return undefined;
   return r.live;
+}
+
+/** How old a batch's prefetched service read may be when deploy-app plans on it. */
+export const PRIMED_MAX_AGE_MS = 60_000;
+
+interface PrimedRead {
+  readAt: number;
+  service?: EcsService;
+  /** DescribeServices answered MISSING for it. */
+  missing: boolean;
+}
+
+/** Service reads a batch took for many apps at once, by environment, cluster and service. */
+const primed = new Map<string, PrimedRead>();
+const primedKey = (env: Pick<EnvironmentConfig, 'name' | 'cluster'>, service: string) => JSON.stringify([env.name, env.cluster, service]);
+
+/**
+ * Keeps one DescribeServices answer covering `names` (a batch's prefetch) for the deploy-app task
+ * of each service to plan on. Each read is used at most once (`takePrimedService`).
+ */
+export function primeServices(env: Pick<EnvironmentConfig, 'name' | 'cluster'>, answer: { services: EcsService[]; failures: { arn?: string; reason?: string }[] }, names: string[], readAt: number): void {
+  for (const name of names) {
+    const service = answer.services.find((s) => s.serviceName === name || s.serviceArn === name);
+    const missing = !service && answer.failures.some((f) => f.reason === 'MISSING' && (f.arn === name || (f.arn ?? '').endsWith(`/${name}`)));
+    if (service || missing) primed.set(primedKey(env, name), { readAt, service, missing });
+  }
+}
+
+/** The primed read of this app's service (once), if fresh enough; undefined: read ECS. */
+export function takePrimedService(resolved: Pick<ResolvedApp, 'env' | 'app'>, now = Date.now()): PrimedRead | undefined {
+  const key = primedKey(resolved.env, resolved.app.service);
+  const r = primed.get(key);
+  primed.delete(key);
+  if (!r || process.env.FERRY_REUSE_LIVE === '0') return undefined;
+  const age = now - r.readAt;
+  return age >= 0 && age <= PRIMED_MAX_AGE_MS ? r : undefined;
+}
+
+/**
+ * `ecs` whose first DescribeServices of exactly this service answers from the primed read; every
+ * other call (and any later one) goes to ECS.
+ */
+export function withPrimedRead(ecs: EcsPort, cluster: string, service: string, read: PrimedRead | undefined): EcsPort {
+  if (!read) return ecs;
+  let used = false;
+  return {
+    ...ecs,
+    describeServices: async (c, names) => {
+      if (used || c !== cluster || names.length !== 1 || names[0] !== service) return ecs.describeServices(c, names);
+      used = true;
+      return read.service ? { services: [read.service], failures: [] } : { services: [], failures: [{ arn: service, reason: 'MISSING' }] };
+    },
+  };
 }

@@ -1,0 +1,32 @@
+// build-image: tag the app by content, skip when that image already exists, else build it.
+// Logic: libs/ferry/docker/src/build-image.ts.
+import { resolveApp } from '@ferry/core';
+import { createAwsClients, ecrPort } from '@ferry/aws';
+import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
+import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
+import type { TargetSpec } from '@ferry/ui';
+
+export const buildImageTarget: TargetSpec<ChainArgs> = {
+  target: 'build-image',
+  summary: 'Build the app image tagged with its content tag; nothing to do when the registry or the engine already has it.',
+  // The whole chain's flag set: `nx run api:deploy --timeout 300` forwards --timeout here too.
+  options: CHAIN_OPTIONS,
+  describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
+  async main({ args, reporter, workspaceRoot, signal }) {
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const ports = { ecr: ecrPort(createAwsClients(resolved.env).ecr), reporter, signal };
+    const facts = await gatherBuildFacts(resolved, ports, { dryRun: args['dry-run'] });
+    const plan = planBuildImage(facts, { allowDirty: args['allow-dirty'] });
+    const project = resolved.app.project;
+    if (args['dry-run']) {
+      const { lines, data } = describeBuildPlan(plan, resolved);
+      for (const message of lines) reporter.emit({ kind: 'info', app: project, message });
+      reporter.emit({ kind: 'result', app: project, target: 'build-image', ok: true, summary: `dry run: ${plan.action}`, data: { dryRun: true, ...data } });
+      return 0;
+    }
+    const record = await applyBuildImage(resolved, plan, ports, facts.builder);
+    const summary = plan.action === 'skip' ? plan.message : `built ${record.imageRef}`;
+    reporter.emit({ kind: 'result', app: project, target: 'build-image', ok: true, summary, data: { ...record, action: plan.action } });
+    return 0;
+  },
+};

@@ -1,0 +1,34 @@
+// diff: the local content tag against the live one, the normalised task-definition diff and what
+// deploy would do. Exit 0 when nothing would change, 2 when something would.
+// Logic: libs/ferry/deploy/src/{diff,plan,task-definition}.ts.
+import { resolveApp } from '@ferry/core';
+import { appPorts, diffReport, explainDiff, liveTagOf, localImage, planFor } from '@ferry/deploy';
+import type { TargetSpec } from '@ferry/ui';
+
+export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
+  target: 'diff',
+  summary: 'Show what deploy would change (image, task definition, service), without changing anything. Exit 0: nothing; 2: something.',
+  options: { explain: { type: 'boolean', default: false }, tag: { type: 'string' } },
+  describe: { explain: 'say why the content tag differs (input files changed since the live image was built)', tag: 'compare this image tag instead of the local content tag' },
+  async main({ args, reporter, workspaceRoot }) {
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const { app, env } = resolved;
+    const ports = appPorts(resolved);
+    const image = await localImage(resolved, ports.ecr, { tag: args.tag });
+    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha });
+    const liveTag = liveTagOf(live, app);
+    const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });
+    for (const message of report.lines) reporter.emit({ kind: 'info', app: app.project, message });
+    if (args.explain) for (const message of await explainDiff(resolved, image, liveTag)) reporter.emit({ kind: 'info', app: app.project, message });
+    if (report.next) reporter.emit({ kind: 'info', app: app.project, message: `next: ${report.next}` });
+    reporter.emit({
+      kind: 'result',
+      app: app.project,
+      target: 'diff',
+      ok: true,
+      summary: report.changed ? `would change (${plan.kind})` : 'no changes',
+      data: { changed: report.changed, action: plan.kind, localTag: image.tag, liveTag: liveTag.tag, next: report.next, taskDefinitionDiff: plan.taskDefinitionDiff },
+    });
+    return report.changed ? 2 : 0;
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * One read of every service a batch will deploy, taken before its tasks start: DescribeServices
+ * per cluster with up to 10 services a call, instead of one call per app. deploy-app plans on
+ * that read (`takePrimedService`), exactly as it would on its own DescribeServices a moment
+ * later; anything it decides to change is re-planned on a fresh read under the service lock
+ * (lock.ts), and a read older than PRIMED_MAX_AGE_MS is never used.
+ *
+ * An optimisation only: if anything here fails, the tasks read ECS themselves and report errors
+ * in their own words.
+ */
+import { resolveApp, type ResolvedApp } from '@ferry/core';
+import { appPorts, primeServices } from '@ferry/deploy';
+
+/** The tasks whose first step is reading the service. */
+const READS_SERVICE = new Set(['deploy-app', 'diff']);
+
+/** `--env=x` / `--env x` / `-e x` from a task's flags (undefined: the default environment). */
+export function envFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--env=')) return a.slice('--env='.length);
+    if ((a === '--env' || a === '-e') && i + 1 < argv.length) return argv[i + 1];
+  }
+  return undefined;
+}
+
+export async function prefetchServices(tasks: readonly { project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
+  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script));
+  if (wanted.length < 2) return 0;
+  const resolved: ResolvedApp[] = [];
+  const seen = new Set<string>();
+  for (const t of wanted) {
+    const key = `${t.project}\0${envFlag(t.argv) ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      resolved.push(await resolveApp(workspaceRoot, t.project, envFlag(t.argv)));
+    } catch {
+      // The task itself reports a bad config.
+    }
+  }
+  const groups = new Map<string, ResolvedApp[]>();
+  for (const r of resolved) {
+    const key = JSON.stringify([r.env.name, r.env.cluster]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  let calls = 0;
+  await Promise.all(
+    [...groups.values()].map(async (apps) => {
+      const readAt = Date.now();
+      try {
+        const { ecs } = appPorts(apps[0]);
+        const services = [...new Set(apps.map((a) => a.app.service))];
+        calls += Math.ceil(services.length / 10);
+        const r = await ecs.describeServices(apps[0].env.cluster, services);
+        primeServices(apps[0].env, r, services, readAt);
+      } catch {
+        // Each task reads (and reports) on its own.
+      }
+    }),
+  );
+  return calls;
+}

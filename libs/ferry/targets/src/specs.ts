@@ -1,0 +1,27 @@
+/** Every target spec by its name (the `script` option of the executor). */
+import type { TargetSpec } from '@ferry/ui';
+import { buildImageTarget } from './build-image.ts';
+import { deployAppTarget } from './deploy-app.ts';
+import { deployTarget } from './deploy.ts';
+import { diffTarget } from './diff.ts';
+import { healthCheckTarget } from './health-check.ts';
+import { historyTarget } from './history.ts';
+import { pushTarget } from './push.ts';
+import { rollbackTarget } from './rollback.ts';
+import { smokeTestTarget } from './smoke-test.ts';
+
+export { buildImageTarget, deployAppTarget, deployTarget, diffTarget, healthCheckTarget, historyTarget, pushTarget, rollbackTarget, smokeTestTarget };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const TARGET_SPECS: Readonly<Record<string, TargetSpec<any>>> = {
+  'build-image': buildImageTarget,
+  push: pushTarget,
+  'deploy-app': deployAppTarget,
+  'health-check': healthCheckTarget,
+  'smoke-test': smokeTestTarget,
+  diff: diffTarget,
+  rollback: rollbackTarget,
+  deploy: deployTarget,
+  history: historyTarget,
+};
+

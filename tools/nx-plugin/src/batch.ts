@@ -1,0 +1,168 @@
+/**
+ * The batch implementation of the `script` executor: Nx hands it every ferry task of a run whose
+ * dependencies are done (for `nx run-many -t deploy`: each app's build-image, push, deploy-app,
+ * health-check, smoke-test and deploy once the app's `build` finished) and it runs them in this one
+ * worker process, in dependency order, a bounded number at a time (libs/ferry/targets/src/batch.ts).
+ * Nx uses it without any flag because executors.json sets `preferBatch`; `--batch=false` (or
+ * `NX_BATCH_MODE=false`) goes back to one process per task.
+ *
+ * In-process needs the esbuild bundle of ferry's code (launch.ts; the npm package ships one). When
+ * there is none (`FERRY_BUNDLE=0`, bundling failed, or `scriptsDir` points at the workspace's own
+ * scripts) each task runs as its own `node <script>` child, one at a time, with the same results.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launchArgs } from './launch.ts';
+import { PACKAGE_NAME } from './mode.ts';
+import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
+
+/** The parts of Nx's task graph this reads (Nx's own types would pull @nx/devkit into the package). */
+interface TaskLike {
+  id: string;
+  target: { project: string; target: string; configuration?: string };
+}
+interface TaskGraphLike {
+  tasks: Record<string, TaskLike>;
+  dependencies: Record<string, string[]>;
+}
+interface ContextLike {
+  root: string;
+}
+interface TaskResultLike {
+  success: boolean;
+  terminalOutput: string;
+  startTime?: number;
+  endTime?: number;
+  status?: 'success' | 'failure' | 'skipped';
+}
+
+/** What the bundle of scripts/batch.ts exports (libs/ferry/targets/src/batch-entry.ts). */
+interface BatchModule {
+  runTasksInProcess(
+    tasks: { id: string; project: string; script: string; argv: string[]; dependsOn: string[] }[],
+    opts: { workspaceRoot: string; live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } },
+  ): AsyncGenerator<{ id: string; status: 'success' | 'failure' | 'skipped'; output: string; startTime: number; endTime: number }>;
+}
+
+interface PlannedTask {
+  id: string;
+  project: string;
+  script: string;
+  /** Flags for the script (after the file). */
+  argv: string[];
+  nodeArgs: string[];
+  shown: string;
+  file: string;
+  custom: boolean;
+  dependsOn: string[];
+}
+
+/** Each task's script, flags and in-batch dependencies. Pure. */
+export function planBatch(taskGraph: TaskGraphLike, inputs: Record<string, ScriptExecutorOptions>, where: { workspaceRoot: string; bundledDir?: string }): PlannedTask[] {
+  const ids = new Set(Object.keys(taskGraph.tasks));
+  return Object.values(taskGraph.tasks).map((task) => {
+    const options = inputs[task.id];
+    const { file, shown, nodeArgs } = scriptCommand(options, task.target.project, where);
+    const fileAt = nodeArgs.indexOf(file);
+    return {
+      id: task.id,
+      project: task.target.project,
+      script: options.script,
+      argv: nodeArgs.slice(fileAt + 1),
+      nodeArgs,
+      shown,
+      file,
+      custom: options.scriptsDir !== undefined,
+      dependsOn: (taskGraph.dependencies[task.id] ?? []).filter((d) => ids.has(d)),
+    };
+  });
+}
+
+/** The bundled batch module, or why there is none. */
+async function loadBatchModule(root: string, bundledDir: string | undefined): Promise<BatchModule | string> {
+  let file: string;
+  if (bundledDir) {
+    file = join(bundledDir, 'batch.mjs');
+  } else {
+    const entry = join(root, 'scripts', 'batch.ts');
+    if (!existsSync(entry)) return `${entry} does not exist`;
+    const launch = await launchArgs(root, ['--import', 'tsx', entry]);
+    if (launch.mode !== 'bundle') return launch.reason ?? 'no bundle';
+    file = launch.args[0];
+  }
+  if (!existsSync(file)) return `${file} does not exist`;
+  // Nx loads this file as CommonJS, which would turn a plain import() into require().
+  const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<BatchModule>;
+  return importEsm(pathToFileURL(file).href);
+}
+
+/** Nx streams the worker's output live under `--output-style=stream` and the TUI. */
+const nxStreams = (env: NodeJS.ProcessEnv = process.env) => env.NX_STREAM_OUTPUT === 'true';
+
+export default async function* runScriptBatch(
+  taskGraph: TaskGraphLike,
+  inputs: Record<string, ScriptExecutorOptions>,
+  _overrides: unknown,
+  context: ContextLike,
+): AsyncGenerator<{ task: string; result: TaskResultLike }> {
+  const bundledDir = PACKAGE_NAME && typeof __dirname === 'string' ? __dirname : undefined;
+  const tasks = planBatch(taskGraph, inputs, { workspaceRoot: context.root, bundledDir });
+  const inProcess = process.env.FERRY_IN_PROCESS !== '0' && !tasks.some((t) => t.custom) ? await loadBatchModule(context.root, bundledDir) : 'custom scripts or FERRY_IN_PROCESS=0';
+
+  if (typeof inProcess !== 'string') {
+    // Streaming: the output reaches the terminal as it happens, so the per-task copy Nx prints
+    // after each task would repeat it. Otherwise Nx shows each task's captured output (in full
+    // for failures), which is what the live copy would have been.
+    const stream = nxStreams();
+    process.chdir(context.root);
+    for await (const r of inProcess.runTasksInProcess(tasks, { workspaceRoot: context.root, ...(stream ? { live: { out: process.stdout, err: process.stderr } } : {}) })) {
+      yield {
+        task: r.id,
+        result: { success: r.status === 'success', status: r.status, terminalOutput: stream ? '' : r.output, startTime: r.startTime, endTime: r.endTime },
+      };
+    }
+    return;
+  }
+
+  // One child per task, in dependency order.
+  const status = new Map<string, 'success' | 'failure' | 'skipped'>();
+  const left = [...tasks];
+  while (left.length) {
+    const i = left.findIndex((t) => t.dependsOn.every((d) => status.has(d)));
+    const [task] = left.splice(i < 0 ? 0 : i, 1);
+    const startTime = Date.now();
+    if (task.dependsOn.some((d) => status.get(d) !== 'success')) {
+      status.set(task.id, 'skipped');
+      yield { task: task.id, result: { success: false, status: 'skipped', terminalOutput: '', startTime, endTime: startTime } };
+      continue;
+    }
+    const code = await runChild(context.root, task);
+    status.set(task.id, code === 0 ? 'success' : 'failure');
+    yield { task: task.id, result: { success: code === 0, terminalOutput: '', startTime, endTime: Date.now() } };
+  }
+}
+
+async function runChild(root: string, task: PlannedTask): Promise<number> {
+  if (!existsSync(task.file)) {
+    console.error(`ferry: ${task.shown} does not exist (${task.file}); the ${task.script} target has no script to run.`);
+    return 1;
+  }
+  const { args } = await launchArgs(root, task.nodeArgs);
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.once('SIGINT', forward);
+    process.once('SIGTERM', forward);
+    child.on('error', (e) => {
+      console.error(`ferry: could not start ${task.shown}: ${e.message}`);
+      resolve(1);
+    });
+    child.on('close', (c, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(c ?? (signal ? 130 : 1));
+    });
+  });
+}
