@@ -51,11 +51,41 @@ export function profileFor(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv
   return ambient ? undefined : env.profile || undefined;
 }
 
+/**
+ * Clients shared by every task of this process, by environment and endpoint (batch mode: see
+ * `shareAwsClientsInProcess`). Undefined: each call makes new clients.
+ */
+let shared: Map<string, AwsClients> | undefined;
+
+/**
+ * From now on `createAwsClients` hands out one pair of clients per environment and endpoint. The
+ * batch executor turns this on: its tasks then share connections and, above all, one adaptive
+ * retry rate limiter per account and region instead of one per app, which is what keeps a fan-out
+ * of many apps inside the API's rate limits.
+ */
+export function shareAwsClientsInProcess(): void {
+  shared ??= new Map();
+}
+
+/** Whether clients are shared in this process (batch mode). */
+export function awsClientsShared(): boolean {
+  return shared !== undefined;
+}
+
 export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions = {}): AwsClients {
   const processEnv = opts.processEnv ?? process.env;
   const maxAttempts = opts.maxAttempts ?? (Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS);
   const region = env.region || processEnv.AWS_REGION || 'us-east-1';
   const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
+  const key = shared && !opts.processEnv ? JSON.stringify([env, region, endpoints, maxAttempts, env.kind === 'sandbox' ? '' : profileFor(env, processEnv)]) : undefined;
+  const known = key ? shared?.get(key) : undefined;
+  if (known) return known;
+  const made = makeClients(env, processEnv, maxAttempts, region, endpoints);
+  if (key) shared?.set(key, made);
+  return made;
+}
+
+function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoints: AwsClients['endpoints']): AwsClients {
   const common = {
     region,
     // Adaptive adds client-side rate limiting on top of standard retries: bursts of

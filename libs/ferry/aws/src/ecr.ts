@@ -30,6 +30,7 @@ import {
   type PutLifecyclePolicyCommandOutput,
 } from '@aws-sdk/client-ecr';
 import { FerryError, registerSecret, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
+import { awsClientsShared } from './clients.ts';
 import { isNotFound, toFerryError } from './errors.ts';
 
 /** The ECR calls ferry makes. Implemented over ECRClient by `ecrPort`; tests may pass a fake. */
@@ -44,9 +45,17 @@ export interface EcrPort {
   putImage(input: PutImageCommandInput): Promise<PutImageCommandOutput>;
 }
 
+/**
+ * Images known to exist, per client, when clients are shared (batch mode): build-image, push and
+ * deploy-app of one app each ask for the same tag. Only found images are kept; a lookup that
+ * found nothing always asks again.
+ */
+const knownImages = new WeakMap<ECRClient, Map<string, DescribeImagesCommandOutput>>();
+
 export function ecrPort(client: ECRClient): EcrPort {
+  const describeImages = (input: DescribeImagesCommandInput) => client.send(new DescribeImagesCommand(input));
   return {
-    describeImages: (input) => client.send(new DescribeImagesCommand(input)),
+    describeImages: awsClientsShared() ? rememberFound(client, describeImages) : describeImages,
     describeRepositories: (input) => client.send(new DescribeRepositoriesCommand(input)),
     createRepository: (input) => client.send(new CreateRepositoryCommand(input)),
     putLifecyclePolicy: (input) => client.send(new PutLifecyclePolicyCommand(input)),
@@ -54,6 +63,21 @@ export function ecrPort(client: ECRClient): EcrPort {
     getAuthorizationToken: () => client.send(new GetAuthorizationTokenCommand({})),
     batchGetImage: (input) => client.send(new BatchGetImageCommand(input)),
     putImage: (input) => client.send(new PutImageCommand(input)),
+  };
+}
+
+function rememberFound(client: ECRClient, describe: (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>) {
+  let known = knownImages.get(client);
+  if (!known) knownImages.set(client, (known = new Map()));
+  const cache = known;
+  return async (input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput> => {
+    const single = input.imageIds?.length === 1 && input.imageIds[0].imageTag && !input.imageIds[0].imageDigest && !input.nextToken && !input.registryId;
+    const key = single ? JSON.stringify([input.repositoryName, input.imageIds![0].imageTag]) : undefined;
+    const hit = key ? cache.get(key) : undefined;
+    if (hit) return hit;
+    const out = await describe(input);
+    if (key && out.imageDetails?.[0]?.imageDigest) cache.set(key, out);
+    return out;
   };
 }
 

@@ -64,6 +64,11 @@ export interface EcsPort {
   updateService(input: UpdateServiceCommandInput): Promise<Service>;
   /** Task ARNs of a service with this desired status (all pages). */
   listTasks(cluster: string, serviceName: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]>;
+  /**
+   * Task ARNs of the whole cluster with this desired status, reading at most `maxPages` pages of
+   * 100; undefined when there are more (then read per service). Optional: a port may not offer it.
+   */
+  listClusterTasks?(cluster: string, desiredStatus: 'RUNNING' | 'STOPPED', maxPages: number): Promise<{ arns: string[]; calls: number } | undefined>;
   /** DescribeTasks, batched by 100. */
   describeTasks(cluster: string, tasks: string[]): Promise<Task[]>;
   tagResource(arn: string, tags: Tag[]): Promise<void>;
@@ -134,6 +139,19 @@ export function createEcsPort(client: ECSClient): EcsPort {
         nextToken = r.nextToken;
       } while (nextToken);
       return arns;
+    },
+    async listClusterTasks(cluster, desiredStatus, maxPages) {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      let calls = 0;
+      do {
+        if (calls >= maxPages) return undefined;
+        const r = await client.send(new ListTasksCommand({ cluster, desiredStatus, nextToken, maxResults: 100 }));
+        calls++;
+        arns.push(...(r.taskArns ?? []));
+        nextToken = r.nextToken;
+      } while (nextToken);
+      return { arns, calls };
     },
     async describeTasks(cluster, tasks) {
       const out: Task[] = [];

@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EnvironmentConfig, ResolvedApp } from '@ferry/core';
-import type { EcsPort, EcsService } from '@ferry/aws';
+import type { EcsPort, EcsService, EcsTask } from '@ferry/aws';
 import type { LiveState } from './plan.ts';
 
 /** `dist/ferry/<env>/live.json` beside build-image's image.json. */
@@ -145,6 +145,53 @@ export function withPrimedRead(ecs: EcsPort, cluster: string, service: string, r
       if (used || c !== cluster || names.length !== 1 || names[0] !== service) return ecs.describeServices(c, names);
       used = true;
       return read.service ? { services: [read.service], failures: [] } : { services: [], failures: [{ arn: service, reason: 'MISSING' }] };
+    },
+  };
+}
+
+interface PrimedTasks {
+  readAt: number;
+  /** RUNNING tasks of the cluster by service name (from each task's `service:<name>` group). */
+  byService: Map<string, EcsTask[]>;
+}
+
+/** A batch's one listing of a cluster's RUNNING tasks, by environment and cluster. */
+const primedTasks = new Map<string, PrimedTasks>();
+
+/** Keeps a cluster-wide RUNNING task listing (ListTasks + DescribeTasks) for the health checks of a batch. */
+export function primeClusterTasks(env: Pick<EnvironmentConfig, 'name' | 'cluster'>, tasks: EcsTask[], readAt: number): void {
+  const byService = new Map<string, EcsTask[]>();
+  for (const t of tasks) {
+    const service = t.group?.startsWith('service:') ? t.group.slice('service:'.length) : undefined;
+    if (service) byService.set(service, [...(byService.get(service) ?? []), t]);
+  }
+  primedTasks.set(JSON.stringify([env.name, env.cluster]), { readAt, byService });
+}
+
+/**
+ * `ecs` whose first ListTasks(RUNNING) and DescribeTasks of this service answer from the batch's
+ * cluster listing, when one younger than PRIMED_MAX_AGE_MS exists. Use it only together with a
+ * recorded service view (deploy-app found the app up to date): after a rollout the listing is old.
+ */
+export function withPrimedTasks(ecs: EcsPort, resolved: Pick<ResolvedApp, 'env' | 'app'>, now = Date.now()): EcsPort {
+  const p = primedTasks.get(JSON.stringify([resolved.env.name, resolved.env.cluster]));
+  if (!p || process.env.FERRY_REUSE_LIVE === '0' || now - p.readAt < 0 || now - p.readAt > PRIMED_MAX_AGE_MS) return ecs;
+  const { cluster } = resolved.env;
+  const mine = p.byService.get(resolved.app.service) ?? [];
+  let listed = false;
+  let described = false;
+  return {
+    ...ecs,
+    listTasks: async (c, service, status) => {
+      if (listed || c !== cluster || service !== resolved.app.service || status !== 'RUNNING') return ecs.listTasks(c, service, status);
+      listed = true;
+      return mine.map((t) => t.taskArn ?? '').filter(Boolean);
+    },
+    describeTasks: async (c, arns) => {
+      const all = arns.every((a) => mine.some((t) => t.taskArn === a));
+      if (described || c !== cluster || !all) return ecs.describeTasks(c, arns);
+      described = true;
+      return mine.filter((t) => arns.includes(t.taskArn ?? ''));
     },
   };
 }

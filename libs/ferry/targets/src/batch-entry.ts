@@ -3,6 +3,7 @@
  * services, then run the tasks with ferry's concurrency caps.
  */
 import { cpus } from 'node:os';
+import { shareAwsClientsInProcess } from '@ferry/aws';
 import { keepLiveRecordsInProcess } from '@ferry/deploy';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
@@ -25,6 +26,8 @@ export async function* runTasksInProcess(
 ): AsyncGenerator<BatchTaskResult> {
   // One process, one Nx run: what deploy-app read is handed to the app's later steps in memory.
   keepLiveRecordsInProcess();
+  // One set of AWS clients (and one adaptive rate limiter) per account and region for all tasks.
+  shareAwsClientsInProcess();
   await prefetchServices(tasks, opts.workspaceRoot);
   yield* runBatch(tasks, {
     specs: TARGET_SPECS,

@@ -1,7 +1,7 @@
 // health-check: the ECS view of the service plus the app's HTTP health endpoint through the
 // service URL, retried with backoff. Logic: libs/ferry/deploy/src/health.ts.
 import { resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, readLiveRecord, describeHealthCheck, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, readLiveRecord, describeHealthCheck, withPrimedTasks, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = {
@@ -18,7 +18,11 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
       return 0;
     }
     const attempts = args.attempts === undefined ? 6 : Number(args.attempts);
-    const report = await checkHealth(appPorts(resolved).ecs, resolved, { reporter, signal, attempts, recorded: readLiveRecord(resolved)?.service });
+    // deploy-app found the app up to date in this run: judge its view, and in a batch the tasks
+    // listed for the whole cluster at the start (prefetch.ts), instead of reading them again.
+    const recorded = readLiveRecord(resolved)?.service;
+    const { ecs } = appPorts(resolved);
+    const report = await checkHealth(recorded ? withPrimedTasks(ecs, resolved) : ecs, resolved, { reporter, signal, attempts, recorded });
     reporter.emit({ kind: 'result', app: project, target: 'health-check', ok: true, summary: report.summary, data: { ...report } });
     return 0;
   },

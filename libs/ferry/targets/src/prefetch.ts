@@ -9,10 +9,13 @@
  * in their own words.
  */
 import { resolveApp, type ResolvedApp } from '@ferry/core';
-import { appPorts, primeServices } from '@ferry/deploy';
+import type { EcsPort, EcsTask } from '@ferry/aws';
+import { appPorts, primeClusterTasks, primeServices } from '@ferry/deploy';
 
 /** The tasks whose first step is reading the service. */
 const READS_SERVICE = new Set(['deploy-app', 'diff']);
+/** With a container health check, health-check reads the service's tasks too. */
+const READS_TASKS = new Set(['health-check']);
 
 /** `--env=x` / `--env x` / `-e x` from a task's flags (undefined: the default environment). */
 export function envFlag(argv: readonly string[]): string | undefined {
@@ -25,21 +28,22 @@ export function envFlag(argv: readonly string[]): string | undefined {
 }
 
 export async function prefetchServices(tasks: readonly { project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
-  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script));
+  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script) || READS_TASKS.has(t.script));
   if (wanted.length < 2) return 0;
-  const resolved: ResolvedApp[] = [];
+  const healthChecked = new Set(tasks.filter((t) => READS_TASKS.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
+  const resolved: (ResolvedApp & { healthChecked: boolean })[] = [];
   const seen = new Set<string>();
   for (const t of wanted) {
     const key = `${t.project}\0${envFlag(t.argv) ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     try {
-      resolved.push(await resolveApp(workspaceRoot, t.project, envFlag(t.argv)));
+      resolved.push({ ...(await resolveApp(workspaceRoot, t.project, envFlag(t.argv))), healthChecked: healthChecked.has(key) });
     } catch {
       // The task itself reports a bad config.
     }
   }
-  const groups = new Map<string, ResolvedApp[]>();
+  const groups = new Map<string, typeof resolved>();
   for (const r of resolved) {
     const key = JSON.stringify([r.env.name, r.env.cluster]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
@@ -54,10 +58,33 @@ export async function prefetchServices(tasks: readonly { project: string; script
         calls += Math.ceil(services.length / 10);
         const r = await ecs.describeServices(apps[0].env.cluster, services);
         primeServices(apps[0].env, r, services, readAt);
+        // Task health is not in DescribeServices: list the cluster's tasks once for all the apps
+        // that need it, unless that would cost more calls than reading them app by app.
+        const needTasks = apps.filter((a) => a.healthChecked && a.app.containerHealthCheck).length;
+        if (needTasks >= 2) {
+          const listing = await listClusterTasks(ecs, apps[0].env.cluster, needTasks);
+          if (listing) {
+            calls += listing.calls;
+            primeClusterTasks(apps[0].env, listing.tasks, readAt);
+          }
+        }
       } catch {
         // Each task reads (and reports) on its own.
       }
     }),
   );
   return calls;
+}
+
+/**
+ * The cluster's RUNNING tasks (ListTasks pages + DescribeTasks per 100), or undefined when that
+ * would take more than `budget` calls (a big shared cluster: reading per app is cheaper).
+ */
+async function listClusterTasks(ecs: EcsPort, cluster: string, apps: number): Promise<{ tasks: EcsTask[]; calls: number } | undefined> {
+  const arns = await ecs.listClusterTasks?.(cluster, 'RUNNING', apps);
+  if (!arns) return undefined;
+  const describeCalls = Math.ceil(arns.arns.length / 100);
+  if (arns.calls + describeCalls > 2 * apps) return undefined;
+  const tasks = arns.arns.length ? await ecs.describeTasks(cluster, arns.arns) : [];
+  return { tasks, calls: arns.calls + describeCalls };
 }
