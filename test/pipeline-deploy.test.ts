@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 
 // Fast sandbox timings (docs/sandbox.md); a load-balancer port range of our own.
@@ -217,6 +217,38 @@ test('a second deploy is up to date and makes zero ECS write calls', async () =>
   assert.ok(calls.DescribeServices >= 1, 'it did look');
 });
 
+/** The service's `ferry:spec` tag split into its fields (libs/ferry/deploy/src/spec.ts). */
+async function specTag(): Promise<{ svc: Service; arn?: string; fingerprint?: string; contentTag?: string }> {
+  const svc = await describe();
+  const [arn, fingerprint, contentTag] = (svc.tags?.find((t) => t.key === 'ferry:spec')?.value ?? '').split(' ');
+  return { svc, arn: arn || undefined, fingerprint, contentTag };
+}
+
+/** ECS calls of one no-op deploy-app: exactly one DescribeServices, no task definition read, no write. */
+async function assertOneReadNoOp() {
+  sb.resetStats();
+  const out = await must('deploy-app');
+  assert.match(out, /up to date/);
+  const calls = sb.stats().ecs;
+  assert.is(calls.DescribeServices, 1, JSON.stringify(calls));
+  assert.not.ok(calls.DescribeTaskDefinition, `DescribeTaskDefinition: ${JSON.stringify(calls)}`);
+  for (const op of WRITES) assert.not.ok(calls[op], `${op} was called ${calls[op]} time(s): ${JSON.stringify(calls)}`);
+}
+
+test('the rollout recorded ferry:spec on the service; a no-op deploy-app is one DescribeServices', async () => {
+  const { svc, arn, fingerprint, contentTag } = await specTag();
+  assert.is(arn, svc.deployments!.find((d) => d.status === 'PRIMARY')!.taskDefinition, 'the tag names the PRIMARY revision');
+  assert.match(fingerprint ?? '', /^v1-[0-9a-f]{24}$/);
+  assert.is(contentTag, tagV1);
+  assert.ok(svc.tags?.some((t) => t.key === 'ferry:app'), 'the other service tags are kept');
+  await assertOneReadNoOp();
+  // diff and --dry-run plan the same way: up to date, from the same single read.
+  sb.resetStats();
+  const dry = await must('deploy-app', '--dry-run');
+  assert.match(dry, /up to date/);
+  assert.not.ok(sb.stats().ecs.DescribeTaskDefinition, JSON.stringify(sb.stats().ecs));
+});
+
 test('health-check, smoke-test (with JUnit), diff and deploy report the live service', async () => {
   assert.match(await must('health-check'), /GET http:\/\/127\.0\.0\.1:\d+\/health -> 200/);
   const junit = join(tmp, 'reports', 'smoke.xml');
@@ -280,6 +312,45 @@ test('a good v2 deploys; rollback --to the v1 tag returns to it; rollback goes b
   assert.is(await version(), 'v2');
   const diff = await run('diff');
   assert.is(diff.code, 0, diff.out);
+});
+
+test('after an outside UpdateService to an older revision, deploy-app reads in full and redeploys', async () => {
+  const before = await specTag();
+  const current = before.svc.deployments!.find((d) => d.status === 'PRIMARY')!.taskDefinition!;
+  assert.is(before.arn, current, 'the v2 revision is live and tagged');
+  // Someone else puts the v1 revision back, outside ferry: the tag still names the v2 revision.
+  const arns = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: APP, status: 'ACTIVE' }))).taskDefinitionArns ?? [];
+  let older: string | undefined;
+  for (const arn of arns) {
+    if (arn === current) continue;
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    if (td.taskDefinition!.containerDefinitions![0].image!.endsWith(`:${tagV1}`)) older = arn;
+  }
+  assert.ok(older, `no ACTIVE v1 revision among ${arns.join(', ')}`);
+  await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: APP, taskDefinition: older }));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const svc = await describe();
+    if (svc.deployments!.length === 1 && svc.deployments![0].rolloutState === 'COMPLETED' && svc.deployments![0].taskDefinition === older) break;
+    assert.ok(Date.now() < deadline, `the outside rollout did not complete: ${JSON.stringify(svc.deployments)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.is(await version(), 'v1');
+
+  sb.resetStats();
+  const out = await must('deploy-app');
+  assert.match(out, /COMPLETED/);
+  const calls = sb.stats().ecs;
+  assert.ok(calls.DescribeTaskDefinition >= 1, `the mismatch took the full path: ${JSON.stringify(calls)}`);
+  assert.is(calls.RegisterTaskDefinition, 1, JSON.stringify(calls));
+  assert.is(calls.UpdateService, 1, JSON.stringify(calls));
+  assert.is(await version(), 'v2');
+  const after = await specTag();
+  const primary = after.svc.deployments!.find((d) => d.status === 'PRIMARY')!.taskDefinition;
+  assert.is(after.arn, primary, 'the tag names the new PRIMARY revision');
+  assert.is.not(primary, older);
+  assert.is(after.fingerprint, before.fingerprint, 'same config and image: same fingerprint');
+  await assertOneReadNoOp();
 });
 
 test('throttled DescribeServices during the watch is ridden out', async () => {
