@@ -129,6 +129,11 @@ export interface EnvironmentConfig {
   network?: { subnets: string[]; securityGroups: string[]; assignPublicIp?: boolean };
   /** Build args added for every app in this environment (e.g. the sandbox's BASE_IMAGE). */
   buildArgs?: Record<string, string>;
+  /**
+   * How many tasks one Nx run (one batch process) works on at once for this environment: the
+   * per-process share of the account's API budget. Default 8; `FERRY_MAX_PARALLEL` overrides it.
+   */
+  maxParallel?: number;
 }
 
 /** `ferry.json` after validation. */

@@ -66,9 +66,43 @@ export function tagFromInputs(inputs: TagInputs): string {
   return `ft-${h.digest('hex').slice(0, 20)}`;
 }
 
+/**
+ * Tags kept for the rest of this process (batch mode, `snapshotContentTagsInProcess`), by
+ * workspace, project and environment. A batch computes every app's tag in one git pass before its
+ * tasks start (`primeContentTags`), and build-image, push and deploy-app of an app then agree on
+ * one tag: the workspace as it was when the run started.
+ */
+let tagMemo: Map<string, Promise<ContentTag>> | undefined;
+const tagKey = (app: ResolvedApp) => JSON.stringify([app.workspaceRoot, app.app.project, app.env.name]);
+
+export function snapshotContentTagsInProcess(): void {
+  tagMemo ??= new Map();
+}
+
+/** Computes the tags of `apps` in one git pass and keeps them (batch mode only; no-op otherwise). */
+export async function primeContentTags(apps: ResolvedApp[], graph: ProjectGraphLite): Promise<void> {
+  const memo = tagMemo;
+  const missing = memo ? apps.filter((a) => !memo.has(tagKey(a))) : [];
+  if (!memo || missing.length === 0) return;
+  const all = computeContentTags(missing, graph);
+  missing.forEach((a, i) => {
+    const one = all.then((tags) => tags[i]);
+    one.catch(() => memo.delete(tagKey(a)));
+    memo.set(tagKey(a), one);
+  });
+  await all.catch(() => undefined);
+}
+
 /** The content tag of one app. To tag several apps, `computeContentTags` shares one git pass. */
 export async function computeContentTag(app: ResolvedApp, graph: ProjectGraphLite): Promise<ContentTag> {
-  return (await computeContentTags([app], graph))[0];
+  const known = tagMemo?.get(tagKey(app));
+  if (known) return known;
+  const one = computeContentTags([app], graph).then((t) => t[0]);
+  if (tagMemo) {
+    tagMemo.set(tagKey(app), one);
+    one.catch(() => tagMemo?.delete(tagKey(app)));
+  }
+  return one;
 }
 
 /** Content tags of several apps of one workspace with a single `git ls-files` + `git status`. */

@@ -37,7 +37,29 @@ export function runGit(cwd: string, args: string[], opts: { input?: string; allo
 }
 
 /** The commit checked out in the workspace and whether the working tree differs from it (untracked files count). */
-export async function gitRevision(workspaceRoot: string): Promise<{ sha: string; dirty: boolean }> {
+/**
+ * One answer per workspace for the rest of this process (batch mode, `snapshotGitInProcess`): the
+ * tasks of one Nx run then record the same commit and dirty flag instead of each running git.
+ */
+let revisions: Map<string, Promise<{ sha: string; dirty: boolean }>> | undefined;
+
+/** From now on `gitRevision` answers from the first read per workspace (a batch deploys one snapshot). */
+export function snapshotGitInProcess(): void {
+  revisions ??= new Map();
+}
+
+export function gitRevision(workspaceRoot: string): Promise<{ sha: string; dirty: boolean }> {
+  if (!revisions) return readGitRevision(workspaceRoot);
+  let p = revisions.get(workspaceRoot);
+  if (!p) {
+    p = readGitRevision(workspaceRoot);
+    revisions.set(workspaceRoot, p);
+    p.catch(() => revisions?.delete(workspaceRoot));
+  }
+  return p;
+}
+
+async function readGitRevision(workspaceRoot: string): Promise<{ sha: string; dirty: boolean }> {
   const [head, status] = await Promise.all([
     runGit(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true }),
     runGit(workspaceRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=normal']),

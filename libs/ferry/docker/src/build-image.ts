@@ -29,7 +29,8 @@ export interface BuildImageFacts {
   git: { sha: string; dirty: boolean };
   registry: string;
   builder: DockerBuilder;
-  engine: EngineInfo;
+  /** Undefined when the image is in the registry already (nothing to build, the engine was not asked). */
+  engine?: EngineInfo;
   /** The tag in ECR: its digest, null when absent, `unknown` when the registry could not be asked (dry run only). */
   inRegistry: { digest: string } | null | 'unknown';
   /** The image with this exact reference in the local engine. */
@@ -142,7 +143,7 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
     buildArgs: { ...app.buildArgs, FERRY_CONTENT_TAG: tag, FERRY_GIT_SHA: f.git.sha || 'uncommitted' },
     labels,
     cacheFrom,
-    network: f.engine.hasBridge ? undefined : 'host',
+    network: f.engine?.hasBridge === false ? 'host' : undefined,
   });
   return {
     action: 'build',
@@ -176,7 +177,6 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
 
   const builder = await detectBuilder({ env: ports.env, run: ports.run });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
-  const engine = await checkEngine(builder, { env: ports.env, run: ports.run });
 
   let registry: string;
   let inRegistry: BuildImageFacts['inRegistry'];
@@ -192,6 +192,12 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     ports.reporter.emit({ kind: 'warn', app: app.project, message: `registry not checked: ${(e as Error).message}` });
   }
   const imageRef = imageRefOf(registry, app.repository, contentTag.tag);
+  // In the registry already: nothing will be built, so the engine is not asked anything (a no-op
+  // deploy of many apps would otherwise start four docker clients per app). A dry run shows all.
+  if (inRegistry && inRegistry !== 'unknown' && !opts.dryRun) {
+    return { resolved, contentTag, git, registry, builder, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)), sourceUrl };
+  }
+  const engine = await checkEngine(builder, { env: ports.env, run: ports.run });
   const [local, localTags] = await Promise.all([inspectLocalImage(docker, imageRef), listLocalImages(docker, `${registry}/${app.repository}`)]);
   return {
     resolved,

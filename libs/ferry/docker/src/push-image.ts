@@ -123,7 +123,9 @@ export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, o
   }
   const builder = await detectBuilder({ env: ports.env, run: ports.run });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
-  const [inRegistry, local] = await Promise.all([imageExists(ports.ecr, record.repository, record.tag), inspectLocalImage(docker, record.imageRef)]);
+  // Pushed already (the no-op case): the local engine has nothing to add.
+  const inRegistry = await imageExists(ports.ecr, record.repository, record.tag);
+  const local = inRegistry && !opts.dryRun ? null : await inspectLocalImage(docker, record.imageRef);
   return { facts: { record, inRegistry, local: local ? { id: local.id } : null }, builder };
 }
 

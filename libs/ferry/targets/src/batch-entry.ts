@@ -3,21 +3,39 @@
  * services, then run the tasks with ferry's concurrency caps.
  */
 import { cpus } from 'node:os';
+import { loadWorkspaceConfig, snapshotContentTagsInProcess, snapshotGitInProcess } from '@ferry/core';
 import { shareAwsClientsInProcess } from '@ferry/aws';
 import { keepLiveRecordsInProcess } from '@ferry/deploy';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
-import { prefetchServices } from './prefetch.ts';
+import { envFlag, prefetchServices } from './prefetch.ts';
 
 /** The deploy chain in order: a later step of a started app goes before a new app's first step. */
 const CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy'];
 
 export const DEFAULT_MAX_PARALLEL = 8;
 
-/** `FERRY_MAX_PARALLEL` (a whole number >= 1) or the default. */
-export function maxParallelFrom(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * How many tasks run at once: `FERRY_MAX_PARALLEL` (a whole number >= 1), else the smallest
+ * `maxParallel` of the environments the batch deploys to, else the default.
+ */
+export function maxParallelFrom(env: NodeJS.ProcessEnv = process.env, configured: (number | undefined)[] = []): number {
   const n = Number(env.FERRY_MAX_PARALLEL);
-  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_MAX_PARALLEL;
+  if (Number.isInteger(n) && n >= 1) return n;
+  const set = configured.filter((c): c is number => Number.isInteger(c) && (c as number) >= 1);
+  return set.length ? Math.min(...set) : DEFAULT_MAX_PARALLEL;
+}
+
+/** `maxParallel` of each environment the tasks name (their --env, else the default). */
+function configuredCaps(tasks: readonly BatchTask[], workspaceRoot: string): (number | undefined)[] {
+  try {
+    const ws = loadWorkspaceConfig(workspaceRoot);
+    const names = new Set(tasks.map((t) => envFlag(t.argv) ?? process.env.FERRY_ENV ?? ws.defaultEnvironment));
+    return [...names].map((n) => ws.environments[n]?.maxParallel);
+  } catch {
+    // A broken ferry.json: every task reports it in its own words.
+    return [];
+  }
 }
 
 export async function* runTasksInProcess(
@@ -28,11 +46,14 @@ export async function* runTasksInProcess(
   keepLiveRecordsInProcess();
   // One set of AWS clients (and one adaptive rate limiter) per account and region for all tasks.
   shareAwsClientsInProcess();
+  // The run deploys the workspace as it is now: one git read and one content tag per app.
+  snapshotGitInProcess();
+  snapshotContentTagsInProcess();
   await prefetchServices(tasks, opts.workspaceRoot);
   yield* runBatch(tasks, {
     specs: TARGET_SPECS,
     workspaceRoot: opts.workspaceRoot,
-    maxParallel: maxParallelFrom(),
+    maxParallel: maxParallelFrom(process.env, configuredCaps(tasks, opts.workspaceRoot)),
     maxBuilds: Math.max(1, cpus().length),
     live: opts.live,
     priority: (script) => CHAIN.indexOf(script),

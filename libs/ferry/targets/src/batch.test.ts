@@ -145,6 +145,8 @@ test('flags: --env in its three spellings; FERRY_MAX_PARALLEL', () => {
   assert.is(maxParallelFrom({ FERRY_MAX_PARALLEL: '0' }), 8);
   assert.is(maxParallelFrom({ FERRY_MAX_PARALLEL: 'many' }), 8);
   assert.is(maxParallelFrom({}), 8);
+  assert.is(maxParallelFrom({}, [undefined, 4, 6]), 4, 'the smallest maxParallel of the environments');
+  assert.is(maxParallelFrom({ FERRY_MAX_PARALLEL: '12' }, [4]), 12, 'the variable wins');
 });
 
 test.run();

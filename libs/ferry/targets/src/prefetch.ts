@@ -8,7 +8,7 @@
  * An optimisation only: if anything here fails, the tasks read ECS themselves and report errors
  * in their own words.
  */
-import { resolveApp, type ResolvedApp } from '@ferry/core';
+import { getProjectGraph, primeContentTags, resolveApp, type ResolvedApp } from '@ferry/core';
 import type { EcsPort, EcsTask } from '@ferry/aws';
 import { appPorts, primeClusterTasks, primeServices } from '@ferry/deploy';
 
@@ -16,6 +16,8 @@ import { appPorts, primeClusterTasks, primeServices } from '@ferry/deploy';
 const READS_SERVICE = new Set(['deploy-app', 'diff']);
 /** With a container health check, health-check reads the service's tasks too. */
 const READS_TASKS = new Set(['health-check']);
+/** These compute the app's content tag (a git pass each when alone). */
+const TAGS_IMAGE = new Set(['build-image', 'push', 'deploy-app', 'diff']);
 
 /** `--env=x` / `--env x` / `-e x` from a task's flags (undefined: the default environment). */
 export function envFlag(argv: readonly string[]): string | undefined {
@@ -28,23 +30,28 @@ export function envFlag(argv: readonly string[]): string | undefined {
 }
 
 export async function prefetchServices(tasks: readonly { project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
-  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script) || READS_TASKS.has(t.script));
+  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script) || READS_TASKS.has(t.script) || TAGS_IMAGE.has(t.script));
   if (wanted.length < 2) return 0;
+  const tagged = new Set(tasks.filter((t) => TAGS_IMAGE.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
+  const readsService = new Set(tasks.filter((t) => READS_SERVICE.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
   const healthChecked = new Set(tasks.filter((t) => READS_TASKS.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
-  const resolved: (ResolvedApp & { healthChecked: boolean })[] = [];
+  const resolved: (ResolvedApp & { healthChecked: boolean; readsService: boolean; tagged: boolean })[] = [];
   const seen = new Set<string>();
   for (const t of wanted) {
     const key = `${t.project}\0${envFlag(t.argv) ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, t.project, envFlag(t.argv))), healthChecked: healthChecked.has(key) });
+      resolved.push({ ...(await resolveApp(workspaceRoot, t.project, envFlag(t.argv))), healthChecked: healthChecked.has(key), readsService: readsService.has(key), tagged: tagged.has(key) });
     } catch {
       // The task itself reports a bad config.
     }
   }
+  // Every app's content tag in one git pass (batch mode keeps them: content-tag.ts).
+  const toTag = resolved.filter((r) => r.tagged);
+  const tags = toTag.length ? getProjectGraph(workspaceRoot).then((g) => primeContentTags(toTag, g)).catch(() => undefined) : undefined;
   const groups = new Map<string, typeof resolved>();
-  for (const r of resolved) {
+  for (const r of resolved.filter((x) => x.readsService || x.healthChecked)) {
     const key = JSON.stringify([r.env.name, r.env.cluster]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
@@ -54,10 +61,12 @@ export async function prefetchServices(tasks: readonly { project: string; script
       const readAt = Date.now();
       try {
         const { ecs } = appPorts(apps[0]);
-        const services = [...new Set(apps.map((a) => a.app.service))];
+        const services = [...new Set(apps.filter((a) => a.readsService).map((a) => a.app.service))];
         calls += Math.ceil(services.length / 10);
-        const r = await ecs.describeServices(apps[0].env.cluster, services);
-        primeServices(apps[0].env, r, services, readAt);
+        if (services.length) {
+          const r = await ecs.describeServices(apps[0].env.cluster, services);
+          primeServices(apps[0].env, r, services, readAt);
+        }
         // Task health is not in DescribeServices: list the cluster's tasks once for all the apps
         // that need it, unless that would cost more calls than reading them app by app.
         const needTasks = apps.filter((a) => a.healthChecked && a.app.containerHealthCheck).length;
@@ -73,6 +82,7 @@ export async function prefetchServices(tasks: readonly { project: string; script
       }
     }),
   );
+  await tags;
   return calls;
 }
 
