@@ -69,8 +69,7 @@ export async function readLive(ecs: EcsPort, app: AppDeployConfig, env: Environm
 
 /** The live state completed with the PRIMARY's task definition (a spec-only state read in full). */
 export async function withLiveTaskDefinition(ecs: EcsPort, live: LiveState): Promise<LiveState> {
-  const { spec: _vouched, ...rest } = live;
-  return { ...rest, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(live.service)) };
+  return { service: live.service, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(live.service)) };
 }
 
 async function readTaskDefinition(ecs: EcsPort, arn: string | undefined): Promise<TaskDefinitionWithTags | null> {
