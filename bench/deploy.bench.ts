@@ -6,7 +6,7 @@
 //
 // 50 apps work too (`--apps 50`), allow ~15 minutes on 2 cores.
 import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -87,11 +87,17 @@ async function benchSize(n: number) {
     DOCKER_CONFIG: join(tmp, 'docker-config'),
   };
   mkdirSync(join(tmp, 'docker-config'), { recursive: true });
-  const nx = async (args: string[], profile?: string): Promise<RunResult & { tasks: TaskTiming[] }> => {
-    // Nx resolves NX_PROFILE against the workspace root.
-    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: profile ? { ...env, NX_PROFILE: profile } : env, echo: values.verbose, cpu: true });
-    return { ...r, tasks: profile ? readProfile(join(ws, profile)) : [] };
+  let batchRun = 0;
+  const nx = async (args: string[], profile?: string): Promise<RunResult & { tasks: TaskTiming[]; batches: Record<string, unknown>[] }> => {
+    // Nx resolves NX_PROFILE against the workspace root. The batch worker appends its own phases
+    // (module load, prefetch, run, CPU) to FERRY_BATCH_TIMINGS.
+    const timings = join(tmp, `batch-${++batchRun}.jsonl`);
+    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: { ...env, FERRY_BATCH_TIMINGS: timings, ...(profile ? { NX_PROFILE: profile } : {}) }, echo: values.verbose, cpu: true });
+    const batches = existsSync(timings) ? readFileSync(timings, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    return { ...r, tasks: profile ? readProfile(join(ws, profile)) : [], batches };
   };
+  const batchLine = (b: Record<string, unknown>[]) =>
+    b.map((x) => `worker start ${x.workerStartMs} ms, load ${Math.round(Number(x.loadMs))} ms, prefetch ${Math.round(Number(x.prefetchMs))} ms (${x.prefetchCalls} calls), ${x.tasks} tasks ${Math.round(Number(x.runMs))} ms, CPU ${Math.round(Number(x.cpuMs))} ms`).join('; ');
   const result: Record<string, unknown> = { apps: n };
   try {
     const names = generateWorkspace(repoRoot, ws, n, { endpoint: sb.endpoint, registry: sb.registryHost, baseImage: sb.baseImage, cluster });
@@ -119,8 +125,9 @@ async function benchSize(n: number) {
       const res = await nx(['run-many', ...deployArgs], 'tmp/profile.json');
       const calls = count(sb.stats());
       const targets = byTarget(res.tasks);
-      noops.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, cpuPerAppBeyondNxMs: ((res.cpuMs ?? NaN) - nxFloorCpu) / n, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
+      noops.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, cpuPerAppBeyondNxMs: ((res.cpuMs ?? NaN) - nxFloorCpu) / n, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
       log(`  per target (mean ms per task): ${Object.entries(targets).map(([k, v]) => `${k} ${v.meanMs.toFixed(0)}`).join(', ')}`);
+      log(`  batch worker: ${batchLine(res.batches)}`);
       log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx), CPU ${s(res.cpuMs ?? NaN)} (${(((res.cpuMs ?? NaN) - nxFloorCpu) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
     }
     result.noop = noops;
@@ -159,9 +166,10 @@ async function benchSize(n: number) {
       const appBuildMs = sum(res.tasks.filter((x) => x.target === 'build').map((x) => x.ms));
       const overheadMs = res.ms - buildMs - pushMs - rolloutMs - appBuildMs;
       const calls = count(sb.stats());
-      changed.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
+      changed.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
       log(`changed ${app} ${r + 1}: ${s(res.ms)} = app bundle ${s(appBuildMs)} + image build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED (load ${load()}); CPU ${s(res.cpuMs ?? NaN)}`);
       log(`  per target (ms): ${Object.entries(byTarget(res.tasks)).map(([k, v]) => `${k} ${v.totalMs.toFixed(0)}`).join(', ')}`);
+      log(`  batch worker: ${batchLine(res.batches)}`);
     }
     result.changed = changed;
 

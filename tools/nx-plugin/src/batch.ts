@@ -11,7 +11,7 @@
  * scripts) each task runs as its own `node <script>` child, one at a time, with the same results.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchArgs } from './launch.ts';
@@ -42,7 +42,7 @@ interface TaskResultLike {
 interface BatchModule {
   runTasksInProcess(
     tasks: { id: string; project: string; script: string; argv: string[]; dependsOn: string[] }[],
-    opts: { workspaceRoot: string; live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } },
+    opts: { workspaceRoot: string; live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }; timings?: Record<string, unknown> },
   ): AsyncGenerator<{ id: string; status: 'success' | 'failure' | 'skipped'; output: string; startTime: number; endTime: number }>;
 }
 
@@ -109,7 +109,27 @@ export default async function* runScriptBatch(
 ): AsyncGenerator<{ task: string; result: TaskResultLike }> {
   const bundledDir = PACKAGE_NAME && typeof __dirname === 'string' ? __dirname : undefined;
   const tasks = planBatch(taskGraph, inputs, { workspaceRoot: context.root, bundledDir });
+  const started = performance.now();
   const inProcess = process.env.FERRY_IN_PROCESS !== '0' && !tasks.some((t) => t.custom) ? await loadBatchModule(context.root, bundledDir) : 'custom scripts or FERRY_IN_PROCESS=0';
+  const timings: Record<string, unknown> = {
+    pid: process.pid,
+    // Node start-up and Nx's batch worker before it called this executor.
+    workerStartMs: Math.round(process.uptime() * 1000 - (performance.now() - started)),
+    loadMs: performance.now() - started,
+    mode: typeof inProcess === 'string' ? `one process per task (${inProcess})` : 'in process',
+  };
+  try {
+    yield* runAll(context, tasks, inProcess, timings);
+  } finally {
+    const file = process.env.FERRY_BATCH_TIMINGS;
+    if (file) {
+      const cpu = process.cpuUsage();
+      appendFileSync(file, `${JSON.stringify({ ...timings, totalMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+    }
+  }
+}
+
+async function* runAll(context: ContextLike, tasks: PlannedTask[], inProcess: BatchModule | string, timings: Record<string, unknown>): AsyncGenerator<{ task: string; result: TaskResultLike }> {
 
   if (typeof inProcess !== 'string') {
     // Streaming: the output reaches the terminal as it happens, so the per-task copy Nx prints
@@ -117,7 +137,7 @@ export default async function* runScriptBatch(
     // for failures), which is what the live copy would have been.
     const stream = nxStreams();
     process.chdir(context.root);
-    for await (const r of inProcess.runTasksInProcess(tasks, { workspaceRoot: context.root, ...(stream ? { live: { out: process.stdout, err: process.stderr } } : {}) })) {
+    for await (const r of inProcess.runTasksInProcess(tasks, { workspaceRoot: context.root, timings, ...(stream ? { live: { out: process.stdout, err: process.stderr } } : {}) })) {
       yield {
         task: r.id,
         result: { success: r.status === 'success', status: r.status, terminalOutput: stream ? '' : r.output, startTime: r.startTime, endTime: r.endTime },
