@@ -110,6 +110,9 @@ export default async function* runScriptBatch(
   const bundledDir = PACKAGE_NAME && typeof __dirname === 'string' ? __dirname : undefined;
   const tasks = planBatch(taskGraph, inputs, { workspaceRoot: context.root, bundledDir });
   const started = performance.now();
+  // Like a task process, the worker runs inside an Nx run that has just written the project
+  // graph: this is what tells ferry to read that graph instead of asking Nx again (core/graph.ts).
+  if (tasks.length) process.env.NX_TASK_TARGET_PROJECT ??= tasks[0].project;
   const inProcess = process.env.FERRY_IN_PROCESS !== '0' && !tasks.some((t) => t.custom) ? await loadBatchModule(context.root, bundledDir) : 'custom scripts or FERRY_IN_PROCESS=0';
   const timings: Record<string, unknown> = {
     pid: process.pid,
