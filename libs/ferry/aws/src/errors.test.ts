@@ -58,6 +58,14 @@ test('toFerryError keeps FerryErrors and maps auth errors to AWS_CREDENTIALS', (
   const wrapped = toFerryError(awsError('ServerException', 'oops', 500), 'describe images');
   assert.is(wrapped.code, 'AWS_ERROR');
   assert.match(wrapped.message, /failed to describe images: ServerException: oops/);
+  assert.not.match(wrapped.message, /maxParallel/);
+});
+
+test('throttling that outlasted the retries names the next step: fewer apps at once', () => {
+  const e = toFerryError(awsError('ThrottlingException', 'Rate exceeded', 400), 'update service api');
+  assert.is(e.code, 'AWS_ERROR');
+  assert.match(e.message, /failed to update service api: ThrottlingException: Rate exceeded/);
+  assert.match(e.message, /maxParallel.*FERRY_MAX_PARALLEL/);
 });
 
 test.run();

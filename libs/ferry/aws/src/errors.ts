@@ -96,5 +96,13 @@ export function toFerryError(e: unknown, attempted: string): FerryError {
   if (isAuthError(e)) {
     return new FerryError('AWS_CREDENTIALS', `${awsErrorMessage(e, attempted)}. Check that your AWS credentials are current and allowed to do this (aws sts get-caller-identity).`, { cause: e });
   }
+  if (isThrottling(e)) {
+    return new FerryError(
+      'AWS_ERROR',
+      `${awsErrorMessage(e, attempted)}. AWS kept throttling after every retry: the account's API rate is shared by everything running in it. ` +
+        'Rerun (finished apps are up to date and cost one read), and deploy fewer apps at once: lower `maxParallel` in ferry.json or FERRY_MAX_PARALLEL, or the number of parallel CI jobs (docs/scaling.md).',
+      { cause: e },
+    );
+  }
   return new FerryError('AWS_ERROR', awsErrorMessage(e, attempted), { cause: e });
 }
