@@ -88,11 +88,12 @@ async function benchSize(n: number) {
   };
   mkdirSync(join(tmp, 'docker-config'), { recursive: true });
   let batchRun = 0;
+  let daemon = false;
   const nx = async (args: string[], profile?: string): Promise<RunResult & { tasks: TaskTiming[]; batches: Record<string, unknown>[] }> => {
     // Nx resolves NX_PROFILE against the workspace root. The batch worker appends its own phases
     // (module load, prefetch, run, CPU) to FERRY_BATCH_TIMINGS.
     const timings = join(tmp, `batch-${++batchRun}.jsonl`);
-    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: { ...env, FERRY_BATCH_TIMINGS: timings, ...(profile ? { NX_PROFILE: profile } : {}) }, echo: values.verbose, cpu: true });
+    const r = await run(process.execPath, [nxBin, ...args, '--output-style=stream'], { cwd: ws, env: { ...env, NX_DAEMON: daemon ? 'true' : 'false', FERRY_BATCH_TIMINGS: timings, ...(profile ? { NX_PROFILE: profile } : {}) }, echo: values.verbose, cpu: true });
     const batches = existsSync(timings) ? readFileSync(timings, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
     return { ...r, tasks: profile ? readProfile(join(ws, profile)) : [], batches };
   };
@@ -144,7 +145,9 @@ async function benchSize(n: number) {
     log(`  ${tagMs.toFixed(1)} ms for ${n} apps (${(tagMs / n).toFixed(2)} ms/app)`);
 
     const changed: unknown[] = [];
-    for (let r = 0; r < rounds; r++) {
+    let edits = 0;
+    const changeOne = async (label: string) => {
+      const r = edits++;
       const app = names[0];
       writeFileSync(join(ws, 'apps', app, 'src/main.ts'), appSource(app, false, 2 + r));
       git(ws, 'commit', '-qam', `change ${app} (${r + 1})`);
@@ -166,10 +169,29 @@ async function benchSize(n: number) {
       const appBuildMs = sum(res.tasks.filter((x) => x.target === 'build').map((x) => x.ms));
       const overheadMs = res.ms - buildMs - pushMs - rolloutMs - appBuildMs;
       const calls = count(sb.stats());
-      changed.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
-      log(`changed ${app} ${r + 1}: ${s(res.ms)} = app bundle ${s(appBuildMs)} + image build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED (load ${load()}); CPU ${s(res.cpuMs ?? NaN)}`);
+      changed.push({ label, daemon, load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, appBuildMs, buildMs, pushMs, rolloutMs, detectMs, overheadMs, targets: byTarget(res.tasks), tasks: res.tasks, calls, status: latest.status });
+      log(`changed ${app} (${label}): ${s(res.ms)} = app bundle ${s(appBuildMs)} + image build ${s(buildMs)} + push ${s(pushMs)} + rollout ${s(rolloutMs)} + ferry ${s(overheadMs)}; detected ${detectMs} ms after COMPLETED (load ${load()}); CPU ${s(res.cpuMs ?? NaN)}`);
       log(`  per target (ms): ${Object.entries(byTarget(res.tasks)).map(([k, v]) => `${k} ${v.totalMs.toFixed(0)}`).join(', ')}`);
       log(`  batch worker: ${batchLine(res.batches)}`);
+    };
+    for (let r = 0; r < rounds; r++) await changeOne(`round ${r + 1}`);
+
+    // A developer's machine runs Nx with its daemon (Nx's default outside CI): the project graph
+    // stays computed between runs. Same measurements, daemon on, after one warm-up run.
+    daemon = true;
+    try {
+      await nx(['run-many', '-t', 'build', `--parallel=${parallel}`]);
+      const dFloors: RunResult[] = [];
+      for (let i = 0; i < 2; i++) dFloors.push(await nx(['run-many', '-t', 'build', `--parallel=${parallel}`]));
+      sb.resetStats();
+      const dNoop = await nx(['run-many', ...deployArgs], 'tmp/profile.json');
+      const dFloor = median(dFloors.map((f) => f.ms));
+      result.daemon = { nxFloorMs: dFloor, noopMs: dNoop.ms, perAppBeyondNxMs: (dNoop.ms - dFloor) / n, writes: count(sb.stats()).writes, batches: dNoop.batches };
+      log(`with the Nx daemon: floor ${s(dFloor)}, no-op ${s(dNoop.ms)} (${((dNoop.ms - dFloor) / n).toFixed(0)} ms/app beyond Nx)`);
+      await changeOne('Nx daemon');
+    } finally {
+      daemon = false;
+      await run(process.execPath, [nxBin, 'daemon', '--stop'], { cwd: ws, env, allowFail: true });
     }
     result.changed = changed;
 
