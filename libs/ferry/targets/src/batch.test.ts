@@ -78,6 +78,22 @@ test('every task runs once, after its dependencies, never more than maxParallel 
   }
 });
 
+test('a consumer that takes its time never strands a task that became ready meanwhile', async () => {
+  const r = recorder();
+  const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { ms: 1 })]));
+  const seen: string[] = [];
+  const run = (async () => {
+    for await (const x of runBatch(chainTasks(['a', 'b']), { workspaceRoot: root, specs, maxParallel: 4, maxBuilds: 4 })) {
+      seen.push(x.id);
+      // Nx sends each result over IPC before it asks for the next one.
+      await tick(30);
+    }
+  })();
+  const outcome = await Promise.race([run.then(() => 'done'), tick(5000).then(() => 'stuck')]);
+  assert.is(outcome, 'done', `results so far: ${seen.join(', ')}`);
+  assert.is(seen.length, 6);
+});
+
 test('builds have their own cap; later steps of started apps go first', async () => {
   const r = recorder();
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s)]));

@@ -194,11 +194,15 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
         pending.delete(t.id);
         start(t);
       }
-      while (done.length) yield done.shift()!;
+      if (done.length) {
+        // While the consumer holds a result, tasks may finish and make others ready: look again
+        // before waiting, or a task made ready meanwhile would never start.
+        while (done.length) yield done.shift()!;
+        continue;
+      }
       if (pending.size === 0 && running === 0) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        if (done.length) notify();
       });
     }
     while (done.length) yield done.shift()!;
