@@ -201,12 +201,24 @@ test('no output contains the registry password', () => {
   }
 });
 
-test('Docker not running: DOCKER_UNAVAILABLE with the next step', async () => {
-  const r = await runScript('build-image', [], { DOCKER_HOST: `unix://${join(childTmp, 'no-docker.sock')}` });
-  assert.is(r.code, 1, show(r));
-  assert.is(r.doc.error.code, 'DOCKER_UNAVAILABLE', show(r));
-  assert.match(r.doc.error.message, /Docker engine not reachable/);
-  assert.match(r.doc.error.message, /npm run sandbox:up/);
+test('Docker not running: nothing to build needs no engine; a build gets DOCKER_UNAVAILABLE with the next step', async () => {
+  const noDocker = { DOCKER_HOST: `unix://${join(childTmp, 'no-docker.sock')}` };
+  // The tag is in the registry: build-image has nothing to do and does not ask the engine.
+  const skip = await runScript('build-image', [], noDocker);
+  assert.is(skip.code, 0, show(skip));
+  assert.is(skip.doc.results[0].data.buildSkipped, 'in-registry', show(skip));
+  // New content (an uncommitted file: the sandbox allows a dirty tag): now a build is needed.
+  const marker = join(ws.root, 'apps/api/src/docker-down-marker.ts');
+  writeFileSync(marker, 'export const dockerDown = 1;\n');
+  try {
+    const r = await runScript('build-image', [], noDocker);
+    assert.is(r.code, 1, show(r));
+    assert.is(r.doc.error.code, 'DOCKER_UNAVAILABLE', show(r));
+    assert.match(r.doc.error.message, /Docker engine not reachable/);
+    assert.match(r.doc.error.message, /npm run sandbox:up/);
+  } finally {
+    rmSync(marker, { force: true });
+  }
 });
 
 test('a Dockerfile with a failing RUN: BUILD_FAILED naming the step and showing its output', async () => {
