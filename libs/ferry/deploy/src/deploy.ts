@@ -207,7 +207,12 @@ async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
 /** A successful rollout: mark the revision completed, then deregister revisions beyond keepRevisions. */
 async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings, serviceArn?: string): Promise<DeployResult> {
   s.reporter.emit(stepEvent(plan.app, 'rollout', 'done', `deployment ${deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}`));
-  await markCompleted(ports.ecs, arn);
+  // The new revision is live whatever happens to this tag: a tag write that failed after all
+  // retries (throttling) must not turn a good deploy into a failed one. It only costs rollback a
+  // candidate, which the warning says.
+  await markCompleted(ports.ecs, arn).catch((e: unknown) =>
+    s.reporter.emit({ kind: 'warn', app: plan.app, message: `${(e as Error).message}. The rollout COMPLETED; \`rollback\` will not offer ${shortTaskDefinition(arn)} as a completed revision until it is tagged.` }),
+  );
   await recordResult(ports.ecs, arn, 'completed', s);
   await recordSpec(ports.ecs, plan, arn, serviceArn, s);
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
