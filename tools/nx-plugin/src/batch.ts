@@ -10,11 +10,10 @@
  * there is none (`FERRY_BUNDLE=0`, bundling failed, or `scriptsDir` points at the workspace's own
  * scripts) each task runs as its own `node <script>` child, one at a time, with the same results.
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launchArgs } from './launch.ts';
+import { launchArgs, runNode } from './launch.ts';
 import { PACKAGE_NAME } from './mode.ts';
 import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
@@ -173,19 +172,5 @@ async function runChild(root: string, task: PlannedTask): Promise<number> {
     return 1;
   }
   const { args } = await launchArgs(root, task.nodeArgs);
-  return new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.once('SIGINT', forward);
-    process.once('SIGTERM', forward);
-    child.on('error', (e) => {
-      console.error(`ferry: could not start ${task.shown}: ${e.message}`);
-      resolve(1);
-    });
-    child.on('close', (c, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(c ?? (signal ? 130 : 1));
-    });
-  });
+  return runNode(root, args, task.shown);
 }

@@ -7,9 +7,8 @@
  * Why not nx:run-commands: its schema owns the option name `env` (environment variables, an object),
  * so `nx run api:deploy-app --env staging` fails validation before anything runs.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { canRunInProcess, launchArgs, runInProcess, type Launch } from './launch.ts';
+import { canRunInProcess, launchArgs, runInProcess, runNode, type Launch } from './launch.ts';
 import { PACKAGE_NAME } from './mode.ts';
 import { scriptCommand, type ScriptExecutorOptions } from './script-args.ts';
 
@@ -33,21 +32,6 @@ export default async function runScript(
   // npm package's scripts are such bundles already.
   const launch: Launch = bundledDir && nodeArgs[0] === file ? { args: nodeArgs, mode: 'bundle' } : await launchArgs(context.root, nodeArgs);
   if (canRunInProcess(launch)) return runInProcess(context.root, launch.args);
-  const { args } = launch;
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: context.root, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.once('SIGINT', forward);
-    process.once('SIGTERM', forward);
-    child.on('error', (e) => {
-      console.error(`ferry: could not start ${shown}: ${e.message}`);
-      resolve(1);
-    });
-    child.on('close', (c, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(c ?? (signal ? 130 : 1));
-    });
-  });
+  const code = await runNode(context.root, launch.args, shown);
   return { success: code === 0 };
 }

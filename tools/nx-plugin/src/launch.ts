@@ -13,6 +13,7 @@
  * bundle: builds go to a fresh folder and a manifest rename publishes them. Any bundling problem
  * falls back to tsx, which then reports the real error. `FERRY_BUNDLE=0` disables the cache.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -174,8 +175,9 @@ export async function launchArgs(root: string, nodeArgs: string[]): Promise<Laun
 
 /**
  * Whether a bundled script can run inside this process instead of a child: only in the process Nx
- * forks for this one task (`NX_FORKED_TASK_EXECUTOR`; our executor has no batch mode, so the fork
- * runs exactly one task and its exit code is the task's result). Saves a node start per task.
+ * forks for this one task (`NX_FORKED_TASK_EXECUTOR`). The single-task executor runs only when Nx
+ * runs a process per task (`--batch=false`; otherwise batch.ts serves the whole run), so the fork
+ * runs exactly one task and its exit code is the task's result. Saves a node start per task.
  * `FERRY_IN_PROCESS=0` turns it off.
  */
 export function canRunInProcess(launch: Launch, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -196,4 +198,26 @@ export async function runInProcess(root: string, args: string[]): Promise<{ succ
   const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
   await importEsm(pathToFileURL(bundle).href);
   return { success: !process.exitCode };
+}
+
+/**
+ * Runs `node <args>` in `root` with the terminal inherited, forwarding SIGINT/SIGTERM; resolves with
+ * its exit code (130 when a signal ended it, 1 when it could not start: `shown` names the script).
+ */
+export function runNode(root: string, args: string[], shown: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.once('SIGINT', forward);
+    process.once('SIGTERM', forward);
+    child.on('error', (e) => {
+      console.error(`ferry: could not start ${shown}: ${e.message}`);
+      resolve(1);
+    });
+    child.on('close', (c, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(c ?? (signal ? 130 : 1));
+    });
+  });
 }

@@ -81,11 +81,19 @@ test('deploy runs the whole chain in order and forwards --env and flags to every
   ]);
 });
 
+test('with --batch=false (a process per task) the single-task executor runs the same chain', () => {
+  const r = nx('run', 'a:deploy', '--env', 'local', '--batch=false');
+  assert.is(r.code, 0, r.out);
+  assert.not.match(r.out, /Running \d+ tasks with/, 'no batch');
+  assert.equal(calls(), ['build a', ...['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy'].map((s) => `${s} --project=a --env=local`)]);
+});
+
 test('a failing step fails the run and stops the chain', () => {
   // The smoke-test stub exits 3 for prod.
   const r = nx('run', 'b:deploy:prod');
-  // Non-zero, not necessarily 1: Nx 23.3 exits 130 when the tasks after a failed one never ran.
-  assert.is.not(r.code, 0, 'a failing smoke-test fails deploy');
+  // Non-zero, not necessarily 1: Nx 23.3 exits 130 when the steps after a failed one never ran
+  // (it does not count the steps the batch reports as skipped as completed).
+  assert.is.not(r.code, 0, `a failing smoke-test fails deploy:\n${r.out}`);
   assert.equal(calls().at(-1), 'smoke-test --project=b --env=prod', 'deploy itself never ran');
 });
 
