@@ -30,19 +30,25 @@ export function envFlag(argv: readonly string[]): string | undefined {
 }
 
 export async function prefetchServices(tasks: readonly { project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
-  const wanted = tasks.filter((t) => READS_SERVICE.has(t.script) || READS_TASKS.has(t.script) || TAGS_IMAGE.has(t.script));
-  if (wanted.length < 2) return 0;
-  const tagged = new Set(tasks.filter((t) => TAGS_IMAGE.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
-  const readsService = new Set(tasks.filter((t) => READS_SERVICE.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
-  const healthChecked = new Set(tasks.filter((t) => READS_TASKS.has(t.script)).map((t) => `${t.project}\0${envFlag(t.argv) ?? ''}`));
+  // What each app (project and environment) of the batch will read.
+  const needs = new Map<string, { project: string; env?: string; readsService: boolean; healthChecked: boolean; tagged: boolean }>();
+  let reading = 0;
+  for (const t of tasks) {
+    const readsService = READS_SERVICE.has(t.script);
+    const healthChecked = READS_TASKS.has(t.script);
+    const tagged = TAGS_IMAGE.has(t.script);
+    if (!readsService && !healthChecked && !tagged) continue;
+    reading++;
+    const env = envFlag(t.argv);
+    const key = `${t.project}\0${env ?? ''}`;
+    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false };
+    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged });
+  }
+  if (reading < 2) return 0;
   const resolved: (ResolvedApp & { healthChecked: boolean; readsService: boolean; tagged: boolean })[] = [];
-  const seen = new Set<string>();
-  for (const t of wanted) {
-    const key = `${t.project}\0${envFlag(t.argv) ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, t.project, envFlag(t.argv))), healthChecked: healthChecked.has(key), readsService: readsService.has(key), tagged: tagged.has(key) });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged });
     } catch {
       // The task itself reports a bad config.
     }
@@ -88,7 +94,8 @@ export async function prefetchServices(tasks: readonly { project: string; script
 
 /**
  * The cluster's RUNNING tasks (ListTasks pages + DescribeTasks per 100), or undefined when that
- * would take more than `budget` calls (a big shared cluster: reading per app is cheaper).
+ * would take more than two calls per app that needs them (a big shared cluster: reading per app,
+ * ListTasks + DescribeTasks, is cheaper).
  */
 async function listClusterTasks(ecs: EcsPort, cluster: string, apps: number): Promise<{ tasks: EcsTask[]; calls: number } | undefined> {
   const arns = await ecs.listClusterTasks?.(cluster, 'RUNNING', apps);
