@@ -288,6 +288,11 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
     assert.is(now.tag, tag3[app]);
     assert.equal(await ecrTags(app), [tag1[app]!, tag3[app]!].sort(), `${app}: the new image is in ECR`);
     assert.match(r.out, new RegExp(`\\[${app}\\] build-image: done — built`));
+    // Batch mode takes the deploy lock while the image is built and pushed (lock-ahead.ts) and
+    // gives it back at the end: no lock tag is left behind.
+    assert.match(r.out, new RegExp(`\\[${app}\\] lock: holding the lock of ${app}, taken ahead`));
+    assert.not.ok((await service(app)).tags?.some((t) => t.key?.startsWith('ferry:lock')), `${app}: no lock tag left`);
+    assert.match((await service(app)).tags?.find((t) => t.key === 'ferry:rollout-ms')?.value ?? '', /^\d+$/, `${app}: the rollout's duration is recorded for the next watch`);
   }
   assert.equal(await snapshot('web'), before.web, 'web: same revision, same deployment');
   assert.equal(await ecrTags('web'), web, 'web: no new image in ECR');
@@ -382,6 +387,26 @@ step('6. --dry-run of the whole chain after a change writes nothing anywhere', a
     const record = join(ws.root, 'apps', app, 'dist/ferry/local/image.json');
     if (existsSync(record)) assert.not.match(readFileSync(record, 'utf8'), planned[app]!, `${app}: image.json not rewritten`);
   }
+});
+
+step('7. an api image that fails to build: push and deploy-app never run, the lock taken ahead is given back, nothing changes', async () => {
+  const dockerfile = join(ws.root, 'apps/api/Dockerfile');
+  writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8').replace('WORKDIR /app', 'WORKDIR /app\nRUN echo "e2e: broken build" && exit 7'));
+  commit('api: an image that cannot be built');
+  const before = await snapshot('api');
+  const tags = await ecrTags('api');
+  sb.resetStats();
+  const r = await nx('run', 'api:deploy', '-c', 'local');
+  assert.is.not(r.code, 0, show(r));
+  assert.match(r.out, /\[api\] build-image/);
+  assert.not.match(r.out, /\[api\] (push: pushing|register-task-definition)/, 'the chain stopped at build-image');
+  assert.equal(await snapshot('api'), before, 'service untouched');
+  assert.equal(await ecrTags('api'), tags, 'nothing pushed');
+  assert.not.ok((await service('api')).tags?.some((t) => t.key?.startsWith('ferry:lock')), 'no lock tag left');
+  // Whether the lock was already written when the build failed is a race; either way it was given back.
+  const s = sb.stats().ecs as Record<string, number>;
+  assert.is(s.TagResource ?? 0, s.UntagResource ?? 0, `every lock written was removed: ${JSON.stringify(s)}`);
+  assert.not.ok(s.UpdateService || s.RegisterTaskDefinition, 'no deploy write');
 });
 
 test.run();

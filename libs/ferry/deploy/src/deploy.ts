@@ -8,11 +8,11 @@
  * `rollback` puts the previous revision back.
  */
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter } from '@ferry/core';
-import { isNotFound, toFerryError, type EcsPort, type EcsService, type TaskDefinitionWithTags } from '@ferry/aws';
+import { isNotFound, toFerryError, type EcsDeployment, type EcsPort, type EcsService, type TaskDefinitionWithTags } from '@ferry/aws';
 import { collectFailure, formatFailure } from './failure.ts';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
-import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
+import { describeDeployments, deploymentViews, rolloutDurationMs, shortTaskDefinition, TAG_ROLLOUT_MS } from './rollout.ts';
 import { formatSpecTag, matchSpec, primaryTaskDefinition, TAG_SPEC } from './spec.ts';
 import { containerImage, desiredTaskDefinition, specFingerprint, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_STATUS, tagValue } from './task-definition.ts';
 import { latestEventTime, primaryDeploymentId, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
@@ -35,6 +35,8 @@ export interface RolloutSettings {
   beforeWrite?: () => Promise<void>;
   /** Who deploys, recorded on the revision (`ferry:deployed-by`). */
   deployedBy?: string;
+  /** How long the service's last rollout took (expectedRolloutMs of its live view): the watcher polls faster around then. */
+  expectedRolloutMs?: number;
 }
 
 export interface ReadLiveOptions {
@@ -138,7 +140,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
     emitStep('rollout', 'start', `${plan.deploymentId} (${shortTaskDefinition(plan.taskDefinitionArn)}) is already rolling out; watching it`);
     const since = Date.now() - 60_000;
     const w = await watch(ecs, plan, plan.deploymentId, since, s);
-    if (w.outcome.kind === 'completed') return finish(ports, plan, app, plan.taskDefinitionArn, plan.deploymentId, s, w.service?.serviceArn);
+    if (w.outcome.kind === 'completed') return finish(ports, plan, app, plan.taskDefinitionArn, plan.deploymentId, s, w.service?.serviceArn, w.lastSeen);
     return fail(ports, plan, app, { deploymentId: plan.deploymentId, taskDefinitionArn: plan.taskDefinitionArn, previousArn: plan.previousTaskDefinitionArn }, w, s);
   }
 
@@ -185,13 +187,13 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   }
   const deploymentId = primaryDeploymentId(svc);
   const w = await watch(ecs, plan, deploymentId, Math.max(since, latestEventTime(svc) - 1), s);
-  if (w.outcome.kind === 'completed') return finish(ports, plan, app, arn, deploymentId, s, svc.serviceArn ?? w.service?.serviceArn);
+  if (w.outcome.kind === 'completed') return finish(ports, plan, app, arn, deploymentId, s, svc.serviceArn ?? w.service?.serviceArn, w.lastSeen);
   return fail(ports, plan, app, { deploymentId, taskDefinitionArn: arn, previousArn }, w, s);
 }
 
 async function watch(ecs: EcsPort, plan: { app: string; cluster: string; service: string }, deploymentId: string, since: number, s: RolloutSettings, timeoutMs = s.timeoutMs): Promise<WatchResult> {
   s.reporter.emit(stepEvent(plan.app, 'rollout', 'start', `watching deployment ${deploymentId}`));
-  return watchRollout(ecs, { app: plan.app, cluster: plan.cluster, service: plan.service, deploymentId, timeoutMs, intervalMs: s.intervalMs, since, signal: s.signal, reporter: s.reporter });
+  return watchRollout(ecs, { app: plan.app, cluster: plan.cluster, service: plan.service, deploymentId, timeoutMs, intervalMs: s.intervalMs, since, signal: s.signal, reporter: s.reporter, expectedRolloutMs: s.expectedRolloutMs });
 }
 
 async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
@@ -205,7 +207,7 @@ async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
 }
 
 /** A successful rollout: mark the revision completed, then deregister revisions beyond keepRevisions. */
-async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings, serviceArn?: string): Promise<DeployResult> {
+async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, arn: string, deploymentId: string, s: RolloutSettings, serviceArn?: string, completed?: EcsDeployment): Promise<DeployResult> {
   s.reporter.emit(stepEvent(plan.app, 'rollout', 'done', `deployment ${deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}`));
   // The new revision is live whatever happens to this tag: a tag write that failed after all
   // retries (throttling) must not turn a good deploy into a failed one. It only costs rollback a
@@ -214,7 +216,7 @@ async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig
     s.reporter.emit({ kind: 'warn', app: plan.app, message: `${(e as Error).message}. The rollout COMPLETED; \`rollback\` will not offer ${shortTaskDefinition(arn)} as a completed revision until it is tagged.` }),
   );
   await recordResult(ports.ecs, arn, 'completed', s);
-  await recordSpec(ports.ecs, plan, arn, serviceArn, s);
+  await recordSpec(ports.ecs, plan, arn, serviceArn, s, rolloutDurationMs(completed));
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
   return { plan, taskDefinitionArn: arn, deploymentId, deregistered };
 }
@@ -410,13 +412,14 @@ async function recordResult(ecs: EcsPort, arn: string, result: string, s: Rollou
  * deploy needs no DescribeTaskDefinition. Only other keys than the lock's (TagResource merges by
  * key), after the lock re-check; best effort: without the tag the next plan just reads in full.
  */
-async function recordSpec(ecs: EcsPort, plan: DeployPlan, arn: string, serviceArn: string | undefined, s: RolloutSettings): Promise<void> {
+async function recordSpec(ecs: EcsPort, plan: DeployPlan, arn: string, serviceArn: string | undefined, s: RolloutSettings, rolloutMs?: number): Promise<void> {
   if (!plan.spec || !serviceArn || !arn) return;
   const value = formatSpecTag({ taskDefinitionArn: arn, fingerprint: plan.spec.fingerprint, contentTag: plan.contentTag, gitSha: plan.spec.gitSha });
   if (!value) return;
   try {
     await s.beforeWrite?.();
-    await ecs.tagResource(serviceArn, [{ key: TAG_SPEC, value }]);
+    // The rollout's duration rides along in the same call: the next deploy's watcher uses it.
+    await ecs.tagResource(serviceArn, [{ key: TAG_SPEC, value }, ...(rolloutMs !== undefined ? [{ key: TAG_ROLLOUT_MS, value: String(rolloutMs) }] : [])]);
   } catch (e) {
     s.reporter.emit({ kind: 'warn', app: plan.app, message: `could not record the spec tag on ${plan.service} (${(e as Error).message}); the next deploy reads the task definition` });
   }

@@ -12,6 +12,7 @@ export * from './context.ts';
 export * from './cli.ts';
 export * from './rollback.ts';
 export * from './lock.ts';
+export * from './lock-ahead.ts';
 export * from './history.ts';
 export * from './secrets.ts';
 export * from './spec.ts';

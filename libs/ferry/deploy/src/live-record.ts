@@ -124,9 +124,14 @@ export function primeServices(env: Pick<EnvironmentConfig, 'name' | 'cluster'>, 
 
 /** The primed read of this app's service (once), if fresh enough; undefined: read ECS. */
 export function takePrimedService(resolved: Pick<ResolvedApp, 'env' | 'app'>, now = Date.now()): PrimedRead | undefined {
-  const key = primedKey(resolved.env, resolved.app.service);
-  const r = primed.get(key);
-  primed.delete(key);
+  const r = peekPrimedService(resolved, now);
+  primed.delete(primedKey(resolved.env, resolved.app.service));
+  return r;
+}
+
+/** The primed read of this app's service without using it up (the batch's lock-ahead decision). */
+export function peekPrimedService(resolved: Pick<ResolvedApp, 'env' | 'app'>, now = Date.now()): PrimedRead | undefined {
+  const r = primed.get(primedKey(resolved.env, resolved.app.service));
   if (!r || process.env.FERRY_REUSE_LIVE === '0') return undefined;
   const age = now - r.readAt;
   return age >= 0 && age <= PRIMED_MAX_AGE_MS ? r : undefined;

@@ -332,10 +332,16 @@ export async function withServiceLock<T>(
   t: { app: string; cluster: string; service: string; ensureCluster?: boolean },
   o: LockOptions,
   fn: (lock: HeldLock | null) => Promise<T>,
+  /** A lock already held for this service (taken ahead, lock-ahead.ts): used instead of acquiring one. */
+  ahead?: HeldLock,
 ): Promise<T> {
-  const target = await lockTarget(ecs, t);
-  if (!target) return fn(null);
-  const lock = await acquireLock(ecsLockPort(ecs), target, o);
+  let lock: HeldLock | null;
+  if (ahead) lock = ahead;
+  else {
+    const target = await lockTarget(ecs, t);
+    lock = target ? await acquireLock(ecsLockPort(ecs), target, o) : null;
+  }
+  if (!lock) return fn(null);
   try {
     return await fn(lock);
   } finally {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeDeployments, deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutSnapshot, type RolloutVerdict } from './rollout.ts';
+import { describeDeployments, deploymentViews, eventsSince, evaluateRollout, expectedRolloutMs, pollDelayMs, rolloutDurationMs, TAG_ROLLOUT_MS, toMs, type RolloutSnapshot, type RolloutVerdict } from './rollout.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
 
 const OURS = 'ecs-svc/2';
@@ -110,5 +110,19 @@ for (const [v, want] of [[new Date(5000), 5000], [5, 5000], [1_700_000_000_000, 
 
 const delays: Array<[number, number]> = [[0, 1000], [1, 2000], [2, 4000], [5, 20000], [10, 20000]];
 for (const [throttles, want] of delays) test(`pollDelayMs after ${throttles} throttles`, () => assert.is(pollDelayMs(1000, throttles), want));
+
+
+test('rolloutDurationMs and expectedRolloutMs: the recorded duration of a COMPLETED rollout, sane values only', () => {
+  assert.is(rolloutDurationMs({ rolloutState: 'COMPLETED', createdAt: new Date(10_000), updatedAt: new Date(12_450) }), 2450);
+  assert.is(rolloutDurationMs({ rolloutState: 'COMPLETED', createdAt: 10, updatedAt: 12.5 } as never), 2500, 'epoch seconds');
+  assert.is(rolloutDurationMs({ rolloutState: 'IN_PROGRESS', createdAt: new Date(10_000), updatedAt: new Date(12_000) }), undefined, 'not completed');
+  assert.is(rolloutDurationMs({ rolloutState: 'COMPLETED', createdAt: new Date(12_000), updatedAt: new Date(10_000) }), undefined, 'negative');
+  assert.is(rolloutDurationMs(undefined), undefined);
+  const tagged = (value: string) => ({ tags: [{ key: TAG_ROLLOUT_MS, value }] });
+  assert.is(expectedRolloutMs(tagged('2450')), 2450);
+  for (const bad of ['', '0', '-5', '2.5', 'soon', '99999999999']) assert.is(expectedRolloutMs(tagged(bad)), undefined, bad);
+  assert.is(expectedRolloutMs({ tags: [] }), undefined);
+  assert.is(expectedRolloutMs(undefined), undefined);
+});
 
 test.run();

@@ -110,3 +110,20 @@ export function pollDelayMs(baseMs: number, consecutiveThrottles: number): numbe
   if (consecutiveThrottles <= 0) return baseMs;
   return Math.min(20_000, baseMs * 2 ** consecutiveThrottles);
 }
+
+/** Service tag: how long the service's last COMPLETED rollout took, in ms (the watcher's estimate). */
+export const TAG_ROLLOUT_MS = 'ferry:rollout-ms';
+
+/** createdAt -> updatedAt of a COMPLETED deployment (ECS's own clock), in ms; undefined otherwise. */
+export function rolloutDurationMs(d: Pick<EcsDeployment, 'rolloutState' | 'createdAt' | 'updatedAt'> | undefined): number | undefined {
+  if (!d || d.rolloutState !== 'COMPLETED' || d.createdAt === undefined || d.updatedAt === undefined) return undefined;
+  const ms = toMs(d.updatedAt) - toMs(d.createdAt);
+  return Number.isFinite(ms) && ms > 0 && ms < 24 * 3600_000 ? Math.round(ms) : undefined;
+}
+
+/** The service's recorded rollout duration (`ferry:rollout-ms`), if it is a sane number. */
+export function expectedRolloutMs(service: Pick<EcsService, 'tags'> | undefined): number | undefined {
+  const v = service?.tags?.find((t) => t.key === TAG_ROLLOUT_MS)?.value;
+  const ms = v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+  return ms > 0 ? ms : undefined;
+}

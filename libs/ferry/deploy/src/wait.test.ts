@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryReporter } from '@ferry/core';
 import type { EcsPort, EcsService } from '@ferry/aws';
-import { sleep, watchRollout } from './wait.ts';
+import { FAST_POLLS_PER_SECOND, pollDelay, sleep, tokenBucket, watchRollout } from './wait.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
 
 const OURS = 'ecs-svc/2';
@@ -97,6 +97,57 @@ test('sleep resolves false when aborted, true otherwise', async () => {
   const ac = new AbortController();
   ac.abort();
   assert.is(await sleep(1000, ac.signal), false);
+});
+
+
+test('pollDelay: base interval, the window of faster polls around the expected completion, throttling first', () => {
+  const base = 1000;
+  const start = 100_000;
+  const expectedMs = 2400; // window [101_900, 103_900)
+  const at = (now: number, throttles = 0) => pollDelay(now, { baseMs: base, throttles, startedAt: start, expectedMs });
+  assert.equal(pollDelay(start, { baseMs: base, throttles: 0 }), { ms: 1000, fast: false }, 'no estimate: the base interval');
+  assert.equal(pollDelay(start, { baseMs: base, throttles: 0, startedAt: start, expectedMs: 0 }), { ms: 1000, fast: false }, 'a zero estimate is none');
+  assert.equal(at(start), { ms: 1000, fast: false }, 'long before the window');
+  assert.equal(at(start + 1100), { ms: 800, fast: false }, 'the poll before the window moves to its start');
+  assert.equal(at(start + 1850), { ms: 250, fast: false }, 'never shorter than the fast interval before the window');
+  assert.equal(at(start + 1900), { ms: 250, fast: true }, 'window opens 500 ms before the expected completion');
+  assert.equal(at(start + 3899), { ms: 250, fast: true }, 'still inside 1.5 s after it');
+  assert.equal(at(start + 3900), { ms: 1000, fast: false }, 'after the window: the base interval again');
+  assert.equal(at(start + 2000, 2), { ms: 4000, fast: false }, 'throttled: back off, no fast polls');
+  assert.equal(pollDelay(start + 2000, { baseMs: 100, throttles: 0, startedAt: start, expectedMs }), { ms: 100, fast: true }, 'a base faster than the fast interval stays');
+});
+
+test('tokenBucket: the fast-poll budget allows a burst, then its rate', () => {
+  const take = tokenBucket(FAST_POLLS_PER_SECOND);
+  const t0 = Date.now();
+  let granted = 0;
+  for (let i = 0; i < 10; i++) if (take(t0)) granted++;
+  assert.is(granted, FAST_POLLS_PER_SECOND, 'a burst of at most FAST_POLLS_PER_SECOND');
+  assert.not.ok(take(t0), 'empty');
+  assert.ok(take(t0 + 1000 / FAST_POLLS_PER_SECOND), 'one more after 1/rate seconds');
+  assert.not.ok(take(t0 - 5000), 'a clock going backwards refills nothing');
+});
+
+test('with an expected rollout time the watcher polls faster near the end, and only then', async () => {
+  const r = new MemoryReporter();
+  const createdAt = new Date(Date.now());
+  const running = service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 1, rolloutState: 'IN_PROGRESS', createdAt }), deployment({ status: 'ACTIVE' })]);
+  const complete = service([deployment({ id: OURS, taskDefinition: tdArn(2), rolloutState: 'COMPLETED', createdAt })]);
+  // Polls 1-5 in progress, then completed: with base 400 ms and an expected 1.2 s, polls 2.. land
+  // in the window [0.7 s, 2.7 s) at 250 ms; without the estimate they would be 400 ms apart.
+  const times: number[] = [];
+  const port = {
+    async describeServices() {
+      times.push(Date.now());
+      return { services: [times.length > 5 ? complete : running], failures: [] };
+    },
+  } as unknown as EcsPort;
+  const w = await watchRollout(port, opts(r, { intervalMs: 400, expectedRolloutMs: 1200 }));
+  assert.is(w.outcome.kind, 'completed');
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  assert.ok(gaps[0] >= 280 && gaps[0] <= 420, `first gap ${gaps[0]}: to the window start (700 ms) or the base`);
+  const inWindow = gaps.slice(2);
+  assert.ok(inWindow.every((g) => g < 380), `gaps inside the window are the fast interval: ${gaps.join(', ')}`);
 });
 
 test.run();

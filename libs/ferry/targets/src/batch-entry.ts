@@ -5,10 +5,10 @@
 import { cpus } from 'node:os';
 import { loadWorkspaceConfig, snapshotContentTagsInProcess, snapshotGitInProcess } from '@ferry/core';
 import { shareAwsClientsInProcess } from '@ferry/aws';
-import { keepLiveRecordsInProcess } from '@ferry/deploy';
+import { keepLiveRecordsInProcess, releaseLockAhead, releaseLocksAhead } from '@ferry/deploy';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
-import { envFlag, prefetchServices } from './prefetch.ts';
+import { envFlag, locksAheadByTask, prefetchServices } from './prefetch.ts';
 
 /** The deploy chain in order: a later step of a started app goes before a new app's first step. */
 const CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy'];
@@ -59,14 +59,24 @@ export async function* runTasksInProcess(
   timings.prefetchCalls = await prefetchServices(tasks, opts.workspaceRoot);
   timings.prefetchMs = performance.now() - t0;
   const t1 = performance.now();
-  yield* runBatch(tasks, {
-    specs: TARGET_SPECS,
-    workspaceRoot: opts.workspaceRoot,
-    maxParallel: maxParallelFrom(process.env, configuredCaps(tasks, opts.workspaceRoot)),
-    maxBuilds: Math.max(1, cpus().length),
-    live: opts.live,
-    priority: (script) => CHAIN.indexOf(script),
-  });
+  try {
+    for await (const result of runBatch(tasks, {
+      specs: TARGET_SPECS,
+      workspaceRoot: opts.workspaceRoot,
+      maxParallel: maxParallelFrom(process.env, configuredCaps(tasks, opts.workspaceRoot)),
+      maxBuilds: Math.max(1, cpus().length),
+      live: opts.live,
+      priority: (script) => CHAIN.indexOf(script),
+    })) {
+      // A deploy-app that will not run gives back the lock taken ahead for it (its build failed).
+      const ahead = result.status === 'skipped' ? locksAheadByTask.get(result.id) : undefined;
+      if (ahead) await releaseLockAhead(ahead);
+      yield result;
+    }
+  } finally {
+    await releaseLocksAhead();
+    locksAheadByTask.clear();
+  }
   timings.tasks = tasks.length;
   timings.runMs = performance.now() - t1;
 }

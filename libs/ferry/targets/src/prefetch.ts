@@ -8,9 +8,10 @@
  * An optimisation only: if anything here fails, the tasks read ECS themselves and report errors
  * in their own words.
  */
+import { parseArgs } from 'node:util';
 import { getProjectGraph, primeContentTags, resolveApp, type ResolvedApp } from '@ferry/core';
 import type { EcsPort, EcsTask } from '@ferry/aws';
-import { appPorts, primeClusterTasks, primeServices } from '@ferry/deploy';
+import { appPorts, CHAIN_OPTIONS, localImage, lockWaitMs, peekPrimedService, planFor, primeClusterTasks, primeServices, startLockAhead, withPrimedRead, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
 /** The tasks whose first step is reading the service. */
 const READS_SERVICE = new Set(['deploy-app', 'diff']);
@@ -29,9 +30,21 @@ export function envFlag(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-export async function prefetchServices(tasks: readonly { project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
+/** The deploy chain's flags of a task (`--dry-run`, `--tag`, ...), as deploy-app will read them. */
+function chainArgs(argv: readonly string[]): Partial<ChainArgs> {
+  try {
+    return parseArgs({ args: [...argv], options: { ...CHAIN_OPTIONS, project: { type: 'string' }, env: { type: 'string', short: 'e' } }, strict: false, allowPositionals: true }).values as Partial<ChainArgs>;
+  } catch {
+    return { 'dry-run': true };
+  }
+}
+
+/** The lock each deploy-app task of the batch may have taken ahead, by task id (batch-entry.ts gives it back when the task is skipped). */
+export const locksAheadByTask = new Map<string, LockAheadKey>();
+
+export async function prefetchServices(tasks: readonly { id?: string; project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
   // What each app (project and environment) of the batch will read.
-  const needs = new Map<string, { project: string; env?: string; readsService: boolean; healthChecked: boolean; tagged: boolean }>();
+  const needs = new Map<string, { project: string; env?: string; readsService: boolean; healthChecked: boolean; tagged: boolean; deployTask?: { id?: string; args: Partial<ChainArgs> } }>();
   let reading = 0;
   for (const t of tasks) {
     const readsService = READS_SERVICE.has(t.script);
@@ -42,13 +55,14 @@ export async function prefetchServices(tasks: readonly { project: string; script
     const env = envFlag(t.argv);
     const key = `${t.project}\0${env ?? ''}`;
     const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false };
-    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged });
+    const deployTask = t.script === 'deploy-app' ? { id: t.id, args: chainArgs(t.argv) } : n.deployTask;
+    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask });
   }
   if (reading < 2) return 0;
-  const resolved: (ResolvedApp & { healthChecked: boolean; readsService: boolean; tagged: boolean })[] = [];
+  const resolved: (ResolvedApp & { healthChecked: boolean; readsService: boolean; tagged: boolean; deployTask?: { id?: string; args: Partial<ChainArgs> } })[] = [];
   for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask });
     } catch {
       // The task itself reports a bad config.
     }
@@ -88,8 +102,37 @@ export async function prefetchServices(tasks: readonly { project: string; script
       }
     }),
   );
+  for (const r of resolved) if (r.deployTask) lockAhead(r, r.deployTask, tags);
   await tags;
   return calls;
+}
+
+/**
+ * Registers the lock ahead of one deploy-app task (lock-ahead.ts) and decides in the background:
+ * it is taken when deploy-app's own planning on the batch's read (the same planFor, the same
+ * inputs) says `update`. An up-to-date app is never locked, so a no-op still writes nothing.
+ * Not for dry runs, `--tag` or `--force-unlock`, nor with FERRY_LOCK_AHEAD=0.
+ */
+function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs> }, tags: Promise<unknown> | undefined): void {
+  const { args } = task;
+  if (process.env.FERRY_LOCK_AHEAD === '0' || args['dry-run'] || args.tag !== undefined || args['force-unlock']) return;
+  const read = peekPrimedService(r);
+  if (!read?.service) return;
+  let waitMs: number;
+  try {
+    waitMs = lockWaitMs(args);
+  } catch {
+    return; // deploy-app reports the bad flag
+  }
+  const k: LockAheadKey = { env: r.env.name, cluster: r.env.cluster, service: r.app.service };
+  if (task.id) locksAheadByTask.set(task.id, k);
+  const ports = appPorts(r);
+  startLockAhead(ports.ecs, { ...k, app: r.app.project }, { waitMs }, async () => {
+    await tags;
+    const image = await localImage(r, ports.ecr);
+    const { plan } = await planFor(withPrimedRead(ports.ecs, r.env.cluster, r.app.service, read), { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
+    return plan.kind === 'update';
+  });
 }
 
 /**
