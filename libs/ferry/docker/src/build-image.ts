@@ -175,9 +175,9 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   ]);
   ports.reporter.emit({ kind: 'step', app: app.project, step: 'tag', status: 'done', message: `content tag ${contentTag.tag}${contentTag.inputs.dirty ? ' (dirty)' : ''}`, data: { tag: contentTag.tag, dirty: contentTag.inputs.dirty } });
 
-  const builder = await detectBuilder({ env: ports.env, run: ports.run });
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
-
+  // The client probe (cached per process) and the registry question go out together.
+  const builderProbe = detectBuilder({ env: ports.env, run: ports.run });
+  builderProbe.catch(() => undefined);
   let registry: string;
   let inRegistry: BuildImageFacts['inRegistry'];
   try {
@@ -191,14 +191,19 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     inRegistry = 'unknown';
     ports.reporter.emit({ kind: 'warn', app: app.project, message: `registry not checked: ${(e as Error).message}` });
   }
+  const builder = await builderProbe;
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   const imageRef = imageRefOf(registry, app.repository, contentTag.tag);
   // In the registry already: nothing will be built, so the engine is not asked anything (a no-op
   // deploy of many apps would otherwise start four docker clients per app). A dry run shows all.
   if (inRegistry && inRegistry !== 'unknown' && !opts.dryRun) {
     return { resolved, contentTag, git, registry, builder, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)), sourceUrl };
   }
+  // Four docker clients at once; the engine check speaks first when the engine is down.
+  const asked = Promise.all([inspectLocalImage(docker, imageRef), listLocalImages(docker, `${registry}/${app.repository}`)]);
+  asked.catch(() => undefined);
   const engine = await checkEngine(builder, { env: ports.env, run: ports.run });
-  const [local, localTags] = await Promise.all([inspectLocalImage(docker, imageRef), listLocalImages(docker, `${registry}/${app.repository}`)]);
+  const [local, localTags] = await asked;
   return {
     resolved,
     contentTag,

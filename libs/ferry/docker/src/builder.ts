@@ -159,12 +159,10 @@ async function probeClients(candidates: Array<Pick<ClientProbe, 'path' | 'source
     candidates.map(async (c) => {
       const probe: ClientProbe = { ...c };
       try {
-        const v = await run(c.path, ['--version'], { baseEnv: env });
+        // Both questions at once: a client without buildx fails the second one quickly.
+        const [v, b] = await Promise.all([run(c.path, ['--version'], { baseEnv: env }), run(c.path, ['buildx', 'version'], { baseEnv: env }).catch(() => undefined)]);
         if (v.code === 0) probe.versionOutput = v.stdout;
-        if (probe.versionOutput) {
-          const b = await run(c.path, ['buildx', 'version'], { baseEnv: env });
-          if (b.code === 0) probe.buildxOutput = b.stdout;
-        }
+        if (probe.versionOutput && b?.code === 0) probe.buildxOutput = b.stdout;
       } catch {
         // Not executable: left without versionOutput.
       }
@@ -184,7 +182,10 @@ export interface EngineInfo {
 export async function checkEngine(builder: Pick<DockerBuilder, 'docker'>, opts: { env?: NodeJS.ProcessEnv; run?: RunProcess } = {}): Promise<EngineInfo> {
   const run = opts.run ?? runProcess;
   const baseEnv = opts.env ?? process.env;
-  const v = await run(builder.docker, ['version', '--format', '{{.Server.Version}}'], { baseEnv });
+  const [v, n] = await Promise.all([
+    run(builder.docker, ['version', '--format', '{{.Server.Version}}'], { baseEnv }),
+    run(builder.docker, ['network', 'ls', '--format', '{{.Name}}'], { baseEnv }),
+  ]);
   const serverVersion = v.stdout.trim();
   if (v.code !== 0 || !serverVersion) {
     const where = baseEnv.DOCKER_HOST ? ` at ${baseEnv.DOCKER_HOST}` : '';
@@ -192,7 +193,6 @@ export async function checkEngine(builder: Pick<DockerBuilder, 'docker'>, opts: 
       details: tailLines(redact(v.stderr), 3),
     });
   }
-  const n = await run(builder.docker, ['network', 'ls', '--format', '{{.Name}}'], { baseEnv });
   const hasBridge = n.code !== 0 || n.stdout.split(/\r?\n/).some((l) => l.trim() === 'bridge');
   return { serverVersion, hasBridge };
 }
