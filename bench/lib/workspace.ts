@@ -1,5 +1,5 @@
 /**
- * A generated benchmark workspace: a copy of ferry's tooling (nx.json, tsconfig, tools/nx-plugin,
+ * A generated benchmark workspace: a copy of ferry's tooling (nx.json, .env, tsconfig, tools/nx-plugin,
  * tools/build-app.mjs, libs/ferry, scripts, package files; node_modules symlinked) plus N small HTTP
  * apps sharing two libraries, committed with real git.
  */
@@ -52,7 +52,8 @@ process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(()
 export function generateWorkspace(repoRoot: string, root: string, apps: number, target: BenchTarget): string[] {
   mkdirSync(root, { recursive: true });
   const skip = (src: string) => !/\/(node_modules|dist|\.nx)(\/|$)/.test(src);
-  for (const path of ['nx.json', 'tsconfig.json', 'package.json', 'package-lock.json', 'tools/nx-plugin', 'tools/build-app.mjs', 'libs/ferry', 'scripts']) {
+  // .env: the workspace's Nx settings (plugin isolation off), as a ferry workspace has them.
+  for (const path of ['nx.json', '.env', 'tsconfig.json', 'package.json', 'package-lock.json', 'tools/nx-plugin', 'tools/build-app.mjs', 'libs/ferry', 'scripts']) {
     cpSync(join(repoRoot, path), join(root, path), { recursive: true, filter: skip });
   }
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
