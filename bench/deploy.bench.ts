@@ -145,6 +145,9 @@ async function benchSize(n: number) {
     log(`  ${tagMs.toFixed(1)} ms for ${n} apps (${(tagMs / n).toFixed(2)} ms/app)`);
 
     const changed: unknown[] = [];
+    // The image the changed-app rounds built (the Nx floor run restores the app's dist/ from
+    // Nx's cache, which removes build-image's record there).
+    let lastBuiltRef = '';
     let edits = 0;
     const changeOne = async (label: string) => {
       const r = edits++;
@@ -158,6 +161,7 @@ async function benchSize(n: number) {
       const latest = [...(deps.serviceDeployments ?? [])].sort((a, b) => +b.createdAt! - +a.createdAt!)[0];
       const at = (re: RegExp): Line | undefined => res.lines.find((l) => l.text.includes(app) && re.test(l.text));
       const buildLine = at(/built \S+ in [\d.]+s/);
+      if (buildLine) lastBuiltRef = /built (\S+) in/.exec(buildLine.text)![1];
       const buildMs = buildLine ? Number(/in ([\d.]+)s/.exec(buildLine.text)![1]) * 1000 : NaN;
       const pushStart = at(/pushing /);
       const pushDone = res.lines.find((l) => pushStart && l.t >= pushStart.t && l.text.includes(app) && /pushed|push.*(done|digest)/i.test(l.text) && l !== pushStart);
@@ -203,7 +207,7 @@ async function benchSize(n: number) {
     result.changed = changed;
 
     // Layer reuse: the rebuilt image shares every base layer; only the bundle layer is new.
-    const record = JSON.parse(readFileSync(join(ws, 'apps', names[0], 'dist/ferry/local/image.json'), 'utf8')) as { imageRef: string };
+    const record = { imageRef: lastBuiltRef };
     const inspect = async (ref: string) => JSON.parse((await run('docker', ['image', 'inspect', ref], { cwd: ws })).lines.map((l) => l.text).join('\n'))[0] as { Size: number; RootFS: { Layers: string[] } };
     const [img, base] = [await inspect(record.imageRef), await inspect(sb.baseImage)];
     result.image = {
