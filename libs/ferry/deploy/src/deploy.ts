@@ -212,11 +212,14 @@ async function finish(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig
   // The new revision is live whatever happens to this tag: a tag write that failed after all
   // retries (throttling) must not turn a good deploy into a failed one. It only costs rollback a
   // candidate, which the warning says.
-  await markCompleted(ports.ecs, arn).catch((e: unknown) =>
-    s.reporter.emit({ kind: 'warn', app: plan.app, message: `${(e as Error).message}. The rollout COMPLETED; \`rollback\` will not offer ${shortTaskDefinition(arn)} as a completed revision until it is tagged.` }),
-  );
-  await recordResult(ports.ecs, arn, 'completed', s);
-  await recordSpec(ports.ecs, plan, arn, serviceArn, s, rolloutDurationMs(completed));
+  // The three records are independent (other keys, other resources): one round trip, not three.
+  await Promise.all([
+    markCompleted(ports.ecs, arn).catch((e: unknown) =>
+      s.reporter.emit({ kind: 'warn', app: plan.app, message: `${(e as Error).message}. The rollout COMPLETED; \`rollback\` will not offer ${shortTaskDefinition(arn)} as a completed revision until it is tagged.` }),
+    ),
+    recordResult(ports.ecs, arn, 'completed', s),
+    recordSpec(ports.ecs, plan, arn, serviceArn, s, rolloutDurationMs(completed)),
+  ]);
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter);
   return { plan, taskDefinitionArn: arn, deploymentId, deregistered };
 }
@@ -240,32 +243,53 @@ export async function listRevisions(ecs: EcsPort, family: string): Promise<Revis
   } catch (e) {
     throw toFerryError(e, `list task definitions of ${family}`);
   }
-  const out: RevisionInfo[] = [];
-  for (const r of revisionsOfFamily(arns, family)) {
-    try {
-      const { taskDefinition, tags } = await ecs.describeTaskDefinition(r.arn);
-      out.push({
-        arn: r.arn,
-        revision: r.revision,
-        image: containerImage(taskDefinition),
-        contentTag: tagValue(tags, TAG_CONTENT),
-        status: tagValue(tags, TAG_STATUS),
-        completedAt: Number(tagValue(tags, TAG_COMPLETED_AT)) || undefined,
-        gitSha: tagValue(tags, TAG_GIT_SHA),
-        deployedBy: tagValue(tags, TAG_DEPLOYED_BY),
-        deployedAt: Number(tagValue(tags, TAG_DEPLOYED_AT)) || undefined,
-        result: tagValue(tags, TAG_RESULT),
-        registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
-      });
-    } catch (e) {
-      throw toFerryError(e, `describe task definition ${r.arn}`);
-    }
-  }
+  return describeRevisions(ecs, revisionsOfFamily(arns, family));
+}
+
+/** DescribeTaskDefinition of each revision, DESCRIBE_CONCURRENCY at a time, in the given order. */
+const DESCRIBE_CONCURRENCY = 4;
+async function describeRevisions(ecs: EcsPort, revisions: { arn: string; revision: number }[]): Promise<RevisionInfo[]> {
+  const out: RevisionInfo[] = new Array(revisions.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < revisions.length; i = next++) out[i] = await describeRevision(ecs, revisions[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, revisions.length) }, worker));
   return out;
 }
 
+async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number }): Promise<RevisionInfo> {
+  try {
+    const { taskDefinition, tags } = await ecs.describeTaskDefinition(r.arn);
+    return {
+      arn: r.arn,
+      revision: r.revision,
+      image: containerImage(taskDefinition),
+      contentTag: tagValue(tags, TAG_CONTENT),
+      status: tagValue(tags, TAG_STATUS),
+      completedAt: Number(tagValue(tags, TAG_COMPLETED_AT)) || undefined,
+      gitSha: tagValue(tags, TAG_GIT_SHA),
+      deployedBy: tagValue(tags, TAG_DEPLOYED_BY),
+      deployedAt: Number(tagValue(tags, TAG_DEPLOYED_AT)) || undefined,
+      result: tagValue(tags, TAG_RESULT),
+      registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
+    };
+  } catch (e) {
+    throw toFerryError(e, `describe task definition ${r.arn}`);
+  }
+}
+
 async function pruneRevisions(ecs: EcsPort, app: AppDeployConfig, liveArn: string, reporter: Reporter): Promise<string[]> {
-  const revisions = await listRevisions(ecs, app.family);
+  let arns: string[];
+  try {
+    arns = await ecs.listTaskDefinitions(app.family);
+  } catch (e) {
+    throw toFerryError(e, `list task definitions of ${app.family}`);
+  }
+  // Only revisions beyond the newest keepRevisions can go: with no more than that, nothing to read.
+  const family = revisionsOfFamily(arns, app.family);
+  if (family.length <= Math.max(0, app.keepRevisions)) return [];
+  const revisions = await describeRevisions(ecs, family);
   const drop = revisionsToDeregister(revisions, app.keepRevisions, liveArn);
   const done: string[] = [];
   for (const r of drop) {
