@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { MemoryReporter } from '@ferry/core';
 import type { EcsPort } from '@ferry/aws';
 import { formatLock, LOCK_TAG } from './lock.ts';
-import { pendingLocksAhead, releaseLockAhead, releaseLocksAhead, startLockAhead, takeLockAhead } from './lock-ahead.ts';
+import { beginLockAhead, pendingLocksAhead, releaseLockAhead, releaseLocksAhead, startLockAhead, takeLockAhead } from './lock-ahead.ts';
 
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:000000000000:cluster/c';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:000000000000:service/c/api';
@@ -68,15 +68,41 @@ test('decided no (an up-to-date app) or undecidable: nothing is written; deploy-
   }
 });
 
+test('nothing is decided or written before the chain begins; deploy-app starting begins it', async () => {
+  const w = ecsWithTags();
+  let decided = 0;
+  startLockAhead(w.port, target, fast, async () => (decided++, true));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.is(decided, 0, 'not decided before beginLockAhead');
+  assert.equal(w.log, [], 'nothing written');
+  const lock = await takeLockAhead(key, new MemoryReporter());
+  assert.is(decided, 1, 'taking it begins it');
+  assert.ok(lock);
+  await lock!.release();
+});
+
 test('a deploy-app that never runs (skipped): releaseLockAhead gives the lock back', async () => {
   const w = ecsWithTags();
   startLockAhead(w.port, target, fast, async () => true);
+  beginLockAhead(key);
+  beginLockAhead(key); // idempotent
+  for (let i = 0; i < 50 && !w.lockOnService(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(w.lockOnService(), 'the lock was written once the chain began');
   assert.is(pendingLocksAhead(), 1);
   await releaseLockAhead(key);
   assert.is(w.lockOnService(), undefined, 'no lock left');
   assert.is(pendingLocksAhead(), 0);
   assert.is(takeLockAhead(key, new MemoryReporter()), undefined, 'nothing left to take');
-  assert.ok(w.log.every((l) => l.endsWith(LOCK_TAG)), w.log.join('; '));
+  assert.equal(w.log, [`tag ${LOCK_TAG}`, `untag ${LOCK_TAG}`]);
+});
+
+test('a chain that never began (interrupted at once): the end of the batch decides nothing and writes nothing', async () => {
+  const w = ecsWithTags();
+  let decided = 0;
+  startLockAhead(w.port, target, fast, async () => (decided++, true));
+  await releaseLocksAhead();
+  assert.is(decided, 0);
+  assert.equal(w.log, []);
 });
 
 test('held by another deploy: deploy-app gets LOCKED naming the holder, and sees what waiting said', async () => {
@@ -102,6 +128,7 @@ test('the end of the batch stops a lock still waiting for its holder, without wr
   await w.port.tagResource(SERVICE_ARN, [{ key: LOCK_TAG, value: formatLock({ token: 'other0000000', owner: 'bob', acquiredAt: now, expiresAt: now + 60_000 }) }]);
   w.log.length = 0;
   startLockAhead(w.port, target, { ...fast, waitMs: 30_000, pollMs: 20 }, async () => true);
+  beginLockAhead(key);
   await new Promise((r) => setTimeout(r, 50));
   const t0 = Date.now();
   await releaseLocksAhead();

@@ -11,8 +11,11 @@
  * app's chain instead of the start of its deploy-app step. A concurrent deploy of the same service
  * learns LOCKED sooner, and `--lock-wait` counts from the chain's start.
  *
- * The entry is registered at once (before the decision is made), so a deploy-app that starts
- * early waits for the decision instead of racing a lock of its own against the one taken ahead.
+ * The entry is registered before any task starts, so a deploy-app that starts early waits for the
+ * decision instead of racing a lock of its own against the one taken ahead. Deciding and acquiring
+ * begin only when the app's chain starts (`beginLockAhead`, the batch calls it when the app's first
+ * task starts): the locks ahead follow the batch's `maxParallel`, so a run of hundreds of changed
+ * apps neither holds hundreds of locks at once nor sends their tag calls in one burst.
  * The events acquiring emits (waiting for a holder, taking over an expired lock) are kept and
  * replayed into deploy-app's own output, where they would have appeared without lock-ahead.
  */
@@ -26,6 +29,8 @@ interface Ahead {
   /** What acquiring said, for deploy-app's reporter. */
   events: FerryEvent[];
   abort: AbortController;
+  /** Opens the gate: decide and acquire from now on. */
+  begin: () => void;
   taken: boolean;
 }
 
@@ -45,8 +50,8 @@ export interface LockAheadTarget extends LockAheadKey {
 }
 
 /**
- * Registers a lock ahead for this service and starts deciding in the background: when `decide`
- * resolves true the lock is acquired, otherwise nothing is written. At most one per service and
+ * Registers a lock ahead for this service; once begun (`beginLockAhead`), decides in the
+ * background: when `decide` resolves true the lock is acquired, otherwise nothing is written. At most one per service and
  * environment (a second call is ignored). Never throws; a failure to acquire surfaces in deploy-app,
  * a failure to decide means no lock ahead.
  */
@@ -56,7 +61,11 @@ export function startLockAhead(ecs: EcsPort, t: LockAheadTarget, o: Omit<LockOpt
   const events: FerryEvent[] = [];
   const reporter: Reporter = { emit: (e) => void events.push(e) };
   const abort = new AbortController();
-  const lock = decide()
+  let begin!: () => void;
+  const gate = new Promise<void>((resolve) => (begin = resolve));
+  abort.signal.addEventListener('abort', () => begin(), { once: true });
+  const lock = gate
+    .then(() => (abort.signal.aborted ? false : decide()))
     .catch(() => false)
     .then(async (yes) => {
       if (!yes || abort.signal.aborted) return undefined;
@@ -65,7 +74,12 @@ export function startLockAhead(ecs: EcsPort, t: LockAheadTarget, o: Omit<LockOpt
     });
   // Kept for deploy-app (or the release at the end); never an unhandled rejection meanwhile.
   lock.catch(() => undefined);
-  ahead.set(k, { lock, events, abort, taken: false });
+  ahead.set(k, { lock, events, abort, begin, taken: false });
+}
+
+/** The app's chain started: decide and, if so, acquire now. Idempotent; unknown keys are ignored. */
+export function beginLockAhead(t: LockAheadKey): void {
+  ahead.get(key(t))?.begin();
 }
 
 /**
@@ -77,6 +91,8 @@ export function takeLockAhead(t: LockAheadKey, reporter: Reporter, signal?: Abor
   const a = ahead.get(key(t));
   if (!a || a.taken) return undefined;
   a.taken = true;
+  // deploy-app is running, so the chain has started (also when its first steps were not in the batch).
+  a.begin();
   if (signal?.aborted) a.abort.abort();
   else signal?.addEventListener('abort', () => a.abort.abort(), { once: true });
   const replay = () => {

@@ -5,10 +5,10 @@
 import { cpus } from 'node:os';
 import { loadWorkspaceConfig, snapshotContentTagsInProcess, snapshotGitInProcess } from '@ferry/core';
 import { shareAwsClientsInProcess } from '@ferry/aws';
-import { keepLiveRecordsInProcess, releaseLockAhead, releaseLocksAhead } from '@ferry/deploy';
+import { beginLockAhead, keepLiveRecordsInProcess, releaseLockAhead, releaseLocksAhead } from '@ferry/deploy';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
-import { envFlag, locksAheadByTask, prefetchServices } from './prefetch.ts';
+import { envFlag, lockAheadChainTasks, locksAheadByTask, prefetchServices } from './prefetch.ts';
 
 /** The deploy chain in order: a later step of a started app goes before a new app's first step. */
 const CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy'];
@@ -67,6 +67,11 @@ export async function* runTasksInProcess(
       maxBuilds: Math.max(1, cpus().length),
       live: opts.live,
       priority: (script) => CHAIN.indexOf(script),
+      // A lock ahead is decided and taken when the app's chain starts: at most maxParallel apps' at once.
+      onStart: (task) => {
+        const k = lockAheadChainTasks.get(task.id);
+        if (k) beginLockAhead(k);
+      },
     })) {
       // A deploy-app that will not run gives back the lock taken ahead for it (its build failed).
       const ahead = result.status === 'skipped' ? locksAheadByTask.get(result.id) : undefined;
@@ -76,6 +81,7 @@ export async function* runTasksInProcess(
   } finally {
     await releaseLocksAhead();
     locksAheadByTask.clear();
+    lockAheadChainTasks.clear();
   }
   timings.tasks = tasks.length;
   timings.runMs = performance.now() - t1;

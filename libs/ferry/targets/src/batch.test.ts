@@ -78,6 +78,22 @@ test('every task runs once, after its dependencies, never more than maxParallel 
   }
 });
 
+test('onStart is told of each task right before it runs, never of a skipped one', async () => {
+  const r = recorder();
+  const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { fail: (p) => p === 'b' })]));
+  const started: string[] = [];
+  const results = await collect(chainTasks(['a', 'b']), {
+    specs,
+    maxParallel: 1,
+    maxBuilds: 1,
+    onStart: (t) => started.push(`${t.id} (${r.log.filter((l) => l.startsWith('start')).length} started before)`),
+  });
+  assert.is(results.filter((x) => x.status === 'skipped').length, 2, 'b:push and b:deploy-app skipped');
+  assert.equal(started.map((x) => x.split(' ')[0]).sort(), ['a:build-image', 'a:deploy-app', 'a:push', 'b:build-image']);
+  const first = started.find((x) => x.startsWith('a:build-image'))!;
+  assert.ok(/\((0|1) started before\)/.test(first), `called before the task itself started: ${first}`);
+});
+
 test('a consumer that takes its time never strands a task that became ready meanwhile', async () => {
   const r = recorder();
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { ms: 1 })]));

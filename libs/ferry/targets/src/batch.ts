@@ -55,6 +55,8 @@ export interface BatchOptions {
   signals?: NodeJS.EventEmitter;
   /** Pipeline position of a script: later steps start first, so started apps finish first. */
   priority?: (script: string) => number;
+  /** Called as each task starts, before it runs. */
+  onStart?: (task: BatchTask) => void;
 }
 
 /** A Writable that keeps what it is given and optionally forwards it. */
@@ -139,6 +141,7 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
   let running = 0;
   let builds = 0;
   const start = (task: BatchTask) => {
+    opts.onStart?.(task);
     status.set(task.id, 'running');
     running++;
     if (task.script === 'build-image') builds++;

@@ -39,8 +39,13 @@ function chainArgs(argv: readonly string[]): Partial<ChainArgs> {
   }
 }
 
-/** The lock each deploy-app task of the batch may have taken ahead, by task id (batch-entry.ts gives it back when the task is skipped). */
+/**
+ * The lock each deploy-app task of the batch may take ahead, by task id: batch-entry.ts begins it
+ * when the first task of the app's chain starts and gives it back when deploy-app is skipped.
+ */
 export const locksAheadByTask = new Map<string, LockAheadKey>();
+/** Every chain task of an app with a lock ahead (build-image, push, deploy-app) -> that lock. */
+export const lockAheadChainTasks = new Map<string, LockAheadKey>();
 
 export async function prefetchServices(tasks: readonly { id?: string; project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
   // What each app (project and environment) of the batch will read.
@@ -102,27 +107,31 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
       }
     }),
   );
-  for (const r of resolved) if (r.deployTask) lockAhead(r, r.deployTask, tags);
+  for (const r of resolved) {
+    const k = r.deployTask ? lockAhead(r, r.deployTask, tags) : undefined;
+    if (!k) continue;
+    for (const t of tasks) if (t.id && TAGS_IMAGE.has(t.script) && t.project === r.app.project && (envFlag(t.argv) ?? r.env.name) === r.env.name) lockAheadChainTasks.set(t.id, k);
+  }
   await tags;
   return calls;
 }
 
 /**
- * Registers the lock ahead of one deploy-app task (lock-ahead.ts) and decides in the background:
- * it is taken when deploy-app's own planning on the batch's read (the same planFor, the same
- * inputs) says `update`. An up-to-date app is never locked, so a no-op still writes nothing.
+ * Registers the lock ahead of one deploy-app task (lock-ahead.ts); once the app's chain starts it
+ * decides in the background: the lock is taken when deploy-app's own planning on the batch's read
+ * (the same planFor, the same inputs) says `update`. An up-to-date app is never locked, so a no-op still writes nothing.
  * Not for dry runs, `--tag` or `--force-unlock`, nor with FERRY_LOCK_AHEAD=0.
  */
-function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs> }, tags: Promise<unknown> | undefined): void {
+function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs> }, tags: Promise<unknown> | undefined): LockAheadKey | undefined {
   const { args } = task;
-  if (process.env.FERRY_LOCK_AHEAD === '0' || args['dry-run'] || args.tag !== undefined || args['force-unlock']) return;
+  if (process.env.FERRY_LOCK_AHEAD === '0' || args['dry-run'] || args.tag !== undefined || args['force-unlock']) return undefined;
   const read = peekPrimedService(r);
-  if (!read?.service) return;
+  if (!read?.service) return undefined;
   let waitMs: number;
   try {
     waitMs = lockWaitMs(args);
   } catch {
-    return; // deploy-app reports the bad flag
+    return undefined; // deploy-app reports the bad flag
   }
   const k: LockAheadKey = { env: r.env.name, cluster: r.env.cluster, service: r.app.service };
   if (task.id) locksAheadByTask.set(task.id, k);
@@ -133,6 +142,7 @@ function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs>
     const { plan } = await planFor(withPrimedRead(ports.ecs, r.env.cluster, r.app.service, read), { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
     return plan.kind === 'update';
   });
+  return k;
 }
 
 /**
