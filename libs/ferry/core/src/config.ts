@@ -23,9 +23,7 @@ type Json = Record<string, unknown>;
  * The schemas' validators, compiled ahead of time (tools/schema/validators.mjs): compiling them with
  * ajv at start-up cost every ferry process ~80 ms.
  */
-function getValidators(): { deploy: ValidateFunction; ferry: ValidateFunction } {
-  return { deploy: validateDeploy as ValidateFunction, ferry: validateFerry as ValidateFunction };
-}
+const validators: { deploy: ValidateFunction; ferry: ValidateFunction } = { deploy: validateDeploy as ValidateFunction, ferry: validateFerry as ValidateFunction };
 
 /** The environment used when ferry.json does not exist: the local sandbox only. */
 export const DEFAULT_LOCAL_ENVIRONMENT: EnvironmentConfig = {
@@ -212,7 +210,7 @@ export function loadWorkspaceConfig(workspaceRoot: string): WorkspaceConfig {
   }
   const shown = displayPath(file, workspaceRoot);
   const raw = readJsonFile(file, shown) as Json;
-  check(getValidators().ferry, raw, shown);
+  check(validators.ferry, raw, shown);
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, envRaw] of Object.entries(raw.environments as Record<string, Json>)) {
     const env = { name, ...structuredClone(envRaw) } as unknown as EnvironmentConfig;
@@ -242,7 +240,7 @@ export function readAppConfigRaw(file: string, shown = displayPath(file)): Json 
     throw new FerryError('CONFIG_MISSING', `${shown} does not exist. Create it with at least { "$schema": "<relative path to>/libs/ferry/core/schema/deploy.schema.json" } (all fields have defaults; see docs/configuration.md).`);
   }
   const raw = readJsonFile(file, shown) as Json;
-  check(getValidators().deploy, raw, shown);
+  check(validators.deploy, raw, shown);
   return raw;
 }
 

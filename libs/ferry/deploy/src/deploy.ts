@@ -237,13 +237,18 @@ export async function markCompleted(ecs: EcsPort, arn: string): Promise<void> {
 
 /** Every ACTIVE revision of the app's family with ferry's tags. */
 export async function listRevisions(ecs: EcsPort, family: string): Promise<RevisionInfo[]> {
+  return describeRevisions(ecs, await familyRevisions(ecs, family));
+}
+
+/** The family's ACTIVE revisions (ListTaskDefinitions), newest first, without reading them. */
+async function familyRevisions(ecs: EcsPort, family: string): Promise<{ arn: string; revision: number }[]> {
   let arns: string[];
   try {
     arns = await ecs.listTaskDefinitions(family);
   } catch (e) {
     throw toFerryError(e, `list task definitions of ${family}`);
   }
-  return describeRevisions(ecs, revisionsOfFamily(arns, family));
+  return revisionsOfFamily(arns, family);
 }
 
 /** DescribeTaskDefinition of each revision, DESCRIBE_CONCURRENCY at a time, in the given order. */
@@ -280,14 +285,8 @@ async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number
 }
 
 async function pruneRevisions(ecs: EcsPort, app: AppDeployConfig, liveArn: string, reporter: Reporter): Promise<string[]> {
-  let arns: string[];
-  try {
-    arns = await ecs.listTaskDefinitions(app.family);
-  } catch (e) {
-    throw toFerryError(e, `list task definitions of ${app.family}`);
-  }
   // Only revisions beyond the newest keepRevisions can go: with no more than that, nothing to read.
-  const family = revisionsOfFamily(arns, app.family);
+  const family = await familyRevisions(ecs, app.family);
   if (family.length <= Math.max(0, app.keepRevisions)) return [];
   const revisions = await describeRevisions(ecs, family);
   const drop = revisionsToDeregister(revisions, app.keepRevisions, liveArn);

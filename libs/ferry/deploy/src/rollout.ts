@@ -5,6 +5,7 @@
  */
 import type { RolloutDeploymentView } from '@ferry/core';
 import type { EcsDeployment, EcsService } from '@ferry/aws';
+import { tagValue } from './task-definition.ts';
 
 /** What the watcher saw in one DescribeServices call. `service` undefined: the service is MISSING. */
 export interface RolloutSnapshot {
@@ -123,7 +124,7 @@ export function rolloutDurationMs(d: Pick<EcsDeployment, 'rolloutState' | 'creat
 
 /** The service's recorded rollout duration (`ferry:rollout-ms`), if it is a sane number. */
 export function expectedRolloutMs(service: Pick<EcsService, 'tags'> | undefined): number | undefined {
-  const v = service?.tags?.find((t) => t.key === TAG_ROLLOUT_MS)?.value;
+  const v = tagValue(service?.tags, TAG_ROLLOUT_MS);
   const ms = v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : NaN;
   return ms > 0 ? ms : undefined;
 }

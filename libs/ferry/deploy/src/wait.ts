@@ -131,17 +131,19 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
         lastViews = key;
         o.reporter.emit({ kind: 'rollout', app: o.app, deployments: views, newEvents: fresh.map((e) => e.message) });
       }
-      const verdict = evaluateRollout({ service }, o.deploymentId, lastSeen?.createdAt !== undefined ? toMs(lastSeen.createdAt) : o.createdAt);
+      const verdict = evaluateRollout({ service }, o.deploymentId, createdAtOf(lastSeen, o.createdAt));
       if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
     }
     if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
-    const startedAt = lastSeen?.createdAt !== undefined ? toMs(lastSeen.createdAt) : o.createdAt;
-    const next = pollDelay(Date.now(), { baseMs: base, throttles, startedAt, expectedMs: o.expectedRolloutMs });
+    const next = pollDelay(Date.now(), { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
     const delay = next.fast && !takeFastPoll() ? base : next.ms;
     const wait = Math.min(delay, Math.max(0, deadline - Date.now()));
     if (!(await sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
   }
 }
+
+/** When our deployment was created (epoch ms): as last seen, else as known before the first poll. */
+const createdAtOf = (seen: EcsDeployment | undefined, known: number | undefined): number | undefined => (seen?.createdAt !== undefined ? toMs(seen.createdAt) : known);
 
 /** The id of the PRIMARY deployment in an UpdateService/CreateService response. */
 export function primaryDeploymentId(service: EcsService): string {
