@@ -47,9 +47,22 @@ export const locksAheadByTask = new Map<string, LockAheadKey>();
 /** Every chain task of an app with a lock ahead (build-image, push, deploy-app) -> that lock. */
 export const lockAheadChainTasks = new Map<string, LockAheadKey>();
 
+/** What one app (project and environment) of the batch will read, and its tasks that need that. */
+interface Need {
+  project: string;
+  env?: string;
+  readsService: boolean;
+  healthChecked: boolean;
+  tagged: boolean;
+  /** The app's deploy-app task and its chain flags (the lock ahead is decided for it). */
+  deployTask?: { id?: string; args: Partial<ChainArgs> };
+  /** Its build-image, push and deploy-app tasks: the first of them to start begins the lock ahead. */
+  chainTaskIds: string[];
+}
+
 export async function prefetchServices(tasks: readonly { id?: string; project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
   // What each app (project and environment) of the batch will read.
-  const needs = new Map<string, { project: string; env?: string; readsService: boolean; healthChecked: boolean; tagged: boolean; deployTask?: { id?: string; args: Partial<ChainArgs> } }>();
+  const needs = new Map<string, Need>();
   let reading = 0;
   for (const t of tasks) {
     const readsService = READS_SERVICE.has(t.script);
@@ -59,15 +72,16 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
     reading++;
     const env = envFlag(t.argv);
     const key = `${t.project}\0${env ?? ''}`;
-    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false };
+    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [] };
     const deployTask = t.script === 'deploy-app' ? { id: t.id, args: chainArgs(t.argv) } : n.deployTask;
-    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask });
+    const chainTaskIds = tagged && t.id ? [...n.chainTaskIds, t.id] : n.chainTaskIds;
+    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds });
   }
   if (reading < 2) return 0;
-  const resolved: (ResolvedApp & { healthChecked: boolean; readsService: boolean; tagged: boolean; deployTask?: { id?: string; args: Partial<ChainArgs> } })[] = [];
+  const resolved: (ResolvedApp & Omit<Need, 'project' | 'env'>)[] = [];
   for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds });
     } catch {
       // The task itself reports a bad config.
     }
@@ -110,7 +124,7 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
   for (const r of resolved) {
     const k = r.deployTask ? lockAhead(r, r.deployTask, tags) : undefined;
     if (!k) continue;
-    for (const t of tasks) if (t.id && TAGS_IMAGE.has(t.script) && t.project === r.app.project && (envFlag(t.argv) ?? r.env.name) === r.env.name) lockAheadChainTasks.set(t.id, k);
+    for (const id of r.chainTaskIds) lockAheadChainTasks.set(id, k);
   }
   await tags;
   return calls;
