@@ -1,5 +1,4 @@
-// build-image: the entry script of the `build-image` target. What it does: libs/ferry/targets/src/build-image.ts.
-import { buildImageTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// build-image: the entry script of the `build-image` target (a run of one task). What it does: libs/ferry/targets/src/build-image.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(buildImageTarget);
+await runScript('build-image');

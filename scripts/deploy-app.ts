@@ -1,5 +1,4 @@
-// deploy-app: the entry script of the `deploy-app` target. What it does: libs/ferry/targets/src/deploy-app.ts.
-import { deployAppTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// deploy-app: the entry script of the `deploy-app` target (a run of one task). What it does: libs/ferry/targets/src/deploy-app.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(deployAppTarget);
+await runScript('deploy-app');

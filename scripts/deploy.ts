@@ -1,5 +1,4 @@
-// deploy: the entry script of the `deploy` target. What it does: libs/ferry/targets/src/deploy.ts.
-import { deployTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// deploy: the entry script of the `deploy` target (a run of one task). What it does: libs/ferry/targets/src/deploy.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(deployTarget);
+await runScript('deploy');

@@ -1,5 +1,4 @@
-// diff: the entry script of the `diff` target. What it does: libs/ferry/targets/src/diff.ts.
-import { diffTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// diff: the entry script of the `diff` target (a run of one task). What it does: libs/ferry/targets/src/diff.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(diffTarget);
+await runScript('diff');

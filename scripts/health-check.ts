@@ -1,5 +1,4 @@
-// health-check: the entry script of the `health-check` target. What it does: libs/ferry/targets/src/health-check.ts.
-import { healthCheckTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// health-check: the entry script of the `health-check` target (a run of one task). What it does: libs/ferry/targets/src/health-check.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(healthCheckTarget);
+await runScript('health-check');

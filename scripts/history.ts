@@ -1,5 +1,4 @@
-// history: the entry script of the `history` target. What it does: libs/ferry/targets/src/history.ts.
-import { historyTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// history: the entry script of the `history` target (a run of one task). What it does: libs/ferry/targets/src/history.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(historyTarget);
+await runScript('history');

@@ -1,5 +1,4 @@
-// push: the entry script of the `push` target. What it does: libs/ferry/targets/src/push.ts.
-import { pushTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// push: the entry script of the `push` target (a run of one task). What it does: libs/ferry/targets/src/push.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(pushTarget);
+await runScript('push');

@@ -1,5 +1,4 @@
-// rollback: the entry script of the `rollback` target. What it does: libs/ferry/targets/src/rollback.ts.
-import { rollbackTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// rollback: the entry script of the `rollback` target (a run of one task). What it does: libs/ferry/targets/src/rollback.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(rollbackTarget);
+await runScript('rollback');

@@ -1,5 +1,4 @@
-// smoke-test: the entry script of the `smoke-test` target. What it does: libs/ferry/targets/src/smoke-test.ts.
-import { smokeTestTarget } from '@ferry/targets';
-import { runTarget } from '@ferry/ui';
+// smoke-test: the entry script of the `smoke-test` target (a run of one task). What it does: libs/ferry/targets/src/smoke-test.ts.
+import { runScript } from '@ferry/targets';
 
-await runTarget(smokeTestTarget);
+await runScript('smoke-test');

@@ -4,10 +4,16 @@
  * chain) through the same code path. Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
  * endpoint (AWS_ERROR naming the endpoint and `npm run sandbox:up`).
+ *
+ * Within a run, clients come from the session's pool (`session.use(awsClients)`); createAwsClients
+ * makes a new set (tests, one-off tools).
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { FerryError, type EnvironmentConfig } from '@ferry/core';
+import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
+import { ecrPort, type EcrPort } from './ecr.ts';
+import { createEcsPort, type EcsPort } from './ecs.ts';
+import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
@@ -51,39 +57,64 @@ export function profileFor(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv
   return ambient ? undefined : env.profile || undefined;
 }
 
-/**
- * Clients shared by every task of this process, by environment and endpoint (batch mode: see
- * `shareAwsClientsInProcess`). Undefined: each call makes new clients.
- */
-let shared: Map<string, AwsClients> | undefined;
-
-/**
- * From now on `createAwsClients` hands out one pair of clients per environment and endpoint. The
- * batch executor turns this on: its tasks then share connections and, above all, one adaptive
- * retry rate limiter per account and region instead of one per app, which is what keeps a fan-out
- * of many apps inside the API's rate limits.
- */
-export function shareAwsClientsInProcess(): void {
-  shared ??= new Map();
-}
-
-/** Whether clients are shared in this process (batch mode). */
-export function awsClientsShared(): boolean {
-  return shared !== undefined;
-}
-
 export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions = {}): AwsClients {
   const processEnv = opts.processEnv ?? process.env;
   const maxAttempts = opts.maxAttempts ?? (Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS);
   const region = env.region || processEnv.AWS_REGION || 'us-east-1';
   const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
-  const key = shared && !opts.processEnv ? JSON.stringify([env, region, endpoints, maxAttempts, env.kind === 'sandbox' ? '' : profileFor(env, processEnv)]) : undefined;
-  const known = key ? shared?.get(key) : undefined;
-  if (known) return known;
-  const made = makeClients(env, processEnv, maxAttempts, region, endpoints);
-  if (key) shared?.set(key, made);
-  return made;
+  return makeClients(env, processEnv, maxAttempts, region, endpoints);
 }
+
+/**
+ * The session's AWS clients: one set per environment's account, Region, endpoint and profile, so
+ * every task of a run shares connections and, above all, one adaptive-retry rate limiter per
+ * account and Region instead of one per app, which is what keeps a fan-out of many apps inside the
+ * API's rate limits. The ports it hands out carry the run's caches: the read-through cache of live
+ * ECS state (live-ecs.ts) and the ECR images found so far.
+ */
+export class AwsClientPool {
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort }>();
+  constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
+
+  private entry(env: EnvironmentConfig) {
+    const processEnv = this.session.env;
+    const maxAttempts = Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
+    const region = env.region || processEnv.AWS_REGION || 'us-east-1';
+    const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
+    const key = JSON.stringify([env, region, endpoints, maxAttempts, env.kind === 'sandbox' ? '' : profileFor(env, processEnv)]);
+    let set = this.sets.get(key);
+    if (!set) {
+      const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
+      const live = new LiveEcsCache(this.session.clock);
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }) };
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  /** The SDK clients of `env`. */
+  clients(env: EnvironmentConfig): AwsClients {
+    return this.entry(env).clients;
+  }
+
+  /** The ECS port of `env`, reading through the run's cache of live ECS state. */
+  ecs(env: EnvironmentConfig): EcsPort {
+    return this.entry(env).ecs;
+  }
+
+  /** The run's cache of live ECS state for `env` (what its ECS port reads through). */
+  liveEcs(env: EnvironmentConfig): LiveEcsCache {
+    return this.entry(env).live;
+  }
+
+  /** The ECR port of `env`; images found once are not asked for again in this run. */
+  ecr(env: EnvironmentConfig): EcrPort {
+    return this.entry(env).ecr;
+  }
+}
+
+/** The run's AWS clients (see AwsClientPool). */
+export const awsClients = sessionPart('AWS clients', (s) => new AwsClientPool(s));
 
 function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoints: AwsClients['endpoints']): AwsClients {
   const common = {

@@ -30,8 +30,7 @@ import {
   type PutLifecyclePolicyCommandOutput,
 } from '@aws-sdk/client-ecr';
 import { FerryError, registerSecret, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
-import { awsClientsShared } from './clients.ts';
-import { isNotFound, toFerryError } from './errors.ts';
+import { attempt, awsErrorName, isNotFound } from './errors.ts';
 
 /** The ECR calls ferry makes. Implemented over ECRClient by `ecrPort`; tests may pass a fake. */
 export interface EcrPort {
@@ -45,38 +44,39 @@ export interface EcrPort {
   putImage(input: PutImageCommandInput): Promise<PutImageCommandOutput>;
 }
 
-/**
- * Images known to exist, per client, when clients are shared (batch mode): build-image, push and
- * deploy-app of one app each ask for the same tag. Only found images are kept; a lookup that
- * found nothing always asks again.
- */
-const knownImages = new WeakMap<ECRClient, Map<string, DescribeImagesCommandOutput>>();
+const image = (i: DescribeImagesCommandInput | BatchGetImageCommandInput | PutImageCommandInput) =>
+  'imageIds' in i && i.imageIds?.length === 1 ? `${i.repositoryName}:${i.imageIds[0].imageTag ?? i.imageIds[0].imageDigest}` : `images of ${i.repositoryName}`;
 
-export function ecrPort(client: ECRClient): EcrPort {
-  const describeImages = (input: DescribeImagesCommandInput) => client.send(new DescribeImagesCommand(input));
+/**
+ * The EcrPort over a real ECRClient. Each call's AWS error is translated here (`attempt`): a
+ * FerryError naming what was being done, whose AWS code isNotFound still reads.
+ * `rememberFound` (the session's ports): an image found once is not asked for again in this run
+ * (build-image, push and deploy-app of one app each ask for the same tag); a lookup that found
+ * nothing always asks again.
+ */
+export function ecrPort(client: ECRClient, o: { rememberFound?: boolean } = {}): EcrPort {
+  const describeImages = (input: DescribeImagesCommandInput) => attempt(`look up ${image(input)} in ECR`, () => client.send(new DescribeImagesCommand(input)));
   return {
-    describeImages: awsClientsShared() ? rememberFound(client, describeImages) : describeImages,
-    describeRepositories: (input) => client.send(new DescribeRepositoriesCommand(input)),
-    createRepository: (input) => client.send(new CreateRepositoryCommand(input)),
-    putLifecyclePolicy: (input) => client.send(new PutLifecyclePolicyCommand(input)),
-    getLifecyclePolicy: (input) => client.send(new GetLifecyclePolicyCommand(input)),
-    getAuthorizationToken: () => client.send(new GetAuthorizationTokenCommand({})),
-    batchGetImage: (input) => client.send(new BatchGetImageCommand(input)),
-    putImage: (input) => client.send(new PutImageCommand(input)),
+    describeImages: o.rememberFound ? rememberFound(describeImages) : describeImages,
+    describeRepositories: (input) => attempt(`describe ECR repository '${input.repositoryNames?.join("', '")}'`, () => client.send(new DescribeRepositoriesCommand(input))),
+    createRepository: (input) => attempt(`create ECR repository '${input.repositoryName}'`, () => client.send(new CreateRepositoryCommand(input))),
+    putLifecyclePolicy: (input) => attempt(`put the lifecycle policy on '${input.repositoryName}'`, () => client.send(new PutLifecyclePolicyCommand(input))),
+    getLifecyclePolicy: (input) => attempt(`read the lifecycle policy of '${input.repositoryName}'`, () => client.send(new GetLifecyclePolicyCommand(input))),
+    getAuthorizationToken: () => attempt('get an ECR authorization token', () => client.send(new GetAuthorizationTokenCommand({}))),
+    batchGetImage: (input) => attempt(`read the manifest of ${image(input)}`, () => client.send(new BatchGetImageCommand(input))),
+    putImage: (input) => attempt(`put ${input.repositoryName}:${input.imageTag ?? input.imageDigest}`, () => client.send(new PutImageCommand(input))),
   };
 }
 
-function rememberFound(client: ECRClient, describe: (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>) {
-  let known = knownImages.get(client);
-  if (!known) knownImages.set(client, (known = new Map()));
-  const cache = known;
+function rememberFound(describe: (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>) {
+  const found = new Map<string, DescribeImagesCommandOutput>();
   return async (input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput> => {
     const single = input.imageIds?.length === 1 && input.imageIds[0].imageTag && !input.imageIds[0].imageDigest && !input.nextToken && !input.registryId;
     const key = single ? JSON.stringify([input.repositoryName, input.imageIds![0].imageTag]) : undefined;
-    const hit = key ? cache.get(key) : undefined;
+    const hit = key ? found.get(key) : undefined;
     if (hit) return hit;
     const out = await describe(input);
-    if (key && out.imageDetails?.[0]?.imageDigest) cache.set(key, out);
+    if (key && out.imageDetails?.[0]?.imageDigest) found.set(key, out);
     return out;
   };
 }
@@ -177,7 +177,7 @@ export async function ensureRepository(
     const out = await port.describeRepositories({ repositoryNames: [repositoryName] });
     repo = out.repositories?.[0];
   } catch (e) {
-    if (!isNotFound(e, 'RepositoryNotFoundException')) throw toFerryError(e, `describe ECR repository '${repositoryName}'`);
+    if (!isNotFound(e, 'RepositoryNotFoundException')) throw e;
   }
   if (!repo) {
     try {
@@ -192,7 +192,7 @@ export async function ensureRepository(
       reporter?.emit({ kind: 'info', app: app.project, message: `created ECR repository ${repositoryName} (IMMUTABLE tags, scan on push)` });
     } catch (e) {
       // Another pipeline created it between our describe and create: fine, read it back.
-      if ((e as { name?: string }).name !== 'RepositoryAlreadyExistsException') throw toFerryError(e, `create ECR repository '${repositoryName}'`);
+      if (awsErrorName(e) !== 'RepositoryAlreadyExistsException') throw e;
       const out = await port.describeRepositories({ repositoryNames: [repositoryName] });
       repo = out.repositories?.[0];
     }
@@ -210,15 +210,11 @@ export async function ensureRepository(
   try {
     current = (await port.getLifecyclePolicy({ repositoryName })).lifecyclePolicyText;
   } catch (e) {
-    if (!isNotFound(e)) throw toFerryError(e, `read the lifecycle policy of '${repositoryName}'`);
+    if (!isNotFound(e)) throw e;
   }
   let policyUpdated = false;
   if (!samePolicy(current, desired)) {
-    try {
-      await port.putLifecyclePolicy({ repositoryName, lifecyclePolicyText: desired });
-    } catch (e) {
-      throw toFerryError(e, `put the lifecycle policy on '${repositoryName}'`);
-    }
+    await port.putLifecyclePolicy({ repositoryName, lifecyclePolicyText: desired });
     policyUpdated = true;
     reporter?.emit({ kind: 'info', app: app.project, message: `lifecycle policy of ${repositoryName} ${current ? 'updated' : 'set'}` });
   }
@@ -234,7 +230,7 @@ export async function imageExists(port: EcrPort, repositoryName: string, tag: st
     return { digest: image.imageDigest, pushedAt: image.imagePushedAt };
   } catch (e) {
     if (isNotFound(e, 'ImageNotFoundException') || isNotFound(e, 'RepositoryNotFoundException')) return null;
-    throw toFerryError(e, `look up ${repositoryName}:${tag} in ECR`);
+    throw e;
   }
 }
 
@@ -262,12 +258,7 @@ export function registryHostOf(proxyEndpoint: string): string {
 
 /** GetAuthorizationToken, decoded. */
 export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCredentials> {
-  let out: GetAuthorizationTokenCommandOutput;
-  try {
-    out = await port.getAuthorizationToken();
-  } catch (e) {
-    throw toFerryError(e, 'get an ECR authorization token');
-  }
+  const out = await port.getAuthorizationToken();
   const data = out.authorizationData?.[0];
   if (!data?.authorizationToken || !data.proxyEndpoint) {
     throw new FerryError('AWS_ERROR', 'ECR GetAuthorizationToken returned no authorization data. Retry; if it persists, check the ECR endpoint and permissions (ecr:GetAuthorizationToken).');

@@ -30,6 +30,7 @@ import {
   type TaskDefinition,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { attempt } from './errors.ts';
 
 export type {
   Cluster as EcsCluster,
@@ -49,10 +50,25 @@ export interface TaskDefinitionWithTags {
   tags: Tag[];
 }
 
-/** The ECS calls ferry makes. Errors are the SDK's; classify them with `isNotFound`/`isThrottling`. */
+/**
+ * How fresh a read must be. Without it (or with 0) the call goes to ECS. With `maxAgeMs`, an answer
+ * the run's cache of live ECS state holds that is no older, and that no write of this run made
+ * stale, may be returned instead (live-ecs.ts).
+ */
+export interface ReadOptions {
+  maxAgeMs?: number;
+}
+
+/**
+ * The ECS calls ferry makes. Errors are FerryErrors naming the call; classify them with
+ * `isNotFound`/`isThrottling`, which read the AWS code they carry.
+ */
 export interface EcsPort {
-  /** DescribeServices with TAGS, batched by 10. Unknown services come back in `failures` (reason MISSING). */
-  describeServices(cluster: string, services: string[]): Promise<{ services: Service[]; failures: Failure[] }>;
+  /**
+   * DescribeServices with TAGS, batched by 10. Unknown services come back in `failures` (reason
+   * MISSING). `read.maxAgeMs`: an answer the run already has that is no older may be used (live-ecs.ts).
+   */
+  describeServices(cluster: string, services: string[], read?: ReadOptions): Promise<{ services: Service[]; failures: Failure[] }>;
   /** DescribeTaskDefinition with TAGS; `ref` is an ARN, `family:revision` or a bare family (latest ACTIVE). */
   describeTaskDefinition(ref: string): Promise<TaskDefinitionWithTags>;
   /** Returns the registered revision. */
@@ -63,14 +79,14 @@ export interface EcsPort {
   createService(input: CreateServiceCommandInput): Promise<Service>;
   updateService(input: UpdateServiceCommandInput): Promise<Service>;
   /** Task ARNs of a service with this desired status (all pages). */
-  listTasks(cluster: string, serviceName: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]>;
+  listTasks(cluster: string, serviceName: string, desiredStatus: 'RUNNING' | 'STOPPED', read?: ReadOptions): Promise<string[]>;
   /**
    * Task ARNs of the whole cluster with this desired status, reading at most `maxPages` pages of
    * 100; undefined when there are more (then read per service). Optional: a port may not offer it.
    */
   listClusterTasks?(cluster: string, desiredStatus: 'RUNNING' | 'STOPPED', maxPages: number): Promise<{ arns: string[]; calls: number } | undefined>;
   /** DescribeTasks, batched by 100. */
-  describeTasks(cluster: string, tasks: string[]): Promise<Task[]>;
+  describeTasks(cluster: string, tasks: string[], read?: ReadOptions): Promise<Task[]>;
   tagResource(arn: string, tags: Tag[]): Promise<void>;
   untagResource(arn: string, tagKeys: string[]): Promise<void>;
   /** The resource's tags (a service, cluster or task definition ARN). */
@@ -85,100 +101,121 @@ const chunks = <T>(items: T[], size: number): T[][] => {
   return out;
 };
 
-/** The EcsPort over a real ECSClient (AWS or the sandbox endpoint: same code path). */
+const short = (arn: string) => arn.replace(/^arn:[^:]+:ecs:[^:]*:[^:]*:/, '');
+
+/**
+ * The EcsPort over a real ECSClient (AWS or the sandbox endpoint: same code path). Every call's AWS
+ * error is translated here (`attempt`): a FerryError that says what was being done, with the AWS
+ * code still readable by isNotFound/isThrottling.
+ */
 export function createEcsPort(client: ECSClient): EcsPort {
   return {
-    async describeServices(cluster, services) {
-      const out = { services: [] as Service[], failures: [] as Failure[] };
-      for (const batch of chunks(services, 10)) {
-        const r = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
-        out.services.push(...(r.services ?? []));
-        out.failures.push(...(r.failures ?? []));
-      }
-      return out;
-    },
-    async describeTaskDefinition(ref) {
-      const r = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
-      if (!r.taskDefinition) throw Object.assign(new Error(`task definition ${ref} not returned`), { name: 'ClientException' });
-      return { taskDefinition: r.taskDefinition, tags: r.tags ?? [] };
-    },
-    async registerTaskDefinition(input) {
-      const r = await client.send(new RegisterTaskDefinitionCommand(input));
-      if (!r.taskDefinition) throw new Error('RegisterTaskDefinition returned no task definition');
-      return r.taskDefinition;
-    },
-    async deregisterTaskDefinition(arn) {
-      await client.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
-    },
-    async listTaskDefinitions(familyPrefix) {
-      const arns: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const r = await client.send(new ListTaskDefinitionsCommand({ familyPrefix, status: 'ACTIVE', sort: 'DESC', nextToken }));
-        arns.push(...(r.taskDefinitionArns ?? []));
-        nextToken = r.nextToken;
-      } while (nextToken);
-      return arns;
-    },
-    async createService(input) {
-      const r = await client.send(new CreateServiceCommand(input));
-      if (!r.service) throw new Error('CreateService returned no service');
-      return r.service;
-    },
-    async updateService(input) {
-      const r = await client.send(new UpdateServiceCommand(input));
-      if (!r.service) throw new Error('UpdateService returned no service');
-      return r.service;
-    },
-    async listTasks(cluster, serviceName, desiredStatus) {
-      const arns: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const r = await client.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, nextToken }));
-        arns.push(...(r.taskArns ?? []));
-        nextToken = r.nextToken;
-      } while (nextToken);
-      return arns;
-    },
-    async listClusterTasks(cluster, desiredStatus, maxPages) {
-      const arns: string[] = [];
-      let nextToken: string | undefined;
-      let calls = 0;
-      do {
-        if (calls >= maxPages) return undefined;
-        const r = await client.send(new ListTasksCommand({ cluster, desiredStatus, nextToken, maxResults: 100 }));
-        calls++;
-        arns.push(...(r.taskArns ?? []));
-        nextToken = r.nextToken;
-      } while (nextToken);
-      return { arns, calls };
-    },
-    async describeTasks(cluster, tasks) {
-      const out: Task[] = [];
-      for (const batch of chunks(tasks, 100)) {
-        const r = await client.send(new DescribeTasksCommand({ cluster, tasks: batch }));
-        out.push(...(r.tasks ?? []));
-      }
-      return out;
-    },
-    async tagResource(resourceArn, tags) {
-      await client.send(new TagResourceCommand({ resourceArn, tags }));
-    },
-    async untagResource(resourceArn, tagKeys) {
-      await client.send(new UntagResourceCommand({ resourceArn, tagKeys }));
-    },
-    async listTagsForResource(resourceArn) {
-      const r = await client.send(new ListTagsForResourceCommand({ resourceArn }));
-      return r.tags ?? [];
-    },
-    async describeClusters(clusters) {
-      const r = await client.send(new DescribeClustersCommand({ clusters }));
-      return { clusters: r.clusters ?? [], failures: r.failures ?? [] };
-    },
-    async createCluster(name) {
-      const r = await client.send(new CreateClusterCommand({ clusterName: name }));
-      return r.cluster ?? { clusterName: name };
-    },
+    describeServices: (cluster, services) =>
+      attempt(`describe service${services.length > 1 ? 's' : ''} ${services.join(', ')} in cluster ${cluster}`, async () => {
+        const out = { services: [] as Service[], failures: [] as Failure[] };
+        for (const batch of chunks(services, 10)) {
+          const r = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
+          out.services.push(...(r.services ?? []));
+          out.failures.push(...(r.failures ?? []));
+        }
+        return out;
+      }),
+    describeTaskDefinition: (ref) =>
+      attempt(`describe task definition ${short(ref)}`, async () => {
+        const r = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+        if (!r.taskDefinition) throw Object.assign(new Error(`task definition ${ref} not returned`), { name: 'ClientException' });
+        return { taskDefinition: r.taskDefinition, tags: r.tags ?? [] };
+      }),
+    registerTaskDefinition: (input) =>
+      attempt(`register task definition ${input.family}`, async () => {
+        const r = await client.send(new RegisterTaskDefinitionCommand(input));
+        if (!r.taskDefinition) throw new Error('RegisterTaskDefinition returned no task definition');
+        return r.taskDefinition;
+      }),
+    deregisterTaskDefinition: (arn) =>
+      attempt(`deregister ${short(arn)}`, async () => {
+        await client.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+      }),
+    listTaskDefinitions: (familyPrefix) =>
+      attempt(`list task definitions of ${familyPrefix}`, async () => {
+        const arns: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const r = await client.send(new ListTaskDefinitionsCommand({ familyPrefix, status: 'ACTIVE', sort: 'DESC', nextToken }));
+          arns.push(...(r.taskDefinitionArns ?? []));
+          nextToken = r.nextToken;
+        } while (nextToken);
+        return arns;
+      }),
+    createService: (input) =>
+      attempt(`create service ${input.serviceName} in cluster ${input.cluster}`, async () => {
+        const r = await client.send(new CreateServiceCommand(input));
+        if (!r.service) throw new Error('CreateService returned no service');
+        return r.service;
+      }),
+    updateService: (input) =>
+      attempt(`update service ${input.service} in cluster ${input.cluster}`, async () => {
+        const r = await client.send(new UpdateServiceCommand(input));
+        if (!r.service) throw new Error('UpdateService returned no service');
+        return r.service;
+      }),
+    listTasks: (cluster, serviceName, desiredStatus) =>
+      attempt(`list the ${desiredStatus} tasks of service ${serviceName}`, async () => {
+        const arns: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const r = await client.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, nextToken }));
+          arns.push(...(r.taskArns ?? []));
+          nextToken = r.nextToken;
+        } while (nextToken);
+        return arns;
+      }),
+    listClusterTasks: (cluster, desiredStatus, maxPages) =>
+      attempt(`list the ${desiredStatus} tasks of cluster ${cluster}`, async () => {
+        const arns: string[] = [];
+        let nextToken: string | undefined;
+        let calls = 0;
+        do {
+          if (calls >= maxPages) return undefined;
+          const r = await client.send(new ListTasksCommand({ cluster, desiredStatus, nextToken, maxResults: 100 }));
+          calls++;
+          arns.push(...(r.taskArns ?? []));
+          nextToken = r.nextToken;
+        } while (nextToken);
+        return { arns, calls };
+      }),
+    describeTasks: (cluster, tasks) =>
+      attempt(`describe ${tasks.length} task(s) in cluster ${cluster}`, async () => {
+        const out: Task[] = [];
+        for (const batch of chunks(tasks, 100)) {
+          const r = await client.send(new DescribeTasksCommand({ cluster, tasks: batch }));
+          out.push(...(r.tasks ?? []));
+        }
+        return out;
+      }),
+    tagResource: (resourceArn, tags) =>
+      attempt(`tag ${short(resourceArn)} (${tags.map((t) => t.key).join(', ')})`, async () => {
+        await client.send(new TagResourceCommand({ resourceArn, tags }));
+      }),
+    untagResource: (resourceArn, tagKeys) =>
+      attempt(`untag ${short(resourceArn)} (${tagKeys.join(', ')})`, async () => {
+        await client.send(new UntagResourceCommand({ resourceArn, tagKeys }));
+      }),
+    listTagsForResource: (resourceArn) =>
+      attempt(`read the tags of ${short(resourceArn)}`, async () => {
+        const r = await client.send(new ListTagsForResourceCommand({ resourceArn }));
+        return r.tags ?? [];
+      }),
+    describeClusters: (clusters) =>
+      attempt(`describe cluster ${clusters.join(', ')}`, async () => {
+        const r = await client.send(new DescribeClustersCommand({ clusters }));
+        return { clusters: r.clusters ?? [], failures: r.failures ?? [] };
+      }),
+    createCluster: (name) =>
+      attempt(`create cluster ${name}`, async () => {
+        const r = await client.send(new CreateClusterCommand({ clusterName: name }));
+        return r.cluster ?? { clusterName: name };
+      }),
   };
 }
 

@@ -37,8 +37,12 @@ const AUTH_NAMES = new Set([
   'AccessDenied',
 ]);
 
-/** The AWS error code of an SDK error (`error.name`), or '' for anything else. */
+/**
+ * The AWS error code of an SDK error (`error.name`), or '' for anything else. A FerryError made by a
+ * port from an AWS error (`attempt`) answers with the code of the error it wraps.
+ */
 export function awsErrorName(e: unknown): string {
+  if (e instanceof FerryError) return e.cause !== undefined ? awsErrorName(e.cause) : '';
   if (e && typeof e === 'object' && 'name' in e && typeof (e as { name: unknown }).name === 'string') {
     return (e as { name: string }).name;
   }
@@ -56,7 +60,8 @@ export function isNotFound(e: unknown, name?: string): boolean {
 export function isThrottling(e: unknown): boolean {
   const n = awsErrorName(e);
   if (THROTTLING_NAMES.has(n)) return true;
-  const status = (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const raw = e instanceof FerryError ? e.cause : e;
+  const status = (raw as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
   return status === 429;
 }
 
@@ -105,4 +110,17 @@ export function toFerryError(e: unknown, attempted: string): FerryError {
     );
   }
   return new FerryError('AWS_ERROR', awsErrorMessage(e, attempted), { cause: e });
+}
+
+/**
+ * Runs one AWS call and translates its failure where it happens (the ports call this, so callers
+ * never wrap AWS errors themselves): the error becomes a FerryError naming what was attempted, and
+ * `awsErrorName`/`isNotFound`/`isThrottling` still read the AWS code through it.
+ */
+export async function attempt<T>(attempted: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw toFerryError(e, attempted);
+  }
 }

@@ -2,3 +2,4 @@ export * from './clients.ts';
 export * from './errors.ts';
 export * from './ecr.ts';
 export * from './ecs.ts';
+export * from './live-ecs.ts';

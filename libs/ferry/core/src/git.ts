@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError } from './errors.ts';
+import { PromiseMemo, sessionPart, type RunSession } from './session.ts';
 
 /** Runs git in `cwd` and returns stdout; a failure is FerryError('GIT_FAILED') with git's message. */
 export function runGit(cwd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): Promise<string> {
@@ -36,30 +37,26 @@ export function runGit(cwd: string, args: string[], opts: { input?: string; allo
   });
 }
 
-/** The commit checked out in the workspace and whether the working tree differs from it (untracked files count). */
+/** The commit checked out in the workspace, and whether the working tree differs from it. */
+export interface GitRevision {
+  sha: string;
+  dirty: boolean;
+}
+
+/** The run's answer per workspace: every task of one run records the same commit and dirty flag. */
+export const gitRevisionMemo = sessionPart('git revision', () => new PromiseMemo<GitRevision>());
+
 /**
- * One answer per workspace for the rest of this process (batch mode, `snapshotGitInProcess`): the
- * tasks of one Nx run then record the same commit and dirty flag instead of each running git.
+ * The commit checked out in the workspace and whether the working tree differs from it (untracked
+ * files count). With a session, one git read per workspace for the whole run (a run deploys one
+ * snapshot); without, a fresh read.
  */
-let revisions: Map<string, Promise<{ sha: string; dirty: boolean }>> | undefined;
-
-/** From now on `gitRevision` answers from the first read per workspace (a batch deploys one snapshot). */
-export function snapshotGitInProcess(): void {
-  revisions ??= new Map();
+export function gitRevision(workspaceRoot: string, session?: RunSession): Promise<GitRevision> {
+  if (!session) return readGitRevision(workspaceRoot);
+  return session.use(gitRevisionMemo).get(workspaceRoot, () => readGitRevision(workspaceRoot));
 }
 
-export function gitRevision(workspaceRoot: string): Promise<{ sha: string; dirty: boolean }> {
-  if (!revisions) return readGitRevision(workspaceRoot);
-  let p = revisions.get(workspaceRoot);
-  if (!p) {
-    p = readGitRevision(workspaceRoot);
-    revisions.set(workspaceRoot, p);
-    p.catch(() => revisions?.delete(workspaceRoot));
-  }
-  return p;
-}
-
-async function readGitRevision(workspaceRoot: string): Promise<{ sha: string; dirty: boolean }> {
+async function readGitRevision(workspaceRoot: string): Promise<GitRevision> {
   const [head, status] = await Promise.all([
     runGit(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true }),
     runGit(workspaceRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=normal']),

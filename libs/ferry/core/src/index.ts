@@ -10,3 +10,4 @@ export * from './resolve.ts';
 export * from './git.ts';
 export * from './build-inputs.ts';
 export * from './content-tag.ts';
+export * from './session.ts';

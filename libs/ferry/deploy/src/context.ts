@@ -1,19 +1,20 @@
 /**
- * What every deploy-side entry script starts from: the ports for one resolved app, and the image
+ * What every deploy-side step starts from: the session's ports for one resolved app, and the image
  * the local workspace stands for (its content tag in the environment's registry).
  */
-import { assertValidName, computeContentTag, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp } from '@ferry/core';
-import { createAwsClients, createEcsPort, ecrPort, imageExists, registryFor, type EcrPort, type EcsPort } from '@ferry/aws';
-import type { DeployPorts } from './deploy.ts';
+import { assertValidName, computeContentTag, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp, type RunSession } from '@ferry/core';
+import { awsClients, imageExists, registryFor, type EcrPort } from '@ferry/aws';
+import type { DeployPorts } from './apply.ts';
 
 export interface AppPorts extends DeployPorts {
   ecr: EcrPort;
 }
 
-export function appPorts(resolved: ResolvedApp): AppPorts {
-  const clients = createAwsClients(resolved.env);
-  const ecs: EcsPort = createEcsPort(clients.ecs);
-  const ecr = ecrPort(clients.ecr);
+/** The app's ECS and ECR ports from the run's client pool (shared clients, the run's caches). */
+export function appPorts(session: RunSession, resolved: Pick<ResolvedApp, 'env'>): AppPorts {
+  const pool = session.use(awsClients);
+  const ecs = pool.ecs(resolved.env);
+  const ecr = pool.ecr(resolved.env);
   return { ecs, ecr, imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
 }
 
@@ -28,13 +29,14 @@ export interface LocalImage {
 /**
  * The image for the workspace as it is: its content tag (or an explicit `--tag`) in the registry.
  * The content tag is recomputed rather than read from build-image's record, so a stale record can
- * never make deploy-app ship something other than the checked-out code.
+ * never make deploy-app ship something other than the checked-out code; within a run it comes from
+ * the session's memo (one tag per app for the whole run).
  */
-export async function localImage(resolved: ResolvedApp, ecr: EcrPort, opts: { tag?: string } = {}): Promise<LocalImage> {
+export async function localImage(session: RunSession, resolved: ResolvedApp, ecr: EcrPort, opts: { tag?: string } = {}): Promise<LocalImage> {
   // Checked before any AWS call: the tag ends up in an image reference and a task definition.
   if (opts.tag !== undefined) assertValidName('tag', opts.tag, 'the --tag flag');
   const registry = await registryFor(resolved.env, ecr);
-  const git = await gitRevision(resolved.workspaceRoot).catch(() => undefined);
+  const git = await gitRevision(resolved.workspaceRoot, session).catch(() => undefined);
   const gitSha = git?.sha ? `${git.sha}${git.dirty ? '-dirty' : ''}` : undefined;
   if (opts.tag) return { tag: opts.tag, imageRef: `${registry}/${resolved.app.repository}:${opts.tag}`, gitSha };
   const content = await computeContentTag(resolved, await getProjectGraph(resolved.workspaceRoot));

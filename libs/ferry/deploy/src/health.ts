@@ -3,7 +3,7 @@
  * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
  */
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter, type ResolvedApp } from '@ferry/core';
-import { isNotFound, toFerryError, type EcsPort, type EcsService, type EcsTask } from '@ferry/aws';
+import { isNotFound, type EcsPort, type EcsService, type EcsTask } from '@ferry/aws';
 import { sleep } from './wait.ts';
 
 /**
@@ -131,7 +131,14 @@ export function describeHealthCheck(resolved: ResolvedApp): string[] {
 export async function checkHealth(
   ecs: EcsPort,
   resolved: ResolvedApp,
-  o: { reporter: Reporter; signal?: AbortSignal; attempts?: number; delayMs?: number; /** deploy-app's view from this same run (live-record.ts): the first attempt uses it instead of DescribeServices. */ recorded?: EcsService },
+  o: {
+    reporter: Reporter;
+    signal?: AbortSignal;
+    attempts?: number;
+    delayMs?: number;
+    /** The first attempt may judge a read of the service (and tasks) this run already has, no older (live-ecs.ts); later attempts read ECS. */
+    maxAgeMs?: number;
+  },
 ): Promise<HealthReport> {
   const { app, env } = resolved;
   const attempts = Math.max(1, o.attempts ?? 6);
@@ -139,7 +146,7 @@ export async function checkHealth(
   let last: HealthReport | undefined;
   o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'start', message: `checking ${app.service} in ${env.cluster}` });
   for (let i = 1; i <= attempts; i++) {
-    last = await checkOnce(ecs, resolved, o.signal, i === 1 ? o.recorded : undefined);
+    last = await checkOnce(ecs, resolved, o.signal, i === 1 ? o.maxAgeMs : undefined);
     const ok = last.ecs.ok && (last.http?.ok ?? true);
     if (ok) {
       o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'done', message: last.summary });
@@ -164,21 +171,21 @@ function problems(r: HealthReport): string[] {
   return out;
 }
 
-async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal, recorded?: EcsService): Promise<HealthReport> {
+async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal, maxAgeMs?: number): Promise<HealthReport> {
   const { app, env } = resolved;
-  let service: EcsService | undefined = recorded;
+  let service: EcsService | undefined;
   let tasks: EcsTask[] | undefined = [];
   try {
-    if (!recorded) service = (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.serviceName === app.service && s.status !== 'INACTIVE');
+    service = (await ecs.describeServices(env.cluster, [app.service], { maxAgeMs })).services.find((s) => s.serviceName === app.service && s.status !== 'INACTIVE');
     // Task health is not in DescribeServices: with a container health check the tasks are always
-    // read; without one, a recorded view's running count is the same fact the task list gives.
-    if (recorded && !app.containerHealthCheck) tasks = undefined;
+    // read; without one, the first look judges the service's running count, which is the same fact.
+    if (maxAgeMs && !app.containerHealthCheck) tasks = undefined;
     else if (service) {
-      const arns = await ecs.listTasks(env.cluster, app.service, 'RUNNING');
-      tasks = arns.length ? await ecs.describeTasks(env.cluster, arns) : [];
+      const arns = await ecs.listTasks(env.cluster, app.service, 'RUNNING', { maxAgeMs });
+      tasks = arns.length ? await ecs.describeTasks(env.cluster, arns, { maxAgeMs }) : [];
     }
   } catch (e) {
-    if (!isNotFound(e, 'ClusterNotFoundException')) throw toFerryError(e, `describe service ${app.service}`);
+    if (!isNotFound(e, 'ClusterNotFoundException')) throw e;
   }
   if (!service) {
     throw new FerryError('UNHEALTHY', `${app.project}: service ${app.service} does not exist in cluster ${env.cluster}. Deploy it first: nx run ${app.project}:deploy`);

@@ -21,7 +21,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { FerryError, type Reporter } from '@ferry/core';
-import { isNotFound, toFerryError, type EcsPort } from '@ferry/aws';
+import { isNotFound, type EcsPort } from '@ferry/aws';
 
 export const LOCK_TAG = 'ferry:lock';
 /** The cluster tag that locks a service that does not exist yet. */
@@ -106,22 +106,17 @@ export function ecsLockPort(ecs: EcsPort): LockPort {
         return (await ecs.listTagsForResource(arn)).find((t) => t.key === key)?.value;
       } catch (e) {
         if (isNotFound(e)) return undefined;
-        throw toFerryError(e, `read the deploy lock (tags of ${arn})`);
+        throw e;
       }
     },
     async write(arn, key, value) {
-      try {
-        await ecs.tagResource(arn, [{ key, value }]);
-      } catch (e) {
-        throw toFerryError(e, `write the deploy lock (tag ${key} on ${arn})`);
-      }
+      await ecs.tagResource(arn, [{ key, value }]);
     },
     async remove(arn, key) {
       try {
         await ecs.untagResource(arn, [key]);
       } catch (e) {
-        if (isNotFound(e)) return;
-        throw toFerryError(e, `release the deploy lock (untag ${key} on ${arn})`);
+        if (!isNotFound(e)) throw e;
       }
     },
     now: () => Date.now(),
@@ -302,14 +297,9 @@ function held(port: LockPort, target: LockTarget, at: { arn: string; key: string
  * does not exist and may not be created (the deploy then fails with the usual not-found error).
  */
 export async function lockTarget(ecs: EcsPort, t: { app: string; cluster: string; service: string; ensureCluster?: boolean }): Promise<LockTarget | null> {
-  let clusterArn: string | undefined;
-  try {
-    const r = await ecs.describeClusters([t.cluster]);
-    clusterArn = r.clusters.find((c) => c.clusterName === t.cluster && c.status === 'ACTIVE')?.clusterArn;
-    if (!clusterArn && t.ensureCluster) clusterArn = (await ecs.createCluster(t.cluster)).clusterArn;
-  } catch (e) {
-    throw toFerryError(e, `find cluster ${t.cluster} for the deploy lock`);
-  }
+  const r = await ecs.describeClusters([t.cluster]);
+  let clusterArn = r.clusters.find((c) => c.clusterName === t.cluster && c.status === 'ACTIVE')?.clusterArn;
+  if (!clusterArn && t.ensureCluster) clusterArn = (await ecs.createCluster(t.cluster)).clusterArn;
   if (!clusterArn) return null;
   let serviceArn: string | undefined;
   try {
@@ -317,7 +307,7 @@ export async function lockTarget(ecs: EcsPort, t: { app: string; cluster: string
     const s = r.services.find((x) => x.serviceName === t.service && x.status !== 'INACTIVE');
     serviceArn = s?.serviceArn;
   } catch (e) {
-    if (!isNotFound(e)) throw toFerryError(e, `describe service ${t.service} for the deploy lock`);
+    if (!isNotFound(e)) throw e;
   }
   return { app: t.app, service: t.service, clusterArn, serviceArn };
 }

@@ -1,10 +1,11 @@
 /**
- * Which task-definition revisions to keep and which one a rollback goes to. Pure: the caller lists
- * the family's ACTIVE revisions (with tags) and applies the answer.
+ * Task-definition revisions: listing a family's ACTIVE revisions with ferry's tags, which to keep
+ * and which one a rollback goes to (pure), and pruning the old ones after a good deploy.
  */
-import { parseTaskDefinitionRef } from '@ferry/aws';
-import { FerryError } from '@ferry/core';
-import { imageTagOf } from './task-definition.ts';
+import { parseTaskDefinitionRef, type EcsPort } from '@ferry/aws';
+import { FerryError, type AppDeployConfig, type Reporter } from '@ferry/core';
+import { shortTaskDefinition } from './rollout.ts';
+import { containerImage, imageTagOf, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
 
 /** One ACTIVE revision of the family. */
 export interface RevisionInfo {
@@ -16,10 +17,12 @@ export interface RevisionInfo {
   status?: string;
   /** `ferry:completed-at` (epoch ms) when known: which completed revision ran most recently. */
   completedAt?: number;
-  /** History tags (deploy.ts recordResult): git revision, who, when (epoch ms), how it ended. */
+  /** History tags (records.ts recordResult): git revision, who, when (epoch ms), how it ended. */
   gitSha?: string;
   deployedBy?: string;
   deployedAt?: number;
+  /** When a rollback last made it live again (`ferry:returned-at`). */
+  returnedAt?: number;
   result?: string;
   registeredAt?: number;
 }
@@ -77,3 +80,66 @@ export function findRevision(revisions: RevisionInfo[], to: string, family: stri
   return found;
 }
 
+
+/** Every ACTIVE revision of the app's family with ferry's tags, newest first. */
+export async function listRevisions(ecs: EcsPort, family: string): Promise<RevisionInfo[]> {
+  return describeRevisions(ecs, await familyRevisions(ecs, family));
+}
+
+/** The family's ACTIVE revisions (ListTaskDefinitions), newest first, without reading them. */
+async function familyRevisions(ecs: EcsPort, family: string): Promise<{ arn: string; revision: number }[]> {
+  return revisionsOfFamily(await ecs.listTaskDefinitions(family), family);
+}
+
+/** DescribeTaskDefinition of each revision, DESCRIBE_CONCURRENCY at a time, in the given order. */
+const DESCRIBE_CONCURRENCY = 4;
+async function describeRevisions(ecs: EcsPort, revisions: { arn: string; revision: number }[]): Promise<RevisionInfo[]> {
+  const out: RevisionInfo[] = new Array(revisions.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < revisions.length; i = next++) out[i] = await describeRevision(ecs, revisions[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, revisions.length) }, worker));
+  return out;
+}
+
+async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number }): Promise<RevisionInfo> {
+  const { taskDefinition, tags } = await ecs.describeTaskDefinition(r.arn);
+  const time = (key: string) => Number(tagValue(tags, key)) || undefined;
+  return {
+    arn: r.arn,
+    revision: r.revision,
+    image: containerImage(taskDefinition),
+    contentTag: tagValue(tags, TAG_CONTENT),
+    status: tagValue(tags, TAG_STATUS),
+    completedAt: time(TAG_COMPLETED_AT),
+    gitSha: tagValue(tags, TAG_GIT_SHA),
+    deployedBy: tagValue(tags, TAG_DEPLOYED_BY),
+    deployedAt: time(TAG_DEPLOYED_AT),
+    returnedAt: time(TAG_RETURNED_AT),
+    result: tagValue(tags, TAG_RESULT),
+    registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
+  };
+}
+
+/**
+ * After a good deploy: deregisters the revisions beyond `keepRevisions` (revisionsToDeregister).
+ * Reads no revision while the family has no more than that. A failure here is a warning: cleanup
+ * must not turn a good deploy into a failed one.
+ */
+export async function pruneRevisions(ecs: EcsPort, app: Pick<AppDeployConfig, 'project' | 'family' | 'keepRevisions'>, liveArn: string, reporter: Reporter): Promise<string[]> {
+  const family = await familyRevisions(ecs, app.family);
+  if (family.length <= Math.max(0, app.keepRevisions)) return [];
+  const drop = revisionsToDeregister(await describeRevisions(ecs, family), app.keepRevisions, liveArn);
+  const done: string[] = [];
+  for (const r of drop) {
+    try {
+      await ecs.deregisterTaskDefinition(r.arn);
+      done.push(r.arn);
+    } catch (e) {
+      reporter.emit({ kind: 'warn', app: app.project, message: `could not deregister ${shortTaskDefinition(r.arn)}: ${(e as Error).message}` });
+    }
+  }
+  if (done.length) reporter.emit({ kind: 'step', app: app.project, step: 'cleanup', status: 'done', message: `deregistered ${done.length} old revision(s): ${done.map(shortTaskDefinition).join(', ')}` });
+  return done;
+}

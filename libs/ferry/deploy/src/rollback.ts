@@ -1,12 +1,18 @@
 /**
  * rollback: point the service at an earlier revision, no rebuild. The target is the previous
  * completed revision (the last one whose rollout completed, with another image), or `--to` a
- * content tag or revision number. Then the same watch and failure path as deploy-app.
+ * content tag or revision number. The move is the rollout primitive (roll.ts), so watching and the
+ * failure path (recover.ts) are deploy-app's own.
  */
 import { FerryError, type ResolvedApp } from '@ferry/core';
-import { listRevisions, readLive, rolloutExisting, type DeployPorts, type DeployResult, type RolloutSettings } from './deploy.ts';
-import { findRevision, previousCompleted, type RevisionInfo } from './revisions.ts';
+import type { DeployPorts } from './apply.ts';
+import { readLive } from './live.ts';
+import { markCompleted, recordResult } from './records.ts';
+import { recover } from './recover.ts';
+import { findRevision, listRevisions, previousCompleted, type RevisionInfo } from './revisions.ts';
+import { rollService, type RolloutSettings } from './roll.ts';
 import { shortTaskDefinition } from './rollout.ts';
+import { primaryTaskDefinition } from './spec.ts';
 import { imageTagOf } from './task-definition.ts';
 
 export interface RollbackPlan {
@@ -24,7 +30,7 @@ export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to
   const { app, env } = resolved;
   const live = await readLive(ports.ecs, app, env);
   if (!live) throw new FerryError('NOT_FOUND', `${app.project}: service ${app.service} does not exist in cluster ${env.cluster}; there is nothing to roll back. Deploy it: nx run ${app.project}:deploy`);
-  const fromArn = live.service.deployments?.find((d) => d.status === 'PRIMARY')?.taskDefinition ?? live.service.taskDefinition ?? '';
+  const fromArn = primaryTaskDefinition(live.service) ?? '';
   const revisions = await listRevisions(ports.ecs, app.family);
   const target = to ? findRevision(revisions, to, app.family) : previousCompleted(revisions, fromArn);
   if (!target) {
@@ -44,12 +50,18 @@ export function formatRollbackPlan(p: RollbackPlan): string[] {
   ];
 }
 
-export async function applyRollback(ports: DeployPorts, resolved: ResolvedApp, p: RollbackPlan, s: RolloutSettings): Promise<DeployResult | undefined> {
+/** Moves the service to the plan's target and waits; a failed move goes through recover.ts. */
+export async function applyRollback(ports: DeployPorts, resolved: ResolvedApp, p: RollbackPlan, s: RolloutSettings): Promise<{ deploymentId: string } | undefined> {
   if (p.alreadyLive) return undefined;
   const tag = imageTagOf(p.target.image);
   if (tag && !(await ports.imageExists(resolved.app.repository, tag))) {
     throw new FerryError('NOT_FOUND', `${p.app}: the image of ${shortTaskDefinition(p.target.arn)} (${p.target.image}) is no longer in ECR (expired by the lifecycle policy?). Pick another revision with --to, or rebuild it.`);
   }
-  return rolloutExisting(ports, { app: resolved.app, cluster: p.cluster, arn: p.target.arn, previousArn: p.fromArn, imageRef: p.target.image ?? '' }, s);
+  s.reporter.emit({ kind: 'step', app: p.app, step: 'rollback', status: 'start', message: `rolling ${p.service} to ${shortTaskDefinition(p.target.arn)} (${p.target.image ?? ''})` });
+  const r = await rollService(ports.ecs, { app: p.app, cluster: p.cluster, service: p.service, from: p.fromArn, to: p.target.arn, start: { kind: 'update' } }, s);
+  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app: resolved.app, imageRef: p.target.image ?? '' }, s);
+  s.reporter.emit({ kind: 'step', app: p.app, step: 'rollback', status: 'done', message: `${shortTaskDefinition(p.target.arn)} is live` });
+  await markCompleted(ports.ecs, p.target.arn);
+  await recordResult(ports.ecs, p.target.arn, 'completed', { ...s, returning: true });
+  return { deploymentId: r.deploymentId };
 }
-

@@ -13,12 +13,14 @@ export const TAG_GIT_SHA = 'ferry:git-sha';
 export const TAG_STATUS = 'ferry:status';
 /** When that rollout completed (epoch ms): orders completed revisions for rollback. */
 export const TAG_COMPLETED_AT = 'ferry:completed-at';
-/** Tags that describe a registration, not the definition: never a reason to deploy, never inherited. */
-/** History (lock.ts / history.ts): who rolled this revision out, when, and how it ended. */
+/** History (records.ts / history.ts): who rolled this revision out, when, and how it ended. */
 export const TAG_DEPLOYED_BY = 'ferry:deployed-by';
 export const TAG_DEPLOYED_AT = 'ferry:deployed-at';
+/** When a rollback made this revision live again (its first deploy time stays in TAG_DEPLOYED_AT). */
+export const TAG_RETURNED_AT = 'ferry:returned-at';
 export const TAG_RESULT = 'ferry:result';
-const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RESULT]);
+/** Tags that describe a registration, not the definition: never a reason to deploy, never inherited. */
+const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RETURNED_AT, TAG_RESULT]);
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept (ECS-SEMANTICS §4). */
 export const SERVER_FIELDS = [

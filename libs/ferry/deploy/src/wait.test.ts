@@ -1,24 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryReporter } from '@ferry/core';
-import type { EcsPort, EcsService } from '@ferry/aws';
+import { FerryError, MemoryReporter } from '@ferry/core';
+import type { EcsService } from '@ferry/aws';
+import { awsError, FakeEcs } from '@ferry/aws/testing';
+import { ManualClock } from '../../core/src/testing/clock.ts';
 import { FAST_POLLS_PER_SECOND, pollDelay, sleep, tokenBucket, watchRollout } from './wait.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
 
 const OURS = 'ecs-svc/2';
-const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+const throttle = () => awsError('ThrottlingException', 'Rate exceeded');
 
-/** An EcsPort whose DescribeServices answers from a script of snapshots (or errors); the last one repeats. */
-function scripted(steps: Array<EcsService | Error>): { port: EcsPort; calls: () => number } {
-  let i = 0;
-  const port = {
-    async describeServices() {
-      const step = steps[Math.min(i++, steps.length - 1)];
-      if (step instanceof Error) throw step;
-      return { services: [step], failures: [] };
-    },
-  } as unknown as EcsPort;
-  return { port, calls: () => i };
+/** ECS whose DescribeServices of `api` answers from a script of snapshots (or errors); the last one repeats. */
+function scripted(steps: Array<EcsService | Error>): { port: FakeEcs; calls: () => number } {
+  const port = new FakeEcs().replay('api', steps);
+  return { port, calls: () => port.count('describeServices') };
 }
 
 const inProgress = service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 0, rolloutState: 'IN_PROGRESS' }), deployment({ status: 'ACTIVE' })], {
@@ -64,12 +59,13 @@ test('rides out throttling with backoff and reports it', async () => {
 });
 
 test('other errors stop the watch as a FerryError naming what was attempted', async () => {
-  const { port } = scripted([Object.assign(new Error('no such cluster'), { name: 'ClusterNotFoundException' })]);
+  const { port } = scripted([awsError('ClusterNotFoundException', 'no such cluster')]);
   try {
     await watchRollout(port, opts(new MemoryReporter()));
     assert.unreachable();
   } catch (e) {
-    assert.match((e as Error).message, /failed to describe service api while watching deployment ecs-svc\/2: ClusterNotFoundException: no such cluster/);
+    assert.instance(e, FerryError);
+    assert.match((e as Error).message, /^failed to describeServices api: ClusterNotFoundException: no such cluster$/);
   }
 });
 
@@ -129,25 +125,35 @@ test('tokenBucket: the fast-poll budget allows a burst, then its rate', () => {
 });
 
 test('with an expected rollout time the watcher polls faster near the end, and only then', async () => {
+  const clock = new ManualClock();
   const r = new MemoryReporter();
-  const createdAt = new Date(Date.now());
+  const createdAt = new Date(clock.now());
   const running = service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 1, rolloutState: 'IN_PROGRESS', createdAt }), deployment({ status: 'ACTIVE' })]);
   const complete = service([deployment({ id: OURS, taskDefinition: tdArn(2), rolloutState: 'COMPLETED', createdAt })]);
-  // Polls 1-5 in progress, then completed: with base 400 ms and an expected 1.2 s, polls 2.. land
-  // in the window [0.7 s, 2.7 s) at 250 ms; without the estimate they would be 400 ms apart.
+  // Polls 1-8 in progress, then completed: with base 400 ms and an expected 1.2 s, the polls land
+  // at the window [0.7 s, 2.7 s) every 250 ms; without the estimate they would be 400 ms apart.
+  const port = new FakeEcs().replay('api', [...Array(8).fill(running), complete]);
   const times: number[] = [];
-  const port = {
-    async describeServices() {
-      times.push(Date.now());
-      return { services: [times.length > 5 ? complete : running], failures: [] };
-    },
-  } as unknown as EcsPort;
-  const w = await watchRollout(port, opts(r, { intervalMs: 400, expectedRolloutMs: 1200 }));
+  port.now = () => clock.now();
+  const describe = port.describeServices.bind(port);
+  port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
+  const w = await watchRollout(port, opts(r, { intervalMs: 400, expectedRolloutMs: 1200, clock, fastPoll: tokenBucket(FAST_POLLS_PER_SECOND, clock) }));
   assert.is(w.outcome.kind, 'completed');
-  const gaps = times.slice(1).map((t, i) => t - times[i]);
-  assert.ok(gaps[0] >= 280 && gaps[0] <= 420, `first gap ${gaps[0]}: to the window start (700 ms) or the base`);
-  const inWindow = gaps.slice(2);
-  assert.ok(inWindow.every((g) => g < 380), `gaps inside the window are the fast interval: ${gaps.join(', ')}`);
+  const at = times.map((t) => t - createdAt.getTime());
+  assert.equal(at, [0, 400, 700, 950, 1200, 1450, 1700, 1950, 2200], `poll times: ${at.join(', ')}`);
+});
+
+test('without a fast-poll budget the watcher keeps the base interval', async () => {
+  const clock = new ManualClock();
+  const createdAt = new Date(clock.now());
+  const running = service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 1, rolloutState: 'IN_PROGRESS', createdAt })]);
+  const complete = service([deployment({ id: OURS, taskDefinition: tdArn(2), rolloutState: 'COMPLETED', createdAt })]);
+  const port = new FakeEcs().replay('api', [running, running, running, complete]);
+  const times: number[] = [];
+  const describe = port.describeServices.bind(port);
+  port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
+  await watchRollout(port, opts(new MemoryReporter(), { intervalMs: 400, expectedRolloutMs: 1200, clock, fastPoll: () => false }));
+  assert.equal(times.map((t) => t - createdAt.getTime()), [0, 400, 700, 1100]);
 });
 
 test.run();

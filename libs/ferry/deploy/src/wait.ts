@@ -7,10 +7,11 @@
  * COMPLETED rollout), the watcher polls every 250 ms in a short window around the moment this one
  * is expected to complete (`pollDelay`): the report then comes ~0.1 s after ECS marks COMPLETED
  * rather than 0.5 s on average. Those faster polls come out of one small budget per process
- * (FAST_POLLS_PER_SECOND), so many rollouts watched at once never multiply the DescribeServices rate.
+ * (FAST_POLLS_PER_SECOND, the session's `fastPolls`), so many rollouts watched at once never
+ * multiply the DescribeServices rate.
  */
-import type { Reporter } from '@ferry/core';
-import { isThrottling, toFerryError, type EcsDeployment, type EcsPort, type EcsService } from '@ferry/aws';
+import { sessionPart, systemClock, type Clock, type Reporter } from '@ferry/core';
+import { isThrottling, type EcsDeployment, type EcsPort, type EcsService } from '@ferry/aws';
 import { deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutVerdict } from './rollout.ts';
 
 export interface WatchOptions {
@@ -30,6 +31,9 @@ export interface WatchOptions {
   createdAt?: number;
   /** How long this service's last COMPLETED rollout took (ms): polls faster around that time. */
   expectedRolloutMs?: number;
+  /** The run's budget of faster polls (`fastPolls` of the session); without it, no faster polls. */
+  fastPoll?: () => boolean;
+  clock?: Clock;
 }
 
 /** The window of faster polls around the expected completion, and their interval. */
@@ -55,10 +59,10 @@ export function pollDelay(now: number, o: { baseMs: number; throttles: number; s
 }
 
 /** A token bucket: `take(now)` is true at most `perSecond` times a second (bursts up to `perSecond`). */
-export function tokenBucket(perSecond: number): (now?: number) => boolean {
+export function tokenBucket(perSecond: number, clock: Pick<Clock, 'now'> = systemClock): (now?: number) => boolean {
   let tokens = perSecond;
-  let at = Date.now();
-  return (now = Date.now()) => {
+  let at = clock.now();
+  return (now = clock.now()) => {
     tokens = Math.min(perSecond, tokens + (Math.max(0, now - at) / 1000) * perSecond);
     at = Math.max(at, now);
     if (tokens < 1) return false;
@@ -67,8 +71,8 @@ export function tokenBucket(perSecond: number): (now?: number) => boolean {
   };
 }
 
-/** The faster polls of every watcher in this process come out of this one budget. */
-const takeFastPoll = tokenBucket(FAST_POLLS_PER_SECOND);
+/** The faster polls of every watcher of a run come out of this one budget. */
+export const fastPolls = sessionPart('fast rollout polls', (s) => tokenBucket(FAST_POLLS_PER_SECOND, s.clock));
 
 export type WatchOutcome = RolloutVerdict | { kind: 'timeout' } | { kind: 'interrupted' };
 
@@ -83,24 +87,12 @@ export interface WatchResult {
 }
 
 /** Resolves after `ms`, or early (false) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> => systemClock.sleep(ms, signal);
 
 export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<WatchResult> {
+  const clock = o.clock ?? systemClock;
   const base = o.intervalMs ?? 1000;
-  const deadline = Date.now() + o.timeoutMs;
+  const deadline = clock.now() + o.timeoutMs;
   let throttles = 0;
   let lastViews = '';
   let seenUntil = o.since;
@@ -115,7 +107,7 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
       described = await ecs.describeServices(o.cluster, [o.service]);
       throttles = 0;
     } catch (e) {
-      if (!isThrottling(e)) throw toFerryError(e, `describe service ${o.service} while watching deployment ${o.deploymentId}`);
+      if (!isThrottling(e)) throw e;
       throttles++;
       o.reporter.emit({ kind: 'progress', app: o.app, step: 'rollout', message: `DescribeServices throttled; retrying in ${pollDelayMs(base, throttles) / 1000}s` });
     }
@@ -134,11 +126,11 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
       const verdict = evaluateRollout({ service }, o.deploymentId, createdAtOf(lastSeen, o.createdAt));
       if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
     }
-    if (Date.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
-    const next = pollDelay(Date.now(), { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
-    const delay = next.fast && !takeFastPoll() ? base : next.ms;
-    const wait = Math.min(delay, Math.max(0, deadline - Date.now()));
-    if (!(await sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
+    if (clock.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
+    const next = pollDelay(clock.now(), { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
+    const delay = next.fast && !o.fastPoll?.() ? base : next.ms;
+    const wait = Math.min(delay, Math.max(0, deadline - clock.now()));
+    if (!(await clock.sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
   }
 }
 

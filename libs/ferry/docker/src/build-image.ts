@@ -14,6 +14,7 @@ import {
   type ContentTag,
   type Reporter,
   type ResolvedApp,
+  type RunSession,
 } from '@ferry/core';
 import { configuredRegistry, imageExists, registryFor, type EcrPort } from '@ferry/aws';
 import { checkEngine, detectBuilder, type DockerBuilder, type EngineInfo } from './builder.ts';
@@ -162,6 +163,8 @@ export interface BuildImagePorts {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   now?: () => Date;
+  /** The run: its git snapshot, content tags and docker probe are shared with the run's other tasks. */
+  session?: RunSession;
 }
 
 /** Reads the world for planBuildImage: git, the content tag, ECR, the local engine. */
@@ -170,13 +173,13 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   const graph = await getProjectGraph(workspaceRoot);
   const [contentTag, git, sourceUrl] = await Promise.all([
     computeContentTag(resolved, graph),
-    gitRevision(workspaceRoot),
+    gitRevision(workspaceRoot, ports.session),
     runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true }).then((u) => sourceUrlOf(u.trim())),
   ]);
   ports.reporter.emit({ kind: 'step', app: app.project, step: 'tag', status: 'done', message: `content tag ${contentTag.tag}${contentTag.inputs.dirty ? ' (dirty)' : ''}`, data: { tag: contentTag.tag, dirty: contentTag.inputs.dirty } });
 
   // The client probe (cached per process) and the registry question go out together.
-  const builderProbe = detectBuilder({ env: ports.env, run: ports.run });
+  const builderProbe = detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
   builderProbe.catch(() => undefined);
   let registry: string;
   let inRegistry: BuildImageFacts['inRegistry'];

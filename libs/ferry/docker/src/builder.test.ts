@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candidateClients, chooseBuilder, detectBuilder, legacyClientCanUseBuildKit, parseBuildxVersion, parseClientVersion, type ClientProbe } from './builder.ts';
 import type { RunProcess } from './process.ts';
+import { RunSession } from '@ferry/core';
 
 test('parseClientVersion', () => {
   assert.is(parseClientVersion('Docker version 28.2.2, build e6534b4\n'), '28.2.2');
@@ -69,7 +70,7 @@ test('candidateClients: FERRY_DOCKER alone; else PATH docker then a different /u
   }
 });
 
-test('detectBuilder probes with argument arrays and caches per process', async () => {
+test('detectBuilder probes with argument arrays, once per run (session)', async () => {
   const calls: string[][] = [];
   const fake: RunProcess = async (cmd, args) => {
     calls.push([cmd, ...args]);
@@ -77,11 +78,14 @@ test('detectBuilder probes with argument arrays and caches per process', async (
     return { code: args[0] === '--version' ? 0 : 1, stdout: out, stderr: '', output: out };
   };
   const env = { FERRY_DOCKER: '/fake/docker-for-cache-test', PATH: '' };
-  const a = await detectBuilder({ env, run: fake });
-  const b = await detectBuilder({ env, run: fake });
+  const session = new RunSession({ workspaceRoot: '/nowhere' });
+  const a = await detectBuilder({ env, run: fake, session });
+  const b = await detectBuilder({ env, run: fake, session });
   assert.is(a, b);
   assert.is(a.kind, 'buildkit');
   assert.equal(calls, [['/fake/docker-for-cache-test', '--version'], ['/fake/docker-for-cache-test', 'buildx', 'version']]);
+  await detectBuilder({ env, run: fake, session: new RunSession({ workspaceRoot: '/nowhere' }) });
+  assert.is(calls.length, 4, 'another run probes again');
 });
 
 test.run();

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { FerryError, redact } from '@ferry/core';
+import { FerryError, PromiseMemo, redact, sessionPart, type RunSession } from '@ferry/core';
 import { runProcess, tailLines, type RunProcess } from './process.ts';
 
 /** How images are built. */
@@ -139,19 +139,15 @@ export function candidateClients(env: NodeJS.ProcessEnv): Array<Pick<ClientProbe
   return out;
 }
 
-const cache = new Map<string, Promise<DockerBuilder>>();
+/** The run's docker client probes, per FERRY_DOCKER and PATH: one probe per run. */
+export const dockerBuilders = sessionPart('docker client probes', () => new PromiseMemo<DockerBuilder>());
 
-/** Probes the installed docker clients and picks the builder. Cached per process (per FERRY_DOCKER and PATH). */
-export function detectBuilder(opts: { env?: NodeJS.ProcessEnv; run?: RunProcess } = {}): Promise<DockerBuilder> {
+/** Probes the installed docker clients and picks the builder; with a session, once per run (per FERRY_DOCKER and PATH). */
+export function detectBuilder(opts: { env?: NodeJS.ProcessEnv; run?: RunProcess; session?: RunSession } = {}): Promise<DockerBuilder> {
   const env = opts.env ?? process.env;
-  const key = `${env.FERRY_DOCKER ?? ''}\0${env.PATH ?? ''}`;
-  let hit = cache.get(key);
-  if (!hit) {
-    hit = probeClients(candidateClients(env), opts.run ?? runProcess, env).then(chooseBuilder);
-    hit.catch(() => cache.delete(key));
-    cache.set(key, hit);
-  }
-  return hit;
+  const probe = () => probeClients(candidateClients(env), opts.run ?? runProcess, env).then(chooseBuilder);
+  if (!opts.session) return probe();
+  return opts.session.use(dockerBuilders).get(`${env.FERRY_DOCKER ?? ''}\0${env.PATH ?? ''}`, probe);
 }
 
 async function probeClients(candidates: Array<Pick<ClientProbe, 'path' | 'source'>>, run: RunProcess, env: NodeJS.ProcessEnv): Promise<ClientProbe[]> {

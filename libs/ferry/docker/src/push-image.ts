@@ -4,7 +4,7 @@
  * digest, and always throw the login away. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, getProjectGraph, gitRevision, type Reporter, type ResolvedApp } from '@ferry/core';
+import { FerryError, computeContentTag, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs } from './build-image.ts';
@@ -64,6 +64,8 @@ export interface PushPorts {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   now?: () => Date;
+  /** The run: its git snapshot, content tags and docker probe are shared with the run's other tasks. */
+  session?: RunSession;
   /** Backoff for an unreachable registry (default 3 retries from 500 ms, doubling). */
   retry?: { retries: number; minTimeout: number };
 }
@@ -111,7 +113,7 @@ export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, o
   } else if (recorded && recorded.tag === current.tag && recorded.registry === current.registry && recorded.repository === current.repository) {
     record = recorded;
   } else {
-    const git = await gitRevision(resolved.workspaceRoot).catch(() => undefined);
+    const git = await gitRevision(resolved.workspaceRoot, ports.session).catch(() => undefined);
     record = {
       project: resolved.app.project,
       environment: resolved.env.name,
@@ -121,7 +123,7 @@ export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, o
       inputs: summarizeInputs(content),
     };
   }
-  const builder = await detectBuilder({ env: ports.env, run: ports.run });
+  const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   // Pushed already (the no-op case): the local engine has nothing to add.
   const inRegistry = await imageExists(ports.ecr, record.repository, record.tag);

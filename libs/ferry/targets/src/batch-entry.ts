@@ -1,14 +1,16 @@
 /**
- * What the Nx batch executor calls (through the bundle of scripts/batch.ts): prefetch the
- * services, then run the tasks with ferry's concurrency caps.
+ * The one runner of ferry's targets. A run is a batch of tasks: every ferry task of one Nx run (the
+ * Nx batch executor), or a single target run on its own (a script, or Nx's single-task executor):
+ * a batch of one. Either way this creates the run's session (clients, caches, locks, clock:
+ * core/session.ts), reads what the tasks will need in one pass (prefetch.ts), runs the tasks in
+ * dependency order with ferry's concurrency caps (batch.ts), and closes the session at the end.
  */
 import { cpus } from 'node:os';
-import { loadWorkspaceConfig, snapshotContentTagsInProcess, snapshotGitInProcess } from '@ferry/core';
-import { shareAwsClientsInProcess } from '@ferry/aws';
-import { beginLockAhead, keepLiveRecordsInProcess, releaseLockAhead, releaseLocksAhead } from '@ferry/deploy';
+import { findWorkspaceRoot, loadWorkspaceConfig, RunSession } from '@ferry/core';
+import { locksAhead } from '@ferry/deploy';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
-import { envFlag, lockAheadChainTasks, locksAheadByTask, prefetchServices } from './prefetch.ts';
+import { envFlag, prefetchServices } from './prefetch.ts';
 
 /** The deploy chain in order: a later step of a started app goes before a new app's first step. */
 const CHAIN = ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'deploy'];
@@ -27,10 +29,10 @@ export function maxParallelFrom(env: NodeJS.ProcessEnv = process.env, configured
 }
 
 /** `maxParallel` of each environment the tasks name (their --env, else the default). */
-function configuredCaps(tasks: readonly BatchTask[], workspaceRoot: string): (number | undefined)[] {
+function configuredCaps(tasks: readonly BatchTask[], session: RunSession): (number | undefined)[] {
   try {
-    const ws = loadWorkspaceConfig(workspaceRoot);
-    const names = new Set(tasks.map((t) => envFlag(t.argv) ?? process.env.FERRY_ENV ?? ws.defaultEnvironment));
+    const ws = loadWorkspaceConfig(session.workspaceRoot);
+    const names = new Set(tasks.map((t) => envFlag(t.argv) ?? session.env.FERRY_ENV ?? ws.defaultEnvironment));
     return [...names].map((n) => ws.environments[n]?.maxParallel);
   } catch {
     // A broken ferry.json: every task reports it in its own words.
@@ -38,53 +40,68 @@ function configuredCaps(tasks: readonly BatchTask[], workspaceRoot: string): (nu
   }
 }
 
-export async function* runTasksInProcess(
-  tasks: BatchTask[],
-  opts: {
-    workspaceRoot: string;
-    live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream };
-    /** Filled in as the run goes: where the batch's time went (the benchmark reads it). */
-    timings?: BatchTimings;
-  },
-): AsyncGenerator<BatchTaskResult> {
+export interface RunTasksOptions {
+  workspaceRoot: string;
+  /** Live output: each task's writes are forwarded here as they happen; omit to only capture. */
+  live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream };
+  /** Filled in as the run goes: where the batch's time went (the benchmark reads it). */
+  timings?: BatchTimings;
+  /** SIGINT/SIGTERM source (default process). */
+  signals?: NodeJS.EventEmitter;
+}
+
+/** Runs the tasks of one run, yielding each result as it ends. */
+export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptions): AsyncGenerator<BatchTaskResult> {
   const timings = opts.timings ?? ({} as BatchTimings);
   const t0 = performance.now();
-  // One process, one Nx run: what deploy-app read is handed to the app's later steps in memory.
-  keepLiveRecordsInProcess();
-  // One set of AWS clients (and one adaptive rate limiter) per account and region for all tasks.
-  shareAwsClientsInProcess();
-  // The run deploys the workspace as it is now: one git read and one content tag per app.
-  snapshotGitInProcess();
-  snapshotContentTagsInProcess();
-  timings.prefetchCalls = await prefetchServices(tasks, opts.workspaceRoot);
-  timings.prefetchMs = performance.now() - t0;
-  const t1 = performance.now();
+  const session = new RunSession({ workspaceRoot: opts.workspaceRoot });
   try {
+    const prefetched = await prefetchServices(session, tasks);
+    timings.prefetchCalls = prefetched.calls;
+    timings.prefetchMs = performance.now() - t0;
+    const t1 = performance.now();
+    const locks = session.use(locksAhead);
     for await (const result of runBatch(tasks, {
       specs: TARGET_SPECS,
       workspaceRoot: opts.workspaceRoot,
-      maxParallel: maxParallelFrom(process.env, configuredCaps(tasks, opts.workspaceRoot)),
+      session,
+      maxParallel: maxParallelFrom(session.env, configuredCaps(tasks, session)),
       maxBuilds: Math.max(1, cpus().length),
       live: opts.live,
+      signals: opts.signals,
       priority: (script) => CHAIN.indexOf(script),
       // A lock ahead is decided and taken when the app's chain starts: at most maxParallel apps' at once.
       onStart: (task) => {
-        const k = lockAheadChainTasks.get(task.id);
-        if (k) beginLockAhead(k);
+        const k = prefetched.lockByChainTask.get(task.id);
+        if (k) locks.begin(k);
       },
     })) {
       // A deploy-app that will not run gives back the lock taken ahead for it (its build failed).
-      const ahead = result.status === 'skipped' ? locksAheadByTask.get(result.id) : undefined;
-      if (ahead) await releaseLockAhead(ahead);
+      const ahead = result.status === 'skipped' ? prefetched.lockByDeployTask.get(result.id) : undefined;
+      if (ahead) await locks.release(ahead);
       yield result;
     }
+    timings.tasks = tasks.length;
+    timings.runMs = performance.now() - t1;
   } finally {
-    await releaseLocksAhead();
-    locksAheadByTask.clear();
-    lockAheadChainTasks.clear();
+    // Locks taken ahead that no deploy-app took are given back here, also on interrupt.
+    await session.close();
   }
-  timings.tasks = tasks.length;
-  timings.runMs = performance.now() - t1;
+}
+
+/**
+ * A target run on its own (`node scripts/<target>.ts --project api …`): a batch of one, with the
+ * terminal as its output. Resolves with (and exits the process with) the task's exit code.
+ */
+export async function runScript(target: string, o: { argv?: string[]; exit?: (code: number) => void } = {}): Promise<number> {
+  const argv = o.argv ?? process.argv.slice(2);
+  const task: BatchTask = { id: target, project: process.env.NX_TASK_TARGET_PROJECT ?? '', script: target, argv, dependsOn: [] };
+  let code = 70;
+  for await (const r of runTasksInProcess([task], { workspaceRoot: findWorkspaceRoot(process.cwd()), live: { out: process.stdout, err: process.stderr } })) {
+    code = r.code ?? 1;
+  }
+  (o.exit ?? ((c: number) => process.exit(c)))(code);
+  return code;
 }
 
 /** Where one batch's time went. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { RunSession } from '@ferry/core';
 import type { TargetSpec } from '@ferry/ui';
 import { runBatch, validateBatch, type BatchOptions, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { envFlag } from './prefetch.ts';
@@ -58,9 +59,9 @@ function chainTasks(projects: string[], chain = CHAIN): BatchTask[] {
   );
 }
 
-async function collect(tasks: BatchTask[], o: Omit<BatchOptions, 'workspaceRoot'>): Promise<BatchTaskResult[]> {
+async function collect(tasks: BatchTask[], o: Omit<BatchOptions, 'workspaceRoot' | 'session'>): Promise<BatchTaskResult[]> {
   const out: BatchTaskResult[] = [];
-  for await (const r of runBatch(tasks, { workspaceRoot: root, ...o })) out.push(r);
+  for await (const r of runBatch(tasks, { workspaceRoot: root, session: new RunSession({ workspaceRoot: root }), ...o })) out.push(r);
   return out;
 }
 
@@ -99,7 +100,7 @@ test('a consumer that takes its time never strands a task that became ready mean
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { ms: 1 })]));
   const seen: string[] = [];
   const run = (async () => {
-    for await (const x of runBatch(chainTasks(['a', 'b']), { workspaceRoot: root, specs, maxParallel: 4, maxBuilds: 4 })) {
+    for await (const x of runBatch(chainTasks(['a', 'b']), { workspaceRoot: root, session: new RunSession({ workspaceRoot: root }), specs, maxParallel: 4, maxBuilds: 4 })) {
       seen.push(x.id);
       // Nx sends each result over IPC before it asks for the next one.
       await tick(30);

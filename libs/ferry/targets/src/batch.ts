@@ -13,6 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
+import type { RunSession } from '@ferry/core';
 import { runTarget, type TargetSpec } from '@ferry/ui';
 
 /** One task of the batch. */
@@ -45,6 +46,8 @@ export interface BatchOptions {
   /** Target specs by script name. */
   specs: Readonly<Record<string, TargetSpec<any>>>;
   workspaceRoot: string;
+  /** The run every task belongs to (batch-entry.ts creates and closes it). */
+  session: RunSession;
   /** How many tasks run at once. */
   maxParallel: number;
   /** How many `build-image` tasks run at once (image builds are CPU-bound). */
@@ -62,8 +65,16 @@ export interface BatchOptions {
 /** A Writable that keeps what it is given and optionally forwards it. */
 class TaskOutput extends Writable {
   readonly chunks: string[] = [];
-  constructor(private readonly forward?: NodeJS.WritableStream) {
+  /** A batch of one owns the terminal: it may draw spinners there (the reporter reads these). */
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  constructor(private readonly forward?: NodeJS.WritableStream, ownsTerminal = false) {
     super({ decodeStrings: false });
+    const tty = forward as (NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) | undefined;
+    if (ownsTerminal && tty?.isTTY) {
+      this.isTTY = true;
+      this.columns = tty.columns;
+    }
   }
   override _write(chunk: unknown, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     const text = typeof chunk === 'string' ? chunk : String(chunk);
@@ -145,8 +156,8 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
     status.set(task.id, 'running');
     running++;
     if (task.script === 'build-image') builds++;
-    const out = new TaskOutput(opts.live?.out);
-    const err = new TaskOutput(opts.live?.err);
+    const out = new TaskOutput(opts.live?.out, tasks.length === 1);
+    const err = new TaskOutput(opts.live?.err, tasks.length === 1);
     const startTime = Date.now();
     const finish = (code: number | undefined, extra = '') => {
       running--;
@@ -163,7 +174,7 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
       done.push(result);
       notify();
     };
-    runTarget({ ...opts.specs[task.script], argv: task.argv, out, err, exit: () => undefined, cwd: opts.workspaceRoot, signals: relay }).then(
+    runTarget({ ...opts.specs[task.script], argv: task.argv, out, err, exit: () => undefined, cwd: opts.workspaceRoot, signals: relay, session: opts.session }).then(
       (code) => finish(code),
       // runTarget reports main's errors itself; this is a failure of the runner around it.
       (e: unknown) => finish(70, `ferry: ${task.id} could not run: ${(e as Error)?.message ?? e}\n`),

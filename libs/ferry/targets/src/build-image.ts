@@ -1,7 +1,7 @@
 // build-image: tag the app by content, skip when that image already exists, else build it.
 // Logic: libs/ferry/docker/src/build-image.ts.
 import { resolveApp } from '@ferry/core';
-import { createAwsClients, ecrPort } from '@ferry/aws';
+import { awsClients } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
 import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
@@ -12,9 +12,9 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
   // The whole chain's flag set: `nx run api:deploy --timeout 300` forwards --timeout here too.
   options: CHAIN_OPTIONS,
   describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
-  async main({ args, reporter, workspaceRoot, signal }) {
+  async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
-    const ports = { ecr: ecrPort(createAwsClients(resolved.env).ecr), reporter, signal };
+    const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const facts = await gatherBuildFacts(resolved, ports, { dryRun: args['dry-run'] });
     const plan = planBuildImage(facts, { allowDirty: args['allow-dirty'] });
     const project = resolved.app.project;

@@ -2,6 +2,7 @@
 // deploy would do. Exit 0 when nothing would change, 2 when something would.
 // Logic: libs/ferry/deploy/src/{diff,plan,task-definition}.ts.
 import { resolveApp } from '@ferry/core';
+import { LIVE_MAX_AGE_MS } from '@ferry/aws';
 import { appPorts, diffReport, explainDiff, liveTagOf, localImage, planFor } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
@@ -10,12 +11,12 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
   summary: 'Show what deploy would change (image, task definition, service), without changing anything. Exit 0: nothing; 2: something.',
   options: { explain: { type: 'boolean', default: false }, tag: { type: 'string' } },
   describe: { explain: 'say why the content tag differs (input files changed since the live image was built)', tag: 'compare this image tag instead of the local content tag' },
-  async main({ args, reporter, workspaceRoot }) {
+  async main({ args, reporter, workspaceRoot, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const { app, env } = resolved;
-    const ports = appPorts(resolved);
-    const image = await localImage(resolved, ports.ecr, { tag: args.tag });
-    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha });
+    const ports = appPorts(session, resolved);
+    const image = await localImage(session, resolved, ports.ecr, { tag: args.tag });
+    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha }, { maxAgeMs: LIVE_MAX_AGE_MS });
     const liveTag = liveTagOf(live, app);
     const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });
     for (const message of report.lines) reporter.emit({ kind: 'info', app: app.project, message });

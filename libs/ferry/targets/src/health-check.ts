@@ -1,7 +1,8 @@
 // health-check: the ECS view of the service plus the app's HTTP health endpoint through the
 // service URL, retried with backoff. Logic: libs/ferry/deploy/src/health.ts.
 import { resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, readLiveRecord, describeHealthCheck, withPrimedTasks, type ChainArgs } from '@ferry/deploy';
+import { LIVE_MAX_AGE_MS } from '@ferry/aws';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, describeHealthCheck, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = {
@@ -9,7 +10,7 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
   summary: 'Check the running service: ECS (one COMPLETED deployment, all tasks running and healthy) and its HTTP health endpoint.',
   options: { ...CHAIN_OPTIONS, attempts: { type: 'string' } },
   describe: { ...CHAIN_HELP, attempts: 'how many times to check before giving up (default 6, with backoff)' },
-  async main({ args, reporter, workspaceRoot, signal }) {
+  async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const project = resolved.app.project;
     if (args['dry-run']) {
@@ -18,11 +19,10 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
       return 0;
     }
     const attempts = args.attempts === undefined ? 6 : Number(args.attempts);
-    // deploy-app found the app up to date in this run: judge its view, and in a batch the tasks
-    // listed for the whole cluster at the start (prefetch.ts), instead of reading them again.
-    const recorded = readLiveRecord(resolved)?.service;
-    const { ecs } = appPorts(resolved);
-    const report = await checkHealth(recorded ? withPrimedTasks(ecs, resolved) : ecs, resolved, { reporter, signal, attempts, recorded });
+    // The first look may judge what this run already read of the service and its tasks (deploy-app's
+    // read, the watcher's last poll, the batch's cluster-wide task listing); a retry reads ECS.
+    const { ecs } = appPorts(session, resolved);
+    const report = await checkHealth(ecs, resolved, { reporter, signal, attempts, maxAgeMs: LIVE_MAX_AGE_MS });
     reporter.emit({ kind: 'result', app: project, target: 'health-check', ok: true, summary: report.summary, data: { ...report } });
     return 0;
   },

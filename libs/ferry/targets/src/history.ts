@@ -10,12 +10,12 @@ export const historyTarget: TargetSpec<{ limit?: string }> = {
   summary: 'Show the deployment history of the service: revision, tag, git revision, who, when, result.',
   options: { limit: { type: 'string' } },
   describe: { limit: 'how many rows (default 20)' },
-  async main({ args, reporter, workspaceRoot }) {
+  async main({ args, reporter, workspaceRoot, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const { app, env } = resolved;
     const limit = args.limit === undefined ? 20 : Number(args.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new FerryError('USAGE', `--limit must be a whole number >= 1 (got ${JSON.stringify(args.limit)}). Example: --limit 5`);
-    const { ecs } = appPorts(resolved);
+    const { ecs } = appPorts(session, resolved);
     const live = await readLive(ecs, app, env);
     const liveArn = live?.service.deployments?.find((d) => d.status === 'PRIMARY')?.taskDefinition ?? live?.service.taskDefinition;
     const entries = historyEntries(await listRevisions(ecs, app.family), liveArn, limit);

@@ -1,17 +1,19 @@
 /**
  * One read of every service a batch will deploy, taken before its tasks start: DescribeServices
- * per cluster with up to 10 services a call, instead of one call per app. deploy-app plans on
- * that read (`takePrimedService`), exactly as it would on its own DescribeServices a moment
- * later; anything it decides to change is re-planned on a fresh read under the service lock
- * (lock.ts), and a read older than PRIMED_MAX_AGE_MS is never used.
+ * per cluster with up to 10 services a call, instead of one call per app, into the session's
+ * read-through cache of live ECS state (aws/live-ecs.ts). deploy-app plans on that read exactly as
+ * it would on its own DescribeServices a moment later; anything it decides to change is re-planned
+ * on a fresh read under the service lock (lock.ts), and a read older than LIVE_MAX_AGE_MS is never
+ * used. The same pass computes every app's content tag (one git pass) and registers the locks to
+ * take ahead (lock-ahead.ts).
  *
  * An optimisation only: if anything here fails, the tasks read ECS themselves and report errors
  * in their own words.
  */
 import { parseArgs } from 'node:util';
-import { getProjectGraph, primeContentTags, resolveApp, type ResolvedApp } from '@ferry/core';
-import type { EcsPort, EcsTask } from '@ferry/aws';
-import { appPorts, CHAIN_OPTIONS, localImage, lockWaitMs, peekPrimedService, planFor, primeClusterTasks, primeServices, startLockAhead, withPrimedRead, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
+import { getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
+import { awsClients, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
+import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
 /** The tasks whose first step is reading the service. */
 const READS_SERVICE = new Set(['deploy-app', 'diff']);
@@ -39,13 +41,15 @@ function chainArgs(argv: readonly string[]): Partial<ChainArgs> {
   }
 }
 
-/**
- * The lock each deploy-app task of the batch may take ahead, by task id: batch-entry.ts begins it
- * when the first task of the app's chain starts and gives it back when deploy-app is skipped.
- */
-export const locksAheadByTask = new Map<string, LockAheadKey>();
-/** Every chain task of an app with a lock ahead (build-image, push, deploy-app) -> that lock. */
-export const lockAheadChainTasks = new Map<string, LockAheadKey>();
+/** What the prefetch learnt for the batch's scheduling, and what it cost. */
+export interface Prefetched {
+  /** AWS calls the prefetch made. */
+  calls: number;
+  /** The lock each deploy-app task may take ahead, by task id: given back when that task is skipped. */
+  lockByDeployTask: Map<string, LockAheadKey>;
+  /** Every chain task of an app with a lock ahead (build-image, push, deploy-app) -> that lock: begun when the first starts. */
+  lockByChainTask: Map<string, LockAheadKey>;
+}
 
 /** What one app (project and environment) of the batch will read, and its tasks that need that. */
 interface Need {
@@ -60,7 +64,9 @@ interface Need {
   chainTaskIds: string[];
 }
 
-export async function prefetchServices(tasks: readonly { id?: string; project: string; script: string; argv: string[] }[], workspaceRoot: string): Promise<number> {
+export async function prefetchServices(session: RunSession, tasks: readonly { id?: string; project: string; script: string; argv: string[] }[]): Promise<Prefetched> {
+  const workspaceRoot = session.workspaceRoot;
+  const out: Prefetched = { calls: 0, lockByDeployTask: new Map(), lockByChainTask: new Map() };
   // What each app (project and environment) of the batch will read.
   const needs = new Map<string, Need>();
   let reading = 0;
@@ -77,7 +83,7 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
     const chainTaskIds = tagged && t.id ? [...n.chainTaskIds, t.id] : n.chainTaskIds;
     needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds });
   }
-  if (reading < 2) return 0;
+  if (reading < 2) return out;
   const resolved: (ResolvedApp & Omit<Need, 'project' | 'env'>)[] = [];
   for (const n of needs.values()) {
     try {
@@ -94,26 +100,23 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
     const key = JSON.stringify([r.env.name, r.env.cluster]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  let calls = 0;
   await Promise.all(
     [...groups.values()].map(async (apps) => {
-      const readAt = Date.now();
       try {
-        const { ecs } = appPorts(apps[0]);
+        const { ecs } = appPorts(session, apps[0]);
         const services = [...new Set(apps.filter((a) => a.readsService).map((a) => a.app.service))];
-        calls += Math.ceil(services.length / 10);
-        if (services.length) {
-          const r = await ecs.describeServices(apps[0].env.cluster, services);
-          primeServices(apps[0].env, r, services, readAt);
-        }
+        out.calls += Math.ceil(services.length / 10);
+        // Into the run's cache of live ECS state, where each task's own read finds it.
+        if (services.length) await ecs.describeServices(apps[0].env.cluster, services);
         // Task health is not in DescribeServices: list the cluster's tasks once for all the apps
         // that need it, unless that would cost more calls than reading them app by app.
         const needTasks = apps.filter((a) => a.healthChecked && a.app.containerHealthCheck).length;
         if (needTasks >= 2) {
+          const readAt = session.clock.now();
           const listing = await listClusterTasks(ecs, apps[0].env.cluster, needTasks);
           if (listing) {
-            calls += listing.calls;
-            primeClusterTasks(apps[0].env, listing.tasks, readAt);
+            out.calls += listing.calls;
+            session.use(awsClients).liveEcs(apps[0].env).putClusterTasks(apps[0].env.cluster, listing.tasks, readAt, services);
           }
         }
       } catch {
@@ -122,24 +125,27 @@ export async function prefetchServices(tasks: readonly { id?: string; project: s
     }),
   );
   for (const r of resolved) {
-    const k = r.deployTask ? lockAhead(r, r.deployTask, tags) : undefined;
+    const k = r.deployTask ? lockAhead(session, r, r.deployTask, tags) : undefined;
     if (!k) continue;
-    for (const id of r.chainTaskIds) lockAheadChainTasks.set(id, k);
+    if (r.deployTask?.id) out.lockByDeployTask.set(r.deployTask.id, k);
+    for (const id of r.chainTaskIds) out.lockByChainTask.set(id, k);
   }
   await tags;
-  return calls;
+  return out;
 }
 
 /**
  * Registers the lock ahead of one deploy-app task (lock-ahead.ts); once the app's chain starts it
  * decides in the background: the lock is taken when deploy-app's own planning on the batch's read
- * (the same planFor, the same inputs) says `update`. An up-to-date app is never locked, so a no-op still writes nothing.
- * Not for dry runs, `--tag` or `--force-unlock`, nor with FERRY_LOCK_AHEAD=0.
+ * (the same planFor, the same inputs) says `update`. An up-to-date app is never locked, so a no-op
+ * still writes nothing. Not for dry runs, `--tag` or `--force-unlock`.
  */
-function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs> }, tags: Promise<unknown> | undefined): LockAheadKey | undefined {
+function lockAhead(session: RunSession, r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs> }, tags: Promise<unknown> | undefined): LockAheadKey | undefined {
   const { args } = task;
-  if (process.env.FERRY_LOCK_AHEAD === '0' || args['dry-run'] || args.tag !== undefined || args['force-unlock']) return undefined;
-  const read = peekPrimedService(r);
+  if (args['dry-run'] || args.tag !== undefined || args['force-unlock']) return undefined;
+  const ports = appPorts(session, r);
+  // Only for a service this run has just read (and found): a first deploy has nothing to lock ahead.
+  const read = session.use(awsClients).liveEcs(r.env).service(r.env.cluster, r.app.service, LIVE_MAX_AGE_MS);
   if (!read?.service) return undefined;
   let waitMs: number;
   try {
@@ -148,12 +154,11 @@ function lockAhead(r: ResolvedApp, task: { id?: string; args: Partial<ChainArgs>
     return undefined; // deploy-app reports the bad flag
   }
   const k: LockAheadKey = { env: r.env.name, cluster: r.env.cluster, service: r.app.service };
-  if (task.id) locksAheadByTask.set(task.id, k);
-  const ports = appPorts(r);
-  startLockAhead(ports.ecs, { ...k, app: r.app.project }, { waitMs }, async () => {
+  session.use(locksAhead).start(ports.ecs, { ...k, app: r.app.project }, { waitMs }, async () => {
     await tags;
-    const image = await localImage(r, ports.ecr);
-    const { plan } = await planFor(withPrimedRead(ports.ecs, r.env.cluster, r.app.service, read), { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force });
+    const image = await localImage(session, r, ports.ecr);
+    // deploy-app's own planning on the same read of the service.
+    const { plan } = await planFor(ports.ecs, { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force }, { maxAgeMs: LIVE_MAX_AGE_MS });
     return plan.kind === 'update';
   });
   return k;

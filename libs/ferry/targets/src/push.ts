@@ -1,7 +1,7 @@
 // push: ensure the ECR repository, then push the image build-image recorded (skipped when the tag
 // is already there). Logic: libs/ferry/docker/src/push-image.ts.
 import { resolveApp } from '@ferry/core';
-import { createAwsClients, ecrPort } from '@ferry/aws';
+import { awsClients } from '@ferry/aws';
 import { describePushPlan, pushImage } from '@ferry/docker';
 import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
@@ -12,9 +12,9 @@ export const pushTarget: TargetSpec<ChainArgs> = {
   // The whole chain's flag set: `nx run api:deploy --timeout 300` forwards --timeout here too.
   options: CHAIN_OPTIONS,
   describe: { ...CHAIN_HELP, 'dry-run': 'print what would be created and pushed; change nothing' },
-  async main({ args, reporter, workspaceRoot, signal }) {
+  async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
-    const ports = { ecr: ecrPort(createAwsClients(resolved.env).ecr), reporter, signal };
+    const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const project = resolved.app.project;
     if (args['dry-run']) {
       const { lines, data } = await describePushPlan(resolved, ports);

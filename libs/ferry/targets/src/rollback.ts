@@ -1,7 +1,7 @@
 // rollback: point the service back at the previous completed revision (or --to <tag|revision>),
 // no rebuild; watch it like a deploy. Logic: libs/ferry/deploy/src/rollback.ts.
 import { resolveApp } from '@ferry/core';
-import { applyRollback, appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
+import { applyRollback, appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const rollbackTarget: TargetSpec<{ to?: string; 'dry-run': boolean; 'no-rollback': boolean; timeout?: string; 'lock-wait'?: string; 'force-unlock': boolean }> = {
@@ -9,17 +9,17 @@ export const rollbackTarget: TargetSpec<{ to?: string; 'dry-run': boolean; 'no-r
   summary: 'Point the service back at the previous completed revision (or --to <tag|revision>) and wait for it.',
   options: { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'no-rollback': { type: 'boolean', default: false }, timeout: { type: 'string' }, 'lock-wait': CHAIN_OPTIONS['lock-wait'], 'force-unlock': CHAIN_OPTIONS['force-unlock'] },
   describe: { to: 'a content tag or revision number to return to', 'dry-run': CHAIN_HELP['dry-run'], 'no-rollback': 'if this rollout fails, leave it instead of returning to where it started', timeout: CHAIN_HELP.timeout, 'lock-wait': CHAIN_HELP['lock-wait'], 'force-unlock': CHAIN_HELP['force-unlock'] },
-  async main({ args, reporter, workspaceRoot, signal }) {
+  async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const project = resolved.app.project;
-    const ports = appPorts(resolved);
+    const ports = appPorts(session, resolved);
     let plan = await planRollback(ports, resolved, args.to);
     if (args['dry-run'] || plan.alreadyLive) {
       for (const message of formatRollbackPlan(plan)) reporter.emit({ kind: 'info', app: project, message });
       reporter.emit({ kind: 'result', app: project, target: 'rollback', ok: true, summary: plan.alreadyLive ? 'already live' : 'dry run: nothing changed', data: { dryRun: args['dry-run'], plan } });
       return 0;
     }
-    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer() };
+    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock };
     const result = await withServiceLock(
       ports.ecs,
       { app: project, cluster: resolved.env.cluster, service: resolved.app.service },

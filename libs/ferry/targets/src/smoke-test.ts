@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FerryError, resolveApp } from '@ferry/core';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, readLiveRecord, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
+import { LIVE_MAX_AGE_MS } from '@ferry/aws';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const smokeTestTarget: TargetSpec<ChainArgs> = {
@@ -11,7 +12,7 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
   summary: "Run deploy.json's smoke checks against the service URL.",
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
-  async main({ args, reporter, workspaceRoot, signal }) {
+  async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
     const { app, env } = resolved;
     if (app.smoke.checks.length === 0 && !app.smoke.script) {
@@ -24,9 +25,8 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
       reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary: 'dry run: nothing requested' });
       return 0;
     }
-    const { ecs } = appPorts(resolved);
-    const recorded = readLiveRecord(resolved)?.service;
-    const service = recorded ?? (await ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.status === 'ACTIVE');
+    const { ecs } = appPorts(session, resolved);
+    const service = (await ecs.describeServices(env.cluster, [app.service], { maxAgeMs: LIVE_MAX_AGE_MS })).services.find((s) => s.status === 'ACTIVE');
     const url = requireServiceUrl(serviceUrl(service, env, app), env, app);
     const run = await runSmoke(resolved, url, { reporter, signal });
     if (args.junit) {

@@ -6,7 +6,7 @@
  *   130   interrupted (SIGINT/SIGTERM)  70  internal error (a bug: printed with its stack)
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FerryError, findWorkspaceRoot, isFerryError, redact, type Reporter } from '@ferry/core';
+import { FerryError, findWorkspaceRoot, isFerryError, redact, RunSession, type Reporter } from '@ferry/core';
 import { createReporter, type ReportedError, type UiReporter } from './reporter.ts';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -28,6 +28,8 @@ export interface TargetContext<T> {
   workspaceRoot: string;
   /** Aborted on SIGINT/SIGTERM: stop waiting, clean up, return or throw. */
   signal: AbortSignal;
+  /** The run this task belongs to: clients, caches, locks and clock shared with the run's other tasks. */
+  session: RunSession;
 }
 
 export interface TargetSpec<T> {
@@ -52,6 +54,8 @@ export interface TargetSpec<T> {
   interruptGraceMs?: number;
   /** Process-like object to take SIGINT/SIGTERM from (default process). */
   signals?: NodeJS.EventEmitter;
+  /** The run's session (the runner passes it); without one, a session of its own for this task, closed at its end. */
+  session?: RunSession;
 }
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {
@@ -146,10 +150,12 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   signals.on('SIGTERM', onTerm);
 
   let code: number;
+  let own: RunSession | undefined;
   try {
     const run = (async () => {
       const workspaceRoot = findWorkspaceRoot(spec.cwd ?? process.cwd());
-      return spec.main({ args: values as T & CommonArgs, reporter, workspaceRoot, signal: controller.signal });
+      const session = spec.session ?? (own = new RunSession({ workspaceRoot }));
+      return spec.main({ args: values as T & CommonArgs, reporter, workspaceRoot, signal: controller.signal, session });
     })();
     run.catch(() => undefined);
     code = await Promise.race([run, interruptedResult]);
@@ -158,6 +164,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
     code = interrupted ? EXIT_INTERRUPTED : reportFailure(e, reporter);
   } finally {
     clearTimeout(graceTimer);
+    await own?.close();
   }
   if (interrupted) reporter.reportError({ code: 'INTERRUPTED', message: 'interrupted', details: [], exitCode: EXIT_INTERRUPTED });
   reporter.finish();

@@ -1,0 +1,96 @@
+/**
+ * applyDeploy: performs a DeployPlan (plan.ts). Up to date: nothing. Otherwise: check the image is
+ * in ECR, register the revision, move the service to it (roll.ts), and then either record the
+ * success and prune old revisions, or hand the failure to recover.ts.
+ */
+import { FerryError, type AppDeployConfig } from '@ferry/core';
+import type { EcsPort } from '@ferry/aws';
+import type { DeployPlan } from './plan.ts';
+import { recordCompleted } from './records.ts';
+import { recover } from './recover.ts';
+import { pruneRevisions } from './revisions.ts';
+import { rollService, type RolloutResult, type RolloutSettings, type ServiceMove } from './roll.ts';
+import { rolloutDurationMs, shortTaskDefinition } from './rollout.ts';
+
+export type { RolloutSettings } from './roll.ts';
+
+/** The side effects deploy-app needs: the ECS port and an ECR image lookup. */
+export interface DeployPorts {
+  ecs: EcsPort;
+  /** Whether `repository:tag` exists in ECR (imageExists from @ferry/aws over the ECR port). */
+  imageExists(repository: string, tag: string): Promise<boolean>;
+}
+
+export interface DeployResult {
+  plan: DeployPlan;
+  /** What ended up live. */
+  taskDefinitionArn: string;
+  deploymentId?: string;
+  /** Revisions deregistered after the deploy. */
+  deregistered: string[];
+}
+
+type Step = 'register-task-definition' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
+
+/** Runs the plan: writes, the rollout, and what follows its verdict. */
+export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, s: RolloutSettings): Promise<DeployResult> {
+  const { ecs } = ports;
+  const step = (name: Step, status: 'start' | 'done' | 'skip' | 'fail', message: string, data?: Record<string, unknown>) =>
+    s.reporter.emit({ kind: 'step', app: plan.app, step: name, status, message, ...(data && { data }) });
+  const where = { app: plan.app, cluster: plan.cluster, service: plan.service };
+
+  if (plan.kind === 'up-to-date') {
+    step('update-service', 'skip', `up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.contentTag}`);
+    return { plan, taskDefinitionArn: plan.taskDefinitionArn, deregistered: [] };
+  }
+  if (plan.kind === 'watch') {
+    step('rollout', 'start', `${plan.deploymentId} (${shortTaskDefinition(plan.taskDefinitionArn)}) is already rolling out; watching it`);
+    const r = await rollService(ecs, { ...where, from: plan.previousTaskDefinitionArn, to: plan.taskDefinitionArn, start: { kind: 'watch', deploymentId: plan.deploymentId } }, s);
+    return conclude(ports, plan, app, r, s);
+  }
+
+  if (!(await ports.imageExists(app.repository, plan.contentTag))) {
+    throw new FerryError('NOT_FOUND', `${plan.imageRef} is not in ECR. Push it first: nx run ${plan.app}:push (deploy-app never builds).`);
+  }
+  if (plan.kind === 'create-service' && plan.ensureCluster) await ensureCluster(ecs, plan.cluster);
+  await s.beforeWrite?.();
+
+  step('register-task-definition', 'start', `registering ${plan.registerInput.family} with ${plan.imageRef}`);
+  const arn = (await ecs.registerTaskDefinition(plan.registerInput)).taskDefinitionArn ?? '';
+  step('register-task-definition', 'done', `registered ${shortTaskDefinition(arn)}`, { taskDefinitionArn: arn });
+
+  let move: ServiceMove;
+  if (plan.kind === 'create-service') {
+    step('create-service', 'start', `creating service ${plan.service} in ${plan.cluster}`);
+    move = { ...where, to: arn, start: { kind: 'create', input: plan.createInput } };
+  } else {
+    step('update-service', 'start', `updating ${plan.service}: ${shortTaskDefinition(plan.previousTaskDefinitionArn)} -> ${shortTaskDefinition(arn)}`);
+    const { cluster: _c, service: _s, taskDefinition: _t, ...extra } = plan.updateInput;
+    move = { ...where, from: plan.previousTaskDefinitionArn, to: arn, start: { kind: 'update', extra } };
+  }
+  const r = await rollService(ecs, move, s);
+  return conclude(ports, plan, app, r, s);
+}
+
+/** A completed rollout is recorded and old revisions pruned; anything else goes to recover.ts. */
+async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, r: RolloutResult, s: RolloutSettings): Promise<DeployResult> {
+  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app, imageRef: plan.imageRef }, s);
+  const arn = r.move.to;
+  s.reporter.emit({ kind: 'step', app: plan.app, step: 'rollout', status: 'done', message: `deployment ${r.deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}` });
+  await recordCompleted(
+    ports.ecs,
+    { app: plan.app, service: plan.service, serviceArn: r.serviceArn, arn, contentTag: plan.contentTag, spec: plan.spec, rolloutMs: rolloutDurationMs(r.watched.lastSeen) },
+    s,
+  );
+  const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter).catch((e: unknown) => {
+    s.reporter.emit({ kind: 'warn', app: plan.app, message: `could not list old revisions of ${app.family} to clean up: ${(e as Error).message}` });
+    return [] as string[];
+  });
+  return { plan, taskDefinitionArn: arn, deploymentId: r.deploymentId, deregistered };
+}
+
+async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
+  const r = await ecs.describeClusters([cluster]);
+  if (r.clusters.some((c) => c.clusterName === cluster && c.status === 'ACTIVE')) return;
+  await ecs.createCluster(cluster);
+}

@@ -1,0 +1,84 @@
+/**
+ * The live state of an app's service and the plan made on it: read the service (through the run's
+ * cache of live ECS state when the caller allows an answer of a given age), read its PRIMARY task
+ * definition unless the spec tag vouches for it, and plan (plan.ts). Used by deploy-app (dry run
+ * and real), diff, rollback and history.
+ */
+import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
+import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type TaskDefinitionWithTags } from '@ferry/aws';
+import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
+import { matchSpec, primaryTaskDefinition } from './spec.ts';
+import { desiredTaskDefinition, specFingerprint } from './task-definition.ts';
+
+export interface ReadLiveOptions extends ReadOptions {
+  /**
+   * The specFingerprint of the config about to be planned: when the service's spec tag vouches for
+   * its PRIMARY revision under this fingerprint, the task definition is not read (spec.ts).
+   */
+  spec?: string;
+}
+
+/**
+ * The service and the task definition of its PRIMARY deployment; null when the service (or
+ * cluster) is missing. With `o.spec` matching the service's spec tag: the service only, `taskDef`
+ * null and `spec` set (one ECS read instead of two). `o.maxAgeMs`: a read of the service this run
+ * already has, no older, will do.
+ */
+export async function readLive(ecs: EcsPort, app: Pick<AppDeployConfig, 'service'>, env: Pick<EnvironmentConfig, 'cluster'>, o: ReadLiveOptions = {}): Promise<LiveState | null> {
+  let service: EcsService | undefined;
+  try {
+    const r = await ecs.describeServices(env.cluster, [app.service], { maxAgeMs: o.maxAgeMs });
+    service = r.services.find((s) => s.serviceName === app.service);
+  } catch (e) {
+    if (isNotFound(e, 'ClusterNotFoundException')) return null;
+    throw e;
+  }
+  if (!service || service.status === 'INACTIVE') return null;
+  // Revisions are immutable per ARN: a spec tag naming the PRIMARY ARN and this fingerprint proves
+  // the definition still is what this config produced, so reading it again would tell nothing new.
+  const spec = o.spec ? matchSpec(service, o.spec) : undefined;
+  if (spec) return { service, taskDef: null, spec };
+  return { service, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(service)) };
+}
+
+/** The live state completed with the PRIMARY's task definition (a spec-only state read in full). */
+export async function withLiveTaskDefinition(ecs: EcsPort, live: LiveState): Promise<LiveState> {
+  return { service: live.service, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(live.service)) };
+}
+
+async function readTaskDefinition(ecs: EcsPort, arn: string | undefined): Promise<TaskDefinitionWithTags | null> {
+  return arn ? ecs.describeTaskDefinition(arn) : null;
+}
+
+export interface DeployInput {
+  app: AppDeployConfig;
+  env: EnvironmentConfig;
+  /** `<registry>/<repository>:<contentTag>`. */
+  imageRef: string;
+  contentTag: string;
+  gitSha?: string;
+  force?: boolean;
+}
+
+/**
+ * Reads the live state and plans. An up-to-date app whose spec tag matches costs one
+ * DescribeServices (none when the run's cache answers); any other plan reads the live task
+ * definition and is made exactly as from a full read.
+ */
+export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
+  const fingerprint = specFingerprint(input.app, input.imageRef, input.contentTag);
+  const planOn = (live: LiveState | null): DeployPlan => {
+    const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
+      contentTag: input.contentTag,
+      gitSha: input.gitSha,
+    });
+    return planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint }, { force: input.force });
+  };
+  let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
+  let plan = planOn(live);
+  if (live && needsLiveTaskDefinition(live, plan)) {
+    live = await withLiveTaskDefinition(ecs, live);
+    plan = planOn(live);
+  }
+  return { plan, live };
+}
