@@ -8,9 +8,11 @@ import {
   CreateServiceCommand,
   DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  ListServiceDeploymentsCommand,
   ListTaskDefinitionsCommand,
   ListTagsForResourceCommand,
   ListTasksCommand,
@@ -25,6 +27,8 @@ import {
   type Failure,
   type RegisterTaskDefinitionCommandInput,
   type Service,
+  type ServiceDeployment,
+  type ServiceDeploymentBrief,
   type Tag,
   type Task,
   type TaskDefinition,
@@ -38,6 +42,8 @@ export type {
   Deployment as EcsDeployment,
   RegisterTaskDefinitionCommandInput as RegisterTaskDefinitionInput,
   Service as EcsService,
+  ServiceDeployment as EcsServiceDeployment,
+  ServiceDeploymentBrief as EcsServiceDeploymentBrief,
   Tag as EcsTag,
   Task as EcsTask,
   TaskDefinition as EcsTaskDefinition,
@@ -92,6 +98,14 @@ export interface EcsPort {
   /** The resource's tags (a service, cluster or task definition ARN). */
   listTagsForResource(arn: string): Promise<Tag[]>;
   describeClusters(clusters: string[]): Promise<{ clusters: Cluster[]; failures: Failure[] }>;
+  /**
+   * ListServiceDeployments: the service's deployments created after `createdAfter` (epoch ms), as
+   * briefs, newest first (one page of up to 20). Newer API (late 2024): a denied or unknown call
+   * throws, and callers fall back to DescribeServices.
+   */
+  listServiceDeployments(cluster: string, service: string, createdAfter?: number): Promise<ServiceDeploymentBrief[]>;
+  /** DescribeServiceDeployments of up to 20 ARNs (rollback details, circuit-breaker counts). */
+  describeServiceDeployments(arns: string[]): Promise<ServiceDeployment[]>;
   createCluster(name: string): Promise<Cluster>;
 }
 
@@ -210,6 +224,16 @@ export function createEcsPort(client: ECSClient): EcsPort {
       attempt(`describe cluster ${clusters.join(', ')}`, async () => {
         const r = await client.send(new DescribeClustersCommand({ clusters }));
         return { clusters: r.clusters ?? [], failures: r.failures ?? [] };
+      }),
+    listServiceDeployments: (cluster, service, createdAfter) =>
+      attempt(`list the service deployments of ${service}`, async () => {
+        const r = await client.send(new ListServiceDeploymentsCommand({ cluster, service, ...(createdAfter !== undefined && { createdAt: { after: new Date(createdAfter) } }) }));
+        return r.serviceDeployments ?? [];
+      }),
+    describeServiceDeployments: (arns) =>
+      attempt(`describe ${arns.length} service deployment(s)`, async () => {
+        const r = await client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: arns.slice(0, 20) }));
+        return r.serviceDeployments ?? [];
       }),
     createCluster: (name) =>
       attempt(`create cluster ${name}`, async () => {

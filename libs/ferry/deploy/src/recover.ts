@@ -14,7 +14,8 @@ import type { EcsPort } from '@ferry/aws';
 import { collectFailure, formatFailure } from './failure.ts';
 import { markCompleted, markFailed, recordResult } from './records.ts';
 import { rollService, type RolloutResult, type RolloutSettings } from './roll.ts';
-import { describeDeployments, deploymentViews, shortTaskDefinition } from './rollout.ts';
+import { describeDeployments, deploymentViews, ecsRollbackInProgress, rollbackTrigger, shortTaskDefinition } from './rollout.ts';
+import { formatServiceDeployment, readServiceDeployment } from './service-deployments.ts';
 import { watchRollout, type WatchOutcome } from './wait.ts';
 
 export interface RecoverContext {
@@ -55,12 +56,17 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
     );
   }
 
-  // With the breaker set to roll back, ECS may show our deployment FAILED for a moment before it
-  // starts the rollback: give it a short while rather than racing it.
+  // ECS may show our deployment FAILED for a moment before it starts its own rollback (breaker or
+  // alarm set to roll back): give it a short while rather than racing it with a rollback of ours.
   const breaker = ctx.app.deployment.circuitBreaker;
   let outcome: WatchOutcome = r.outcome;
   let result = w;
-  if (outcome.kind === 'failed' && breaker.enable && breaker.rollback && move.from) {
+  const ecsRolling = ecsRollbackInProgress(w.service, deploymentId);
+  if (ecsRolling && outcome.kind !== 'rolled-back') {
+    // The watch ended (a timeout, or a FAILED seen first) while ECS is already rolling back: never
+    // start a rollback of ferry's own beside it; wait for ECS's.
+    outcome = { kind: 'rolled-back', reason: `${ecsRolling.id} is rolling back`, to: ecsRolling.id ?? '', toTaskDefinition: ecsRolling.taskDefinition, by: rollbackTrigger(ecsRolling.rolloutStateReason) };
+  } else if (outcome.kind === 'failed' && breaker.enable && breaker.rollback && move.from) {
     result = await watchRollout(ecs, { app: name, cluster: move.cluster, service: move.service, deploymentId, timeoutMs: 15_000, intervalMs: s.intervalMs, since: Date.now(), signal: s.signal, reporter: rep, clock: s.clock });
     if (result.outcome.kind === 'rolled-back') outcome = result.outcome;
     result = { ...result, events: [...w.events, ...result.events] };
@@ -70,11 +76,12 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
   const failure = await collectFailure(ecs, move.cluster, move.service, lastSeen, deploymentId, result.events);
   const details = formatFailure(failure);
   const reason = (lastSeen?.rolloutStateReason && !/in progress\.?$/.test(lastSeen.rolloutStateReason) ? lastSeen.rolloutStateReason : '').replace(/\.$/, '');
+  const by = outcome.kind === 'rolled-back' ? { 'circuit-breaker': "ECS's circuit breaker", alarm: "ECS's deployment alarm", ecs: 'ECS' }[outcome.by] : '';
   const what =
     outcome.kind === 'timeout'
       ? `did not complete within ${(move.timeoutMs ?? s.timeoutMs) / 1000}s`
       : outcome.kind === 'rolled-back'
-        ? `failed${reason ? ` (${reason})` : ''} and ECS's circuit breaker rolled the service back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)})`
+        ? `failed${reason ? ` (${reason})` : ''} and ${by} rolled the service back to ${shortTaskDefinition(outcome.toTaskDefinition)} (deployment ${outcome.to})`
         : outcome.kind === 'failed'
           ? `failed: ${outcome.reason.replace(/\.$/, '')}`
           : 'failed';
@@ -86,8 +93,8 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
   const rollbackTimeout = Math.max(s.timeoutMs, ctx.app.deployment.timeoutSeconds * 1000);
   let note: string;
   if (outcome.kind === 'rolled-back') {
-    // ECS's circuit breaker already rolled back: wait for that deployment to complete.
-    rep.emit({ kind: 'step', app: name, step: 'rollback', status: 'start', message: `ECS rolled back to ${outcome.to} (${shortTaskDefinition(outcome.toTaskDefinition)}); waiting for it to complete` });
+    // ECS is rolling back on its own: wait for that deployment to complete (or fail), never start another.
+    rep.emit({ kind: 'step', app: name, step: 'rollback', status: 'start', message: `ECS is rolling back to ${shortTaskDefinition(outcome.toTaskDefinition)} (deployment ${outcome.to}); waiting for it to complete` });
     const back = await rollService(ecs, { ...move, from: move.to, to: outcome.toTaskDefinition ?? move.from ?? '', start: { kind: 'watch', deploymentId: outcome.to, since: Date.now() }, timeoutMs: rollbackTimeout }, { ...s, beforeWrite: undefined });
     note = await rollbackVerdict(ecs, name, back, s);
   } else if (!s.rollback) {
@@ -104,6 +111,9 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
     }
   }
 
+  // What ECS itself concluded, now that any rollback has run its course (where the account allows the API).
+  const ecsView = move.start.kind === 'watch' ? undefined : await readServiceDeployment(ecs, move.cluster, move.service, r.startedAt);
+  details.unshift(...formatServiceDeployment(ecsView));
   throw new FerryError(
     outcome.kind === 'timeout' ? 'ROLLOUT_TIMEOUT' : 'DEPLOY_FAILED',
     `${name}: deployment ${deploymentId} of ${shortTaskDefinition(move.to)} (${ctx.imageRef}) ${what}. ${note} ` +

@@ -65,6 +65,8 @@ export interface RolloutResult {
   outcome: WatchOutcome;
   watched: WatchResult;
   serviceArn?: string;
+  /** When the move started (epoch ms, the runner's clock): the ServiceDeployments API is asked from here. */
+  startedAt: number;
 }
 
 /** Starts the move and watches it to a verdict. */
@@ -73,6 +75,7 @@ export async function rollService(ecs: EcsPort, move: ServiceMove, s: RolloutSet
   let deploymentId: string;
   let since: number;
   let serviceArn: string | undefined;
+  const startedAt = now();
   if (move.start.kind === 'watch') {
     deploymentId = move.start.deploymentId;
     since = move.start.since ?? now() - 60_000;
@@ -107,7 +110,7 @@ export async function rollService(ecs: EcsPort, move: ServiceMove, s: RolloutSet
     fastPoll: s.fastPoll,
     clock: s.clock,
   });
-  return { move, deploymentId, outcome: watched.outcome, watched, serviceArn: serviceArn ?? watched.service?.serviceArn };
+  return { move, deploymentId, outcome: watched.outcome, watched, serviceArn: serviceArn ?? watched.service?.serviceArn, startedAt: move.start.kind === 'watch' ? (move.start.since ?? startedAt - 60_000) : startedAt };
 }
 
 /**

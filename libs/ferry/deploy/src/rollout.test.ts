@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeDeployments, deploymentViews, eventsSince, evaluateRollout, expectedRolloutMs, pollDelayMs, rolloutDurationMs, TAG_ROLLOUT_MS, toMs, type RolloutSnapshot, type RolloutVerdict } from './rollout.ts';
+import { describeDeployments, deploymentViews, rollbackTrigger, eventsSince, evaluateRollout, expectedRolloutMs, pollDelayMs, rolloutDurationMs, TAG_ROLLOUT_MS, toMs, type RolloutSnapshot, type RolloutVerdict } from './rollout.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
 
 const OURS = 'ecs-svc/2';
@@ -40,13 +40,13 @@ const cases: Array<[string, RolloutSnapshot, RolloutVerdict['kind'], RegExp?]> =
       ]),
     },
     'rolled-back',
-    /^ecs-svc\/1 is PRIMARY instead of ecs-svc\/2: ECS deployment circuit breaker: tasks failed to start$/,
+    /^ecs-svc\/1 \(api:1\) is PRIMARY instead of ecs-svc\/2: ECS deployment circuit breaker: tasks failed to start$/,
   ],
   [
     'rolled back and steady: ServicesStable would say success, we must not',
     { service: service([deployment({ id: 'ecs-svc/1', rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment ecs-svc/1 completed.' })]) },
     'rolled-back',
-    /^ecs-svc\/1 is PRIMARY instead of ecs-svc\/2$/,
+    /^ecs-svc\/1 \(api:1\) is PRIMARY instead of ecs-svc\/2$/,
   ],
   ['ours gone and nothing PRIMARY', { service: service([]) }, 'failed', /not among/],
   [
@@ -61,6 +61,38 @@ const cases: Array<[string, RolloutSnapshot, RolloutVerdict['kind'], RegExp?]> =
   ],
 ];
 
+// Real ECS (ECS-SEMANTICS §2, corrected: field captures polled every ~20 s, and fabfuel/ecs-deploy's
+// fixture PAYLOAD_DEPLOYMENTS_FAILED_ROLLBACK): the rollback is a NEW PRIMARY deployment with a later
+// createdAt and the previous revision, while ours stays ACTIVE with rolloutState FAILED.
+cases.push(
+  [
+    'real ECS breaker rollback: a newer PRIMARY rolling back to the last completed deployment, ours ACTIVE FAILED',
+    {
+      service: service([
+        deployment({ id: 'ecs-svc/3', taskDefinition: tdArn(1), createdAt: new Date(5000), rolloutState: 'IN_PROGRESS', runningCount: 0, rolloutStateReason: rollingBack }),
+        deployment({ id: OURS, status: 'ACTIVE', taskDefinition: tdArn(2), createdAt: new Date(2000), rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }),
+      ]),
+    },
+    'rolled-back',
+    /^ecs-svc\/3 \(api:1\) is PRIMARY instead of ecs-svc\/2: ECS deployment circuit breaker: tasks failed to start$/,
+  ],
+  [
+    'real ECS rollback seen after ours drained out: the newer PRIMARY names the rollback',
+    { service: service([deployment({ id: 'ecs-svc/3', taskDefinition: tdArn(1), createdAt: new Date(5000), rolloutState: 'IN_PROGRESS', rolloutStateReason: rollingBack })]) },
+    'rolled-back',
+  ],
+  [
+    'a newer PRIMARY with an ordinary reason while ours was still rolling: someone else deployed',
+    {
+      service: service([
+        deployment({ id: 'ecs-svc/3', taskDefinition: tdArn(3), createdAt: new Date(5000), rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment ecs-svc/3 in progress.' }),
+        deployment({ id: OURS, status: 'ACTIVE', taskDefinition: tdArn(2), createdAt: new Date(2000), rolloutState: 'IN_PROGRESS' }),
+      ]),
+    },
+    'superseded',
+  ],
+);
+
 for (const [label, snapshot, kind, reason] of cases) {
   test(`evaluateRollout: ${label} -> ${kind}`, () => {
     const v = evaluateRollout(snapshot, OURS);
@@ -68,6 +100,12 @@ for (const [label, snapshot, kind, reason] of cases) {
     if (reason) assert.match((v as { reason: string }).reason, reason);
   });
 }
+
+test('what triggered a rollback: breaker, alarm, or ECS without saying', () => {
+  assert.is(rollbackTrigger('ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.'), 'circuit-breaker');
+  assert.is(rollbackTrigger(undefined, 'ECS deployment alarm: rolling back'), 'alarm');
+  assert.is(rollbackTrigger('rolling back'), 'ecs');
+});
 
 test('a newer PRIMARY is a superseding deploy, an older one a rollback', () => {
   const ours = deployment({ id: OURS, status: 'ACTIVE', createdAt: new Date(2000), rolloutState: 'IN_PROGRESS' });

@@ -2,6 +2,14 @@
  * The rollout verdict, pure. ECS's own ServicesStable waiter reports success after a circuit-breaker
  * rollback (ECS-SEMANTICS §2), so ferry records the id of the deployment it started and judges that
  * deployment only: done when it is PRIMARY and COMPLETED with every task running.
+ *
+ * A rollback by ECS (circuit breaker or CloudWatch alarm) is a *new* PRIMARY deployment of the last
+ * completed revision whose rolloutStateReason says it is rolling back, while ours stays beside it
+ * (ACTIVE, FAILED) until its tasks are gone (ECS-SEMANTICS §2, corrected from field captures and
+ * fabfuel/ecs-deploy's PAYLOAD_DEPLOYMENTS_FAILED_ROLLBACK). So a newer PRIMARY is read as a
+ * rollback when its reason names one or our deployment FAILED; only a newer PRIMARY with neither is
+ * someone else's deploy ("superseded"). An *older* deployment PRIMARY again is a rollback too (how
+ * some emulators show it).
  */
 import type { RolloutDeploymentView } from '@ferry/core';
 import type { EcsDeployment, EcsService } from '@ferry/aws';
@@ -16,16 +24,30 @@ export type RolloutVerdict =
   | { kind: 'in-progress' }
   | { kind: 'completed' }
   | { kind: 'failed'; reason: string }
-  /** Another deployment is PRIMARY again (circuit-breaker rollback); `to` is its id. */
-  | { kind: 'rolled-back'; reason: string; to: string; toTaskDefinition?: string }
+  /**
+   * ECS rolled the service back: `to` is the deployment doing it (a new one on real ECS) and its
+   * revision; `by` says what triggered it, as far as ECS says.
+   */
+  | { kind: 'rolled-back'; reason: string; to: string; toTaskDefinition?: string; by: 'circuit-breaker' | 'alarm' | 'ecs' }
   /** A newer deployment took over (another deploy started): not ours to roll back. */
   | { kind: 'superseded'; reason: string; by: string; byTaskDefinition?: string };
 
 const primaryOf = (s: RolloutSnapshot['service']) => s?.deployments?.find((d) => d.status === 'PRIMARY');
 
+/** A rolloutStateReason of a deployment ECS started to roll back (breaker or alarm). */
+export const ROLLING_BACK = /rolling back|roll(ing)? ?back to deployment/i;
+
+/** What triggered a rollback, from the reasons ECS gives. */
+export function rollbackTrigger(...reasons: (string | undefined)[]): 'circuit-breaker' | 'alarm' | 'ecs' {
+  const text = reasons.filter(Boolean).join(' ');
+  if (/circuit breaker/i.test(text)) return 'circuit-breaker';
+  if (/alarm/i.test(text)) return 'alarm';
+  return 'ecs';
+}
+
 /**
- * `ourCreatedAt` (epoch ms, from the UpdateService response or the last sighting) tells a rollback
- * (ECS makes an *older* deployment PRIMARY again, keeping its createdAt) from a newer deploy.
+ * `ourCreatedAt` (epoch ms, from the UpdateService response or the last sighting) tells an older
+ * deployment made PRIMARY again from a newer one once ours has left the array.
  */
 export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: string, ourCreatedAt?: number): RolloutVerdict {
   const s = snapshot.service;
@@ -37,7 +59,9 @@ export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: stri
   if (!ours || ours.status !== 'PRIMARY') {
     if (primary && primary.id !== ourDeploymentId) {
       const created = ours?.createdAt !== undefined ? toMs(ours.createdAt) : ourCreatedAt;
-      if (created !== undefined && primary.createdAt !== undefined && toMs(primary.createdAt) > created) {
+      const newer = created !== undefined && primary.createdAt !== undefined && toMs(primary.createdAt) > created;
+      const rollingBack = ROLLING_BACK.test(primary.rolloutStateReason ?? '') || ours?.rolloutState === 'FAILED';
+      if (newer && !rollingBack) {
         return {
           kind: 'superseded',
           reason: `a newer deployment ${primary.id} (${shortTaskDefinition(primary.taskDefinition)}) replaced ${ourDeploymentId}: another deploy started`,
@@ -45,12 +69,13 @@ export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: stri
           byTaskDefinition: primary.taskDefinition,
         };
       }
-      const why = ours?.rolloutStateReason ? `: ${ours.rolloutStateReason.replace(/\.$/, '')}` : '';
+      const why = ours?.rolloutStateReason && !/ in progress\.?$/.test(ours.rolloutStateReason) ? `: ${ours.rolloutStateReason.replace(/\.$/, '')}` : '';
       return {
         kind: 'rolled-back',
-        reason: `${primary.id} is PRIMARY instead of ${ourDeploymentId}${why}`,
+        reason: `${primary.id} (${shortTaskDefinition(primary.taskDefinition)}) is PRIMARY instead of ${ourDeploymentId}${why}`,
         to: primary.id ?? '',
         toTaskDefinition: primary.taskDefinition,
+        by: rollbackTrigger(primary.rolloutStateReason, ours?.rolloutStateReason),
       };
     }
     return { kind: 'failed', reason: `deployment ${ourDeploymentId} is not among the service's deployments` };
@@ -62,6 +87,15 @@ export function evaluateRollout(snapshot: RolloutSnapshot, ourDeploymentId: stri
   // No rolloutState (classic load balancer, external controllers): fall back to the waiter's rule.
   if (ours.rolloutState === undefined && (s.deployments?.length ?? 0) === 1 && tasksDone) return { kind: 'completed' };
   return { kind: 'in-progress' };
+}
+
+/**
+ * ECS is rolling the service back on its own (a PRIMARY deployment whose reason says so, other
+ * than `ourDeploymentId`): its id and revision. ferry must then wait for it, never start another.
+ */
+export function ecsRollbackInProgress(service: Pick<EcsService, 'deployments'> | undefined, ourDeploymentId: string): EcsDeployment | undefined {
+  const primary = primaryOf(service);
+  return primary && primary.id !== ourDeploymentId && ROLLING_BACK.test(primary.rolloutStateReason ?? '') ? primary : undefined;
 }
 
 /** The service's deployments as the `rollout` event shows them. */

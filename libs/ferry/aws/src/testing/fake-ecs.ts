@@ -9,7 +9,7 @@
  *
  * It is not the sandbox: no containers, no timers, no HTTP. Integration suites use the sandbox.
  */
-import type { Cluster, CreateServiceCommandInput, Deployment, Failure, RegisterTaskDefinitionCommandInput, Service, Tag, Task, TaskDefinition, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import type { Cluster, CreateServiceCommandInput, Deployment, Failure, RegisterTaskDefinitionCommandInput, Service, ServiceDeployment, ServiceDeploymentBrief, Tag, Task, TaskDefinition, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
 import { attempt } from '../errors.ts';
 import type { EcsPort, ReadOptions, TaskDefinitionWithTags } from '../ecs.ts';
 
@@ -52,6 +52,10 @@ export class FakeEcs implements EcsPort {
   private readonly scripts = new Map<string, RolloutScript[]>();
   private readonly errors = new Map<string, Error[]>();
   private readonly replays = new Map<string, Array<Service | Error>>();
+  /** Service deployments (the ServiceDeployments API's view), by deployment id. */
+  private readonly serviceDeployments = new Map<string, ServiceDeployment>();
+  /** Whether the ServiceDeployments API answers (an account or a Region without it: AccessDenied). */
+  serviceDeploymentsApi = true;
   private seq = 0;
 
   // --- set-up and inspection -------------------------------------------------------------------
@@ -290,6 +294,25 @@ export class FakeEcs implements EcsPort {
     });
   }
 
+  listServiceDeployments(cluster: string, service: string, createdAfter?: number): Promise<ServiceDeploymentBrief[]> {
+    return this.call('listServiceDeployments', service, () => {
+      if (!this.serviceDeploymentsApi) throw awsError('AccessDeniedException', 'User is not authorized to perform: ecs:ListServiceDeployments');
+      this.cluster(cluster);
+      return [...this.serviceDeployments.values()]
+        .filter((d) => d.serviceArn?.endsWith(`/${cluster}/${service}`) && (createdAfter === undefined || (d.createdAt?.getTime() ?? 0) > createdAfter))
+        .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
+        .slice(0, 20)
+        .map((d) => ({ serviceDeploymentArn: d.serviceDeploymentArn, serviceArn: d.serviceArn, clusterArn: d.clusterArn, createdAt: d.createdAt, startedAt: d.startedAt, finishedAt: d.finishedAt, targetServiceRevisionArn: d.targetServiceRevision?.arn, status: d.status, statusReason: d.statusReason }));
+    });
+  }
+
+  describeServiceDeployments(arns: string[]): Promise<ServiceDeployment[]> {
+    return this.call('describeServiceDeployments', String(arns.length), () => {
+      if (!this.serviceDeploymentsApi) throw awsError('AccessDeniedException', 'User is not authorized to perform: ecs:DescribeServiceDeployments');
+      return [...this.serviceDeployments.values()].filter((d) => arns.includes(d.serviceDeploymentArn ?? '')).map((d) => structuredClone(d));
+    });
+  }
+
   // --- ECS's side ----------------------------------------------------------------------------
 
   private mustExist(arn: string): void {
@@ -312,8 +335,11 @@ export class FakeEcs implements EcsPort {
     return found.taskDefinition.taskDefinitionArn!;
   }
 
+  private lastEventAt = 0;
   private event(st: ServiceState, message: string): void {
-    st.service.events = [{ id: `e${++this.seq}`, createdAt: new Date(this.now()), message: `(service ${st.service.serviceName}) ${message}` }, ...(st.service.events ?? [])].slice(0, 100);
+    // Strictly increasing times, so events of one poll keep their order as ECS's do.
+    this.lastEventAt = Math.max(this.now(), this.lastEventAt + 1);
+    st.service.events = [{ id: `e${++this.seq}`, createdAt: new Date(this.lastEventAt), message: `(service ${st.service.serviceName}) ${message}` }, ...(st.service.events ?? [])].slice(0, 100);
   }
 
   private startDeployment(st: ServiceState, td: string, rollbackOf?: { failed: string; to: string }): Deployment {
@@ -337,6 +363,19 @@ export class FakeEcs implements EcsPort {
     s.deployments = [d, ...(s.deployments ?? [])];
     s.taskDefinition = td;
     const script = rollbackOf ? { outcome: 'complete' as const } : (this.scripts.get(s.serviceName ?? '')?.shift() ?? { outcome: 'complete' as const });
+    // A rollback is part of the failed deployment's service deployment (ROLLBACK_IN_PROGRESS), not a new one.
+    if (!rollbackOf) {
+      this.serviceDeployments.set(id, {
+        serviceDeploymentArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/${s.clusterArn!.split('/').pop()}/${s.serviceName}/${id.replace('ecs-svc/', 'sd')}`,
+        serviceArn: s.serviceArn,
+        clusterArn: s.clusterArn,
+        createdAt: at,
+        startedAt: at,
+        targetServiceRevision: { arn: `${s.serviceArn}/revision/${id}`, requestedTaskCount: s.desiredCount },
+        status: 'IN_PROGRESS',
+        deploymentCircuitBreaker: s.deploymentConfiguration?.deploymentCircuitBreaker?.enable ? { status: 'MONITORING', failureCount: 0, threshold: 3 } : { status: 'DISABLED' },
+      });
+    }
     st.rollout = { id, left: script.polls ?? 1, script, rollbackOf: rollbackOf?.failed };
     return d;
   }
@@ -362,6 +401,9 @@ export class FakeEcs implements EcsPort {
       this.event(st, `(deployment ${r.id}) deployment completed.`);
       this.event(st, 'has reached a steady state.');
       st.rollout = undefined;
+      const sd = this.serviceDeployments.get(r.rollbackOf ?? r.id);
+      if (sd) Object.assign(sd, { status: r.rollbackOf ? 'ROLLBACK_SUCCESSFUL' : 'SUCCESSFUL', finishedAt: new Date(this.now()) });
+      if (sd && !r.rollbackOf && sd.deploymentCircuitBreaker?.status === 'MONITORING') sd.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
       return;
     }
     // fail: the tasks exit, the breaker trips.
@@ -373,11 +415,16 @@ export class FakeEcs implements EcsPort {
     st.rollout = undefined;
     const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker;
     const lastCompleted = (s.deployments ?? []).find((x) => x.id !== r.id && x.rolloutState === 'COMPLETED');
+    const sd = this.serviceDeployments.get(r.id);
+    if (sd?.deploymentCircuitBreaker) Object.assign(sd.deploymentCircuitBreaker, { status: 'TRIGGERED', failureCount: 3 });
     if (breaker?.enable && breaker.rollback && lastCompleted) {
       // ECS-SEMANTICS §2 (corrected): the rollback is a new PRIMARY on the last completed revision;
       // the failed deployment stays beside it (ACTIVE, FAILED) until its tasks are gone.
       this.event(st, `rolling back to deployment ${lastCompleted.id}.`);
       this.startDeployment(st, lastCompleted.taskDefinition!, { failed: r.id, to: lastCompleted.id! });
+      if (sd) Object.assign(sd, { status: 'ROLLBACK_IN_PROGRESS', rollback: { reason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.', startedAt: new Date(this.now()), serviceRevisionArn: `${s.serviceArn}/revision/${lastCompleted.id}` } });
+    } else if (sd) {
+      Object.assign(sd, { status: 'STOPPED', statusReason: 'Service deployment stopped because the circuit breaker threshold was exceeded.', finishedAt: new Date(this.now()) });
     }
   }
 
