@@ -104,6 +104,11 @@ export interface AppDeployConfig {
   lifecycle: Required<LifecyclePolicySettings>;
   /** Revisions of the task definition kept per service (older ones deregistered). Default 10. */
   keepRevisions: number;
+  /**
+   * After a COMPLETED rollout in the same run, which failed checks return the service to the
+   * previous revision automatically: `health` (health-check), `smoke` (smoke-test). Default both.
+   */
+  rollbackOn: ('health' | 'smoke')[];
   /** Per-environment overrides, shallow-merged over the fields above by `resolveAppConfig`. */
   environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments'>>>;
 }

@@ -299,6 +299,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     },
     lifecycle: { keepTaggedImages: life.keepTaggedImages ?? 30, untaggedExpireDays: life.untaggedExpireDays ?? 1 },
     keepRevisions: r.keepRevisions ?? 10,
+    rollbackOn: [...(r.rollbackOn ?? ['health', 'smoke'])],
     environments: structuredClone((r.environments ?? {}) as AppDeployConfig['environments']),
   };
   if (r.containerPort !== undefined) app.containerPort = r.containerPort;

@@ -16,6 +16,8 @@ import { applyRollback, planRollback } from './rollback.ts';
 import { rollService, startedDeployment, type RolloutSettings } from './roll.ts';
 import { TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS } from './task-definition.ts';
 import { TAG_SPEC } from './spec.ts';
+import { recordRolloutToVerify, revertFailedCheck, rolloutToVerify } from './verify.ts';
+import { RunSession } from '@ferry/core';
 
 const env = sandboxEnv;
 const registry = '127.0.0.1:5000';
@@ -166,6 +168,37 @@ test('the rollback command moves the service to the previous completed revision 
   const again = await planRollback(w.ports, resolved, '2');
   const e = await failure(applyRollback(w.ports, resolved, again, w.settings));
   assert.match(e.message, /rolled the service back to api:1/);
+});
+
+test('a failed check right after a rollout of this run returns the service to the revision before it (rollbackOn)', async () => {
+  const w = await world();
+  await w.deploy('ft-v2');
+  const session = new RunSession({ workspaceRoot: '/w' });
+  const resolved = { app: w.app, env };
+  const rolled = { app: 'api', cluster: env.cluster, service: 'api', from: FakeEcs.arn('api', 1), to: FakeEcs.arn('api', 2) };
+  recordRolloutToVerify(session, resolved, rolled);
+  assert.equal(rolloutToVerify(session, resolved), rolled);
+  assert.is(rolloutToVerify(new RunSession({ workspaceRoot: '/w' }), resolved), undefined, 'another run has nothing to verify');
+  const note = await revertFailedCheck(session, w.ports, resolved, rolled, 'health', w.settings, { waitMs: 0, settleMs: 1 });
+  assert.match(note, /^Rolled back: api:1 is live again; api:2 is recorded as unhealthy/);
+  assert.is(w.ecs.peek(env.cluster, 'api')!.taskDefinition, FakeEcs.arn('api', 1));
+  assert.is(tag(w.ecs, FakeEcs.arn('api', 2), TAG_RESULT), 'unhealthy');
+  assert.is(tag(w.ecs, FakeEcs.arn('api', 2), TAG_STATUS), 'failed', 'never a rollback target again');
+  assert.ok(tag(w.ecs, FakeEcs.arn('api', 1), TAG_RETURNED_AT));
+  assert.not.ok(w.ecs.tagsOf(w.ecs.peek(env.cluster, 'api')!.serviceArn!).some((t) => t.key === 'ferry:lock'), 'the lock is released');
+});
+
+test('rollbackOn without the check, or another deploy since: the failed check only reports', async () => {
+  const w = await world();
+  await w.deploy('ft-v2');
+  const session = new RunSession({ workspaceRoot: '/w' });
+  const rolled = { app: 'api', cluster: env.cluster, service: 'api', from: FakeEcs.arn('api', 1), to: FakeEcs.arn('api', 2) };
+  const off = await revertFailedCheck(session, w.ports, { app: { ...w.app, rollbackOn: ['health'] }, env }, rolled, 'smoke', w.settings, { waitMs: 0, settleMs: 1 });
+  assert.match(off, /rollbackOn in deploy\.json leaves out "smoke"/);
+  await w.deploy('ft-v3');
+  const after = await revertFailedCheck(session, w.ports, { app: w.app, env }, rolled, 'smoke', w.settings, { waitMs: 0, settleMs: 1 });
+  assert.match(after, /Not rolled back: the service now runs api:3, not api:2/);
+  assert.is(w.ecs.peek(env.cluster, 'api')!.taskDefinition, FakeEcs.arn('api', 3));
 });
 
 test.run();

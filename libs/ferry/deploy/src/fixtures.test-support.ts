@@ -26,6 +26,7 @@ export function appConfig(over: Partial<AppDeployConfig> = {}): AppDeployConfig 
     deployment: { minimumHealthyPercent: 100, maximumPercent: 200, timeoutSeconds: 600, circuitBreaker: { enable: true, rollback: true } },
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },
     keepRevisions: 10,
+    rollbackOn: ['health', 'smoke'],
     environments: {},
     ...over,
   };

@@ -10,6 +10,7 @@ export * from './apply.ts';
 export * from './recover.ts';
 export * from './records.ts';
 export * from './service-deployments.ts';
+export * from './verify.ts';
 export * from './health.ts';
 export * from './smoke.ts';
 export * from './diff.ts';

@@ -13,7 +13,7 @@ import { formatSpecTag, TAG_SPEC } from './spec.ts';
 import { TAG_COMPLETED_AT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS } from './task-definition.ts';
 
 /** How a rollout of a revision ended, as history shows it. */
-export type RolloutRecord = 'completed' | 'failed' | 'timeout' | 'interrupted' | 'rolled-back';
+export type RolloutRecord = 'completed' | 'failed' | 'timeout' | 'interrupted' | 'unhealthy' | 'smoke-failed';
 
 /** Marks the revision as one whose rollout COMPLETED (a rollback candidate). Throws on failure. */
 export async function markCompleted(ecs: EcsPort, arn: string, now = Date.now()): Promise<void> {

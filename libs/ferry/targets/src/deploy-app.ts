@@ -17,6 +17,7 @@ import {
   locksAhead,
   lockWaitMs,
   planFor,
+  recordRolloutToVerify,
   shortTaskDefinition,
   timeoutMs,
   withServiceLock,
@@ -79,6 +80,11 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
               },
               aheadLock,
             );
+      // The checks after this step (health-check, smoke-test) may undo this rollout if they fail (verify.ts).
+      const previous = plan!.kind === 'update' || plan!.kind === 'watch' ? plan!.previousTaskDefinitionArn : undefined;
+      if (previous && result.deploymentId && previous !== result.taskDefinitionArn) {
+        recordRolloutToVerify(session, resolved, { app: app.project, cluster: env.cluster, service: app.service, from: previous, to: result.taskDefinitionArn });
+      }
       const summary =
         plan!.kind === 'up-to-date'
           ? `up to date: ${shortTaskDefinition(result.taskDefinitionArn)} runs ${image.tag}`

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FerryError, resolveApp } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, junitXml, requireServiceUrl, runSmoke, serviceUrl, smokeTable, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, junitXml, lockWaitMs, requireServiceUrl, revertFailedCheck, rolloutToVerify, runSmoke, serviceUrl, smokeTable, timeoutMs, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const smokeTestTarget: TargetSpec<ChainArgs> = {
@@ -25,7 +25,8 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
       reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary: 'dry run: nothing requested' });
       return 0;
     }
-    const { ecs } = appPorts(session, resolved);
+    const ports = appPorts(session, resolved);
+    const { ecs } = ports;
     const service = (await ecs.describeServices(env.cluster, [app.service], { maxAgeMs: LIVE_MAX_AGE_MS })).services.find((s) => s.status === 'ACTIVE');
     const url = requireServiceUrl(serviceUrl(service, env, app), env, app);
     const run = await runSmoke(resolved, url, { reporter, signal });
@@ -39,7 +40,12 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
     if (run.failed > 0) {
       const failedLines = run.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.failures.join('; ')}`);
       reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: false, summary, data: { ...run } });
-      throw new FerryError('SMOKE_FAILED', `${app.project}: ${run.failed} smoke check(s) failed against ${url}. Next: fix and deploy again, or \`nx run ${app.project}:rollback\`.`, { details: failedLines });
+      // Right after a rollout of this run, failed smoke checks are a failed deploy (verify.ts).
+      const rolled = rolloutToVerify(session, resolved);
+      const note = rolled
+        ? await revertFailedCheck(session, ports, resolved, rolled, 'smoke', { rollback: true, timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock }, { waitMs: lockWaitMs(args), force: args['force-unlock'] })
+        : `Next: fix and deploy again, or \`nx run ${app.project}:rollback\`.`;
+      throw new FerryError('SMOKE_FAILED', `${app.project}: ${run.failed} smoke check(s) failed against ${url}. ${note}`, { details: failedLines });
     }
     reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary, data: { ...run } });
     return 0;
