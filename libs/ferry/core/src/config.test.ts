@@ -118,6 +118,7 @@ test('deploy.json: an empty object gets every default', () => {
     deployment: { minimumHealthyPercent: 100, maximumPercent: 200, circuitBreaker: { enable: true, rollback: true }, timeoutSeconds: 600 },
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },
     keepRevisions: 10,
+    rollbackOn: ['health', 'smoke'],
     environments: {},
   });
 });
