@@ -42,6 +42,8 @@ export interface StateStore<T> {
  * request's change is on disk before the API answers while a tick writes at most once.
  */
 export interface BufferedStateStore<T> extends StateStore<T> {
+  /** Records that the state was changed in place (e.g. by pure transitions) so the next flush writes it. */
+  markDirty(): void;
   /** Writes the state now when an update happened since the last flush; otherwise does nothing. */
   flush(): void;
 }

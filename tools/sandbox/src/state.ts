@@ -40,6 +40,9 @@ export function bufferedStore<T>(store: StateStore<T>): BufferedStateStore<T> {
       mutate(store.get());
       dirty = true;
     },
+    markDirty() {
+      dirty = true;
+    },
     flush() {
       if (!dirty) return;
       dirty = false;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError, type OperationHandler, type StateStore } from '../context.ts';
 import type { ClusterRecord, ContainerDef, DeploymentConfiguration, EcsState, ServiceRecord, Tag, TaskDefRecord } from './model.ts';
 import { nowSeconds } from './model.ts';
-import { rolloutReasons } from './rollout.ts';
+import { rolloutReasons } from './scheduler/messages.ts';
 import { type Arns, isLive, serviceDeploymentBrief, serviceDeploymentDetail, serviceView, taskView } from './views.ts';
 
 /** What the handlers need from the controller. */

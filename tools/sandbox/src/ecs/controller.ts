@@ -10,7 +10,9 @@ import { HealthMonitor, healthCommand } from './health.ts';
 import { freePort, LoadBalancers, portIsFree, type Target } from './lb.ts';
 import type { DeploymentRecord, EcsState, HealthStatus, ServiceRecord, TaskDefRecord, TaskLastStatus, TaskRecord } from './model.ts';
 import { nowSeconds } from './model.ts';
-import { deploymentVerdict, messages, planStep, rolloutReasons } from './rollout.ts';
+import { deploymentVerdict } from './scheduler/deployments.ts';
+import { messages, rolloutReasons } from './scheduler/messages.ts';
+import { planStep } from './scheduler/rolling-step.ts';
 import { PullError, type TaskRuntime } from './runtime.ts';
 import { type Arns, isLive, serviceTasks } from './views.ts';
 
