@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SandboxContext, StateStore } from '../context.ts';
-import type { ControllerPort } from './api.ts';
+import type { ControllerPort } from './api/common.ts';
 import { HealthMonitor, healthCommand } from './health.ts';
 import { freePort, LoadBalancers, portIsFree, type Target } from './lb.ts';
 import type { DeploymentRecord, EcsState, HealthStatus, ServiceRecord, TaskDefRecord, TaskLastStatus, TaskRecord } from './model.ts';

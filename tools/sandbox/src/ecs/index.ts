@@ -4,7 +4,8 @@
  * (lb.ts). See docs/sandbox.md, section ECS.
  */
 import type { SandboxContext, SandboxService } from '../context.ts';
-import { createHandlers } from './api.ts';
+import { bufferedStore } from '../state.ts';
+import { createHandlers } from './api/index.ts';
 import { Controller, optionsFromEnv, type ControllerOptions } from './controller.ts';
 import { initialEcsState } from './model.ts';
 import { dockerRuntime, type TaskRuntime } from './runtime.ts';
@@ -23,7 +24,8 @@ export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions
   const a = arns(ctx.region, ctx.accountId);
   const runtime = options.runtime ?? dockerRuntime({ registryHost: ctx.registryHost, registryAuth: ctx.registryAuth });
   const controller = new Controller(ctx, store, runtime, a, { ...optionsFromEnv(), ...options.controller });
-  const handlers = createHandlers({ store, arns: a, accountId: ctx.accountId, controller, urlTagKey: SANDBOX_URL_TAG });
+  // API calls write their changes once, when each call ends.
+  const handlers = createHandlers({ store: bufferedStore(store), arns: a, accountId: ctx.accountId, controller, urlTagKey: SANDBOX_URL_TAG });
   return {
     handlers,
     start: () => controller.start(),
