@@ -11,6 +11,7 @@ import type { EcrState, RepositoryRecord } from './store.ts';
 /** Delay after a push before the policies are applied (pushes of several tags coalesce). */
 const AFTER_PUSH_MS = 500;
 
+/** Applies the lifecycle policies: on demand, shortly after pushes, and on a timer. */
 export class LifecycleRunner {
   private timer: NodeJS.Timeout | undefined;
   private pending: NodeJS.Timeout | undefined;

@@ -19,6 +19,7 @@ export interface PushGuard {
   pushed(name: string, digest: string): void;
 }
 
+/** The guard over the ECR state and the registry. */
 export function pushGuard(ctx: Pick<SandboxContext, 'accountId'>, store: StateStore<EcrState>, images: RegistryImages, lifecycle: LifecycleRunner): PushGuard {
   return {
     checkRepository(name) {

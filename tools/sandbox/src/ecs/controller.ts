@@ -17,6 +17,7 @@ import { applyAll, type SchedulerState, type StepEnv, type Transition } from './
 import { TaskRunner } from './task-runner.ts';
 import { type Arns, serviceTasks } from './views.ts';
 
+/** The ECS controller of one sandbox: the reconcile loop, the load balancers and the task runner. */
 export class Controller implements ControllerPort {
   readonly lb: LoadBalancers;
   private readonly runner: TaskRunner;

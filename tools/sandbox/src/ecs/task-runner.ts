@@ -31,6 +31,7 @@ export interface TaskRunnerDeps {
   observer: TaskObserver;
 }
 
+/** Runs, watches and stops task containers; one per controller. */
 export class TaskRunner {
   private readonly monitors = new Map<string, HealthMonitor[]>();
   /** Tasks whose launch or stop is being carried out. */

@@ -5,6 +5,7 @@
 import type { Operations } from '../../operations.ts';
 import { type EcrDeps, nowSeconds } from './common.ts';
 
+/** The authorization operations. */
 export function authorizationOperations({ ctx }: EcrDeps): Operations {
   return {
     GetAuthorizationToken() {

@@ -32,6 +32,7 @@ function nonEmptyImageIds(input: any): ImageId[] {
   return input.imageIds;
 }
 
+/** The image operations. */
 export function imageOperations(deps: EcrDeps): Operations {
   const { ctx, images, lifecycle } = deps;
   return {

@@ -8,6 +8,7 @@ import { parseLifecyclePolicy } from '../lifecycle.ts';
 import type { RepositoryRecord } from '../store.ts';
 import { type EcrDeps, repositoryOf } from './common.ts';
 
+/** The lifecycle policy operations. */
 export function lifecyclePolicyOperations(deps: EcrDeps): Operations {
   const { ctx, store, lifecycle } = deps;
   const notFound = (r: RepositoryRecord) =>

@@ -6,6 +6,7 @@ import { assertRepositoryName } from '../names.ts';
 import { repositoryNotFound, repositoryOutput, type RepositoryRecord } from '../store.ts';
 import { type EcrDeps, nowSeconds, repositoryOf } from './common.ts';
 
+/** The repository operations. */
 export function repositoryOperations(deps: EcrDeps): Operations {
   const { ctx, store, images } = deps;
   return {

@@ -22,6 +22,7 @@ function clusterView(state: EcsState, c: ClusterRecord, include: unknown) {
   };
 }
 
+/** The cluster operations. */
 export function clusterOperations({ store, arns }: ApiDeps): Operations {
   const st = () => store.get();
   return {

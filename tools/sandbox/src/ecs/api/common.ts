@@ -27,8 +27,10 @@ export interface ApiDeps {
   urlTagKey: string;
 }
 
+/** ECS's two validation errors: InvalidParameterException and ClientException. */
 export const invalid = (m: string) => new AwsError('InvalidParameterException', m);
 export const client = (m: string) => new AwsError('ClientException', m);
+/** Names of clusters, services, families and containers: 1–255 letters, digits, `-`, `_`. */
 export const NAME_RE = /^[a-zA-Z0-9_-]{1,255}$/;
 
 /** The name part of an ARN (after its last `/`), or the value itself. */
@@ -46,6 +48,7 @@ export function clusterName(v: unknown): string {
 /** `include: ["TAGS"]` was asked for. */
 export const withTags = (include: unknown) => Array.isArray(include) && include.includes('TAGS');
 
+/** Validated `tags` (at most 50, keys 1–128 characters); values default to ''. */
 export function checkTags(tags: unknown): Tag[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) throw invalid('tags must be a list.');
@@ -89,11 +92,13 @@ export function getCluster(state: EcsState, v: unknown): ClusterRecord {
   return c;
 }
 
+/** The service by name or ARN in the cluster, if any. */
 export function findService(state: EcsState, cluster: ClusterRecord, ref: unknown): ServiceRecord | undefined {
   if (typeof ref !== 'string' || ref === '') throw invalid('service must be specified.');
   return state.services[`${cluster.name}/${lastSegment(ref)}`];
 }
 
+/** The service by name or ARN in the cluster, or ServiceNotFoundException. */
 export function getService(state: EcsState, cluster: ClusterRecord, ref: unknown): ServiceRecord {
   const svc = findService(state, cluster, ref);
   if (!svc) throw new AwsError('ServiceNotFoundException', 'Service not found.');

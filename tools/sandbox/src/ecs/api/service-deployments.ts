@@ -6,6 +6,7 @@ import type { Operations } from '../../operations.ts';
 import { serviceDeploymentBrief, serviceDeploymentDetail } from '../views.ts';
 import { type ApiDeps, getCluster, getService, invalid, paginate } from './common.ts';
 
+/** The service deployment operations. */
 export function serviceDeploymentOperations({ store, arns }: ApiDeps): Operations {
   const st = () => store.get();
   return {

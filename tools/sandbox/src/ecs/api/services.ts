@@ -12,6 +12,7 @@ import { serviceView } from '../views.ts';
 import { type ApiDeps, checkTags, findService, findTaskDef, getCluster, getService, invalid, mergeTags, NAME_RE, paginate, withTags } from './common.ts';
 import { checkDeploymentConfiguration, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
 
+/** The service operations. */
 export function serviceOperations(deps: ApiDeps): Operations {
   const { store, arns } = deps;
   const st = () => store.get();

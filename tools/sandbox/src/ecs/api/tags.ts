@@ -36,6 +36,7 @@ function resolveTaggable(s: EcsState, arn: unknown): { get(): Tag[]; set(tags: T
   throw invalid(`Unsupported resource ARN ${arn}.`);
 }
 
+/** The tag operations. */
 export function tagOperations({ store }: ApiDeps): Operations {
   return {
     TagResource(input) {

@@ -59,6 +59,7 @@ function containerDefinitions(defs: unknown, networkMode: unknown): ContainerDef
   }));
 }
 
+/** The task definition operations. */
 export function taskDefinitionOperations({ store, arns, accountId }: ApiDeps): Operations {
   const st = () => store.get();
   return {

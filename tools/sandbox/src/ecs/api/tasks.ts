@@ -6,6 +6,7 @@ import type { Operations } from '../../operations.ts';
 import { isLive, taskView } from '../views.ts';
 import { type ApiDeps, getCluster, getService, invalid, lastSegment, paginate, withTags } from './common.ts';
 
+/** The task operations. */
 export function taskOperations({ store, arns, controller }: ApiDeps): Operations {
   const st = () => store.get();
   return {

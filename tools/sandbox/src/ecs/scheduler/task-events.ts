@@ -25,6 +25,7 @@ const BACKOFF_MAX_MS = 60_000;
 /** The "unable to consistently start tasks" event is sent when the back-off first reaches this. */
 const BACKOFF_EVENT_MS = 8000;
 
+/** The service's key in the state: `<cluster>/<name>`. */
 export const serviceKey = (svc: Pick<ServiceRecord, 'clusterName' | 'serviceName'>) => `${svc.clusterName}/${svc.serviceName}`;
 
 /** A task counts toward minimumHealthyPercent: RUNNING, meant to run, and healthy (or past the grace). */

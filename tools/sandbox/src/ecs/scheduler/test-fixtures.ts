@@ -31,8 +31,10 @@ export interface TaskSetup {
 }
 
 const HEALTH: HealthCheckDef = { command: ['CMD-SHELL', 'true'], interval: 5, retries: 3 };
+/** The tests' start time. */
 export const T0 = Date.UTC(2026, 0, 1);
 
+/** One service `c/web` (task definition revisions web:1 and web:2) and the scheduler state around it. */
 export class World {
   readonly s: SchedulerState = { ecs: initialEcsState(), backoff: new Map() };
   readonly key = 'c/web';
