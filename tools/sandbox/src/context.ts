@@ -36,6 +36,18 @@ export interface StateStore<T> {
   update(mutate: (state: T) => void): void;
 }
 
+/**
+ * A state store written behind: `update` mutates and marks it dirty, `flush` writes once if anything
+ * changed. The ECS part flushes at the end of each controller tick and of each API request, so a
+ * request's change is on disk before the API answers while a tick writes at most once.
+ */
+export interface BufferedStateStore<T> extends StateStore<T> {
+  /** Records that the state was changed in place (e.g. by pure transitions) so the next flush writes it. */
+  markDirty(): void;
+  /** Writes the state now when an update happened since the last flush; otherwise does nothing. */
+  flush(): void;
+}
+
 export interface SandboxContext {
   /** Data directory (default `<workspace>/.sandbox`, or `FERRY_SANDBOX_DIR`). */
   dataDir: string;

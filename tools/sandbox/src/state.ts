@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StateStore } from './context.ts';
+import type { BufferedStateStore, StateStore } from './context.ts';
 
 /**
  * A JSON state file `<dir>/<name>.json`. Every update is written to a temp file and renamed over the
@@ -27,6 +27,26 @@ export function openStateStore<T>(dir: string, name: string, initial: T): StateS
     update(mutate) {
       mutate(value);
       save();
+    },
+  };
+}
+
+/** Wraps a store so that updates only mark it dirty and `flush()` writes once (see BufferedStateStore). */
+export function bufferedStore<T>(store: StateStore<T>): BufferedStateStore<T> {
+  let dirty = false;
+  return {
+    get: () => store.get(),
+    update(mutate) {
+      mutate(store.get());
+      dirty = true;
+    },
+    markDirty() {
+      dirty = true;
+    },
+    flush() {
+      if (!dirty) return;
+      dirty = false;
+      store.update(() => {});
     },
   };
 }

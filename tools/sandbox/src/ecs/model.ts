@@ -221,3 +221,9 @@ export const initialEcsState = (): EcsState => ({
 });
 
 export const nowSeconds = (): number => Date.now() / 1000;
+
+/** The registered revision an ARN (`…:task-definition/<family>:<revision>`) names, if any. */
+export function taskDefinitionByArn(state: EcsState, arn: string): TaskDefRecord | undefined {
+  const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
+  return m ? state.taskDefinitions[m[1]]?.[Number(m[2]) - 1] : undefined;
+}

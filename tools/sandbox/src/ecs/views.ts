@@ -1,6 +1,6 @@
 /** ARNs and the wire shapes of services, deployments and tasks, derived from the persisted records. */
 import type { DeploymentRecord, EcsState, ServiceRecord, TaskRecord } from './model.ts';
-import { circuitBreakerThreshold } from './rollout.ts';
+import { circuitBreakerThreshold } from './scheduler/circuit-breaker.ts';
 
 export interface Arns {
   cluster(name: string): string;

@@ -2,14 +2,17 @@
 // what it is asked to do). Task lifecycle and rollouts are covered by test/sandbox-ecs.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AwsError, type StateStore } from '../context.ts';
-import { createHandlers } from './api.ts';
-import { initialEcsState, type EcsState } from './model.ts';
-import { arns } from './views.ts';
+import { AwsError } from '../../context.ts';
+import { bufferedStore } from '../../state.ts';
+import { createHandlers } from './index.ts';
+import { initialEcsState } from '../model.ts';
+import { arns } from '../views.ts';
 
 function setup() {
   let state = initialEcsState();
-  const store: StateStore<EcsState> = { get: () => state, update: (m) => m(state) };
+  let writes = 0;
+  // The buffered store over an in-memory "file" that counts its writes.
+  const store = bufferedStore({ get: () => state, update: (m) => (m(state), writes++) });
   const stops: string[] = [];
   let port = 4600;
   const h = createHandlers({
@@ -20,7 +23,7 @@ function setup() {
     controller: { poke() {}, stopTask: (id) => void stops.push(id), allocateLbPort: async () => port++ },
   });
   const call = async (op: string, input: unknown = {}) => (await h[op](input)) as any;
-  return { call, stops, state: () => state, reset: () => (state = initialEcsState()) };
+  return { call, stops, state: () => state, writes: () => writes, reset: () => (state = initialEcsState()) };
 }
 
 async function rejects(p: Promise<unknown>, type: string, message?: RegExp) {
@@ -199,6 +202,23 @@ test('tasks: ListTasks filters and DescribeTasks failures', async () => {
   const clusters = await call('DescribeClusters', { clusters: ['nope', 'default'] });
   assert.equal(clusters.failures, [{ arn: 'arn:aws:ecs:us-east-1:000000000000:cluster/nope', reason: 'MISSING' }]);
   assert.is(clusters.clusters[0].clusterName, 'default');
+});
+
+test('a call that changes state is written once when it ends; reads and refused calls write nothing', async () => {
+  const { call, writes } = setup();
+  await call('CreateCluster', {});
+  assert.is(writes(), 1);
+  await call('RegisterTaskDefinition', td('web'));
+  assert.is(writes(), 2);
+  await call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'app', containerPort: 80 }] });
+  assert.is(writes(), 3, 'CreateService: one write');
+  await call('DescribeServices', { services: ['web'] });
+  await call('ListTasks', {});
+  assert.is(writes(), 3, 'reads write nothing');
+  await rejects(call('UpdateService', { service: 'web', desiredCount: -1 }), 'InvalidParameterException');
+  assert.is(writes(), 3, 'a refused call writes nothing');
+  await call('UpdateService', { service: 'web', forceNewDeployment: true, desiredCount: 2 });
+  assert.is(writes(), 4);
 });
 
 test.run();

@@ -1,6 +1,9 @@
+// The rolling step against ECS's documented batch sizing: ECS-SEMANTICS §1 quotes the developer guide
+// (deployment-type-ecs.html): desired 4/min 50 -> stop 2 old first; desired 2/min 75 -> can't stop any;
+// desired 4/max 200 -> start 4 new first; desired 3/max 125 -> can't start any.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { batchBounds, circuitBreakerThreshold, deploymentVerdict, planStep, type PlanTask } from './rollout.ts';
+import { batchBounds, planStep, type PlanTask } from './rolling-step.ts';
 
 const old = (n: number, healthy = true): PlanTask[] => Array.from({ length: n }, (_, i) => ({ id: `old${i}`, primary: false, healthy, createdAt: i }));
 const fresh = (n: number, healthy: boolean): PlanTask[] => Array.from({ length: n }, (_, i) => ({ id: `new${i}`, primary: true, healthy, createdAt: 100 + i }));
@@ -48,32 +51,6 @@ test('plan step never drops healthy tasks below the minimum', () => {
           assert.ok(tasks.length - plan.stop.length + plan.start <= Math.max(Math.floor((desired * max) / 100), tasks.length - plan.stop.length));
         }
       }
-});
-
-test('circuit breaker threshold: clamp(ceil(0.5 × desired), 3, 200)', () => {
-  const table: [number, number][] = [
-    [0, 3], [1, 3], [2, 3], [6, 3], [7, 4], [25, 13], [400, 200], [1000, 200],
-  ];
-  for (const [desired, want] of table) assert.is(circuitBreakerThreshold(desired), want, `desired ${desired}`);
-  assert.is(circuitBreakerThreshold(10, { thresholdConfiguration: { type: 'COUNT', value: 1 } }), 1);
-  assert.is(circuitBreakerThreshold(10, { thresholdConfiguration: { type: 'BOUNDED_PERCENT', value: 100 } }), 10);
-  assert.is(circuitBreakerThreshold(2, { thresholdConfiguration: { type: 'BOUNDED_PERCENT', value: 100 } }), 3);
-  assert.is(circuitBreakerThreshold(2, { thresholdConfiguration: { type: 'UNBOUNDED_PERCENT', value: 50 } }), 1);
-});
-
-test('deployment verdict: rollout state transitions', () => {
-  const cb = { enable: true, rollback: true };
-  const base = { desired: 2, rolloutState: 'IN_PROGRESS' as const, primaryLive: 2, primaryHealthy: 2, otherNotStopped: 0, failedTasks: 0, circuitBreaker: cb };
-  assert.is(deploymentVerdict(base), 'complete');
-  assert.is(deploymentVerdict({ ...base, otherNotStopped: 1 }), 'none', 'old tasks still draining');
-  assert.is(deploymentVerdict({ ...base, primaryHealthy: 1 }), 'none', 'not all healthy');
-  assert.is(deploymentVerdict({ ...base, primaryLive: 3, primaryHealthy: 3 }), 'none', 'above desired');
-  assert.is(deploymentVerdict({ ...base, primaryHealthy: 0, failedTasks: 3 }), 'fail');
-  assert.is(deploymentVerdict({ ...base, primaryHealthy: 0, failedTasks: 2 }), 'none');
-  assert.is(deploymentVerdict({ ...base, failedTasks: 5, circuitBreaker: { enable: false, rollback: false } }), 'complete', 'breaker off never fails');
-  assert.is(deploymentVerdict({ ...base, rolloutState: 'COMPLETED' }), 'none');
-  assert.is(deploymentVerdict({ ...base, rolloutState: 'FAILED' }), 'none');
-  assert.is(deploymentVerdict({ ...base, desired: 0, primaryLive: 0, primaryHealthy: 0 }), 'complete');
 });
 
 test.run();

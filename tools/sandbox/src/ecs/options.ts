@@ -1,0 +1,51 @@
+/** The ECS controller's timings (from the environment) and the labels on every task container. */
+
+/** Sandbox timings; defaults come from the environment (see docs/sandbox.md, ECS section). */
+export interface ControllerOptions {
+  /** Reconcile period. */
+  tickMs: number;
+  /** Without an essential-container health check a RUNNING task counts as healthy after this (ECS: 40 s). */
+  noHealthCheckGraceMs: number;
+  /** SIGTERM → SIGKILL delay when the container definition sets no stopTimeout (ECS: 30 s). */
+  defaultStopTimeoutSeconds: number;
+  /** Longest wait for in-flight load-balancer requests before a deregistered task gets SIGTERM. */
+  drainMaxMs: number;
+  /** First port tried for service load balancers. */
+  lbPortStart: number;
+  /** STOPPED tasks stay visible this long (ECS: at least 1 h). */
+  stoppedRetentionMs: number;
+}
+
+/** Reads `FERRY_SANDBOX_*` timings; a value that is not a non-negative number is an error naming the variable. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
+  const num = (name: string, dflt: number) => {
+    const v = env[name];
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name}='${v}' must be a non-negative number`);
+    return n;
+  };
+  return {
+    tickMs: num('FERRY_SANDBOX_TICK_MS', 300),
+    noHealthCheckGraceMs: num('FERRY_SANDBOX_NOHC_GRACE_MS', 2000),
+    defaultStopTimeoutSeconds: num('FERRY_SANDBOX_STOP_TIMEOUT_S', 30),
+    drainMaxMs: num('FERRY_SANDBOX_DRAIN_MS', 10_000),
+    lbPortStart: num('FERRY_SANDBOX_LB_PORT_START', 4600),
+    stoppedRetentionMs: num('FERRY_SANDBOX_STOPPED_RETENTION_MS', 3 * 3600_000),
+  };
+}
+
+/** Labels on every task container (besides the sandbox instance label), so adoption and `down` find them. */
+export const LABELS = {
+  component: 'ferry.sandbox.ecs',
+  cluster: 'ferry.ecs.cluster',
+  service: 'ferry.ecs.service',
+  task: 'ferry.ecs.task',
+  deployment: 'ferry.ecs.deployment',
+  container: 'ferry.ecs.container',
+};
+
+/** The label filter matching every task container of this sandbox instance. */
+export function taskContainerLabels(containerLabel: { key: string; value: string }): Record<string, string> {
+  return { [containerLabel.key]: containerLabel.value, [LABELS.component]: 'task' };
+}

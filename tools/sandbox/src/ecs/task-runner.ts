@@ -1,0 +1,203 @@
+/**
+ * The Docker side of ECS tasks: launching a task's containers (image pull, run), watching them (exit,
+ * container health checks) and stopping them (load-balancer drain, `docker stop`, remove). It keeps the
+ * task's lifecycle fields (PENDING → ACTIVATING → RUNNING, STOPPING → DEPROVISIONING → STOPPED) and
+ * reports what it sees (a failed launch, an exit, a health change) as observations; what follows from
+ * them is decided by the scheduler (scheduler/task-events.ts).
+ */
+import type { SandboxContext, StateStore } from '../context.ts';
+import { HealthMonitor, healthCommand } from './health.ts';
+import { freePort, type LoadBalancers } from './lb.ts';
+import { nowSeconds, taskDefinitionByArn, type EcsState, type TaskDefRecord, type TaskLastStatus, type TaskRecord } from './model.ts';
+import { LABELS, taskContainerLabels, type ControllerOptions } from './options.ts';
+import { PullError, type TaskRuntime } from './runtime.ts';
+import type { TaskObservation } from './scheduler/task-events.ts';
+
+/** What the runner reports to the controller. */
+export interface TaskObserver {
+  /** Something happened to a task that the scheduler decides about. */
+  observe(obs: TaskObservation): void;
+  /** A task reached RUNNING or STOPPED: reconcile soon. */
+  poke(): void;
+}
+
+/** Everything the runner works with. */
+export interface TaskRunnerDeps {
+  ctx: Pick<SandboxContext, 'region' | 'containerLabel' | 'log'>;
+  store: StateStore<EcsState>;
+  runtime: TaskRuntime;
+  lb: Pick<LoadBalancers, 'drained'>;
+  opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'drainMaxMs'>;
+  observer: TaskObserver;
+}
+
+/** Runs, watches and stops task containers; one per controller. */
+export class TaskRunner {
+  private readonly monitors = new Map<string, HealthMonitor[]>();
+  /** Tasks whose launch or stop is being carried out. */
+  private readonly busy = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: TaskRunnerDeps) {}
+
+  private get state() {
+    return this.deps.store.get();
+  }
+
+  /** Launches a PROVISIONING task's containers in the background. */
+  launch(taskId: string): void {
+    this.busy.add(taskId);
+    this.track(this.run(taskId).finally(() => this.busy.delete(taskId)));
+  }
+
+  /** Carries out a decided stop; a launch in progress notices desiredStatus STOPPED and stops the task itself. */
+  stop(taskId: string): void {
+    if (!this.busy.has(taskId)) this.track(this.finishStop(taskId));
+  }
+
+  /** Watches a RUNNING task's containers (exits, health checks); `resumeHealth` keeps their last health (adoption). */
+  attach(t: TaskRecord, td: TaskDefRecord, startedAtMs: number, resumeHealth = false): void {
+    const monitors: HealthMonitor[] = [];
+    const { runtime, observer } = this.deps;
+    for (const rec of t.containers) {
+      if (!rec._dockerId) continue;
+      const dockerId = rec._dockerId;
+      const exited = (exitCode: number | undefined) => observer.observe({ kind: 'containerExited', taskId: t.id, container: rec.name, exitCode });
+      this.track(runtime.wait(dockerId).then(exited, () => exited(undefined)));
+      const def = td.containerDefinitions.find((c) => c.name === rec.name);
+      if (def?.healthCheck && healthCommand(def.healthCheck)) {
+        const m = new HealthMonitor(runtime, dockerId, def.healthCheck, startedAtMs, (status) =>
+          observer.observe({ kind: 'containerHealth', taskId: t.id, container: rec.name, status }),
+        );
+        m.start(resumeHealth ? rec.healthStatus : 'UNKNOWN');
+        monitors.push(m);
+      }
+    }
+    this.monitors.set(t.id, monitors);
+  }
+
+  /** Stops every health check (sandbox shutdown). */
+  stopMonitors(): void {
+    for (const list of this.monitors.values()) for (const m of list) m.stop();
+    this.monitors.clear();
+  }
+
+  /** Stops (3 s) and removes every task container of this sandbox. */
+  async removeAllContainers(): Promise<void> {
+    const { runtime, ctx } = this.deps;
+    const containers = await runtime.list(taskContainerLabels(ctx.containerLabel));
+    await Promise.all(containers.map((c) => runtime.stop(c.id, 3).then(() => runtime.remove(c.id))));
+  }
+
+  /** Resolves when every launch, stop and watch under way has settled, or after `maxMs`. */
+  async settled(maxMs: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, maxMs))]);
+  }
+
+  private track<T>(p: Promise<T>): void {
+    this.pending.add(p);
+    p.catch((e) => this.deps.ctx.log(`ecs controller: ${(e as Error).stack ?? e}`)).finally(() => this.pending.delete(p));
+  }
+
+  private setStatus(t: TaskRecord, status: TaskLastStatus, extra: Partial<TaskRecord> = {}) {
+    this.deps.store.update(() => Object.assign(t, { lastStatus: status }, extra));
+  }
+
+  /** PENDING (image pull) → ACTIVATING (containers start) → RUNNING; a failure is TaskFailedToStart. */
+  private async run(id: string): Promise<void> {
+    const { ctx, runtime, store, opts, observer } = this.deps;
+    const t = this.state.tasks[id];
+    const td = taskDefinitionByArn(this.state, t.taskDefinitionArn)!;
+    const svc = t._service ? this.state.services[t._service] : undefined;
+    const aborted = () => t.desiredStatus === 'STOPPED';
+    this.setStatus(t, 'PENDING', { pullStartedAt: nowSeconds() });
+    const lbContainer = svc?.loadBalancers[0]?.containerName ?? td.containerDefinitions.find((c) => c.essential !== false)?.name;
+    try {
+      for (const c of td.containerDefinitions) await runtime.ensureImage(c.image);
+      this.setStatus(t, 'ACTIVATING', { pullStoppedAt: nowSeconds() });
+      if (aborted()) return await this.finishStop(id);
+      for (const c of td.containerDefinitions) {
+        const port = await freePort();
+        if (c.name === lbContainer) store.update(() => (t._port = port));
+        const env = [
+          ...(c.environment ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
+          // Secrets can't be resolved locally: the app gets a recognisable placeholder.
+          ...(c.secrets ?? []).map((s) => `${s.name}=sandbox-secret-placeholder`),
+          `PORT=${port}`,
+          `AWS_REGION=${ctx.region}`,
+          `FERRY_SANDBOX=1`,
+        ];
+        const dockerId = await runtime.run({
+          name: `ferry-ecs-${svc?.serviceName ?? td.family}-${id.slice(0, 12)}-${c.name}`,
+          image: c.image,
+          command: c.command,
+          entryPoint: c.entryPoint,
+          env,
+          workingDirectory: c.workingDirectory,
+          user: c.user,
+          stopTimeoutSeconds: c.stopTimeout ?? opts.defaultStopTimeoutSeconds,
+          init: c.linuxParameters?.initProcessEnabled === true,
+          labels: {
+            ...taskContainerLabels(ctx.containerLabel),
+            [LABELS.cluster]: t.clusterName,
+            [LABELS.service]: svc?.serviceName ?? '',
+            [LABELS.task]: id,
+            [LABELS.deployment]: t.startedBy ?? '',
+            [LABELS.container]: c.name,
+          },
+        });
+        const rec = t.containers.find((x) => x.name === c.name)!;
+        store.update(() => {
+          rec._dockerId = dockerId;
+          rec.lastStatus = 'RUNNING';
+        });
+        if (aborted()) return await this.finishStop(id);
+      }
+      this.setStatus(t, 'RUNNING', { startedAt: nowSeconds() });
+      this.attach(t, td, Date.now());
+      observer.poke();
+    } catch (e) {
+      const message = (e as Error).message.replace(/^\(HTTP code \d+\)\s*\S+\s*-\s*/, '').trim();
+      observer.observe({ kind: 'failedToStart', taskId: id, stage: e instanceof PullError ? 'pull' : 'start', message });
+      await this.finishStop(id);
+    }
+  }
+
+  /** DEACTIVATING (drain) → STOPPING (docker stop) → DEPROVISIONING (remove) → STOPPED. */
+  private async finishStop(id: string): Promise<void> {
+    const { ctx, runtime, store, lb, opts, observer } = this.deps;
+    const t = this.state.tasks[id];
+    if (!t || t.lastStatus === 'STOPPED') return;
+    this.busy.add(id);
+    try {
+      if (t.lastStatus === 'DEACTIVATING') await lb.drained(id, opts.drainMaxMs);
+      for (const m of this.monitors.get(id) ?? []) m.stop();
+      this.monitors.delete(id);
+      this.setStatus(t, 'STOPPING', { stoppingAt: t.stoppingAt ?? nowSeconds() });
+      const td = taskDefinitionByArn(this.state, t.taskDefinitionArn);
+      await Promise.all(
+        t.containers
+          .filter((c) => c._dockerId)
+          .map(async (c) => {
+            const timeout = td?.containerDefinitions.find((d) => d.name === c.name)?.stopTimeout ?? opts.defaultStopTimeoutSeconds;
+            await runtime.stop(c._dockerId!, timeout).catch((e) => ctx.log(`docker stop ${c._dockerId}: ${(e as Error).message}`));
+            const info = await runtime.inspect(c._dockerId!);
+            store.update(() => {
+              if (info && !info.running && c.exitCode === undefined) c.exitCode = info.exitCode;
+              c.lastStatus = 'STOPPED';
+            });
+          }),
+      );
+      this.setStatus(t, 'DEPROVISIONING', { executionStoppedAt: nowSeconds() });
+      await Promise.all(t.containers.filter((c) => c._dockerId).map((c) => runtime.remove(c._dockerId!)));
+      store.update(() => {
+        t.lastStatus = 'STOPPED';
+        t.stoppedAt = nowSeconds();
+        for (const c of t.containers) c.lastStatus = 'STOPPED';
+      });
+    } finally {
+      this.busy.delete(id);
+      observer.poke();
+    }
+  }
+}
