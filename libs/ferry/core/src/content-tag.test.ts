@@ -1,13 +1,14 @@
 // Content tags in real temporary Nx workspaces with real git (see testing/workspace.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { changedInputsSince, computeContentTag, computeContentTags, dockerignoreToGitignore, explainTag, formatTagChanges, lockClosure, type ContentTag } from './content-tag.ts';
+import { changedInputsSince, computeContentTag, computeContentTags, createContentTagMemo, dockerignoreToGitignore, explainTag, formatTagChanges, lockClosure, primeContentTags, readJsonc, type ContentTag } from './content-tag/index.ts';
 import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
 import { gitRevision } from './git.ts';
 import { resolveApp } from './resolve.ts';
-import { cloneWorkspace, createFixtureWorkspace, git, writeFiles } from './testing/workspace.ts';
+import { cloneWorkspace, createFixtureWorkspace, git, repositoryAt, writeFiles } from './testing/workspace.ts';
 
 const ws = createFixtureWorkspace();
 const root = ws.root;
@@ -58,6 +59,31 @@ test('a clean tree gives a valid tag and clean inputs that list exactly the imag
   // web is built by its `build` target: its sources count although .dockerignore keeps only dist/
   // (they are the build's Nx inputs), its test file does not (production excludes *.test.ts).
   assert.equal(base.web.inputs.files.map((f) => f.path), ['apps/web/.dockerignore', 'apps/web/Dockerfile', 'apps/web/project.json', 'apps/web/src/main.ts', 'tools/bundle.mjs']);
+});
+
+// Images in registries are keyed by these tags: a change to how tags are computed that changes the
+// tag of an unchanged tree orphans every pushed image (and redeploys every app). The values below
+// are what the scheme gives for fixed trees; they may only change together with TAG_SCHEME.
+test('the tag scheme is a contract: the fixture keeps the tags it always had', async () => {
+  assert.equal({ api: base.api.tag, web: base.web.tag }, { api: 'ft-17ab2d762cb675e56430', web: 'ft-35437dc4f1bcd563815c' });
+  const prod = await tags('prod');
+  assert.equal({ api: prod.api.tag, web: prod.web.tag }, { api: 'ft-2767a8314901dccb92e1', web: 'ft-c1f7f682ade392b506bb' });
+});
+
+test('the tag scheme is a contract: the sample apps of a fixed commit keep their tags', async () => {
+  const repo = repositoryAt('a404aed4dea0664b03803a382818982f6fa714ff');
+  try {
+    const apps = await Promise.all(['api', 'web', 'worker'].map((p) => resolveApp(repo.root, p)));
+    const tagged = await computeContentTags(apps, await getProjectGraph(repo.root));
+    assert.equal(Object.fromEntries(tagged.map((t, i) => [apps[i].app.project, t.tag])), {
+      api: 'ft-e3a4124d6c97aec7c9b9',
+      web: 'ft-2c53b35496b046a8c166',
+      worker: 'ft-c5b3303cedd0bbc813c9',
+    });
+    assert.is(tagged[0].inputs.dirty, false);
+  } finally {
+    repo.cleanup();
+  }
 });
 
 test('the tag is stable: the same tree computed twice gives the same tag', async () => {
@@ -138,6 +164,48 @@ test('lockClosure follows dependencies through nested node_modules as Node resol
     c: '1.1.0',
     'not-installed': 'unresolved',
   });
+});
+
+test('readJsonc reads JSON with comments and trailing commas, and gives undefined for what is not JSON', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-jsonc-'));
+  try {
+    const cases: [string, unknown][] = [
+      ['{ "a": 1 }', { a: 1 }],
+      ['// lead\n{ /* inline */ "a": [1, 2,], "b": { "c": "x", }, }\n', { a: [1, 2], b: { c: 'x' } }],
+      ['{ "url": "http://example.com/*not a comment*/", "t": "a,}" }', { url: 'http://example.com/*not a comment*/', t: 'a,}' }],
+      ['{ "a": "say \\"hi\\" // still a string" }', { a: 'say "hi" // still a string' }],
+      ['{ "a": 1 ', undefined],
+      ['{ "a": /* never closed }', undefined],
+      ['', undefined],
+    ];
+    cases.forEach(([text, expected], i) => {
+      const f = join(dir, `${i}.json`);
+      writeFileSync(f, text);
+      assert.equal(readJsonc(f), expected, text);
+    });
+    assert.is(readJsonc(join(dir, 'missing.json')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a memo keeps the run\'s first tag of an app; without one every call sees the tree as it is', async () => {
+  const memo = createContentTagMemo();
+  const api = await resolveApp(root, 'api');
+  await primeContentTags([api], graph, memo);
+  appendFileSync(join(root, 'apps/api/src/main.ts'), '// changed during the run\n');
+  try {
+    const primed = await computeContentTag(api, graph, memo);
+    assert.is(primed.tag, base.api.tag);
+    assert.is(await computeContentTag(api, graph, memo), primed);
+    // Another environment is another app of the run: computed now, then kept.
+    const prod = await computeContentTag(await resolveApp(root, 'api', 'prod'), graph, memo);
+    assert.is.not(prod.tag, base.api.tag);
+    assert.is.not((await computeContentTag(api, graph)).tag, base.api.tag);
+    assert.is(memo.tags.size, 2);
+  } finally {
+    git(root, 'checkout', '-q', '--', 'apps/api/src/main.ts');
+  }
 });
 
 test('dockerignoreToGitignore anchors patterns at the context root like Docker', () => {

@@ -1,19 +1,25 @@
 /**
- * The Nx project graph, reduced to what ferry needs. Nx computes it (so project inference and
- * import analysis are exactly Nx's); ferry reads the graph Nx caches in its workspace-data
- * directory, which also carries the npm dependencies that `nx graph --file` leaves out.
+ * The Nx project graph, reduced to what ferry needs. Nx computes it, so project inference and
+ * import analysis are exactly Nx's; ferry asks through @nx/devkit's public API, loaded from the
+ * workspace's own node_modules (never bundled into ferry: one Nx per process, the workspace's). In
+ * Nx's batch worker the same functions come from the Nx modules already loaded there.
  *
- * Cost: inside an Nx task (NX_TASK_TARGET_PROJECT is set) Nx has just written the graph, so it is
- * read from disk (milliseconds). Elsewhere ferry runs `nx show projects` once to refresh it (~2 s,
- * Nx's own incremental caches apply). Either way one process computes it once per workspace root.
+ * - Inside an Nx task (NX_TASK_TARGET_PROJECT is set) Nx has just computed the graph:
+ *   `readCachedProjectGraph()` reads it (milliseconds).
+ * - Elsewhere `createProjectGraphAsync()` computes it with Nx's own defaults: from the Nx daemon
+ *   when it is enabled, else in this process with Nx's incremental caches.
+ * - Nx binds itself to one workspace per process (the one around the directory it was loaded
+ *   from). A graph of another workspace is computed by a short child process started there.
+ *
+ * Within a run (a RunSession) it is computed once per workspace root.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import type { ProjectGraph } from '@nx/devkit';
 import { FerryError } from './errors.ts';
-import { runGit } from './git.ts';
+import { PromiseMemo, sessionPart, type RunSession } from './session.ts';
 
 /** One Nx project. */
 export interface ProjectNodeLite {
@@ -41,26 +47,20 @@ export interface ProjectGraphLite {
   externalDependencies: Record<string, string[]>;
   /** npm package name -> version as Nx resolved it from the lock file (fallback when there is no package-lock.json). */
   externalVersions: Record<string, string>;
-  /** Where this graph came from: Nx just now, the graph Nx cached for the running task, or ferry's cache of an identical tree. */
-  source?: 'nx' | 'nx-cache' | 'ferry-cache';
+  /** Where this graph came from: computed by Nx (`createProjectGraphAsync`), or the graph Nx computed for the running task. */
+  source?: 'nx' | 'nx-cache';
 }
 
-const cache = new Map<string, Promise<ProjectGraphLite>>();
+/** The run's project graphs, by workspace root: a run reads the graph once. */
+export const projectGraphMemo = sessionPart('project graph', () => new PromiseMemo<ProjectGraphLite>());
 
-/** Forgets graphs computed in this process (tests that change imports between calls). */
-export function clearProjectGraphCache(): void {
-  cache.clear();
-}
-
-/** The project graph of the workspace at `workspaceRoot`; computed once per process and root. */
-export function getProjectGraph(workspaceRoot: string, opts: { refresh?: boolean } = {}): Promise<ProjectGraphLite> {
-  let p = opts.refresh ? undefined : cache.get(workspaceRoot);
-  if (!p) {
-    p = loadGraph(workspaceRoot);
-    cache.set(workspaceRoot, p);
-    p.catch(() => cache.delete(workspaceRoot));
-  }
-  return p;
+/**
+ * The project graph of the workspace at `workspaceRoot`: with a session, once per run and root;
+ * without one, read now.
+ */
+export function getProjectGraph(workspaceRoot: string, session?: RunSession): Promise<ProjectGraphLite> {
+  if (!session) return loadGraph(workspaceRoot);
+  return session.use(projectGraphMemo).get(workspaceRoot, () => loadGraph(workspaceRoot));
 }
 
 /** All projects `project` depends on, directly or not (without `project` itself), sorted. */
@@ -76,108 +76,153 @@ export function transitiveDependencies(graph: ProjectGraphLite, project: string)
   return [...seen].sort();
 }
 
-function workspaceDataDir(root: string): string {
-  const dir = process.env.NX_WORKSPACE_DATA_DIRECTORY ?? process.env.NX_PROJECT_GRAPH_CACHE_DIRECTORY ?? join('.nx', 'workspace-data');
-  return isAbsolute(dir) ? dir : join(root, dir);
+/** The part of @nx/devkit ferry uses: the same in Nx 23 and 24. */
+interface NxDevkit {
+  workspaceRoot: string;
+  readCachedProjectGraph(): ProjectGraph;
+  createProjectGraphAsync(opts?: { exitOnError: boolean }): Promise<ProjectGraph>;
 }
 
 async function loadGraph(root: string): Promise<ProjectGraphLite> {
-  const dataDir = workspaceDataDir(root);
-  const cached = join(dataDir, 'project-graph.json');
+  const devkit = nxGraphApi(root);
+  if (!sameDir(devkit.workspaceRoot, root)) return reduced(await graphOfOtherWorkspace(root));
   const taskProject = process.env.NX_TASK_TARGET_PROJECT;
-  if (taskProject && existsSync(cached)) {
-    const graph = readCachedGraph(cached);
-    // Sanity check that the cache belongs to this run: the project Nx is running must be in it.
-    if (graph?.nodes[taskProject]) return { ...graph, source: 'nx-cache' };
+  if (taskProject) {
+    const graph = cachedGraph(devkit, taskProject);
+    if (graph) return { ...reduceGraph(graph), source: 'nx-cache' };
   }
-  // Outside Nx: reuse ferry's last graph when the working tree is exactly as it was then.
-  const ferryCache = join(dataDir, 'ferry-project-graph.json');
-  const key = await treeKey(root);
-  if (key) {
-    try {
-      const saved = JSON.parse(readFileSync(ferryCache, 'utf8')) as { key: string; graph: ProjectGraphLite };
-      if (saved.key === key && saved.graph?.nodes) return { ...saved.graph, source: 'ferry-cache' };
-    } catch {
-      // no cache yet, or unreadable: compute
-    }
+  try {
+    return { ...reduceGraph(await devkit.createProjectGraphAsync({ exitOnError: false })), source: 'nx' };
+  } catch (e) {
+    throw graphFailed(root, nxErrorLines(e).join('\n'), e);
   }
-  await refreshNxGraph(root);
-  const graph = readCachedGraph(cached);
-  if (!graph) throw new FerryError('GRAPH_FAILED', `Cannot read the Nx project graph at ${cached}. Run \`npx nx reset\` and retry.`);
-  if (key) {
-    try {
-      mkdirSync(dataDir, { recursive: true });
-      const tmp = `${ferryCache}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ key, graph }));
-      renameSync(tmp, ferryCache);
-    } catch {
-      // a cache we cannot write only costs time
-    }
-  }
-  return { ...graph, source: 'nx' };
+}
+
+/** An error of Nx's as lines: its message, then each error a ProjectGraphError gathered. */
+function nxErrorLines(e: unknown): string[] {
+  const gathered = (e as { getErrors?: () => unknown[] })?.getErrors?.() ?? [];
+  return [e, ...gathered.flatMap((x) => (x instanceof AggregateError ? x.errors : [x]))].map((x) => String((x as Error)?.message ?? x));
 }
 
 /**
- * A fingerprint of everything the project graph is computed from: the index (paths and blob shas
- * of tracked files: sources, project.json, nx.json, tsconfig, lock file, the Nx plugin), the
- * working-tree changes (paths with size and mtime), and the installed Nx version. Undefined when
- * git cannot answer (then there is no cache).
+ * The graph Nx computed for the task this process runs, when there is one and it is this run's:
+ * the project Nx is running must be in it. Undefined otherwise (then it is computed).
  */
-async function treeKey(root: string): Promise<string | undefined> {
+function cachedGraph(devkit: NxDevkit, taskProject: string): ProjectGraph | undefined {
   try {
-    const [ls, status] = await Promise.all([
-      runGit(root, ['ls-files', '-s', '-z']),
-      runGit(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']),
-    ]);
-    const h = createHash('sha256').update('ferry-graph-cache/1\0').update(ls).update('\0').update(status);
-    for (const entry of status.split('\0')) {
-      if (entry.length < 4) continue;
-      const path = entry.slice(3);
-      try {
-        const st = statSync(join(root, path));
-        h.update(`\0${path}\0${st.size}\0${st.mtimeMs}`);
-      } catch {
-        h.update(`\0${path}\0gone`);
-      }
-    }
+    const graph = devkit.readCachedProjectGraph();
+    return graph.nodes[taskProject] ? graph : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The graph functions of the workspace's own Nx: @nx/devkit as the workspace installed it. */
+function nxGraphApi(root: string): NxDevkit {
+  const req = createRequire(join(root, 'package.json'));
+  const loaded = loadedByNx(req);
+  if (loaded) return loaded;
+  try {
+    return req('@nx/devkit') as NxDevkit;
+  } catch (e) {
+    throw new FerryError('GRAPH_FAILED', `Nx is not installed in ${root} (no @nx/devkit in its node_modules). Run \`npm install --save-dev nx @nx/devkit\` in the workspace root.`, { cause: e });
+  }
+}
+
+/**
+ * In a process Nx runs ferry in (its batch worker), Nx has already loaded the modules @nx/devkit
+ * re-exports these functions from; requiring @nx/devkit there would load ~200 more modules
+ * (100–300 ms per batch) for the same functions. So they are taken from Nx's loaded modules when
+ * Nx loaded them, and never loaded from there: undefined otherwise (then @nx/devkit is used).
+ */
+function loadedByNx(req: NodeJS.Require): NxDevkit | undefined {
+  try {
+    const graph = req.cache[req.resolve('nx/src/project-graph/project-graph')]?.exports as Partial<NxDevkit> | undefined;
+    const where = req.cache[req.resolve('nx/src/utils/workspace-root')]?.exports as { workspaceRoot?: unknown } | undefined;
+    const { readCachedProjectGraph, createProjectGraphAsync } = graph ?? {};
+    if (typeof readCachedProjectGraph !== 'function' || typeof createProjectGraphAsync !== 'function' || typeof where?.workspaceRoot !== 'string') return undefined;
+    return { workspaceRoot: where.workspaceRoot, readCachedProjectGraph, createProjectGraphAsync };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameDir(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the child process runs (CommonJS, in the other workspace's root): the same two devkit calls,
+ * the graph as JSON on stdout after a mark (Nx may print notes of its own before it).
+ */
+const MARK = '\n--ferry-project-graph--\n';
+const CHILD = `
+const MARK = ${JSON.stringify(MARK)};
+const devkit = require('node:module').createRequire(require('node:path').join(process.cwd(), 'package.json'))('@nx/devkit');
+const task = process.env.NX_TASK_TARGET_PROJECT;
+(async () => {
+  let graph, source = 'nx';
+  if (task) {
     try {
-      h.update(readFileSync(join(dirname(createRequire(join(root, 'package.json')).resolve('nx/package.json')), 'package.json')));
-    } catch {
-      h.update('no-nx');
-    }
-    return h.digest('hex');
-  } catch {
-    return undefined;
+      const g = devkit.readCachedProjectGraph();
+      if (g.nodes[task]) (graph = g), (source = 'nx-cache');
+    } catch {}
   }
+  graph ??= await devkit.createProjectGraphAsync({ exitOnError: false });
+  const { nodes, externalNodes, dependencies } = graph;
+  process.stdout.write(MARK + JSON.stringify({ source, graph: { nodes, externalNodes, dependencies } }), () => process.exit(0));
+})().catch((e) => {
+  const gathered = (e && typeof e.getErrors === 'function' && e.getErrors()) || [];
+  const lines = [e, ...gathered.flatMap((x) => (x instanceof AggregateError ? x.errors : [x]))].map((x) => String((x && x.message) || x));
+  process.stderr.write(MARK + lines.join('\\n'));
+  process.exit(1);
+});
+`;
+
+function graphOfOtherWorkspace(root: string): Promise<{ source: 'nx' | 'nx-cache'; graph: ProjectGraph }> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, ['-e', CHILD], { cwd: root, maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const said = String(stderr);
+        reject(graphFailed(root, said.includes(MARK) ? said.slice(said.lastIndexOf(MARK) + MARK.length) : said || err.message, err));
+        return;
+      }
+      try {
+        resolvePromise(JSON.parse(stdout.slice(stdout.lastIndexOf(MARK) + MARK.length)));
+      } catch (e) {
+        reject(graphFailed(root, `unreadable answer from Nx: ${(e as Error).message}`, e));
+      }
+    });
+  });
 }
 
-function readCachedGraph(file: string): ProjectGraphLite | undefined {
-  try {
-    return reduceGraph(JSON.parse(readFileSync(file, 'utf8')) as NxGraphFile);
-  } catch {
-    return undefined;
-  }
+function reduced({ source, graph }: { source: 'nx' | 'nx-cache'; graph: ProjectGraph }): ProjectGraphLite {
+  return { ...reduceGraph(graph), source };
 }
 
-interface NxGraphFile {
-  nodes: Record<string, { name: string; type: string; data: { root: string; targets?: Record<string, { inputs?: NxInput[] }>; namedInputs?: Record<string, NxInput[]> } }>;
-  externalNodes?: Record<string, { name: string; data: { packageName: string; version: string } }>;
-  dependencies: Record<string, { source: string; target: string; type: string }[]>;
+function graphFailed(root: string, message: string, cause: unknown): FerryError {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const what = lines[0] ? `: ${lines[0].replace(/\.$/, '')}` : '';
+  return new FerryError('GRAPH_FAILED', `Nx could not compute the project graph in ${root}${what}. Run \`npx nx show projects\` there to see why.`, { details: lines.slice(1, 16), cause });
 }
 
-/** Reduces Nx's graph file to ProjectGraphLite (pure; exported for tests). */
-export function reduceGraph(raw: NxGraphFile): ProjectGraphLite {
+/** Reduces Nx's project graph to ProjectGraphLite (pure; exported for tests). */
+export function reduceGraph(raw: ProjectGraph): ProjectGraphLite {
   const nodes: ProjectGraphLite['nodes'] = {};
   for (const [name, n] of Object.entries(raw.nodes)) {
     const targetInputs: Record<string, NxInput[]> = {};
-    for (const [t, cfg] of Object.entries(n.data.targets ?? {})) if (Array.isArray(cfg?.inputs)) targetInputs[t] = cfg.inputs;
+    for (const [t, cfg] of Object.entries(n.data.targets ?? {})) if (Array.isArray(cfg?.inputs)) targetInputs[t] = cfg.inputs as NxInput[];
     nodes[name] = {
       name,
       root: n.data.root.replace(/\\/g, '/').replace(/\/$/, ''),
-      type: (n.type as ProjectNodeLite['type']) ?? 'lib',
+      type: n.type ?? 'lib',
       targetNames: Object.keys(n.data.targets ?? {}).sort(),
       targetInputs,
-      namedInputs: n.data.namedInputs ?? {},
+      namedInputs: (n.data.namedInputs as Record<string, NxInput[]> | undefined) ?? {},
     };
   }
   const externalVersions: Record<string, string> = {};
@@ -200,36 +245,4 @@ export function reduceGraph(raw: NxGraphFile): ProjectGraphLite {
     externalDependencies[name] = [...packages].sort();
   }
   return { nodes, dependencies, externalDependencies, externalVersions };
-}
-
-function nxBin(root: string): string {
-  try {
-    const req = createRequire(join(root, 'package.json'));
-    const pkgFile = req.resolve('nx/package.json');
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin: Record<string, string> | string };
-    const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.nx;
-    return join(dirname(pkgFile), bin);
-  } catch {
-    throw new FerryError('GRAPH_FAILED', `Nx is not installed in ${root} (no node_modules/nx). Run \`npm install\` in the workspace root.`);
-  }
-}
-
-/** Runs `nx show projects` so Nx recomputes and caches the project graph. */
-function refreshNxGraph(root: string): Promise<void> {
-  const bin = nxBin(root);
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      process.execPath,
-      [bin, 'show', 'projects', '--json'],
-      { cwd: root, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } },
-      (err, _stdout, stderr) => {
-        if (err) {
-          const lines = String(stderr).split('\n').map((l) => l.trim()).filter(Boolean);
-          reject(new FerryError('GRAPH_FAILED', `Nx could not compute the project graph in ${root}. Run \`npx nx show projects\` there to see why.`, { details: lines.slice(0, 15), cause: err }));
-          return;
-        }
-        resolvePromise();
-      },
-    );
-  });
 }

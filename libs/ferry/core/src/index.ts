@@ -9,5 +9,5 @@ export * from './graph.ts';
 export * from './resolve.ts';
 export * from './git.ts';
 export * from './build-inputs.ts';
-export * from './content-tag.ts';
+export * from './content-tag/index.ts';
 export * from './session.ts';

@@ -3,6 +3,7 @@ import type { ResolvedApp } from './config-types.ts';
 import { applyAppDefaults, displayPath, loadWorkspaceConfig, mergeOverride, readAppConfigRaw } from './config.ts';
 import { FerryError } from './errors.ts';
 import { getProjectGraph } from './graph.ts';
+import type { RunSession } from './session.ts';
 import { suggest } from './names.ts';
 
 /**
@@ -11,7 +12,7 @@ import { suggest } from './names.ts';
  * base fields (see `mergeOverride`), then applies defaults, and puts the environment's buildArgs
  * (ferry.json) under the app's own. `envName` defaults to FERRY_ENV, then ferry.json's defaultEnvironment.
  */
-export async function resolveApp(workspaceRoot: string, project: string, envName?: string): Promise<ResolvedApp> {
+export async function resolveApp(workspaceRoot: string, project: string, envName?: string, session?: RunSession): Promise<ResolvedApp> {
   const ws = loadWorkspaceConfig(workspaceRoot);
   const name = envName ?? process.env.FERRY_ENV ?? ws.defaultEnvironment;
   const env = ws.environments[name];
@@ -23,7 +24,7 @@ export async function resolveApp(workspaceRoot: string, project: string, envName
       `Unknown environment ${JSON.stringify(name)}.${guess ? ` Did you mean ${JSON.stringify(guess)}?` : ''} Known environments: ${known.join(', ')} (from ${displayPath(ws.file, workspaceRoot)}).`,
     );
   }
-  const graph = await getProjectGraph(workspaceRoot);
+  const graph = await getProjectGraph(workspaceRoot, session);
   const node = graph.nodes[project];
   if (!node) {
     const guess = suggest(project, Object.keys(graph.nodes));

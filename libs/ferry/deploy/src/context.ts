@@ -2,7 +2,7 @@
  * What every deploy-side step starts from: the session's ports for one resolved app, and the image
  * the local workspace stands for (its content tag in the environment's registry).
  */
-import { assertValidName, computeContentTag, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp, type RunSession } from '@ferry/core';
+import { assertValidName, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp, type RunSession } from '@ferry/core';
 import { awsClients, imageExists, registryFor, type EcrPort } from '@ferry/aws';
 import type { DeployPorts } from './apply.ts';
 
@@ -39,6 +39,6 @@ export async function localImage(session: RunSession, resolved: ResolvedApp, ecr
   const git = await gitRevision(resolved.workspaceRoot, session).catch(() => undefined);
   const gitSha = git?.sha ? `${git.sha}${git.dirty ? '-dirty' : ''}` : undefined;
   if (opts.tag) return { tag: opts.tag, imageRef: `${registry}/${resolved.app.repository}:${opts.tag}`, gitSha };
-  const content = await computeContentTag(resolved, await getProjectGraph(resolved.workspaceRoot));
+  const content = await computeContentTag(resolved, await getProjectGraph(resolved.workspaceRoot, session), contentTagMemo(session));
   return { tag: content.tag, imageRef: `${registry}/${resolved.app.repository}:${content.tag}`, gitSha, content };
 }

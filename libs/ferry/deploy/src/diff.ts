@@ -2,7 +2,7 @@
  * diff: the local content tag against the live one, the normalised task-definition diff, and what
  * `deploy` would do. Pure over the plan; the entry script gathers the inputs.
  */
-import { changedInputsSince, getProjectGraph, type AppDeployConfig, type ResolvedApp } from '@ferry/core';
+import { changedInputsSince, getProjectGraph, type AppDeployConfig, type ResolvedApp, type RunSession } from '@ferry/core';
 import type { DeployPlan, LiveState } from './plan.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import { serviceUrl } from './health.ts';
@@ -62,7 +62,7 @@ export function liveTagOf(live: LiveState | null, app: AppDeployConfig): { tag?:
  * `diff --explain`: why the local tag differs from the live one. With the live image's git sha:
  * the input files changed since that commit (changedInputsSince). Without one, say so.
  */
-export async function explainDiff(resolved: ResolvedApp, local: { tag: string }, live: { tag?: string; gitSha?: string }): Promise<string[]> {
+export async function explainDiff(resolved: ResolvedApp, local: { tag: string }, live: { tag?: string; gitSha?: string }, session?: RunSession): Promise<string[]> {
   if (!live.tag) return ['explain: nothing is deployed yet, so every input is new'];
   if (live.tag === local.tag) return [`explain: the content tag is unchanged (${local.tag}); only the task-definition settings above can differ`];
   const sha = live.gitSha?.replace(/-dirty$/, '');
@@ -70,7 +70,7 @@ export async function explainDiff(resolved: ResolvedApp, local: { tag: string },
   const dirtyNote = live.gitSha?.endsWith('-dirty') ? ' (the live image was built from uncommitted changes on top of it)' : '';
   let files: string[];
   try {
-    files = await changedInputsSince(resolved, await getProjectGraph(resolved.workspaceRoot), sha);
+    files = await changedInputsSince(resolved, await getProjectGraph(resolved.workspaceRoot, session), sha);
   } catch (e) {
     return [`explain: cannot compare with ${sha.slice(0, 12)}: ${(e as Error).message}`];
   }

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import {
   FerryError,
   computeContentTag,
+  contentTagMemo,
   getProjectGraph,
   gitRevision,
   runGit,
@@ -170,9 +171,9 @@ export interface BuildImagePorts {
 /** Reads the world for planBuildImage: git, the content tag, ECR, the local engine. */
 export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImagePorts, opts: { dryRun?: boolean } = {}): Promise<BuildImageFacts> {
   const { app, env, workspaceRoot, projectRoot } = resolved;
-  const graph = await getProjectGraph(workspaceRoot);
+  const graph = await getProjectGraph(workspaceRoot, ports.session);
   const [contentTag, git, sourceUrl] = await Promise.all([
-    computeContentTag(resolved, graph),
+    computeContentTag(resolved, graph, ports.session && contentTagMemo(ports.session)),
     gitRevision(workspaceRoot, ports.session),
     runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true }).then((u) => sourceUrlOf(u.trim())),
   ]);

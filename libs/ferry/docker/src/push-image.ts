@@ -4,7 +4,7 @@
  * digest, and always throw the login away. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
+import { FerryError, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs } from './build-image.ts';
@@ -102,7 +102,7 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
 export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
   const recorded = opts.dryRun ? readImageRecord(resolved) : requireImageRecord(resolved);
   const [content, registry] = await Promise.all([
-    getProjectGraph(resolved.workspaceRoot).then((g) => computeContentTag(resolved, g)),
+    getProjectGraph(resolved.workspaceRoot, ports.session).then((g) => computeContentTag(resolved, g, ports.session && contentTagMemo(ports.session))),
     registryFor(resolved.env, ports.ecr),
   ]);
   const current = { tag: content.tag, registry, repository: resolved.app.repository };

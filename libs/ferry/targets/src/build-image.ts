@@ -13,7 +13,7 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const facts = await gatherBuildFacts(resolved, ports, { dryRun: args['dry-run'] });
     const plan = planBuildImage(facts, { allowDirty: args['allow-dirty'] });

@@ -32,7 +32,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);

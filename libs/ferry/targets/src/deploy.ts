@@ -11,7 +11,7 @@ export const deployTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
   async main({ args, reporter, workspaceRoot, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const project = resolved.app.project;
     if (args['dry-run']) {
       reporter.emit({ kind: 'result', app: project, target: 'deploy', ok: true, summary: 'dry run: every step above printed its plan; nothing was changed' });

@@ -12,7 +12,7 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
   options: { explain: { type: 'boolean', default: false }, tag: { type: 'string' } },
   describe: { explain: 'say why the content tag differs (input files changed since the live image was built)', tag: 'compare this image tag instead of the local content tag' },
   async main({ args, reporter, workspaceRoot, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     const ports = appPorts(session, resolved);
     const image = await localImage(session, resolved, ports.ecr, { tag: args.tag });
@@ -20,7 +20,7 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
     const liveTag = liveTagOf(live, app);
     const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });
     for (const message of report.lines) reporter.emit({ kind: 'info', app: app.project, message });
-    if (args.explain) for (const message of await explainDiff(resolved, image, liveTag)) reporter.emit({ kind: 'info', app: app.project, message });
+    if (args.explain) for (const message of await explainDiff(resolved, image, liveTag, session)) reporter.emit({ kind: 'info', app: app.project, message });
     if (report.next) reporter.emit({ kind: 'info', app: app.project, message: `next: ${report.next}` });
     reporter.emit({
       kind: 'result',

@@ -11,7 +11,7 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
   options: { ...CHAIN_OPTIONS, attempts: { type: 'string' } },
   describe: { ...CHAIN_HELP, attempts: 'how many times to check before giving up (default 6, with backoff)' },
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const project = resolved.app.project;
     if (args['dry-run']) {
       for (const message of describeHealthCheck(resolved)) reporter.emit({ kind: 'info', app: project, message });

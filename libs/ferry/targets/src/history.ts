@@ -11,7 +11,7 @@ export const historyTarget: TargetSpec<{ limit?: string }> = {
   options: { limit: { type: 'string' } },
   describe: { limit: 'how many rows (default 20)' },
   async main({ args, reporter, workspaceRoot, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     const limit = args.limit === undefined ? 20 : Number(args.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new FerryError('USAGE', `--limit must be a whole number >= 1 (got ${JSON.stringify(args.limit)}). Example: --limit 5`);

@@ -11,7 +11,7 @@
  * in their own words.
  */
 import { parseArgs } from 'node:util';
-import { getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
+import { contentTagMemo, getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
 import { awsClients, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
 import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
@@ -87,14 +87,14 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
   const resolved: (ResolvedApp & Omit<Need, 'project' | 'env'>)[] = [];
   for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env, session)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds });
     } catch {
       // The task itself reports a bad config.
     }
   }
   // Every app's content tag in one git pass (batch mode keeps them: content-tag.ts).
   const toTag = resolved.filter((r) => r.tagged);
-  const tags = toTag.length ? getProjectGraph(workspaceRoot).then((g) => primeContentTags(toTag, g)).catch(() => undefined) : undefined;
+  const tags = toTag.length ? getProjectGraph(workspaceRoot, session).then((g) => primeContentTags(toTag, g, contentTagMemo(session))).catch(() => undefined) : undefined;
   const groups = new Map<string, typeof resolved>();
   for (const r of resolved.filter((x) => x.readsService || x.healthChecked)) {
     const key = JSON.stringify([r.env.name, r.env.cluster]);

@@ -13,7 +13,7 @@ export const pushTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: { ...CHAIN_HELP, 'dry-run': 'print what would be created and pushed; change nothing' },
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const project = resolved.app.project;
     if (args['dry-run']) {

@@ -10,7 +10,7 @@ export const rollbackTarget: TargetSpec<{ to?: string; 'dry-run': boolean; 'no-r
   options: { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'no-rollback': { type: 'boolean', default: false }, timeout: { type: 'string' }, 'lock-wait': CHAIN_OPTIONS['lock-wait'], 'force-unlock': CHAIN_OPTIONS['force-unlock'] },
   describe: { to: 'a content tag or revision number to return to', 'dry-run': CHAIN_HELP['dry-run'], 'no-rollback': 'if this rollout fails, leave it instead of returning to where it started', timeout: CHAIN_HELP.timeout, 'lock-wait': CHAIN_HELP['lock-wait'], 'force-unlock': CHAIN_HELP['force-unlock'] },
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const project = resolved.app.project;
     const ports = appPorts(session, resolved);
     let plan = await planRollback(ports, resolved, args.to);

@@ -13,7 +13,7 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env);
+    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     if (app.smoke.checks.length === 0 && !app.smoke.script) {
       reporter.emit({ kind: 'result', app: app.project, target: 'smoke-test', ok: true, summary: 'no smoke checks configured' });

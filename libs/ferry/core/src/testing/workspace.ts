@@ -115,6 +115,27 @@ export function createFixtureWorkspace(extra: Record<string, string | object> = 
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/**
+ * The repository's own tree at `commit` (from git history, so it never moves) as a fresh committed
+ * workspace, node_modules linked; call `cleanup()`. Throws when the history does not hold the commit.
+ */
+export function repositoryAt(commit: string): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'ferry-repo-'));
+  try {
+    const tree = execFileSync('git', ['archive', '--format=tar', commit], { cwd: repoRoot, maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('tar', ['-x', '-C', root], { input: tree });
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`Cannot read commit ${commit} from the repository's history (a shallow clone? \`git fetch --unshallow\`): ${(e as Error).message}`);
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  git(root, 'init', '-q', '-b', 'main');
+  git(root, 'config', 'commit.gpgsign', 'false');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', `repository at ${commit}`);
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
 /** Clones `source` into a new temporary directory (with node_modules linked); call `cleanup()`. */
 export function cloneWorkspace(source: string): { root: string; cleanup: () => void } {
   const parent = mkdtempSync(join(tmpdir(), 'ferry-clone-'));
