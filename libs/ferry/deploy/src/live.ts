@@ -16,6 +16,11 @@ export interface ReadLiveOptions extends ReadOptions {
    * its PRIMARY revision under this fingerprint, the task definition is not read (spec.ts).
    */
   spec?: string;
+  /**
+   * What the live revision runs is all the caller needs (the deploy summary): a spec tag naming the
+   * PRIMARY revision vouches for it under any fingerprint, so the task definition is not read.
+   */
+  anySpec?: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export async function readLive(ecs: EcsPort, app: Pick<AppDeployConfig, 'service
   if (!service || service.status === 'INACTIVE') return null;
   // Revisions are immutable per ARN: a spec tag naming the PRIMARY ARN and this fingerprint proves
   // the definition still is what this config produced, so reading it again would tell nothing new.
-  const spec = o.spec ? matchSpec(service, o.spec) : undefined;
+  const spec = o.spec ? matchSpec(service, o.spec) : o.anySpec ? matchSpec(service) : undefined;
   if (spec) return { service, taskDef: null, spec };
   return { service, taskDef: await readTaskDefinition(ecs, primaryTaskDefinition(service)) };
 }

@@ -101,6 +101,10 @@ test('matchSpec: only a tag naming the PRIMARY revision and this fingerprint vou
   assert.is(matchSpec(withTag(formatSpecTag(record())), fp(app, IMG_B)), undefined, 'config or image changed');
   const rollingOut = [deployment({ id: 'ecs-svc/9', taskDefinition: tdArn(8), rolloutState: 'IN_PROGRESS' }), deployment({ id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: arn })];
   assert.is(matchSpec(withTag(formatSpecTag(record()), rollingOut), fp()), undefined, 'the tagged revision is no longer PRIMARY');
+  // Without a fingerprint (the deploy summary only needs what the PRIMARY runs): any fingerprint, same revision.
+  assert.equal(matchSpec(withTag(formatSpecTag(record()))), record());
+  assert.is(matchSpec(withTag(formatSpecTag(record({ taskDefinitionArn: tdArn(6) })))), undefined, 'another revision never vouches');
+  assert.is(matchSpec(withTag(formatSpecTag(record()), rollingOut)), undefined);
 });
 
 const desiredFor = (live: LiveState | null, a = app, image = IMG_A) => ({

@@ -64,11 +64,12 @@ export const primaryTaskDefinition = (service: EcsService): string | undefined =
 
 /**
  * The service's spec record when it vouches for the PRIMARY revision under `fingerprint`; undefined
- * when the tag is missing, unreadable, names another revision or another fingerprint. Pure.
+ * when the tag is missing, unreadable, names another revision or (when given) another fingerprint. Pure.
  */
-export function matchSpec(service: EcsService, fingerprint: string): SpecRecord | undefined {
+export function matchSpec(service: EcsService, fingerprint?: string): SpecRecord | undefined {
   const spec = parseSpecTag(tagValue(service.tags, TAG_SPEC));
   const primary = primaryTaskDefinition(service);
-  if (!spec || !primary || spec.taskDefinitionArn !== primary || spec.fingerprint !== fingerprint) return undefined;
+  if (!spec || !primary || spec.taskDefinitionArn !== primary) return undefined;
+  if (fingerprint !== undefined && spec.fingerprint !== fingerprint) return undefined;
   return spec;
 }

@@ -17,7 +17,7 @@ export const deployTarget: TargetSpec<ChainArgs> = {
       reporter.emit({ kind: 'result', app: project, target: 'deploy', ok: true, summary: 'dry run: every step above printed its plan; nothing was changed' });
       return 0;
     }
-    const live = await readLive(appPorts(session, resolved).ecs, resolved.app, resolved.env, { maxAgeMs: LIVE_MAX_AGE_MS });
+    const live = await readLive(appPorts(session, resolved).ecs, resolved.app, resolved.env, { maxAgeMs: LIVE_MAX_AGE_MS, anySpec: true });
     const s = deploySummary(live, resolved);
     reporter.emit({ kind: 'result', app: project, target: 'deploy', ok: true, summary: s.line, data: { ...s } });
     return 0;
