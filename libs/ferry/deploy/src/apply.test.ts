@@ -10,7 +10,7 @@ import { FerryError, MemoryReporter, type AppDeployConfig } from '@ferry/core';
 import { FakeEcr, FakeEcs } from '@ferry/aws/testing';
 import { ManualClock } from '../../core/src/testing/clock.ts';
 import { applyDeploy, type DeployPorts } from './apply.ts';
-import { appConfig, sandboxEnv } from './fixtures.test-support.ts';
+import { appConfig, awsEnv, sandboxEnv } from './fixtures.test-support.ts';
 import { planFor } from './live.ts';
 import { applyRollback, planRollback } from './rollback.ts';
 import { rollService, startedDeployment, type RolloutSettings } from './roll.ts';
@@ -199,6 +199,35 @@ test('rollbackOn without the check, or another deploy since: the failed check on
   const after = await revertFailedCheck(session, w.ports, { app: w.app, env }, rolled, 'smoke', w.settings, { waitMs: 0, settleMs: 1 });
   assert.match(after, /Not rolled back: the service now runs api:3, not api:2/);
   assert.is(w.ecs.peek(env.cluster, 'api')!.taskDefinition, FakeEcs.arn('api', 3));
+});
+
+
+test('aws environment, missing or INACTIVE cluster: the plan fails naming the cluster, before anything is registered', async () => {
+  // Real ECS answers DescribeServices on a missing cluster with ClusterNotFoundException and
+  // DescribeClusters with a MISSING failure (ECS API reference, DescribeClusters `failures`).
+  const ecs = new FakeEcs();
+  const app = appConfig();
+  const input = { app, env: awsEnv, imageRef: `${registry}/${app.repository}:ft-v1`, contentTag: 'ft-v1' };
+  const e = await failure(planFor(ecs, input));
+  assert.is(e.code, 'NOT_FOUND');
+  assert.match(e.message, new RegExp(`ECS cluster ${awsEnv.cluster} does not exist in environment ${awsEnv.name}`));
+  assert.match(e.message, /ferry\.json/);
+  assert.is(ecs.calls.filter((c) => !/^describe/.test(c)).length, 0, `only reads: ${ecs.calls.join(', ')}`);
+
+  ecs.addCluster(awsEnv.cluster);
+  const { plan } = await planFor(ecs, input);
+  assert.is(plan.kind, 'create-service');
+  assert.is(plan.kind === 'create-service' && plan.ensureCluster, false, 'ferry never creates an AWS cluster');
+});
+
+test('a live revision carrying aws:-prefixed tags: the new revision does not copy them (ECS refuses user tags with aws:)', async () => {
+  const w = await world();
+  const liveArn = (await w.ecs.describeServices(env.cluster, [w.app.service])).services[0].taskDefinition!;
+  await w.ecs.tagResource(liveArn, [{ key: 'aws:cloudformation:stack-name', value: 'platform' }, { key: 'team', value: 'payments' }]);
+  const r = await w.deploy('ft-v2');
+  const keys = w.ecs.tagsOf(r.taskDefinitionArn!).map((t) => t.key);
+  assert.ok(keys.includes('team'), `user tags are kept: ${keys}`);
+  assert.not.ok(keys.some((k) => k?.startsWith('aws:')), `no aws: tag copied: ${keys}`);
 });
 
 test.run();

@@ -49,9 +49,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
     return conclude(ports, plan, app, r, s);
   }
 
-  if (!(await ports.imageExists(app.repository, plan.contentTag))) {
-    throw new FerryError('NOT_FOUND', `${plan.imageRef} is not in ECR. Push it first: nx run ${plan.app}:push (deploy-app never builds).`);
-  }
+  await requireImage(ports, app, plan.imageRef, plan.contentTag);
   if (plan.kind === 'create-service' && plan.ensureCluster) await ensureCluster(ecs, plan.cluster);
   await s.beforeWrite?.();
 
@@ -87,6 +85,18 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
     return [] as string[];
   });
   return { plan, taskDefinitionArn: arn, deploymentId: r.deploymentId, deregistered };
+}
+
+/**
+ * The image must be in ECR before anything is written: deploy-app checks it before it takes the
+ * service lock (a deploy that fails "not in ECR" writes nothing, not even a lock tag), and
+ * applyDeploy again right before registering (ECR images can be deleted meanwhile). The answer is
+ * remembered per run once found (the ECR port), so the second check costs nothing.
+ */
+export async function requireImage(ports: Pick<DeployPorts, 'imageExists'>, app: Pick<AppDeployConfig, 'project' | 'repository'>, imageRef: string, tag: string): Promise<void> {
+  if (!(await ports.imageExists(app.repository, tag))) {
+    throw new FerryError('NOT_FOUND', `${imageRef} is not in ECR. Push it first: nx run ${app.project}:push (deploy-app never builds).`);
+  }
 }
 
 async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {

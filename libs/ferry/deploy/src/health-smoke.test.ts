@@ -16,6 +16,8 @@ const healthCases: Array<[string, Parameters<typeof evaluateEcsHealth>, boolean,
   ['two deployments', [service([deployment({ rolloutState: 'IN_PROGRESS' }), deployment({ status: 'ACTIVE' })]), [task('a'), task('b')], true], false, /2 deployments/],
   ['running below desired', [service([deployment({ runningCount: 1 })], { runningCount: 1 }), [task('a')], true], false, /running 1\/2/],
   ['a task UNHEALTHY', [service([deployment({})]), [task('a'), task('b', 'UNHEALTHY')], true], false, /1 task\(s\) not HEALTHY: b UNHEALTHY/],
+  // DescribeTasks omits healthStatus for a task with no container health check result yet (ECS model: optional member).
+  ['a task without healthStatus', [service([deployment({})]), [task('a'), task('b', undefined as unknown as EcsTask['healthStatus'])].map((t, i) => (i === 1 ? { taskArn: t.taskArn, lastStatus: t.lastStatus } : t)), true], false, /b with no health status \(UNKNOWN\)/],
   ['UNKNOWN is fine without a container health check', [service([deployment({})]), [task('a', 'UNKNOWN'), task('b', 'UNKNOWN')], false], true],
   ['rollout FAILED', [service([deployment({ rolloutState: 'FAILED', rolloutStateReason: 'boom' })]), [task('a'), task('b')], true], false, /FAILED \(boom\)/],
 ];

@@ -60,7 +60,7 @@ export function evaluateEcsHealth(service: EcsService | undefined, tasks: EcsTas
   }
   if (expectHealthCheck) {
     const bad = running.filter((t) => t.healthStatus !== 'HEALTHY');
-    if (bad.length) problems.push(`${bad.length} task(s) not HEALTHY: ${bad.map((t) => `${(t.taskArn ?? '').split('/').pop()} ${t.healthStatus}`).join(', ')}`);
+    if (bad.length) problems.push(`${bad.length} task(s) not HEALTHY: ${bad.map((t) => `${(t.taskArn ?? '').split('/').pop()} ${t.healthStatus ?? 'with no health status (UNKNOWN)'}`).join(', ')}`);
   }
   const summary = `${service.status} ${service.runningCount}/${service.desiredCount} running, ${deps.length} deployment(s)${primary?.rolloutState ? `, ${primary.rolloutState}` : ''}`;
   return { ok: problems.length === 0, problems, summary };

@@ -5,6 +5,7 @@
  * and real), diff, rollback and history.
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
+import { FerryError } from '@ferry/core';
 import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type TaskDefinitionWithTags } from '@ferry/aws';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
@@ -80,10 +81,28 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
     return planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint }, { force: input.force });
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
+  if (!live && input.env.kind !== 'sandbox') await requireCluster(ecs, input.env);
   let plan = planOn(live);
   if (live && needsLiveTaskDefinition(live, plan)) {
     live = await withLiveTaskDefinition(ecs, live);
     plan = planOn(live);
   }
   return { plan, live };
+}
+
+/**
+ * Before a plan creates a service on AWS: the cluster must exist and be ACTIVE. ferry never creates
+ * an AWS cluster (capacity providers, settings and ownership are the platform's), and checking
+ * first keeps a deploy to a missing cluster from registering an orphan task definition. The
+ * sandbox environment creates its cluster on demand instead (plan.ensureCluster).
+ */
+export async function requireCluster(ecs: EcsPort, env: Pick<EnvironmentConfig, 'name' | 'cluster'>): Promise<void> {
+  const { clusters } = await ecs.describeClusters([env.cluster]);
+  const cluster = clusters.find((c) => c.clusterName === env.cluster || c.clusterArn === env.cluster);
+  if (cluster?.status === 'ACTIVE') return;
+  const state = cluster ? `is ${cluster.status}` : 'does not exist';
+  throw new FerryError(
+    'NOT_FOUND',
+    `ECS cluster ${env.cluster} ${state} in environment ${env.name}: nothing was registered or created. Create the cluster (Terraform, CDK or \`aws ecs create-cluster --cluster-name ${env.cluster}\`) or fix \`cluster\` for ${env.name} in ferry.json.`,
+  );
 }

@@ -54,7 +54,10 @@ const envList = (rec: Record<string, string>) => Object.keys(rec).sort().map((na
 const secretList = (rec: Record<string, string>) => Object.keys(rec).sort().map((name) => ({ name, valueFrom: rec[name] }));
 
 function metaTags(existing: EcsTag[], meta: RevisionMeta): EcsTag[] {
-  const kept = existing.filter((t) => t.key !== TAG_CONTENT && !META_TAGS.has(t.key ?? ''));
+  // `aws:`-prefixed keys are AWS's own (CloudFormation, Service Catalog…): a user request may not
+  // set them (ECS refuses RegisterTaskDefinition with them: "Tag keys ... cannot start with aws:",
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#tag-restrictions).
+  const kept = existing.filter((t) => t.key !== TAG_CONTENT && !META_TAGS.has(t.key ?? '') && !(t.key ?? '').toLowerCase().startsWith('aws:'));
   const added: EcsTag[] = [{ key: TAG_CONTENT, value: meta.contentTag }];
   if (meta.gitSha) added.push({ key: TAG_GIT_SHA, value: meta.gitSha });
   return [...kept, ...added];

@@ -5,6 +5,7 @@ import { resolveApp } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
 import {
   applyDeploy,
+  requireImage,
   appPorts,
   checkPlaintextSecrets,
   CHAIN_HELP,
@@ -65,6 +66,8 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
         return 0;
       }
+      // Anything but up to date writes: the image must be in ECR before the lock is taken.
+      if (plan?.kind !== 'up-to-date') await requireImage(ports, app, image.imageRef, image.tag);
       // Up to date: no write at all, so no lock. Anything else holds the service lock (lock.ts) from
       // before the first write to the end, and re-plans under it: the wait may have changed the service.
       const result =
