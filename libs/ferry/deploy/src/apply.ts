@@ -6,6 +6,7 @@
 import { FerryError, type AppDeployConfig } from '@ferry/core';
 import type { EcsPort } from '@ferry/aws';
 import type { DeployPlan } from './plan.ts';
+import { describeCluster } from './live.ts';
 import { recordCompleted } from './records.ts';
 import { recover } from './recover.ts';
 import { pruneRevisions } from './revisions.ts';
@@ -100,7 +101,6 @@ export async function requireImage(ports: Pick<DeployPorts, 'imageExists'>, app:
 }
 
 async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
-  const r = await ecs.describeClusters([cluster]);
-  if (r.clusters.some((c) => c.clusterName === cluster && c.status === 'ACTIVE')) return;
+  if ((await describeCluster(ecs, cluster))?.status === 'ACTIVE') return;
   await ecs.createCluster(cluster);
 }

@@ -97,12 +97,17 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
  * sandbox environment creates its cluster on demand instead (plan.ensureCluster).
  */
 export async function requireCluster(ecs: EcsPort, env: Pick<EnvironmentConfig, 'name' | 'cluster'>): Promise<void> {
-  const { clusters } = await ecs.describeClusters([env.cluster]);
-  const cluster = clusters.find((c) => c.clusterName === env.cluster || c.clusterArn === env.cluster);
+  const cluster = await describeCluster(ecs, env.cluster);
   if (cluster?.status === 'ACTIVE') return;
   const state = cluster ? `is ${cluster.status}` : 'does not exist';
   throw new FerryError(
     'NOT_FOUND',
     `ECS cluster ${env.cluster} ${state} in environment ${env.name}: nothing was registered or created. Create the cluster (Terraform, CDK or \`aws ecs create-cluster --cluster-name ${env.cluster}\`) or fix \`cluster\` for ${env.name} in ferry.json.`,
   );
+}
+
+/** The cluster named (by name or ARN), or undefined when DescribeClusters reports it MISSING. */
+export async function describeCluster(ecs: EcsPort, cluster: string) {
+  const { clusters } = await ecs.describeClusters([cluster]);
+  return clusters.find((c) => c.clusterName === cluster || c.clusterArn === cluster);
 }

@@ -66,8 +66,9 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
         return 0;
       }
-      // Anything but up to date writes: the image must be in ECR before the lock is taken.
-      if (plan?.kind !== 'up-to-date') await requireImage(ports, app, image.imageRef, image.tag);
+      // Anything but up to date writes: the image must be in ECR before the lock is taken. A lock
+      // taken ahead is already held: applyDeploy checks under it, and withServiceLock releases it.
+      if (!aheadLock && plan?.kind !== 'up-to-date') await requireImage(ports, app, image.imageRef, image.tag);
       // Up to date: no write at all, so no lock. Anything else holds the service lock (lock.ts) from
       // before the first write to the end, and re-plans under it: the wait may have changed the service.
       const result =
