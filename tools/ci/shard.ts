@@ -13,14 +13,13 @@
  * The price is balance: shard sizes are binomial around N/K instead of the exact N/K±1 of dealing
  * out a sorted list round-robin (which, in turn, reshuffles every project after an insertion).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FerryError } from '@ferry/core';
+import { exec, FerryError } from '@ferry/core';
 
 /** Shard `index` of `total`, both 1-based as CI matrices count (`--shard 2/4`). */
 export interface Shard {
@@ -132,34 +131,26 @@ export function nxShowArgs(o: Pick<ShardOptions, 'target' | 'base' | 'head' | 'a
 
 /** `nx show projects …` in `root` with the workspace's own Nx, daemon off; parses its JSON list. */
 export function nxListProjects(root: string): ListProjects {
-  return (nxArgs) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [nxBin(root), ...nxArgs], {
-        cwd: root,
-        env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('error', (e) => reject(new FerryError('GRAPH_FAILED', `Could not start Nx in ${root}: ${e.message}`, { cause: e })));
-      child.on('close', (code) => {
-        const shown = `nx ${nxArgs.join(' ')}`;
-        const details = err.split('\n').map((l) => l.trim()).filter(Boolean).slice(-15);
-        if (code !== 0) {
-          reject(new FerryError('GRAPH_FAILED', `\`${shown}\` failed (exit ${code}). Run \`npx ${shown}\` in ${root} to see why; a --base ref must exist in this clone (CI: fetch-depth 0).`, { details }));
-          return;
-        }
-        try {
-          const list = JSON.parse(out.slice(out.indexOf('[')));
-          if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) throw new Error('not a list of names');
-          resolve(list);
-        } catch {
-          reject(new FerryError('GRAPH_FAILED', `\`${shown}\` did not print a JSON list of projects. Run \`npx ${shown}\` in ${root} to see what it prints.`, { details: [out.slice(0, 300)] }));
-        }
-      });
+  return async (nxArgs) => {
+    const r = await exec(process.execPath, [nxBin(root), ...nxArgs], {
+      cwd: root,
+      env: { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
+      nothrow: true,
     });
+    const out = r.stdout;
+    const shown = `nx ${nxArgs.join(' ')}`;
+    const details = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-15);
+    if (r.exitCode !== 0) {
+      throw new FerryError('GRAPH_FAILED', `\`${shown}\` failed (exit ${r.exitCode}). Run \`npx ${shown}\` in ${root} to see why; a --base ref must exist in this clone (CI: fetch-depth 0).`, { details });
+    }
+    try {
+      const list = JSON.parse(out.slice(out.indexOf('[')));
+      if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) throw new Error('not a list of names');
+      return list;
+    } catch {
+      throw new FerryError('GRAPH_FAILED', `\`${shown}\` did not print a JSON list of projects. Run \`npx ${shown}\` in ${root} to see what it prints.`, { details: [out.slice(0, 300)] });
+    }
+  };
 }
 
 function nxBin(root: string): string {

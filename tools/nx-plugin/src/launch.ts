@@ -13,12 +13,13 @@
  * bundle: builds go to a fresh folder and a manifest rename publishes them. Any bundling problem
  * falls back to tsx, which then reports the real error. `FERRY_BUNDLE=0` disables the cache.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+// The process port itself (not @ferry/core's index): Nx loads this file, and it must stay light.
+import { startProcess } from '../../../libs/ferry/core/src/exec.ts';
 
-/** A command line for `spawn(process.execPath, args)`. */
+/** A command line for `node` (`runNode`). */
 export interface Launch {
   args: string[];
   /** `bundle` when a fresh bundle runs, `tsx` otherwise (with why, for diagnostics). */
@@ -204,20 +205,21 @@ export async function runInProcess(root: string, args: string[]): Promise<{ succ
  * Runs `node <args>` in `root` with the terminal inherited, forwarding SIGINT/SIGTERM; resolves with
  * its exit code (130 when a signal ended it, 1 when it could not start: `shown` names the script).
  */
-export function runNode(root: string, args: string[], shown: string): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.once('SIGINT', forward);
-    process.once('SIGTERM', forward);
-    child.on('error', (e) => {
-      console.error(`ferry: could not start ${shown}: ${e.message}`);
-      resolve(1);
-    });
-    child.on('close', (c, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(c ?? (signal ? 130 : 1));
-    });
-  });
+export async function runNode(root: string, args: string[], shown: string): Promise<number> {
+  const child = startProcess(process.execPath, args, { cwd: root, stdio: 'inherit', nothrow: true });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.once('SIGINT', forward);
+  process.once('SIGTERM', forward);
+  try {
+    const r = await child.result;
+    // With the terminal inherited, stderr holds only a failure to start the process at all.
+    if (r.stderr) {
+      console.error(`ferry: could not start ${shown}: ${r.stderr.trim()}`);
+      return 1;
+    }
+    return r.signal ? 130 : r.exitCode;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
 }

@@ -8,10 +8,10 @@
  * FERRY_SANDBOX_DIR says otherwise. Targets run the same bundled scripts as the Nx executor, for CI
  * steps that need the scripts' own exit codes (Nx reduces them to 0/1/130).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startProcess } from '../../../libs/ferry/core/src/exec.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The bundled target scripts beside this file (`deploy.mjs` …), not the bin, the sandbox or shared chunks. */
@@ -33,18 +33,18 @@ function workspaceRoot(cwd: string): string {
   }
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [file, ...args], { stdio: 'inherit', env });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.on('error', (e) => {
-      console.error(`ferry: could not start ${file}: ${e.message}`);
-      done(1);
-    });
-    child.on('close', (code, signal) => done(code ?? (signal ? 130 : 1)));
-  });
+async function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const child = startProcess(process.execPath, [file, ...args], { stdio: 'inherit', baseEnv: env, nothrow: true });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const r = await child.result;
+  // With the terminal inherited, stderr holds only a failure to start the process at all.
+  if (r.stderr) {
+    console.error(`ferry: could not start ${file}: ${r.stderr.trim()}`);
+    return 1;
+  }
+  return r.signal ? 130 : r.exitCode;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,6 @@
 import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { docker, run } from './docker.ts';
 
 /** The sandbox's Node base image; sandbox-specific so it never shadows an image the user has. */
@@ -49,7 +48,9 @@ export async function ensureBaseImage(opts: { name?: string; nodeBinary?: string
   const node = realpathSync(opts.nodeBinary ?? process.execPath);
   const shell = realpathSync('/bin/sh');
   opts.log?.(`building base image ${name} from ${node}`);
-  const root = mkdtempSync(join(tmpdir(), 'ferry-base-'));
+  const work = mkdtempSync(join(tmpdir(), 'ferry-base-'));
+  const root = join(work, 'rootfs');
+  const tarFile = join(work, 'rootfs.tar');
   try {
     copyInto(root, node, '/usr/bin/node');
     copyInto(root, shell, '/bin/sh');
@@ -61,7 +62,9 @@ export async function ensureBaseImage(opts: { name?: string; nodeBinary?: string
     writeFileSync(join(root, 'etc/nsswitch.conf'), 'hosts: files dns\npasswd: files\ngroup: files\n');
     for (const dir of ['tmp', 'root', 'home/node', 'app']) mkdirSync(join(root, dir), { recursive: true });
     chmodSync(join(root, 'tmp'), 0o1777);
-    const tar = spawn('tar', ['-C', root, '--owner=0', '--group=0', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The root file system as a temporary tar file, which `docker import` reads by path.
+    const tar = await run('tar', ['-C', root, '--owner=0', '--group=0', '-cf', tarFile, '.']);
+    if (tar.code !== 0) throw new Error(`tar of the base image's files failed: ${tar.stderr.trim()}`);
     const changes = [
       'ENV PATH=/usr/local/bin:/usr/bin:/bin',
       'ENV NODE_ENV=production',
@@ -69,13 +72,13 @@ export async function ensureBaseImage(opts: { name?: string; nodeBinary?: string
       'CMD ["node"]',
       `LABEL ${BASE_LABEL}=1`,
     ].flatMap((c) => ['--change', c]);
-    const r = await docker(['import', ...changes, '-', name], { input: tar.stdout });
+    const r = await docker(['import', ...changes, tarFile, name]);
     if (r.code !== 0) throw new Error(`docker import of ${name} failed: ${r.stderr.trim()}`);
     const check = await docker(['run', '--rm', '--network', 'host', name, 'node', '-e', 'process.stdout.write(process.version)']);
     if (check.code !== 0) throw new Error(`base image ${name} does not run node: ${check.stderr.trim()}`);
     opts.log?.(`base image ${name} ready (node ${check.stdout})`);
     return name;
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }

@@ -5,11 +5,11 @@
  *   status  say whether it runs and print its endpoints
  *   serve   run it in the foreground (what `up` spawns)
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxAdmin } from './client.ts';
+import { startProcess } from '../../../libs/ferry/core/src/exec.ts';
 import { docker, ensureEngine } from './docker.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { registryFiles, stopStaleRegistry } from './registry/process.ts';
@@ -120,20 +120,20 @@ async function up(flags: Flags): Promise<void> {
   const log = openSync(logFile(flags.dataDir), 'a');
   // From the sources this file needs tsx; bundled into the npm package it is plain JavaScript.
   const loader = import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
-  const child = spawn(
+  const child = startProcess(
     process.execPath,
     [...loader, fileURLToPath(import.meta.url), 'serve', '--data-dir', flags.dataDir, '--port', String(flags.port), '--registry-port', String(flags.registryPort)],
-    { detached: true, stdio: ['ignore', log, log], env: process.env },
+    { detached: true, stdio: ['ignore', log, log], nothrow: true },
   );
   closeSync(log);
   child.unref();
   let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
+  void child.result.then((r) => (exited = r.exitCode));
   const deadline = Date.now() + 90_000;
   while (!(await healthy(endpoint))) {
     if (exited !== undefined || Date.now() > deadline) {
       const tail = readFileSync(logFile(flags.dataDir), 'utf8').split('\n').slice(-15).join('\n');
-      if (exited === undefined && child.pid) process.kill(child.pid, 'SIGTERM');
+      if (exited === undefined) child.kill('SIGTERM');
       throw new CliError(`the sandbox did not start${exited !== undefined ? ` (exit ${exited})` : ' within 90 s'}; last lines of ${logFile(flags.dataDir)}:\n${tail}`);
     }
     await sleep(250);

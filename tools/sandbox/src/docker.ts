@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+// The process port itself, not @ferry/core's index: the sandbox needs nothing else of ferry's libraries.
+import { exec } from '../../../libs/ferry/core/src/exec.ts';
 
 /** Result of one docker CLI run. */
 export interface RunResult {
@@ -13,20 +14,10 @@ export function dockerCli(): string {
   return process.env.FERRY_DOCKER ?? 'docker';
 }
 
-/** Runs a command from an argument array (never a shell string); `input` is piped to stdin. */
-export function run(cmd: string, args: string[], opts: { input?: string | NodeJS.ReadableStream; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    if (typeof opts.input === 'string') child.stdin.end(opts.input);
-    else if (opts.input) opts.input.pipe(child.stdin);
-    else child.stdin.end();
-  });
+/** Runs a command through the process port (argument values, never a shell string); `input` is piped to stdin. */
+export async function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+  const r = await exec(cmd, args, { input: opts.input, baseEnv: opts.env, cwd: opts.cwd, nothrow: true });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function docker(args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {

@@ -25,7 +25,9 @@ export type ErrorCode =
   /** A git command failed (not a repository, unknown revision…). */
   | 'GIT_FAILED'
   /** Nx could not compute the project graph. */
-  | 'GRAPH_FAILED';
+  | 'GRAPH_FAILED'
+  /** A process ferry started failed, timed out or could not start (`exec`). */
+  | 'EXEC_FAILED';
 
 export class FerryError extends Error {
   readonly code: ErrorCode;

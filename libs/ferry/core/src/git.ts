@@ -1,40 +1,28 @@
 /**
- * The git port: every git call ferry makes goes through `runGit` (argument arrays, never a shell).
+ * The git port: every git call ferry makes goes through `runGit` (on the process port: argument
+ * values, never a shell string).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError } from './errors.ts';
+import { ExecError, exec } from './exec.ts';
 import { PromiseMemo, sessionPart, type RunSession } from './session.ts';
 
 /** Runs git in `cwd` and returns stdout; a failure is FerryError('GIT_FAILED') with git's message. */
-export function runGit(cwd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      'git',
-      args,
-      { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' } },
-      (err, stdout, stderr) => {
-        if (err) {
-          if (opts.allowFail) return resolvePromise('');
-          const why = (stderr || err.message).trim().split('\n')[0];
-          if (/not a git repository/i.test(why)) {
-            reject(new FerryError('GIT_FAILED', `${cwd} is not inside a git repository. ferry computes content tags from git: run \`git init\` and commit the workspace.`, { cause: err }));
-            return;
-          }
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-            reject(new FerryError('GIT_FAILED', 'git is not installed or not on PATH; ferry needs it to compute content tags.', { cause: err }));
-            return;
-          }
-          reject(new FerryError('GIT_FAILED', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed in ${cwd}: ${why}`, { cause: err }));
-          return;
-        }
-        resolvePromise(stdout);
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+export async function runGit(cwd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): Promise<string> {
+  const r = await exec('git', args, { cwd, input: opts.input, env: { GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' }, nothrow: true });
+  if (r.exitCode === 0) return r.stdout;
+  if (opts.allowFail) return '';
+  const cause = new ExecError(r);
+  const why = (r.stderr || cause.message).trim().split('\n')[0];
+  if (/not a git repository/i.test(why)) {
+    throw new FerryError('GIT_FAILED', `${cwd} is not inside a git repository. ferry computes content tags from git: run \`git init\` and commit the workspace.`, { cause });
+  }
+  if (r.exitCode === 127) {
+    throw new FerryError('GIT_FAILED', 'git is not installed or not on PATH; ferry needs it to compute content tags.', { cause });
+  }
+  throw new FerryError('GIT_FAILED', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed in ${cwd}: ${why}`, { cause });
 }
 
 /** The commit checked out in the workspace, and whether the working tree differs from it. */

@@ -13,12 +13,12 @@
  *
  * Within a run (a RunSession) it is computed once per workspace root.
  */
-import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
 import { FerryError } from './errors.ts';
+import { ExecError, exec } from './exec.ts';
 import { PromiseMemo, sessionPart, type RunSession } from './session.ts';
 
 /** One Nx project. */
@@ -183,21 +183,17 @@ const task = process.env.NX_TASK_TARGET_PROJECT;
 });
 `;
 
-function graphOfOtherWorkspace(root: string): Promise<{ source: 'nx' | 'nx-cache'; graph: ProjectGraph }> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, ['-e', CHILD], { cwd: root, maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const said = String(stderr);
-        reject(graphFailed(root, said.includes(MARK) ? said.slice(said.lastIndexOf(MARK) + MARK.length) : said || err.message, err));
-        return;
-      }
-      try {
-        resolvePromise(JSON.parse(stdout.slice(stdout.lastIndexOf(MARK) + MARK.length)));
-      } catch (e) {
-        reject(graphFailed(root, `unreadable answer from Nx: ${(e as Error).message}`, e));
-      }
-    });
-  });
+async function graphOfOtherWorkspace(root: string): Promise<{ source: 'nx' | 'nx-cache'; graph: ProjectGraph }> {
+  const r = await exec(process.execPath, ['-e', CHILD], { cwd: root, nothrow: true });
+  if (r.exitCode !== 0) {
+    const said = r.stderr;
+    throw graphFailed(root, said.includes(MARK) ? said.slice(said.lastIndexOf(MARK) + MARK.length) : said || new ExecError(r).message, new ExecError(r));
+  }
+  try {
+    return JSON.parse(r.stdout.slice(r.stdout.lastIndexOf(MARK) + MARK.length));
+  } catch (e) {
+    throw graphFailed(root, `unreadable answer from Nx: ${(e as Error).message}`, e);
+  }
 }
 
 function reduced({ source, graph }: { source: 'nx' | 'nx-cache'; graph: ProjectGraph }): ProjectGraphLite {

@@ -1,5 +1,6 @@
 export * from './config-types.ts';
 export * from './errors.ts';
+export * from './exec.ts';
 export * from './events.ts';
 export * from './names.ts';
 export * from './redact.ts';

@@ -2,11 +2,10 @@
  * smoke-test: the declarative checks of deploy.json `smoke.checks` against the service URL, plus an
  * optional script run as a child process with SERVICE_URL. `evaluateCheck` is pure.
  */
-import { spawn } from 'node:child_process';
 import { extname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import junitModule from 'junit-report-builder';
-import type { Reporter, ResolvedApp, SmokeCheck } from '@ferry/core';
+import { exec, lastLines, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
 
 export interface SmokeResponse {
   status: number;
@@ -97,25 +96,25 @@ export function scriptCommand(script: string): string[] {
 }
 
 /** Runs the smoke script with SERVICE_URL; exit 0 passes. Output is kept for the report. */
-export function runScript(script: string, serviceUrl: string, opts: { cwd: string; signal?: AbortSignal; timeoutMs?: number }): Promise<CheckResult & { output: string }> {
+export async function runScript(script: string, serviceUrl: string, opts: { cwd: string; signal?: AbortSignal; timeoutMs?: number }): Promise<CheckResult & { output: string }> {
   const [cmd, ...args] = scriptCommand(script);
   const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, SERVICE_URL: serviceUrl }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, timeout: opts.timeoutMs ?? 120_000 });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const done = (code: number | null, err?: string) =>
-      resolve({
-        name: `script ${script}`,
-        ok: code === 0,
-        failures: code === 0 ? [] : [err ?? `exited ${code}${output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`],
-        latencyMs: Math.round(performance.now() - started),
-        output,
-      });
-    child.on('error', (e) => done(null, `could not run: ${e.message}`));
-    child.on('close', (code, signal) => done(code, signal ? `killed by ${signal}` : undefined));
-  });
+  const r = await exec(cmd, args, { cwd: opts.cwd, env: { SERVICE_URL: serviceUrl }, signal: opts.signal, timeout: opts.timeoutMs ?? 120_000, nothrow: true });
+  const output = r.output;
+  const why = r.timedOut
+    ? `timed out after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`
+    : r.signal
+      ? `killed by ${r.signal}`
+      : r.exitCode === 127
+        ? `could not run: ${lastLines(r.stderr, 1).join('') || 'not found'}`
+        : `exited ${r.exitCode}${output.trim() ? `: ${output.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  return {
+    name: `script ${script}`,
+    ok: r.exitCode === 0,
+    failures: r.exitCode === 0 ? [] : [why],
+    latencyMs: Math.round(performance.now() - started),
+    output,
+  };
 }
 
 type JunitBuilder = import('junit-report-builder').Builder;

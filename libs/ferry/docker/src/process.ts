@@ -1,9 +1,9 @@
 /**
- * Running the docker CLI: always an argument array handed to spawn (no shell), so no config value is
- * ever interpreted by a shell. The runner is a port: tests of the planning code never need it, and
- * the executors take it as an argument.
+ * Running the docker CLI through the process port (`exec` in @ferry/core, on zx): the command and
+ * each argument are interpolated values, never a shell string. The runner is a port: tests of the
+ * planning code never need it, and the executors take it as an argument.
  */
-import { spawn } from 'node:child_process';
+import { exec } from '@ferry/core';
 
 /** The outcome of one process run. `output` interleaves stdout and stderr in arrival order. */
 export interface ProcessResult {
@@ -26,35 +26,21 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Runs `cmd` with `args` (no shell). Resolves with the exit code; rejects only when it cannot start. */
+/** Runs `cmd` with `args`. Resolves with the exit code (127 when it cannot start, non-zero when aborted). */
 export type RunProcess = (cmd: string, args: readonly string[], opts?: RunOptions) => Promise<ProcessResult>;
 
-export const runProcess: RunProcess = (cmd, args, opts = {}) =>
-  new Promise((resolve, reject) => {
-    const env = { ...(opts.baseEnv ?? process.env), ...opts.env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = spawn(cmd, [...args], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
-    let stdout = '';
-    let stderr = '';
-    let output = '';
-    const partial = { out: '', err: '' };
-    const feed = (which: 'out' | 'err', chunk: string) => {
-      if (!opts.onLine) return;
-      const lines = (partial[which] + chunk).split(/\r?\n|\r/);
-      partial[which] = lines.pop() ?? '';
-      for (const line of lines) opts.onLine(line);
-    };
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; output += d; feed('out', d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; output += d; feed('err', d); });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (opts.onLine) for (const rest of [partial.out, partial.err]) if (rest) opts.onLine(rest);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, output });
-    });
-    // A child that exits before reading stdin must not crash us with EPIPE.
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
+export const runProcess: RunProcess = async (cmd, args, opts = {}) => {
+  const r = await exec(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    baseEnv: opts.baseEnv,
+    input: opts.input,
+    signal: opts.signal,
+    onLine: opts.onLine ? (line) => opts.onLine!(line) : undefined,
+    nothrow: true,
   });
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr, output: r.output };
+};
 
 /** The last `n` non-empty lines of `text`. */
 export function tailLines(text: string, n: number): string[] {

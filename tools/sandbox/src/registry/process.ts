@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { startProcess } from '../../../../libs/ferry/core/src/exec.ts';
 
 /** The registry's htpasswd user: the same name ECR uses, so `docker login -u AWS` works alike. */
 export const REGISTRY_USER = 'AWS';
@@ -112,14 +112,15 @@ export async function startRegistry(files: RegistryFiles, port: number, secret: 
   await stopStaleRegistry(files);
   writeFileSync(files.configFile, JSON.stringify(registryConfig(files, port, secret), null, 2), { mode: 0o600 });
   const log = openSync(files.logFile, 'a');
-  const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', files.configFile], { stdio: ['ignore', log, log] });
+  // A long-running child: its output goes to the log file, its exit is watched, stop() signals it.
+  const child = startProcess(REGISTRY_BINARY, ['serve', files.configFile], { stdio: ['ignore', log, log], nothrow: true });
   closeSync(log);
   writeFileSync(files.pidFile, String(child.pid));
   let exited = false;
   // A test or server that dies without stop() must not leave a registry holding its port.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  child.on('exit', () => {
+  const ended = child.result.then(() => {
     exited = true;
     process.off('exit', killOnExit);
   });
@@ -142,10 +143,9 @@ export async function startRegistry(files: RegistryFiles, port: number, secret: 
     port,
     async stop() {
       if (!exited) {
-        const done = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await done;
+        await ended;
         clearTimeout(timer);
       }
       rmSync(files.pidFile, { force: true });
