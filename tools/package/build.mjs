@@ -71,6 +71,9 @@ async function buildAll() {
     outdir: join(stage, 'dist'),
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // jsonc-parser's `main` is a UMD build whose require('./impl/…') esbuild cannot follow; its ESM
+    // build bundles cleanly.
+    mainFields: ['module', 'main'],
     external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
   });
 
