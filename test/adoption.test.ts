@@ -8,10 +8,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { git, writeFiles } from '../libs/ferry/core/src/testing/workspace.ts';
@@ -19,7 +19,23 @@ import { sandboxAdmin, SANDBOX_CREDENTIALS } from '../tools/sandbox/src/index.ts
 import { FERRY_TARGETS } from '../tools/nx-plugin/src/targets.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'ferry-adoption-'));
+
+/**
+ * The Nx majors the package's peer range names (tools/nx-plugin/package.json), one foreign workspace
+ * each: FERRY_ADOPTION_NX=24.0.7 picks one. Nx 24 hands the batch executor its task dependencies as
+ * edges (`{ id }`), Nx 23 as ids. `@nx/js` has no 24 on the registry (its latest is 23.3.1, which pins
+ * nx 23.3.1 through @nx/workspace): the Nx 24 workspace has no @nx/js and turns Nx's own import
+ * analysis on with `pluginsConfig["@nx/js"]` instead (nx/src/plugins/js/utils/config.js).
+ */
+const NX_UNDER_TEST: Record<string, { nx: string; devkit: string; nxJs?: string }> = {
+  '23': { nx: '23.3.1', devkit: '23.3.1', nxJs: '23.3.1' },
+  '24': { nx: '24.0.7', devkit: '24.0.0' },
+};
+const wanted = process.env.FERRY_ADOPTION_NX;
+const major = wanted ? wanted.split('.')[0] : '';
+if (wanted && !NX_UNDER_TEST[major]) throw new Error(`FERRY_ADOPTION_NX=${wanted}: known ${Object.keys(NX_UNDER_TEST).join(', ')}`);
+const NX = NX_UNDER_TEST[major] ?? NX_UNDER_TEST['23'];
+const tmp = mkdtempSync(join(tmpdir(), `ferry-adoption-nx${NX.nx.split('.')[0]}-`));
 const ws = join(tmp, 'acme');
 const APPS = ['orders', 'billing', 'notify'] as const;
 const CLUSTER = 'ferry-local';
@@ -121,12 +137,12 @@ function foreignWorkspace(tarball: string): void {
       private: true,
       workspaces: ['packages/core/util/*'],
       // typescript: Nx's import analysis needs it, also for plain .mjs sources.
-      devDependencies: { '@ferry/nx': `file:${tarball}`, nx: '23.3.1', '@nx/js': '23.3.1', '@nx/devkit': '23.3.1', typescript: '5.9.3' },
+      devDependencies: { '@ferry/nx': `file:${tarball}`, nx: NX.nx, ...(NX.nxJs ? { '@nx/js': NX.nxJs } : {}), '@nx/devkit': NX.devkit, typescript: '5.9.3' },
     },
     'nx.json': {
       $schema: './node_modules/nx/schemas/nx-schema.json',
       defaultBase: 'main',
-      plugins: [{ plugin: '@nx/js', options: { analyzeSourceFiles: true } }],
+      ...(NX.nxJs ? { plugins: [{ plugin: '@nx/js', options: { analyzeSourceFiles: true } }] } : { plugins: [], pluginsConfig: { '@nx/js': { analyzeSourceFiles: true } } }),
     },
     '.gitignore': 'node_modules\n.nx\n',
     // The services' build context is the workspace root (they COPY the money library): keep the
@@ -188,8 +204,11 @@ test.after(async () => {
 test('the packed package installs into a foreign workspace with npm', async () => {
   const built = await run(process.execPath, [join(repoRoot, 'tools/package/build.mjs')], { cwd: repoRoot });
   assert.is(built.code, 0, show(built));
-  const tarball = built.out.trim().split('\n').pop()!;
-  assert.match(tarball, /ferry-nx-\d+\.\d+\.\d+\.tgz$/);
+  const packed = built.out.trim().split('\n').pop()!;
+  assert.match(packed, /ferry-nx-\d+\.\d+\.\d+\.tgz$/);
+  // A copy of its own: the suite of the other Nx major may pack again meanwhile.
+  const tarball = join(tmp, basename(packed));
+  copyFileSync(packed, tarball);
   foreignWorkspace(tarball);
   const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { timeoutMs: 300_000 });
   assert.is(install.code, 0, show(install));
@@ -200,6 +219,7 @@ test('the packed package installs into a foreign workspace with npm', async () =
   assert.is(manifest.version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
   assert.ok(!existsSync(join(ws, 'node_modules', 'tsx')), 'the workspace has no tsx');
   assert.ok(!readdirSync(join(pkgDir, 'dist')).some((f) => f.endsWith('.ts')), 'no TypeScript in the package');
+  assert.is(JSON.parse(readFileSync(join(ws, 'node_modules', 'nx', 'package.json'), 'utf8')).version, NX.nx, 'the Nx under test');
   git(ws, 'init', '-q', '-b', 'main');
   git(ws, 'config', 'commit.gpgsign', 'false');
 });

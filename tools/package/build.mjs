@@ -38,7 +38,9 @@ const TARGETS = readdirSync(join(repo, 'scripts'))
   .sort();
 
 const rootPkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-const nxVersion = rootPkg.devDependencies.nx;
+// The Nx majors the plugin is tested with (test/adoption.test.ts installs each): the plugin's own
+// manifest is the one place that says so.
+const pluginPkg = JSON.parse(readFileSync(join(repo, 'tools/nx-plugin/package.json'), 'utf8'));
 
 const common = {
   bundle: true,
@@ -69,6 +71,9 @@ async function buildAll() {
     outdir: join(stage, 'dist'),
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // jsonc-parser's `main` is a UMD build whose require('./impl/…') esbuild cannot follow; its ESM
+    // build bundles cleanly.
+    mainFields: ['module', 'main'],
     external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
   });
 
@@ -141,7 +146,7 @@ async function buildAll() {
     executors: './executors.json',
     generators: './generators.json',
     engines: rootPkg.engines,
-    peerDependencies: { nx: `>=${nxVersion}`, '@nx/devkit': `>=${nxVersion}` },
+    peerDependencies: pluginPkg.peerDependencies,
     files: ['dist', 'schema', 'nx', 'engine.sh', 'executors.json', 'generators.json', 'README.md'],
   });
 }

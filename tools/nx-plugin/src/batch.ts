@@ -24,7 +24,26 @@ interface TaskLike {
 }
 interface TaskGraphLike {
   tasks: Record<string, TaskLike>;
-  dependencies: Record<string, string[]>;
+  /** Nx 23: the ids of the tasks a task depends on. Nx 24: edges, `{ id, … }` (TaskGraphEdge). */
+  dependencies: Record<string, readonly unknown[]>;
+}
+
+/**
+ * The ids of the tasks one task depends on, in either shape Nx hands a batch executor: strings
+ * (Nx 23) or edges with an `id` (Nx 24's TaskGraphEdge, `nx/src/native/index.d.ts`). Anything else
+ * throws: reading no dependencies would start every step of an app at once and still report the
+ * app's `deploy` as done, so an unknown shape must fail the batch instead. Pure.
+ */
+export function dependencyIds(taskId: string, edges: readonly unknown[] | undefined): string[] {
+  return (edges ?? []).map((edge) => {
+    if (typeof edge === 'string') return edge;
+    const id = edge && typeof edge === 'object' ? (edge as { id?: unknown }).id : undefined;
+    if (typeof id === 'string') return id;
+    throw new Error(
+      `ferry: task ${taskId} has a dependency in a shape this version of @ferry/nx does not know (${JSON.stringify(edge)}); ` +
+        'no task of this batch was run. Install the Nx version @ferry/nx supports (its peerDependencies), or a newer @ferry/nx.',
+    );
+  });
 }
 interface ContextLike {
   root: string;
@@ -58,9 +77,10 @@ interface PlannedTask {
   dependsOn: string[];
 }
 
-/** Each task's script, flags and in-batch dependencies. Pure. */
+/** Each task's script, flags and in-batch dependencies. Pure; throws on a dependency it cannot read. */
 export function planBatch(taskGraph: TaskGraphLike, inputs: Record<string, ScriptExecutorOptions>, where: { workspaceRoot: string; bundledDir?: string }): PlannedTask[] {
   const ids = new Set(Object.keys(taskGraph.tasks));
+  const deps = Object.fromEntries(Object.keys(taskGraph.tasks).map((id) => [id, dependencyIds(id, taskGraph.dependencies[id])]));
   return Object.values(taskGraph.tasks).map((task) => {
     const options = inputs[task.id];
     const { file, shown, nodeArgs } = scriptCommand(options, task.target.project, where);
@@ -74,7 +94,9 @@ export function planBatch(taskGraph: TaskGraphLike, inputs: Record<string, Scrip
       shown,
       file,
       custom: options.scriptsDir !== undefined,
-      dependsOn: (taskGraph.dependencies[task.id] ?? []).filter((d) => ids.has(d)),
+      // Dependencies outside the batch already succeeded: Nx forms a batch only of tasks whose
+      // other dependencies are done, and skips the dependents of a failed one itself.
+      dependsOn: deps[task.id].filter((d) => ids.has(d)),
     };
   });
 }

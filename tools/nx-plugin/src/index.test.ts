@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS } from './index.ts';
+import { createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS, parseJsonObject } from './index.ts';
 import { SCRIPT_EXECUTOR } from './targets.ts';
 
 let root = '';
@@ -126,17 +126,40 @@ test('the scriptsDir option moves where the scripts are looked up', async () => 
   assert.equal(result.projects!['apps/api'].targets!.push.options, { script: 'push', scriptsDir: 'tools/deploy' });
 });
 
-test('a broken deploy.json is reported with its path', async () => {
-  write('apps/api/deploy.json', '{ "service": ');
+test('a broken deploy.json is skipped with a warning naming line and column; other projects keep their targets', async () => {
+  write('apps/api/deploy.json', '{\n  "service": "api"\n  "containerPort": 3000\n}\n');
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => void warnings.push(a.join(' '));
   try {
-    await infer(['apps/api/deploy.json']);
-    assert.unreachable('should have thrown');
-  } catch (e) {
-    // createNodesFromFiles collects per-file errors: [file, error][]
-    const [[file, error]] = (e as { errors: [string, Error][] }).errors;
-    assert.is(file, 'apps/api/deploy.json');
-    assert.match(error.message, /apps\/api\/deploy\.json is not valid JSON/);
+    const results = await infer(['apps/api/deploy.json', 'apps/legacy/deploy.json']);
+    assert.equal(results.find(([f]) => f === 'apps/api/deploy.json')?.[1], {});
+    assert.ok(results.find(([f]) => f === 'apps/legacy/deploy.json')?.[1].projects?.['apps/legacy']?.targets?.deploy);
+  } finally {
+    console.warn = warn;
   }
+  assert.match(warnings.join('\n'), /apps\/api\/deploy\.json: invalid JSON at line 3, column 3 \(CommaExpected\)/);
+});
+
+const broken: [string, string, string][] = [
+  ['a missing comma', '{\n  "a": 1\n  "b": 2\n}', 'line 3, column 3 (CommaExpected)'],
+  ['a trailing comma', '{\n  "a": 1,\n}\n', 'line 3, column 1 (PropertyNameExpected)'],
+  ['a comment', '{ // x\n "a": 1 }', 'line 1, column 3 (InvalidCommentToken)'],
+  ['an unfinished file', '{ "service": ', 'line 1, column 14 (ValueExpected)'],
+  ['CRLF line ends', '{\r\n  "a": 1\r\n  "b": 2\r\n}', 'line 3, column 3 (CommaExpected)'],
+  ['empty', '', 'line 1, column 1 (ValueExpected)'],
+  ['an array', '[1]', 'must contain a JSON object'],
+];
+for (const [what, text, where] of broken) {
+  test(`parseJsonObject: ${what}`, () => {
+    const r = parseJsonObject(text, 'apps/api/deploy.json');
+    assert.ok('error' in r, JSON.stringify(r));
+    assert.ok(r.error.includes(where), r.error);
+  });
+}
+
+test('parseJsonObject: a valid object', () => {
+  assert.equal(parseJsonObject('{ "a": [1, 2] }\n', 'x'), { value: { a: [1, 2] } });
 });
 
 test('a broken ferry.json is reported by name', async () => {
@@ -145,7 +168,7 @@ test('a broken ferry.json is reported by name', async () => {
     await infer(['apps/api/deploy.json']);
     assert.unreachable('should have thrown');
   } catch (e) {
-    assert.match((e as Error).message, /ferry\.json is not valid JSON/);
+    assert.match((e as Error).message, /ferry\.json: invalid JSON at line 1, column 4/);
   }
 });
 

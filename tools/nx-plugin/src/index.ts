@@ -3,10 +3,12 @@
  *
  * Inference only: each target runs a thin entry script (`scripts/<target>.ts --project=<name>`)
  * through the `script` executor in executor.ts; all behaviour lives in scripts/ and libs/.
- * Self-contained (node builtins and @nx/devkit only, relative `.ts` imports) because Nx loads it
+ * Self-contained (node builtins, @nx/devkit and jsonc-parser — a dependency of nx itself — and
+ * relative `.ts` imports) because Nx loads it
  * through its own TS transpiler, before any workspace path alias is known.
  */
-import { createNodesFromFiles, type CreateNodesV2 } from '@nx/devkit';
+import { createNodesFromFiles, logger, type CreateNodesV2 } from '@nx/devkit';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deployTargets, type FerryPluginOptions } from './targets.ts';
@@ -36,7 +38,14 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
   // A deploy.json outside a project (no project.json / package.json beside it) describes nothing
   // Nx can run; skip it instead of inventing a nameless project.
   if (!existsSync(join(abs, 'project.json')) && !existsSync(join(abs, 'package.json'))) return {};
-  const deploy = readJsonObject(join(workspaceRoot, file), file);
+  // One broken deploy.json must not stop every other project's `nx` commands: warn and leave
+  // this project without ferry's targets (the file's own targets then say it is not deployable).
+  const read = parseJsonObject(readFileSync(join(workspaceRoot, file), 'utf8'), file);
+  if ('error' in read) {
+    logger.warn(`${read.error} Until then ${root} has no ferry targets.`);
+    return {};
+  }
+  const deploy = read.value;
   return {
     projects: {
       [root]: {
@@ -63,14 +72,25 @@ function readEnvironmentNames(workspaceRoot: string): string[] {
 }
 
 function readJsonObject(path: string, label: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`ferry: ${label} is not valid JSON (${(e as Error).message}). Fix the file and rerun.`);
+  const read = parseJsonObject(readFileSync(path, 'utf8'), label);
+  if ('error' in read) throw new Error(read.error);
+  return read.value;
+}
+
+/**
+ * Parses a JSON object strictly (no comments, no trailing commas: what JSON.parse accepts) and, when
+ * it is not one, says where: line and column of the first problem (1-based), as configuration.md shows. Pure.
+ */
+export function parseJsonObject(text: string, label: string): { value: Record<string, unknown> } | { error: string } {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length) {
+    const { error, offset } = errors[0];
+    const before = text.slice(0, offset).split(/\r\n|\r|\n/);
+    const line = before.length;
+    const column = before[before.length - 1].length + 1;
+    return { error: `ferry: ${label}: invalid JSON at line ${line}, column ${column} (${printParseErrorCode(error)}). Check for a missing comma, a trailing comma or an unquoted key, and rerun.` };
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`ferry: ${label} must contain a JSON object.`);
-  }
-  return value as Record<string, unknown>;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: `ferry: ${label} must contain a JSON object.` };
+  return { value: value as Record<string, unknown> };
 }

@@ -141,8 +141,18 @@ async function up(flags: Flags): Promise<void> {
   await printInfo(endpoint);
 }
 
+/** Ids of the task containers of this data directory's sandbox (label ferry.sandbox=<instance id>). */
+async function taskContainers(label: string): Promise<string[]> {
+  const ps = await docker(['ps', '-aq', '--filter', `label=${label}`]);
+  return ps.stdout.split('\n').filter(Boolean);
+}
+
 async function down(flags: Flags): Promise<void> {
   const rt = readRuntime(flags.dataDir);
+  const idFile = join(flags.dataDir, 'instance-id');
+  const label = existsSync(idFile) ? `ferry.sandbox=${readFileSync(idFile, 'utf8').trim()}` : undefined;
+  // Counted before the server's shutdown removes them, so the count says what `down` removed.
+  const before = label ? await taskContainers(label).catch(() => []) : [];
   if (rt) {
     try {
       await fetch(`${rt.endpoint}/_sandbox/shutdown`, { method: 'POST', body: JSON.stringify({ removeTasks: true }), signal: AbortSignal.timeout(5000) });
@@ -159,13 +169,10 @@ async function down(flags: Flags): Promise<void> {
   rmSync(runtimeFile(flags.dataDir), { force: true });
   await stopStaleRegistry(registryFiles(flags.dataDir));
   // Task containers of this data directory's sandbox, in case the server could not remove them.
-  const idFile = join(flags.dataDir, 'instance-id');
-  if (existsSync(idFile)) {
-    const label = `ferry.sandbox=${readFileSync(idFile, 'utf8').trim()}`;
-    const ps = await docker(['ps', '-aq', '--filter', `label=${label}`]);
-    const ids = ps.stdout.split('\n').filter(Boolean);
-    if (ids.length) await docker(['rm', '-f', ...ids]);
-    console.log(`task containers removed: ${ids.length}`);
+  if (label) {
+    const left = await taskContainers(label);
+    if (left.length) await docker(['rm', '-f', ...left]);
+    console.log(`task containers removed: ${new Set([...before, ...left]).size}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changedInputsSince, computeContentTag, computeContentTags, createContentTagMemo, dockerignoreToGitignore, explainTag, formatTagChanges, lockClosure, primeContentTags, readJsonc, type ContentTag } from './content-tag/index.ts';
+import { isFerryRecord } from './content-tag/inputs.ts';
 import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
 import { gitRevision } from './git.ts';
 import { resolveApp } from './resolve.ts';
@@ -105,6 +106,13 @@ const changes: [string, () => void, { api: boolean; web: boolean }][] = [
   ['a folder excluded by .dockerignore', () => writeFiles(root, { 'apps/api/notes/new.txt': 'x\n' }), { api: false, web: false }],
   ['a test file outside the build inputs', () => appendFileSync(join(root, 'apps/web/src/main.test.ts'), '// x\n'), { api: false, web: false }],
   ['the bundler named in the build inputs', () => appendFileSync(join(root, 'tools/bundle.mjs'), '// x\n'), { api: false, web: true }],
+  // ferry writes <project>/dist/ferry/<env>/image.json after each build; web's context is its dist/.
+  ['ferry\'s own image records, with a .gitignore that does not cover them', () => writeFiles(root, {
+    '.gitignore': 'node_modules\n.nx\n',
+    'apps/web/dist/ferry/local/image.json': { imageRef: 'x' },
+    'apps/api/dist/ferry/local/image.json': { imageRef: 'y' },
+  }), { api: false, web: false }],
+  ['a file of web\'s dist/ next to the records, with that .gitignore', () => writeFiles(root, { '.gitignore': 'node_modules\n.nx\n', 'apps/web/dist/main.js': 'x\n' }), { api: false, web: true }],
   ['deploy.json runtime settings', () => writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, desiredCount: 5 } }), { api: false, web: false }],
   ['a build arg (deploy.json)', () => writeFiles(root, { 'apps/api/deploy.json': { buildArgs: { APP: 'api2' } } }), { api: true, web: false }],
   ['the platform (deploy.json)', () => writeFiles(root, { 'apps/api/deploy.json': { buildArgs: { APP: 'api' }, platform: 'linux/arm64' } }), { api: true, web: false }],
@@ -138,6 +146,22 @@ for (const [what, change, expected] of changes) {
     if (!expected.api) assert.is(after.api.inputs.dirty, false);
   });
 }
+
+test('isFerryRecord: only dist/ferry/ directly under the owning project', () => {
+  const table: [string, string, boolean][] = [
+    ['apps/web', 'apps/web/dist/ferry/local/image.json', true],
+    ['apps/web', 'apps/web/dist/ferry/prod/image.json', true],
+    ['apps/web/', 'apps/web/dist/ferry/local/image.json', true],
+    ['apps/web', 'apps/web/dist/main.js', false],
+    ['apps/web', 'apps/web/src/dist/ferry/x.json', false],
+    ['apps/web', 'apps/webber/dist/ferry/local/image.json', false],
+    ['apps/web', 'apps/web/dist/ferryboat.txt', false],
+    ['', 'dist/ferry/local/image.json', true],
+    ['.', 'dist/ferry/local/image.json', true],
+    ['.', 'apps/web/src/main.ts', false],
+  ];
+  for (const [projectRoot, path, expected] of table) assert.is(isFerryRecord(projectRoot, path), expected, `${projectRoot} ${path}`);
+});
 
 test('the environment build args are part of the tag (local vs prod base image)', async () => {
   const prod = await tags('prod');

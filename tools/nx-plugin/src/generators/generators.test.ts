@@ -2,7 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addProjectConfiguration, readJson, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from 'nx/src/devkit-testing-exports';
-import initGenerator from './init.ts';
+import initGenerator, { analysesImports, GITIGNORE_LINES } from './init.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import appGenerator from './app.ts';
 import { PLUGIN_ENTRY } from '../mode.ts';
 
@@ -23,6 +27,52 @@ function foreignWorkspace(): Tree {
   return tree;
 }
 
+test('the .gitignore lines cover the records under every project, as git reads them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-gitignore-'));
+  try {
+    execFileSync('git', ['init', '-q', dir]);
+    writeFileSync(join(dir, '.gitignore'), `${GITIGNORE_LINES.join('\n')}\n`);
+    const table: [string, boolean][] = [
+      ['services/orders/dist/ferry/local/image.json', true],
+      ['apps/api/dist/ferry/prod/image.json', true],
+      ['dist/ferry/local/image.json', true],
+      ['.ferry/sandbox/sandbox.json', true],
+      ['services/orders/dist/main.js', false],
+      ['services/orders/src/main.mjs', false],
+    ];
+    for (const [path, ignored] of table) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), '{}');
+      const r = (() => {
+        try {
+          execFileSync('git', ['-C', dir, 'check-ignore', '-q', path]);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      assert.is(r, ignored, path);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('analysesImports: the @nx/js plugin or pluginsConfig["@nx/js"].analyzeSourceFiles', () => {
+  const table: [string, Parameters<typeof analysesImports>[0], boolean][] = [
+    ['nothing', {}, false],
+    ['the plugin by name', { plugins: ['@nx/js'] }, true],
+    ['the plugin with options', { plugins: [{ plugin: '@nx/js', options: { analyzeSourceFiles: true } }] }, true],
+    ['@nx/js/typescript', { plugins: ['@nx/js/typescript'] }, true],
+    ['pluginsConfig on', { pluginsConfig: { '@nx/js': { analyzeSourceFiles: true } } }, true],
+    ['pluginsConfig off', { pluginsConfig: { '@nx/js': { analyzeSourceFiles: false } } }, false],
+    // Nx defaults it on when the entry exists (nx/src/plugins/js/utils/config.js).
+    ['pluginsConfig without the flag', { pluginsConfig: { '@nx/js': {} } }, true],
+    ['another plugin', { plugins: ['@ferry/nx'] }, false],
+  ];
+  for (const [what, nxJson, expected] of table) assert.is(analysesImports(nxJson), expected, what);
+});
+
 test('init registers the plugin, writes ferry.json with local and _examples, ignores ferry files; re-run changes nothing', async () => {
   const tree = foreignWorkspace();
   await initGenerator(tree, { sandboxPort: 4999, registryPort: 5999 });
@@ -34,7 +84,7 @@ test('init registers the plugin, writes ferry.json with local and _examples, ign
   assert.is(ferry.environments.local.endpoint, 'http://127.0.0.1:4999');
   assert.is(ferry.environments.local.registry, '127.0.0.1:5999');
   assert.equal(Object.keys(ferry._examples).sort(), ['prod', 'staging']);
-  assert.match(tree.read('.gitignore', 'utf-8')!, /^node_modules\n# ferry.*\n\.ferry\/\ndist\/ferry\/\n$/);
+  assert.match(tree.read('.gitignore', 'utf-8')!, /^node_modules\n# ferry.*\n\.ferry\/\n\*\*\/dist\/ferry\/\n$/);
 
   // A person edits: a staging environment, the plugin with options.
   ferry.environments.staging = ferry._examples.staging;

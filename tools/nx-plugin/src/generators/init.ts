@@ -12,8 +12,22 @@ export interface InitOptions {
   skipFormat?: boolean;
 }
 
-/** Lines ferry adds to .gitignore: the sandbox data and the per-environment image records. */
-export const GITIGNORE_LINES = ['.ferry/', 'dist/ferry/'];
+/**
+ * Lines ferry adds to .gitignore: the sandbox data (at the root) and the per-environment image
+ * records, which live under each project (`<project>/dist/ferry/`): a plain `dist/ferry/` would be
+ * anchored to the root by git, since it contains a slash.
+ */
+export const GITIGNORE_LINES = ['.ferry/', '**/dist/ferry/'];
+
+/** Does nx.json turn on Nx's import analysis, through the @nx/js plugin or `pluginsConfig["@nx/js"]`? */
+export function analysesImports(nxJson: { plugins?: unknown[]; pluginsConfig?: Record<string, unknown> }): boolean {
+  const plugins = (nxJson.plugins ?? []) as PluginEntry[];
+  if (plugins.some((p) => pluginName(p) === '@nx/js' || pluginName(p) === '@nx/js/typescript')) return true;
+  // Nx turns analyzeSourceFiles on when pluginsConfig["@nx/js"] exists and does not set it
+  // (nx/src/plugins/js/utils/config.js, 23.3.1 and 24.0.7).
+  const config = nxJson.pluginsConfig?.['@nx/js'] as { analyzeSourceFiles?: unknown } | undefined;
+  return !!config && typeof config === 'object' && config.analyzeSourceFiles !== false;
+}
 
 /** `$schema` of ferry.json at the workspace root. */
 export function ferrySchemaRef(): string {
@@ -71,10 +85,11 @@ export default async function initGenerator(tree: Tree, options: InitOptions = {
     updateNxJson(tree, nxJson);
     logger.info(`ferry: registered ${PLUGIN_ENTRY} in nx.json`);
   }
-  if (!plugins.some((p) => pluginName(p) === '@nx/js' || pluginName(p) === '@nx/js/typescript')) {
+  if (!analysesImports(nxJson as Parameters<typeof analysesImports>[0])) {
     logger.warn(
       'ferry: nx.json registers no @nx/js plugin. Nx then sees imports between projects only through package.json dependencies; ' +
-        'add { "plugin": "@nx/js", "options": { "analyzeSourceFiles": true } } so a library change affects the apps importing it (docs/adopting.md).',
+        'add { "plugin": "@nx/js", "options": { "analyzeSourceFiles": true } } (or, without @nx/js installed, "pluginsConfig": { "@nx/js": { "analyzeSourceFiles": true } }) ' +
+        'so a library change affects the apps importing it (docs/adopting.md).',
     );
   }
 

@@ -9,6 +9,19 @@ import { transitiveDependencies, type NxInput, type ProjectGraphLite } from '../
 import { dockerignoreFor } from './dockerignore.ts';
 import { createContentTagMemo, type ContentTagMemo } from './memo.ts';
 
+/**
+ * ferry's own records under a project (`<projectRoot>/dist/ferry/<env>/image.json`,
+ * docker/image-record.ts): written after each build, so counting them would give every run a new
+ * tag when the build context holds `dist/` and .gitignore does not cover them.
+ */
+export const RECORDS_DIR = 'dist/ferry/';
+
+/** Is `path` (workspace-relative) inside ferry's records of the project rooted at `projectRoot`? */
+export function isFerryRecord(projectRoot: string, path: string): boolean {
+  const root = projectRoot === '' || projectRoot === '.' ? '' : `${projectRoot.replace(/\/+$/, '')}/`;
+  return path.startsWith(`${root}${RECORDS_DIR}`);
+}
+
 /** Files that never count as image content: ferry's own config and workspace files covered otherwise. */
 const NEVER_FILES = new Set(['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'ferry.json']);
 
@@ -20,7 +33,8 @@ const NEVER_FILES = new Set(['nx.json', 'package.json', 'package-lock.json', 'ts
  *  - no build target covers its project and it lies outside the build context (ferry cannot tell
  *    how it reaches the image, so it counts: a needless rebuild is cheaper than a stale image).
  * `{workspaceRoot}/…` inputs of the build target (e.g. the bundler script) count too.
- * `deploy.json` never counts: it configures the service, not the image.
+ * `deploy.json` never counts: it configures the service, not the image; nor do ferry's records
+ * under a project (`dist/ferry/`), whatever .gitignore says.
  */
 export interface InputSelector {
   /** The app's project and every project it depends on, transitively. */
@@ -61,6 +75,7 @@ export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamed
     dockerfileRel,
     keepProjectFile(owner, path) {
       if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
+      if (isFerryRecord(graph.nodes[owner]?.root ?? '', path)) return false;
       if (build && build.matches(owner, path)) return true;
       const rel = inContext(path);
       if (rel !== undefined) return !ig || !ig.ignores(rel);
