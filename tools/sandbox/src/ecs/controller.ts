@@ -45,6 +45,7 @@ export class Controller implements ControllerPort {
       arns,
       noHealthCheckGraceMs: opts.noHealthCheckGraceMs,
       stoppedRetentionMs: opts.stoppedRetentionMs,
+      failedVisibleMs: opts.failedVisibleMs,
     };
     this.runner = new TaskRunner({ ctx, store, runtime, lb: this.lb, opts, observer: { observe: (o) => this.observe(o), poke: () => this.poke() } });
   }

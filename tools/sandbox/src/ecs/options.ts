@@ -14,6 +14,8 @@ export interface ControllerOptions {
   lbPortStart: number;
   /** STOPPED tasks stay visible this long (ECS: at least 1 h). */
   stoppedRetentionMs: number;
+  /** A FAILED deployment stays in `deployments[]` at least this long after it failed (ECS: minutes). */
+  failedVisibleMs: number;
 }
 
 /** Reads `FERRY_SANDBOX_*` timings; a value that is not a non-negative number is an error naming the variable. */
@@ -32,6 +34,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Controller
     drainMaxMs: num('FERRY_SANDBOX_DRAIN_MS', 10_000),
     lbPortStart: num('FERRY_SANDBOX_LB_PORT_START', 4600),
     stoppedRetentionMs: num('FERRY_SANDBOX_STOPPED_RETENTION_MS', 3 * 3600_000),
+    failedVisibleMs: num('FERRY_SANDBOX_FAILED_VISIBLE_MS', 20_000),
   };
 }
 
