@@ -66,7 +66,8 @@ test('task definition revisions always increment; server-filled fields; deregist
 
 test('RegisterTaskDefinition validation: ClientException', async () => {
   const { call } = setup();
-  await rejects(call('RegisterTaskDefinition', { containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException', /Family/);
+  // Model: RegisterTaskDefinitionRequest requires `family`; Coral's wording names the member.
+  await rejects(call('RegisterTaskDefinition', { containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException', /Value null at 'family' failed to satisfy constraint: Member must not be null/);
   await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [] }), 'ClientException', /Container list cannot be empty/);
   await rejects(call('RegisterTaskDefinition', { family: 'x y', containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException');
   await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [{ name: 'a' }] }), 'ClientException', /image/);
