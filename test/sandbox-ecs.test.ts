@@ -50,7 +50,7 @@ const localImage = 'ferry-ecs-it/app:local';
 const APP = `
 const http = require('http');
 const mode = process.env.MODE || 'ok';
-if (mode === 'exit') setTimeout(() => process.exit(3), 300);
+if (mode === 'exit') setTimeout(() => { console.log('exiting with code 3'); process.exit(3); }, 300);
 const server = http.createServer((req, res) => {
   if (req.url === '/health') { res.writeHead(mode === 'unhealthy' ? 500 : 200); res.end(mode); return; }
   setTimeout(() => res.end('v=' + process.env.VERSION), 5);
@@ -140,6 +140,8 @@ async function stoppedTasks(filter: { startedBy?: string; serviceName?: string }
 }
 
 test.before(async () => {
+  // Keep every stopped task's container of these tests (default: the newest 5 per service).
+  process.env.FERRY_SANDBOX_KEEP_STOPPED = '50';
   sb = await startSandbox({ dataDir, port: 0, registryPort: 0, log: () => {} });
   ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
   // Build the app image FROM the sandbox base image and push it to the sandbox registry (ECR).
@@ -346,6 +348,10 @@ test('(b1) a revision whose container exits fails the deployment; the breaker ro
   assert.ok(exited, 'a task stopped with EssentialContainerExited');
   assert.is(exited.containers![0].exitCode, 3);
   assert.ok(exited.stoppedAt && exited.stoppingAt && exited.executionStoppedAt);
+  // A stopped task's container is kept, so its output stays readable (docker logs <runtimeId>).
+  const logs = await docker(['logs', exited.containers![0].runtimeId!]);
+  assert.is(logs.code, 0, logs.stderr);
+  assert.match(logs.stdout, /exiting with code 3/);
 });
 
 test('(b2) a revision failing its health check fails the deployment; the breaker rolls back', async () => {

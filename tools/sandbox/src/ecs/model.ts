@@ -173,6 +173,8 @@ export interface TaskContainerRecord {
   essential: boolean;
   /** Docker container id. */
   _dockerId?: string;
+  /** The stopped container was removed (only the newest stopped tasks of a service keep theirs, for their output). */
+  _removed?: boolean;
 }
 
 export interface TaskRecord {
