@@ -316,7 +316,8 @@ step('4. a broken api fails with the reason printed; the service stays on the pr
   assert.not.match(r.out, /\[api\] smoke-test: ok/, 'the chain stopped at deploy-app');
   const svc = await service('api');
   assert.is(svc.taskDefinition, rev3Api, 'the service is back on the step-3 revision');
-  assert.is(svc.deployments!.length, 1);
+  // ECS keeps the FAILED deployment beside the new PRIMARY while it drains (ECS-SEMANTICS §2).
+  assert.ok(svc.deployments!.slice(1).every((d) => d.rolloutState === 'FAILED' && d.status !== 'PRIMARY'), JSON.stringify(svc.deployments));
   assert.is(svc.deployments![0].status, 'PRIMARY');
   assert.is(svc.deployments![0].taskDefinition, rev3Api);
   assert.is(svc.deployments![0].rolloutState, 'COMPLETED');

@@ -273,9 +273,13 @@ test('a broken image fails with the reason printed; the breaker rolls back and t
   assert.match(r.out, /circuit breaker/);
   assert.match(r.out, /EssentialContainerExited: Essential container in task exited \(hello exit 3\)/);
   assert.match(r.out, /Rolled back: hello:1 is live again/);
+  // The verdict reads ECS's rollback (a new PRIMARY whose reason names it), not "superseded".
+  assert.match(r.out, /ECS's circuit breaker rolled the service back to hello:1 \(deployment ecs-svc\/\d+\)/);
+  assert.not.match(r.out, /superseded/);
   assert.match(r.out, /nx run hello:rollback --to/);
   const svc = await describe();
-  assert.is(svc.deployments!.length, 1);
+  // ECS keeps the FAILED deployment beside the new PRIMARY while it drains (ECS-SEMANTICS §2).
+  assert.ok(svc.deployments!.slice(1).every((d) => d.rolloutState === 'FAILED' && d.status !== 'PRIMARY'), JSON.stringify(svc.deployments));
   assert.is(svc.deployments![0].status, 'PRIMARY');
   assert.is(svc.deployments![0].rolloutState, 'COMPLETED');
   assert.ok((await liveImage()).endsWith(`:${tagV1}`), 'back on v1');
@@ -291,7 +295,8 @@ test('without the breaker rollback, ferry itself returns the service to the prev
   assert.match(r.out, /rollback: rolling back to hello:\d+/);
   assert.match(r.out, /Rolled back: hello:\d+ is live again/);
   const svc = await describe();
-  assert.is(svc.deployments!.length, 1);
+  // ECS keeps the FAILED deployment beside the new PRIMARY while it drains (ECS-SEMANTICS §2).
+  assert.ok(svc.deployments!.slice(1).every((d) => d.rolloutState === 'FAILED' && d.status !== 'PRIMARY'), JSON.stringify(svc.deployments));
   assert.ok((await liveImage()).endsWith(`:${tagV1}`));
   assert.is(await version(), 'v1');
 });

@@ -50,7 +50,7 @@ const localImage = 'ferry-ecs-it/app:local';
 const APP = `
 const http = require('http');
 const mode = process.env.MODE || 'ok';
-if (mode === 'exit') setTimeout(() => process.exit(3), 300);
+if (mode === 'exit') setTimeout(() => { console.log('exiting with code 3'); process.exit(3); }, 300);
 const server = http.createServer((req, res) => {
   if (req.url === '/health') { res.writeHead(mode === 'unhealthy' ? 500 : 200); res.end(mode); return; }
   setTimeout(() => res.end('v=' + process.env.VERSION), 5);
@@ -140,6 +140,8 @@ async function stoppedTasks(filter: { startedBy?: string; serviceName?: string }
 }
 
 test.before(async () => {
+  // Keep every stopped task's container of these tests (default: the newest 5 per service).
+  process.env.FERRY_SANDBOX_KEEP_STOPPED = '50';
   sb = await startSandbox({ dataDir, port: 0, registryPort: 0, log: () => {} });
   ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
   // Build the app image FROM the sandbox base image and push it to the sandbox registry (ECR).
@@ -288,18 +290,38 @@ async function failingRollout(def: ContainerDefinition, reason: RegExp) {
   await register('web', def);
   const upd = await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: 'web' }));
   const failedId = upd.service!.deployments!.find((d) => d.status === 'PRIMARY')!.id!;
+  // ECS-SEMANTICS §2 (corrected; field captures, fabfuel/ecs-deploy PAYLOAD_DEPLOYMENTS_FAILED_ROLLBACK):
+  // the rollback is a NEW PRIMARY deployment of the previous revision whose reason names the last
+  // COMPLETED deployment, while the failed one stays beside it, ACTIVE and FAILED.
+  const rollbackReason = `ECS deployment circuit breaker: rolling back to deploymentId ${good.id}.`;
+  const rolling = await waitFor('the rollback deployment', async () => {
+    const s = await describe('web');
+    const primary = s.deployments!.find((d) => d.status === 'PRIMARY')!;
+    return primary.id !== failedId && s;
+  });
+  const rollback = rolling.deployments!.find((d) => d.status === 'PRIMARY')!;
+  assert.is(rollback.rolloutStateReason, rollbackReason);
+  assert.is.not(rollback.id, good.id, 'a new deployment id');
+  assert.ok(rollback.createdAt!.getTime() > good.createdAt!.getTime());
+  assert.is(rollback.taskDefinition, good.taskDefinition);
+  const failedSeen = rolling.deployments!.find((d) => d.id === failedId)!;
+  assert.is(failedSeen?.status, 'ACTIVE', 'the failed deployment stays in the array');
+  assert.is(failedSeen.rolloutState, 'FAILED');
+  assert.is(failedSeen.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
   await waitFor('rollback to complete', async () => {
     const s = await describe('web');
-    return s.deployments!.length === 1 && s.deployments![0].id === good.id && s.deployments![0].rolloutState === 'COMPLETED' && s;
+    return s.deployments![0].id === rollback.id && s.deployments![0].rolloutState === 'COMPLETED' && s;
   });
+  // It leaves the array once drained (after FERRY_SANDBOX_FAILED_VISIBLE_MS); then the waiter's rule holds.
+  await waitFor('the failed deployment to leave the array', async () => (await describe('web')).deployments!.length === 1);
   await stable('web');
   const svc = await describe('web');
   assert.is(svc.taskDefinition, good.taskDefinition, 'back on the previous task definition');
-  assert.is(svc.deployments![0].createdAt!.getTime(), good.createdAt!.getTime(), 'rollback target keeps its createdAt');
+  assert.is(svc.deployments![0].id, rollback.id);
   const messages = svc.events!.map((e) => e.message!);
   const iFailed = messages.indexOf(`(service web) (deployment ${failedId}) deployment failed: tasks failed to start.`);
   const iBack = messages.indexOf(`(service web) rolling back to deployment ${good.id}.`);
-  const iDone = messages.indexOf(`(service web) (deployment ${good.id}) deployment completed.`);
+  const iDone = messages.indexOf(`(service web) (deployment ${rollback.id}) deployment completed.`);
   const iSteady = messages.indexOf('(service web) has reached a steady state.');
   assert.ok(iFailed > iBack && iBack > iDone && iDone > iSteady && iSteady >= 0, `event order (newest first): ${messages.slice(0, 12).join(' | ')}`);
   const stopped = await stoppedTasks({ startedBy: failedId });
@@ -308,9 +330,13 @@ async function failingRollout(def: ContainerDefinition, reason: RegExp) {
   const briefs = (await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: 'web' }))).serviceDeployments!;
   const failedBrief = briefs.find((b) => b.serviceDeploymentArn!.endsWith(failedId.replace('ecs-svc/', '')))!;
   assert.is(failedBrief.status, 'ROLLBACK_SUCCESSFUL');
+  // The rollback is part of the failed service deployment, not a service deployment of its own.
+  assert.not.ok(briefs.some((b) => b.serviceDeploymentArn!.endsWith(rollback.id!.replace('ecs-svc/', ''))));
   const detail = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedBrief.serviceDeploymentArn!] }))).serviceDeployments![0];
   assert.is(detail.deploymentCircuitBreaker?.status, 'TRIGGERED');
   assert.is(detail.deploymentCircuitBreaker?.threshold, 3);
+  assert.ok(detail.deploymentCircuitBreaker!.failureCount! >= 3, 'failureCount reached the threshold');
+  assert.is(detail.rollback?.reason, 'Service deployment rolled back because the circuit breaker threshold was exceeded.');
   assert.ok(detail.rollback?.serviceRevisionArn?.endsWith(good.id!.replace('ecs-svc/', '')));
   assert.is((await get(lbUrl)).status, 200);
   return stopped;
@@ -322,6 +348,10 @@ test('(b1) a revision whose container exits fails the deployment; the breaker ro
   assert.ok(exited, 'a task stopped with EssentialContainerExited');
   assert.is(exited.containers![0].exitCode, 3);
   assert.ok(exited.stoppedAt && exited.stoppingAt && exited.executionStoppedAt);
+  // A stopped task's container is kept, so its output stays readable (docker logs <runtimeId>).
+  const logs = await docker(['logs', exited.containers![0].runtimeId!]);
+  assert.is(logs.code, 0, logs.stderr);
+  assert.match(logs.stdout, /exiting with code 3/);
 });
 
 test('(b2) a revision failing its health check fails the deployment; the breaker rolls back', async () => {

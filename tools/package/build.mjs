@@ -19,6 +19,7 @@
  *   dist/sandbox.mjs      tools/sandbox/src/cli.ts; dist/ferry.mjs the `ferry` bin
  *   schema/*.json         libs/ferry/core/schema (config.ts reads ../schema from dist/)
  *   engine.sh             tools/sandbox/engine.sh (docker.ts reads ../engine.sh from dist/)
+ *   models/               tools/sandbox/models: AWS's ECS/ECR models with their licence (model-validation.ts reads ../models from dist/)
  *   nx/*.schema.json      executor and generator option schemas
  */
 import { build } from 'esbuild';
@@ -111,6 +112,8 @@ async function buildAll() {
   for (const f of readdirSync(join(repo, 'libs/ferry/core/schema'))) copyFileSync(join(repo, 'libs/ferry/core/schema', f), join(stage, 'schema', f));
   copyFileSync(join(repo, 'tools/sandbox/engine.sh'), join(stage, 'engine.sh'));
   chmodSync(join(stage, 'engine.sh'), 0o755);
+  mkdirSync(join(stage, 'models'));
+  for (const f of ['ecs.json', 'ecr.json', 'LICENSE.txt', 'NOTICE', 'README.md']) copyFileSync(join(repo, 'tools/sandbox/models', f), join(stage, 'models', f));
   mkdirSync(join(stage, 'nx'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/executor.schema.json'), join(stage, 'nx', 'executor.schema.json'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/generators/init.schema.json'), join(stage, 'nx', 'init.schema.json'));
@@ -147,7 +150,7 @@ async function buildAll() {
     generators: './generators.json',
     engines: rootPkg.engines,
     peerDependencies: pluginPkg.peerDependencies,
-    files: ['dist', 'schema', 'nx', 'engine.sh', 'executors.json', 'generators.json', 'README.md'],
+    files: ['dist', 'schema', 'nx', 'engine.sh', 'models', 'executors.json', 'generators.json', 'README.md'],
   });
 }
 

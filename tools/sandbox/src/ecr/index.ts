@@ -6,6 +6,7 @@
  * push. Repository records live in `state/ecr.json` (store.ts).
  */
 import type { SandboxContext, SandboxService } from '../context.ts';
+import { validatedOperations } from '../model-validation.ts';
 import { operationTable } from '../operations.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { authorizationOperations } from './api/authorization.ts';
@@ -34,7 +35,8 @@ export function createEcrService(ctx: SandboxContext, registry: RegistryClient, 
   const deps: EcrDeps = { ctx, store, images, lifecycle };
   const resources = [repositoryOperations, imageOperations, lifecyclePolicyOperations, authorizationOperations];
   return {
-    handlers: operationTable(resources.map((register) => register(deps))),
+    // Each request is validated against the ECR model before its handler runs.
+    handlers: validatedOperations('ecr', operationTable(resources.map((register) => register(deps)))),
     start: () => lifecycle.start(opts.lifecycleIntervalMs ?? 30_000),
     stop: () => lifecycle.stop(),
     info: () => ({ repositories: Object.keys(store.get().repositories).sort() }),

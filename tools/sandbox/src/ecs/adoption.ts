@@ -31,7 +31,14 @@ export async function adoptTasks({ ctx, store, runtime, runner }: AdoptionDeps):
   const state = store.get();
   const now = nowSeconds();
   for (const t of Object.values(state.tasks)) {
-    if (t.lastStatus === 'STOPPED') continue;
+    if (t.lastStatus === 'STOPPED') {
+      // A stopped task's kept container (its output) stays; anything else of it goes below.
+      const kept = (byTask.get(t.id) ?? []).filter((m) => !m.running && t.containers.some((c) => c._dockerId === m.id && !c._removed));
+      const rest = (byTask.get(t.id) ?? []).filter((m) => !kept.includes(m));
+      if (rest.length) byTask.set(t.id, rest);
+      else byTask.delete(t.id);
+      continue;
+    }
     const mine = byTask.get(t.id) ?? [];
     byTask.delete(t.id);
     const essentialRunning = t.containers

@@ -45,6 +45,7 @@ export class Controller implements ControllerPort {
       arns,
       noHealthCheckGraceMs: opts.noHealthCheckGraceMs,
       stoppedRetentionMs: opts.stoppedRetentionMs,
+      failedVisibleMs: opts.failedVisibleMs,
     };
     this.runner = new TaskRunner({ ctx, store, runtime, lb: this.lb, opts, observer: { observe: (o) => this.observe(o), poke: () => this.poke() } });
   }
@@ -161,6 +162,7 @@ export class Controller implements ControllerPort {
       if (tr.kind === 'launchTask') this.runner.launch(tr.task.id);
       else if (tr.kind === 'stopTask' || tr.kind === 'essentialContainerExited') this.runner.stop(tr.taskId);
       else if (tr.kind === 'serviceInactive') void this.lb.close(tr.service);
+      else if (tr.kind === 'tasksPruned') void this.runner.removeTaskContainers(tr.taskIds).catch((e) => this.ctx.log(`removing pruned task containers: ${(e as Error).message}`));
     }
   }
 

@@ -59,6 +59,8 @@ export type ServiceDeploymentStatus =
   | 'IN_PROGRESS'
   | 'SUCCESSFUL'
   | 'STOPPED'
+  | 'STOP_REQUESTED'
+  | 'ROLLBACK_REQUESTED'
   | 'ROLLBACK_IN_PROGRESS'
   | 'ROLLBACK_SUCCESSFUL'
   | 'ROLLBACK_FAILED';
@@ -78,13 +80,21 @@ export interface DeploymentRecord {
   sdStatusReason?: string;
   startedAt?: number;
   finishedAt?: number;
+  /** The service deployment stopped (rollback off and the circuit breaker tripped, or superseded). */
+  stoppedAt?: number;
   /** Deployment ids that were running when this one started. */
   sources: string[];
   rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
   /** The circuit breaker gave up on this deployment (FAILED, with or without rollback). */
   circuitBreakerTriggered?: boolean;
-  /** An earlier COMPLETED deployment this one was rolled back to is being re-completed. */
-  rollingBackFrom?: string;
+  /**
+   * This deployment is ECS's circuit-breaker rollback of the (FAILED) deployment with this id: a new
+   * deployment of the last COMPLETED revision. It is part of the failed one's service deployment
+   * (ROLLBACK_IN_PROGRESS there), not a service deployment of its own.
+   */
+  rollbackOf?: string;
+  /** When the circuit breaker failed it (epoch ms): a FAILED deployment stays in `deployments[]` at least a while. */
+  failedAtMs?: number;
 }
 
 export interface CircuitBreakerConfig {
@@ -163,6 +173,8 @@ export interface TaskContainerRecord {
   essential: boolean;
   /** Docker container id. */
   _dockerId?: string;
+  /** The stopped container was removed (only the newest stopped tasks of a service keep theirs, for their output). */
+  _removed?: boolean;
 }
 
 export interface TaskRecord {

@@ -14,6 +14,10 @@ export interface ControllerOptions {
   lbPortStart: number;
   /** STOPPED tasks stay visible this long (ECS: at least 1 h). */
   stoppedRetentionMs: number;
+  /** Stopped tasks per service whose containers are kept (stopped, not removed) so their output stays readable. */
+  keepStoppedContainers: number;
+  /** A FAILED deployment stays in `deployments[]` at least this long after it failed (ECS: minutes). */
+  failedVisibleMs: number;
 }
 
 /** Reads `FERRY_SANDBOX_*` timings; a value that is not a non-negative number is an error naming the variable. */
@@ -32,6 +36,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Controller
     drainMaxMs: num('FERRY_SANDBOX_DRAIN_MS', 10_000),
     lbPortStart: num('FERRY_SANDBOX_LB_PORT_START', 4600),
     stoppedRetentionMs: num('FERRY_SANDBOX_STOPPED_RETENTION_MS', 3 * 3600_000),
+    keepStoppedContainers: num('FERRY_SANDBOX_KEEP_STOPPED', 5),
+    failedVisibleMs: num('FERRY_SANDBOX_FAILED_VISIBLE_MS', 20_000),
   };
 }
 

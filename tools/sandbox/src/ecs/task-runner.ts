@@ -27,7 +27,7 @@ export interface TaskRunnerDeps {
   store: StateStore<EcsState>;
   runtime: TaskRuntime;
   lb: Pick<LoadBalancers, 'drained'>;
-  opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'drainMaxMs'>;
+  opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'drainMaxMs' | 'keepStoppedContainers'>;
   observer: TaskObserver;
 }
 
@@ -87,6 +87,32 @@ export class TaskRunner {
     const { runtime, ctx } = this.deps;
     const containers = await runtime.list(taskContainerLabels(ctx.containerLabel));
     await Promise.all(containers.map((c) => runtime.stop(c.id, 3).then(() => runtime.remove(c.id))));
+  }
+
+  /**
+   * Keeps the containers of the newest `keepStoppedContainers` STOPPED tasks of the service (their
+   * output stays readable: DescribeTasks `containers[].runtimeId`, then `docker logs`), removes older ones.
+   */
+  private async removeOldStopped(service: string | undefined): Promise<void> {
+    const { runtime, store, opts } = this.deps;
+    const kept = Object.values(this.state.tasks)
+      .filter((x) => x._service === service && x.lastStatus === 'STOPPED' && x.containers.some((c) => c._dockerId && !c._removed))
+      .sort((a, b) => (b.stoppedAt ?? 0) - (a.stoppedAt ?? 0));
+    for (const old of kept.slice(opts.keepStoppedContainers)) {
+      const containers = old.containers.filter((c) => c._dockerId && !c._removed);
+      await Promise.all(containers.map((c) => runtime.remove(c._dockerId!)));
+      store.update(() => {
+        for (const c of containers) c._removed = true;
+      });
+    }
+  }
+
+  /** Removes the containers of tasks that left the API (pruned after the STOPPED retention). */
+  async removeTaskContainers(taskIds: string[]): Promise<void> {
+    const { runtime, ctx } = this.deps;
+    const ids = new Set(taskIds);
+    const containers = await runtime.list(taskContainerLabels(ctx.containerLabel));
+    await Promise.all(containers.filter((c) => ids.has(c.labels[LABELS.task])).map((c) => runtime.remove(c.id)));
   }
 
   /** Resolves when every launch, stop and watch under way has settled, or after `maxMs`. */
@@ -189,12 +215,13 @@ export class TaskRunner {
           }),
       );
       this.setStatus(t, 'DEPROVISIONING', { executionStoppedAt: nowSeconds() });
-      await Promise.all(t.containers.filter((c) => c._dockerId).map((c) => runtime.remove(c._dockerId!)));
       store.update(() => {
         t.lastStatus = 'STOPPED';
         t.stoppedAt = nowSeconds();
         for (const c of t.containers) c.lastStatus = 'STOPPED';
       });
+      // The stopped container stays (its output readable with `docker logs <runtimeId>`); older ones go.
+      await this.removeOldStopped(t._service);
     } finally {
       this.busy.delete(id);
       observer.poke();

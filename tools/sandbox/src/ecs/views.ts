@@ -124,6 +124,7 @@ export function serviceDeploymentDetail(state: EcsState, svc: ServiceRecord, d: 
   const done = ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(d.sdStatus);
   return {
     ...serviceDeploymentBrief(svc, d, a),
+    ...(d.stoppedAt !== undefined ? { stoppedAt: d.stoppedAt } : {}),
     updatedAt: d.updatedAt,
     sourceServiceRevisions: d.sources
       .map((id) => all.find((x) => x.id === id))

@@ -66,7 +66,8 @@ test('task definition revisions always increment; server-filled fields; deregist
 
 test('RegisterTaskDefinition validation: ClientException', async () => {
   const { call } = setup();
-  await rejects(call('RegisterTaskDefinition', { containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException', /Family/);
+  // Model: RegisterTaskDefinitionRequest requires `family`; Coral's wording names the member.
+  await rejects(call('RegisterTaskDefinition', { containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException', /Value null at 'family' failed to satisfy constraint: Member must not be null/);
   await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [] }), 'ClientException', /Container list cannot be empty/);
   await rejects(call('RegisterTaskDefinition', { family: 'x y', containerDefinitions: [{ name: 'a', image: 'i' }] }), 'ClientException');
   await rejects(call('RegisterTaskDefinition', { family: 'x', containerDefinitions: [{ name: 'a' }] }), 'ClientException', /image/);
@@ -219,6 +220,68 @@ test('a call that changes state is written once when it ends; reads and refused 
   assert.is(writes(), 3, 'a refused call writes nothing');
   await call('UpdateService', { service: 'web', forceNewDeployment: true, desiredCount: 2 });
   assert.is(writes(), 4);
+});
+
+// Fargate task sizes: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+const fargateSizes: [string, string, boolean][] = [
+  ['256', '512', true], ['256', '2048', true], ['256', '4096', false], ['256', '3072', false],
+  ['512', '1024', true], ['512', '4096', true], ['512', '5120', false],
+  ['1024', '2048', true], ['1024', '8192', true], ['1024', '1024', false],
+  ['2048', '16384', true], ['4096', '30720', true], ['4096', '31744', false],
+  ['8192', '16384', true], ['8192', '20480', true], ['8192', '17408', false],
+  ['16384', '122880', true], ['16384', '36864', false],
+  ['0.25 vCPU', '0.5 GB', true], ['1 vCPU', '2 GB', true], ['300', '512', false],
+];
+for (const [cpu, memory, ok] of fargateSizes) {
+  test(`Fargate task size cpu ${cpu} / memory ${memory}: ${ok ? 'accepted' : 'ClientException'}`, async () => {
+    const { call } = setup();
+    const p = call('RegisterTaskDefinition', td('f', { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu, memory }));
+    if (ok) assert.ok((await p).taskDefinition);
+    else await rejects(p, 'ClientException', /^No Fargate configuration exists for given values/);
+  });
+}
+
+test('Fargate: task-level cpu and memory required; awslogs needs executionRoleArn (ECS ClientException)', async () => {
+  const { call } = setup();
+  const fargate = { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc' };
+  await rejects(call('RegisterTaskDefinition', td('f', { ...fargate, memory: '512' })), 'ClientException', /Fargate requires that 'cpu' be defined at the task level/);
+  await rejects(call('RegisterTaskDefinition', td('f', { ...fargate, cpu: '256' })), 'ClientException', /'memory'/);
+  // "Fargate requires task definition to have execution role ARN to support log driver awslogs." (ECS's
+  // error; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html)
+  const logs = { ...fargate, cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'i', logConfiguration: { logDriver: 'awslogs', options: {} } }] };
+  await rejects(call('RegisterTaskDefinition', { family: 'f', ...logs }), 'ClientException', /execution role ARN to support log driver awslogs/);
+  assert.ok((await call('RegisterTaskDefinition', { family: 'f', ...logs, executionRoleArn: 'arn:aws:iam::000000000000:role/exec' })).taskDefinition);
+  // EC2 task definitions are not held to Fargate sizes.
+  assert.ok((await call('RegisterTaskDefinition', td('e', { cpu: '300', memory: '100' }))).taskDefinition);
+});
+
+test('tags: at most 50, key ≤ 128, value ≤ 256 (model Tags/TagKey/TagValue); no aws: prefix (ecs-using-tags.html#tag-restrictions)', async () => {
+  const { call } = setup();
+  const many = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+  await rejects(call('RegisterTaskDefinition', td('t', { tags: many(51) })), 'ClientException', /tags/);
+  await rejects(call('RegisterTaskDefinition', td('t', { tags: [{ key: 'aws:owner', value: 'x' }] })), 'InvalidParameterException', /reserved prefix 'aws:'/);
+  await rejects(call('RegisterTaskDefinition', td('t', { tags: [{ key: 'AWS:Owner', value: 'x' }] })), 'InvalidParameterException', /reserved/);
+  await rejects(call('RegisterTaskDefinition', td('t', { tags: [{ key: 'k', value: 'v'.repeat(257) }] })), 'ClientException', /TagValue|length less than or equal to 256/);
+  const arn = (await call('RegisterTaskDefinition', td('t', { tags: many(49) }))).taskDefinition.taskDefinitionArn;
+  await call('TagResource', { resourceArn: arn, tags: [{ key: 'one-more', value: 'v' }] });
+  await rejects(call('TagResource', { resourceArn: arn, tags: [{ key: 'too-many', value: 'v' }] }), 'InvalidParameterException', /at most 50/);
+  await rejects(call('TagResource', { resourceArn: arn, tags: [{ key: 'aws:x', value: 'v' }] }), 'InvalidParameterException', /aws:/);
+  await rejects(call('UntagResource', { resourceArn: arn, tagKeys: ['aws:x'] }), 'InvalidParameterException', /aws:/);
+});
+
+test('UpdateService to a CODE_DEPLOY or EXTERNAL deployment controller: InvalidParameterException in ECS wording', async () => {
+  const { call } = setup();
+  await call('CreateCluster', {});
+  await call('RegisterTaskDefinition', td('web'));
+  await call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1 });
+  await rejects(
+    call('UpdateService', { service: 'web', deploymentController: { type: 'CODE_DEPLOY' } }),
+    'InvalidParameterException',
+    /^Unable to update task definition on services with a CODE_DEPLOY deployment controller\. Use AWS CodeDeploy to trigger a new deployment\.$/,
+  );
+  await rejects(call('UpdateService', { service: 'web', deploymentController: { type: 'EXTERNAL' } }), 'InvalidParameterException', /EXTERNAL deployment controller/);
+  // The model's enum comes first: an unknown controller type never reaches the handler.
+  await rejects(call('UpdateService', { service: 'web', deploymentController: { type: 'BLUE_GREEN' } }), 'InvalidParameterException', /enum value set/);
 });
 
 test.run();

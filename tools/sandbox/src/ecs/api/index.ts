@@ -3,6 +3,7 @@
  * the server dispatches `X-Amz-Target` to, and writes the state a call changed once when it ends, so a
  * successful answer is already on disk (a sandbox restart right after CreateService finds the service).
  */
+import { validatedOperations } from '../../model-validation.ts';
 import { operationTable, type Operations } from '../../operations.ts';
 import { clusterOperations } from './clusters.ts';
 import type { ApiDeps } from './common.ts';
@@ -14,11 +15,14 @@ import { taskOperations } from './tasks.ts';
 
 export type { ApiDeps, ControllerPort } from './common.ts';
 
-/** Every ECS operation the sandbox serves, by name. */
+/** Every ECS operation the sandbox serves, by name; each request is validated against the ECS model first. */
 export function createHandlers(deps: ApiDeps): Operations {
   const resources = [clusterOperations, taskDefinitionOperations, serviceOperations, serviceDeploymentOperations, taskOperations, tagOperations];
-  return operationTable(
-    resources.map((register) => register(deps)),
-    () => deps.store.flush(),
+  return validatedOperations(
+    'ecs',
+    operationTable(
+      resources.map((register) => register(deps)),
+      () => deps.store.flush(),
+    ),
   );
 }

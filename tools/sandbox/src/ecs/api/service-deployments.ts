@@ -17,7 +17,9 @@ export function serviceDeploymentOperations({ store, arns }: ApiDeps): Operation
       if (statuses !== undefined && !Array.isArray(statuses)) throw invalid('status must be a list.');
       const before = input.createdAt?.before;
       const after = input.createdAt?.after;
+      // A circuit-breaker rollback is part of the failed service deployment (ROLLBACK_IN_PROGRESS), not one of its own.
       const all = [...svc.deployments, ...svc.history]
+        .filter((d) => !d.rollbackOf)
         .filter((d) => !statuses || (statuses as string[]).includes(d.sdStatus))
         .filter((d) => before === undefined || d.createdAt < before)
         .filter((d) => after === undefined || d.createdAt > after)
@@ -35,7 +37,7 @@ export function serviceDeploymentOperations({ store, arns }: ApiDeps): Operation
       for (const ref of refs) {
         const m = /:service-deployment\/([^/]+)\/([^/]+)\/(\d+)$/.exec(String(ref));
         const svc = m ? st().services[`${m[1]}/${m[2]}`] : undefined;
-        const d = svc && [...svc.deployments, ...svc.history].find((x) => x.id === `ecs-svc/${m![3]}`);
+        const d = svc && [...svc.deployments, ...svc.history].find((x) => x.id === `ecs-svc/${m![3]}` && !x.rollbackOf);
         if (svc && d) serviceDeployments.push(serviceDeploymentDetail(st(), svc, d, arns));
         else failures.push({ arn: ref, reason: 'MISSING' });
       }

@@ -9,6 +9,7 @@ import type { ServiceRecord } from '../model.ts';
 import { nowSeconds } from '../model.ts';
 import { startDeployment } from '../scheduler/deployments.ts';
 import { serviceView } from '../views.ts';
+import { checkUserTags, deploymentControllerRefusal } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, findService, findTaskDef, getCluster, getService, invalid, mergeTags, NAME_RE, paginate, withTags } from './common.ts';
 import { checkDeploymentConfiguration, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
 
@@ -31,6 +32,7 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const deploymentConfiguration = checkDeploymentConfiguration(input.deploymentConfiguration);
       const loadBalancers = checkLoadBalancers(input.loadBalancers, td);
       let tags = checkTags(input.tags);
+      checkUserTags(tags);
       if (input.healthCheckGracePeriodSeconds !== undefined && (!Number.isInteger(input.healthCheckGracePeriodSeconds) || input.healthCheckGracePeriodSeconds < 0))
         throw invalid('healthCheckGracePeriodSeconds must be a non-negative integer.');
       if (input.healthCheckGracePeriodSeconds !== undefined && loadBalancers.length === 0)
@@ -77,6 +79,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const cluster = getCluster(st(), input?.cluster);
       const svc = getService(st(), cluster, input?.service);
       if (svc.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      const controller = input.deploymentController?.type;
+      if (controller === 'CODE_DEPLOY' || controller === 'EXTERNAL') throw invalid(deploymentControllerRefusal(controller));
       const td = input.taskDefinition !== undefined ? taskDefForService(st(), input.taskDefinition) : undefined;
       const desiredCount = input.desiredCount !== undefined ? desiredCountOf(input.desiredCount) : undefined;
       const dc = input.deploymentConfiguration !== undefined ? checkDeploymentConfiguration(input.deploymentConfiguration, svc.deploymentConfiguration) : undefined;
@@ -120,6 +124,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const cluster = getCluster(st(), input?.cluster);
       const svc = getService(st(), cluster, input?.service);
       if (svc.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      const controller = input.deploymentController?.type;
+      if (controller === 'CODE_DEPLOY' || controller === 'EXTERNAL') throw invalid(deploymentControllerRefusal(controller));
       if (svc.desiredCount > 0 && input.force !== true) throw invalid('The service cannot be stopped while it is scaled above 0.');
       store.update(() => {
         svc.status = 'DRAINING';

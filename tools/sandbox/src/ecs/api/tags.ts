@@ -5,6 +5,7 @@
 import { AwsError } from '../../context.ts';
 import type { Operations } from '../../operations.ts';
 import type { EcsState, Tag } from '../model.ts';
+import { checkUserTags } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, client, findTaskDef, invalid, mergeTags } from './common.ts';
 
 /** The tag list of the resource an ECS ARN names; ECS's not-found error when there is none. */
@@ -41,13 +42,19 @@ export function tagOperations({ store }: ApiDeps): Operations {
   return {
     TagResource(input) {
       const tags = checkTags(input?.tags);
+      checkUserTags(tags);
       const target = resolveTaggable(store.get(), input?.resourceArn);
-      store.update(() => target.set(mergeTags(target.get(), tags)));
+      const merged = mergeTags(target.get(), tags);
+      // The 50-tag limit is per resource: the tags it has plus the new ones.
+      checkUserTags(merged.filter((t) => !/^aws:/i.test(t.key)));
+      store.update(() => target.set(merged));
       return {};
     },
 
     UntagResource(input) {
       if (!Array.isArray(input?.tagKeys)) throw invalid('tagKeys must be a list.');
+      const reserved = (input.tagKeys as string[]).find((k) => /^aws:/i.test(k));
+      if (reserved !== undefined) throw invalid(`Tag key '${reserved}' uses the reserved prefix 'aws:'; tags beginning with 'aws:' can't be edited or deleted.`);
       const target = resolveTaggable(store.get(), input?.resourceArn);
       store.update(() => target.set(target.get().filter((t) => !input.tagKeys.includes(t.key))));
       return {};

@@ -48,13 +48,26 @@ for (const c of trips) {
   });
 }
 
-test('a trip with rollback: FAILED, then back to the last COMPLETED revision, in ECS event order (§2)', () => {
+/** `expected` appear in `events` in this order (other events may come between them). */
+function inOrder(events: string[], expected: string[]): boolean {
+  let i = 0;
+  for (const e of events) if (e === expected[i]) i++;
+  return i === expected.length;
+}
+
+test('a trip with rollback: a NEW PRIMARY deployment of the last COMPLETED revision; the FAILED one stays beside it (§2, corrected)', () => {
   const { w, good, bad, tick } = failing(2, 3);
+  const goodTasks = Object.values(w.ecs.tasks).filter((t) => t.startedBy === good.id);
   const trs = tick();
   assert.is(bad.rolloutState, 'FAILED');
   assert.is(bad.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
   const primary = w.svc.deployments[0];
+  // "a new PRIMARY entry with its own id and a later createdAt, the previous revision's taskDefinition,
+  // rolloutState IN_PROGRESS and rolloutStateReason `ECS deployment circuit breaker: rolling back to deploymentId <last COMPLETED>.`"
   assert.is(primary.status, 'PRIMARY');
+  assert.is.not(primary.id, good.id, 'a new deployment, not the old one made PRIMARY again');
+  assert.is.not(primary.id, bad.id);
+  assert.ok(primary.createdAt > bad.createdAt, 'a later createdAt');
   assert.is(primary.taskDefinition, good.taskDefinition, 'the PRIMARY runs the previous revision');
   assert.is(primary.rolloutState, 'IN_PROGRESS');
   assert.is(primary.rolloutStateReason, `ECS deployment circuit breaker: rolling back to deploymentId ${good.id}.`);
@@ -63,26 +76,58 @@ test('a trip with rollback: FAILED, then back to the last COMPLETED revision, in
   const failed = w.svc.deployments.find((d) => d.id === bad.id)!;
   assert.is(failed.status, 'ACTIVE');
   assert.is(failed.rolloutState, 'FAILED');
-  // "the earlier completed deployment's tasks keep serving (min 100 %)": none of them stops.
+  assert.is(failed.sdStatus, 'ROLLBACK_REQUESTED', 'ServiceDeployments: ROLLBACK_REQUESTED first (§2, §4)');
+  assert.is(failed.rollback?.serviceRevisionArn, w.env.arns.serviceRevision('c', 'web', good.id));
+  // "the earlier completed deployment's tasks keep serving (min 100 %)": none of them stops yet.
   assert.equal(stopsOf(trs), []);
-  // The failed deployment's replacements launched earlier in that tick are pending; they stop next.
   const pending = launchesOf(trs);
-  const drained = tick();
-  assert.equal(stopsOf(drained), pending.map((t) => t.id));
-  w.finishStops();
-  const settled = tick();
+  const all = [...trs];
+  for (let i = 0; i < 10 && primary.rolloutState !== 'COMPLETED'; i++) {
+    const step = tick();
+    all.push(...step);
+    if (i === 0) assert.is(failed.sdStatus, 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS once the rollback deployment starts');
+    w.startLaunched();
+    w.finishStops();
+    w.advance(100);
+  }
   assert.is(primary.rolloutState, 'COMPLETED');
-  assert.is(w.svc.deployments.length, 1, 'the failed deployment leaves the array once it has nothing to drain');
+  assert.ok(goodTasks.every((t) => t.lastStatus === 'STOPPED'), "the rollback deployment's tasks replaced the old ones");
+  assert.ok(Object.values(w.ecs.tasks).filter((t) => t.desiredStatus === 'RUNNING').every((t) => t.startedBy === primary.id));
   assert.is(failed.sdStatus, 'ROLLBACK_SUCCESSFUL', 'ServiceDeployments: ROLLBACK_SUCCESSFUL (§2)');
+  // The FAILED deployment is still listed right after the rollback completed (a 15 s poller must see it) …
+  assert.ok(w.svc.deployments.includes(failed), 'the FAILED deployment is still visible');
+  w.advance(w.env.failedVisibleMs);
+  const retired = tick();
+  // … and leaves the array once it has nothing to drain.
+  assert.equal(w.svc.deployments, [primary], 'the failed deployment leaves the array once drained');
+  assert.is(failed.status, 'INACTIVE');
   // "Event sequence: `deployment failed: tasks failed to start.` → `rolling back to deployment R.` →
   // `stopped N pending tasks.` → `(deployment R) deployment completed.` → `has reached a steady state.`"
-  assert.equal(eventsOf([...trs, ...drained, ...settled]).slice(-5), [
-    `(service web) (deployment ${bad.id}) deployment failed: tasks failed to start.`,
-    `(service web) rolling back to deployment ${good.id}.`,
-    `(service web) stopped ${pending.length} pending tasks.`,
-    `(service web) (deployment ${primary.id}) deployment completed.`,
-    '(service web) has reached a steady state.',
-  ]);
+  // (the rollback deployment's own completion, with its own id).
+  const events = eventsOf([...all, ...retired]);
+  assert.ok(
+    inOrder(events, [
+      `(service web) (deployment ${bad.id}) deployment failed: tasks failed to start.`,
+      `(service web) rolling back to deployment ${good.id}.`,
+      `(service web) stopped ${pending.length} pending tasks.`,
+      `(service web) (deployment ${primary.id}) deployment completed.`,
+      '(service web) has reached a steady state.',
+    ]),
+    events.join('\n'),
+  );
+});
+
+test('a rollback deployment that fails in turn: ROLLBACK_FAILED, no second rollback (§2, model ServiceDeploymentStatus)', () => {
+  const { w, bad, tick } = failing(1, 3);
+  tick();
+  const rollback = w.svc.deployments[0];
+  assert.is(rollback.rollbackOf, bad.id);
+  rollback.failedTasks = 3;
+  const events = eventsOf(tick());
+  assert.is(rollback.rolloutState, 'FAILED');
+  assert.not.ok(events.some((e) => e.includes('rolling back')), events.join('\n'));
+  assert.is(bad.sdStatus, 'ROLLBACK_FAILED');
+  assert.is(w.svc.deployments[0], rollback, 'the failed rollback stays PRIMARY and launches nothing');
 });
 
 test('a trip without rollback: the FAILED deployment stays PRIMARY and launches nothing; old tasks keep running (§1, §2)', () => {

@@ -26,13 +26,16 @@ export function startDeployment(state: EcsState, svc: ServiceRecord, nowMs: numb
   const now = nowMs / 1000;
   const sources = svc.deployments.map((d) => d.id);
   for (const d of svc.deployments) {
-    if (d.status !== 'PRIMARY') continue;
-    d.status = 'ACTIVE';
-    d.updatedAt = now;
-    if (d.sdStatus === 'PENDING' || d.sdStatus === 'IN_PROGRESS' || d.sdStatus === 'ROLLBACK_IN_PROGRESS') {
+    if (d.status === 'PRIMARY') {
+      d.status = 'ACTIVE';
+      d.updatedAt = now;
+    }
+    // A service deployment still under way (or a rollback of one) is STOPPED as superseded.
+    if (d.sdStatus === 'PENDING' || d.sdStatus === 'IN_PROGRESS' || d.sdStatus === 'ROLLBACK_REQUESTED' || d.sdStatus === 'ROLLBACK_IN_PROGRESS') {
       d.sdStatus = 'STOPPED';
       d.sdStatusReason = 'Superseded by a newer service deployment.';
       d.finishedAt = now;
+      d.stoppedAt = now;
     }
   }
   const id = newDeploymentId(state, nowMs);
@@ -78,25 +81,30 @@ export function deploymentVerdict(v: VerdictInput): 'complete' | 'fail' | 'none'
 }
 
 /**
- * The PRIMARY deployment COMPLETED: its service deployment is SUCCESSFUL (or, when it was a rollback
- * target, the failed one's rollback is), and every other deployment leaves `deployments[]` for the history.
+ * The PRIMARY deployment COMPLETED: its service deployment is SUCCESSFUL (or, when it is a rollback,
+ * the failed one's rollback is ROLLBACK_SUCCESSFUL), and every other deployment leaves `deployments[]`
+ * for the history, except a FAILED one still within `failedVisibleMs` of its failure (retired later).
  */
-export function completeDeployment(svc: ServiceRecord, primary: DeploymentRecord, now: number): void {
+export function completeDeployment(svc: ServiceRecord, primary: DeploymentRecord, nowMs: number, failedVisibleMs: number): void {
+  const now = nowMs / 1000;
   primary.rolloutState = 'COMPLETED';
   primary.rolloutStateReason = rolloutReasons.completed(primary.id);
   primary.updatedAt = now;
-  if (primary.rollingBackFrom) {
-    const failed = [...svc.deployments, ...svc.history].find((d) => d.id === primary.rollingBackFrom);
-    if (failed) {
+  primary.sdStatus = 'SUCCESSFUL';
+  primary.finishedAt = now;
+  if (primary.rollbackOf) {
+    const failed = [...svc.deployments, ...svc.history].find((d) => d.id === primary.rollbackOf);
+    if (failed && (failed.sdStatus === 'ROLLBACK_IN_PROGRESS' || failed.sdStatus === 'ROLLBACK_REQUESTED')) {
       failed.sdStatus = 'ROLLBACK_SUCCESSFUL';
       failed.finishedAt = now;
     }
-    delete primary.rollingBackFrom;
-  } else {
-    primary.sdStatus = 'SUCCESSFUL';
-    primary.finishedAt = now;
   }
+  const kept: DeploymentRecord[] = [primary];
   for (const d of svc.deployments.slice(1)) {
+    if (failedStillVisible(d, nowMs, failedVisibleMs)) {
+      kept.push(d);
+      continue;
+    }
     d.status = 'INACTIVE';
     d.updatedAt = now;
     if (d.sdStatus === 'IN_PROGRESS' || d.sdStatus === 'PENDING') {
@@ -105,6 +113,11 @@ export function completeDeployment(svc: ServiceRecord, primary: DeploymentRecord
     }
     svc.history.unshift(d);
   }
-  svc.deployments = [primary];
+  svc.deployments = kept;
   if (svc.history.length > HISTORY_LIMIT) svc.history.length = HISTORY_LIMIT;
+}
+
+/** A FAILED deployment stays listed at least `failedVisibleMs` after it failed (§2: captures saw it for minutes). */
+export function failedStillVisible(d: DeploymentRecord, nowMs: number, failedVisibleMs: number): boolean {
+  return d.rolloutState === 'FAILED' && d.status !== 'PRIMARY' && nowMs < (d.failedAtMs ?? 0) + failedVisibleMs;
 }

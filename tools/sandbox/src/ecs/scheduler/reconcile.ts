@@ -5,13 +5,14 @@
  *   1. begin: the new service deployment starts; tasks without a health check count after the grace;
  *   2. rolling step (rolling-step.ts): stop old tasks, start new ones, or report the stall;
  *   3. verdict: COMPLETED at steady state, or the circuit breaker trips (circuit-breaker.ts);
- *   4. retire: a DRAINING service whose tasks have stopped becomes INACTIVE.
+ *   4. retire: a FAILED deployment that was replaced leaves `deployments[]` once drained (and seen);
+ *      a DRAINING service whose tasks have stopped becomes INACTIVE.
  * Pure apart from applying its own transitions to the records it is given; no I/O.
  */
 import type { DeploymentRecord, ServiceRecord, TaskRecord } from '../model.ts';
 import { isLive, serviceTasks } from '../views.ts';
 import { tripOutcome } from './circuit-breaker.ts';
-import { deploymentVerdict } from './deployments.ts';
+import { deploymentVerdict, failedStillVisible } from './deployments.ts';
 import { messages, stopReasons } from './messages.ts';
 import { planStep } from './rolling-step.ts';
 import { becameHealthy, countsHealthy, hasHealthCheck, serviceKey, stopLiveTask, taskDefOf } from './task-events.ts';
@@ -29,6 +30,7 @@ export function reconcileService(s: SchedulerState, key: string, env: StepEnv): 
   applyAll(s, rollingStep(s, svc, env), env, out);
   const primary = svc.deployments[0];
   if (primary) applyAll(s, verdict(s, svc, primary, env), env, out);
+  applyAll(s, retireFailed(s, svc, env), env, out);
   applyAll(s, retire(s, svc), env, out);
   return out;
 }
@@ -138,6 +140,19 @@ function verdict(s: SchedulerState, svc: ServiceRecord, primary: DeploymentRecor
   if (primary.rolloutState === 'COMPLETED' && svc.deployments.length === 1 && quietFor > STEADY_REPEAT_MS && tasks.filter(countsHealthy).length === desired)
     return [event(messages.steady(svc.serviceName)), { kind: 'steadyStateReported', service: key }];
   return [];
+}
+
+/**
+ * A FAILED deployment that is no longer PRIMARY (a rollback replaced it, or a newer deploy did) leaves
+ * `deployments[]` once its tasks are gone and it has been visible for `failedVisibleMs` (§2).
+ */
+function retireFailed(s: SchedulerState, svc: ServiceRecord, env: StepEnv): Transition[] {
+  const tasks = serviceTasks(s.ecs, serviceKey(svc));
+  return svc.deployments
+    .filter((d) => d.rolloutState === 'FAILED' && d.status !== 'PRIMARY')
+    .filter((d) => !failedStillVisible(d, env.clock(), env.failedVisibleMs))
+    .filter((d) => tasks.every((t) => t.startedBy !== d.id || t.lastStatus === 'STOPPED'))
+    .map((d) => ({ kind: 'deploymentRetired', service: serviceKey(svc), deploymentId: d.id }) as const);
 }
 
 function retire(s: SchedulerState, svc: ServiceRecord): Transition[] {

@@ -47,6 +47,7 @@ export class World {
     arns: arns('us-east-1', '000000000000'),
     noHealthCheckGraceMs: 2000,
     stoppedRetentionMs: 3 * 3600_000,
+    failedVisibleMs: 20_000,
   };
 
   constructor(setup: ServiceSetup) {

@@ -37,8 +37,10 @@ export type Transition =
   | { kind: 'steadyStateReported'; service: string }
   /** The circuit breaker tripped (circuit-breaker.ts). */
   | { kind: 'deploymentFailed'; service: string; deploymentId: string; outcome: TripOutcome }
-  /** The rollback: `to` (the last COMPLETED deployment) is PRIMARY again. */
+  /** The rollback: a new PRIMARY deployment of `to`'s (the last COMPLETED deployment's) task definition. */
   | { kind: 'rolledBack'; service: string; from: string; to: string }
+  /** A FAILED deployment that is no longer PRIMARY and has no task left leaves `deployments[]` (§2). */
+  | { kind: 'deploymentRetired'; service: string; deploymentId: string }
   /** A DRAINING service whose tasks have all stopped is INACTIVE. */
   | { kind: 'serviceInactive'; service: string }
   /** The launch failed (image pull, container create/start): TaskFailedToStart with the agent's reason. */
@@ -64,6 +66,8 @@ export interface StepEnv {
   noHealthCheckGraceMs: number;
   /** STOPPED tasks stay visible this long (ECS: at least 1 h). */
   stoppedRetentionMs: number;
+  /** A FAILED deployment stays in `deployments[]` at least this long after it failed (ECS: minutes; a 15 s poller sees it). */
+  failedVisibleMs: number;
 }
 
 /** Per-service launch back-off (not persisted: a restarted sandbox launches at once). */
@@ -91,6 +95,17 @@ export function applyTransition(s: SchedulerState, tr: Transition, env: StepEnv)
       const d = deployment(tr.deploymentId)!;
       d.sdStatus = 'IN_PROGRESS';
       d.startedAt = now;
+      // A rollback deployment under way: the failed service deployment is ROLLBACK_IN_PROGRESS (§2).
+      const failed = d.rollbackOf ? deployment(d.rollbackOf) : undefined;
+      if (failed?.sdStatus === 'ROLLBACK_REQUESTED') failed.sdStatus = 'ROLLBACK_IN_PROGRESS';
+      return;
+    }
+    case 'deploymentRetired': {
+      const d = deployment(tr.deploymentId)!;
+      d.status = 'INACTIVE';
+      d.updatedAt = now;
+      svc!.deployments = svc!.deployments.filter((x) => x !== d);
+      svc!.history.unshift(d);
       return;
     }
     case 'taskHealthy':
@@ -132,16 +147,16 @@ export function applyTransition(s: SchedulerState, tr: Transition, env: StepEnv)
       svc!._stalled = tr.stalled;
       return;
     case 'deploymentCompleted':
-      completeDeployment(svc!, deployment(tr.deploymentId)!, now);
+      completeDeployment(svc!, deployment(tr.deploymentId)!, env.clock(), env.failedVisibleMs);
       return;
     case 'steadyStateReported':
       svc!._steadyAt = env.clock();
       return;
     case 'deploymentFailed':
-      failDeployment(deployment(tr.deploymentId)!, tr.outcome, now);
+      failDeployment(svc!, deployment(tr.deploymentId)!, tr.outcome, env.clock());
       return;
     case 'rolledBack':
-      rollBack(svc!, tr.from, tr.to, now, env.arns);
+      rollBack(state, svc!, tr.from, tr.to, env.clock(), env.arns);
       return;
     case 'serviceInactive':
       svc!.status = 'INACTIVE';

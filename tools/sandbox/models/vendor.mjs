@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Regenerates the trimmed service models in this folder from botocore's `service-2.json` files:
+//   node tools/sandbox/models/vendor.mjs <folder with ecs/ and ecr/ service-2.json>
+// Keeps what request validation needs (metadata, each operation's input and error shapes, every
+// shape's type, members, required, enum, min/max and pattern) and drops the documentation.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const src = process.argv[2];
+if (!src) throw new Error('usage: vendor.mjs <botocore data folder with ecs/ and ecr/>');
+const KEEP_SHAPE = ['type', 'members', 'required', 'enum', 'min', 'max', 'pattern', 'member', 'key', 'value', 'exception', 'error'];
+for (const service of ['ecs', 'ecr']) {
+  const model = JSON.parse(readFileSync(join(src, service, 'service-2.json'), 'utf8'));
+  const operations = {};
+  for (const [name, op] of Object.entries(model.operations)) {
+    operations[name] = { name, ...(op.input ? { input: op.input } : {}), errors: (op.errors ?? []).map((e) => ({ shape: e.shape })) };
+  }
+  const shapes = {};
+  for (const [name, shape] of Object.entries(model.shapes)) {
+    const out = {};
+    for (const k of KEEP_SHAPE) if (shape[k] !== undefined) out[k] = shape[k];
+    if (out.members) out.members = Object.fromEntries(Object.entries(out.members).map(([m, v]) => [m, { shape: v.shape }]));
+    for (const k of ['member', 'key', 'value']) if (out[k]) out[k] = { shape: out[k].shape };
+    shapes[name] = out;
+  }
+  const { apiVersion, protocol, serviceId, targetPrefix, signingName, uid } = model.metadata;
+  const trimmed = { metadata: { apiVersion, protocol, serviceId, targetPrefix, signingName, uid }, operations, shapes };
+  writeFileSync(join(import.meta.dirname, `${service}.json`), JSON.stringify(trimmed) + '\n');
+}

@@ -1,0 +1,226 @@
+/**
+ * Request validation against AWS's own service models (botocore `service-2.json`, vendored trimmed in
+ * `tools/sandbox/models/`): before a handler runs, its input is checked for what the model states —
+ * required members, member types, enum values, numeric ranges, string/list/map lengths and patterns.
+ * A violation is answered as the service answers it: the model's `InvalidParameterException` when
+ * the operation declares it (ECS and ECR both do for their parameter errors), otherwise
+ * `ClientException` (ECS) or `ValidationException` (ECR); a member of the wrong JSON type is a
+ * `SerializationException`, as with any AWS JSON 1.1 service.
+ *
+ * Each operation's validator is compiled once, when the API is assembled (`modelValidator`), into
+ * closures over the shapes; a call then walks only the input it was given.
+ */
+import { readFileSync } from 'node:fs';
+import { AwsError, type OperationHandler } from './context.ts';
+import type { Operations } from './operations.ts';
+
+interface ShapeRef {
+  shape: string;
+}
+interface Shape {
+  type: string;
+  members?: Record<string, ShapeRef>;
+  required?: string[];
+  enum?: string[];
+  min?: number;
+  max?: number;
+  pattern?: string;
+  member?: ShapeRef;
+  key?: ShapeRef;
+  value?: ShapeRef;
+}
+interface ServiceModel {
+  metadata: { serviceId: string; targetPrefix: string };
+  operations: Record<string, { input?: ShapeRef; errors: ShapeRef[] }>;
+  shapes: Record<string, Shape>;
+}
+
+/** One constraint a request broke: where (`containerDefinitions.1.member.name`, Coral's path form), the value, and what. */
+export interface Violation {
+  path: string;
+  value: unknown;
+  constraint: string;
+  /** A member of the wrong JSON type (deserialisation, not validation). */
+  type?: boolean;
+}
+
+type Check = (value: unknown, path: string, out: Violation[]) => void;
+
+/**
+ * Operations whose parameter errors the service reports with another of its declared exceptions:
+ * ECS answers RegisterTaskDefinition's with `ClientException` (e.g. "Fargate requires that 'cpu' be
+ * defined at the task level.", "Container.image should not be null or empty.").
+ */
+const ERROR_OVERRIDES: Record<string, Record<string, string>> = { ecs: { RegisterTaskDefinition: 'ClientException' } };
+
+/** The models this sandbox serves, by API key (`ecs`, `ecr`). */
+const MODEL_FILES: Record<string, string> = { ecs: 'ecs.json', ecr: 'ecr.json' };
+
+export function loadModel(api: string): ServiceModel {
+  const file = new URL(`../models/${MODEL_FILES[api]}`, import.meta.url);
+  return JSON.parse(readFileSync(file, 'utf8')) as ServiceModel;
+}
+
+/** AWS patterns are Java regular expressions matched against the whole value. */
+function compilePattern(p: string): RegExp | undefined {
+  for (const flags of ['u', '']) {
+    try {
+      return new RegExp(`^(?:${p})$`, flags);
+    } catch {
+      // try without the unicode flag
+    }
+  }
+  return undefined;
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : v === null || v === undefined ? 'null' : `'${JSON.stringify(v)}'`);
+
+/** Compiles the checks of every operation's input shape (shared shapes compiled once). */
+export function compileModel(model: ServiceModel): Map<string, Check> {
+  const cache = new Map<string, Check>();
+  const compile = (name: string): Check => {
+    const hit = cache.get(name);
+    if (hit) return hit;
+    // Recursive shapes: a forwarding check until the real one is built.
+    let real: Check = () => {};
+    cache.set(name, (v, p, o) => real(v, p, o));
+    real = build(model.shapes[name]);
+    cache.set(name, real);
+    return real;
+  };
+  const build = (s: Shape | undefined): Check => {
+    if (!s) return () => {};
+    switch (s.type) {
+      case 'structure': {
+        const members = Object.entries(s.members ?? {}).map(([m, ref]) => [m, compile(ref.shape)] as const);
+        const required = s.required ?? [];
+        return (v, path, out) => {
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) return void out.push({ path, value: v, constraint: 'Member must be a structure', type: true });
+          const obj = v as Record<string, unknown>;
+          for (const r of required) if (obj[r] === undefined || obj[r] === null) out.push({ path: join(path, r), value: null, constraint: 'Member must not be null' });
+          for (const [m, check] of members) if (obj[m] !== undefined && obj[m] !== null) check(obj[m], join(path, m), out);
+        };
+      }
+      case 'list': {
+        const item = compile(s.member!.shape);
+        const len = lengthCheck(s);
+        return (v, path, out) => {
+          if (!Array.isArray(v)) return void out.push({ path, value: v, constraint: 'Member must be a list', type: true });
+          len(v.length, v, path, out);
+          v.forEach((x, i) => x !== null && item(x, `${join(path, String(i + 1))}.member`, out));
+        };
+      }
+      case 'map': {
+        const key = compile(s.key!.shape);
+        const value = compile(s.value!.shape);
+        const len = lengthCheck(s);
+        return (v, path, out) => {
+          if (typeof v !== 'object' || v === null || Array.isArray(v)) return void out.push({ path, value: v, constraint: 'Member must be a map', type: true });
+          const entries = Object.entries(v as Record<string, unknown>);
+          len(entries.length, v, path, out);
+          for (const [k, x] of entries) {
+            key(k, `${path}.key`, out);
+            if (x !== null) value(x, `${path}.${k}`, out);
+          }
+        };
+      }
+      case 'string': {
+        const allowed = s.enum ? new Set(s.enum) : undefined;
+        const re = s.pattern !== undefined ? compilePattern(s.pattern) : undefined;
+        const len = lengthCheck(s);
+        return (v, path, out) => {
+          if (typeof v !== 'string') return void out.push({ path, value: v, constraint: 'Member must be a string', type: true });
+          if (allowed && !allowed.has(v)) out.push({ path, value: v, constraint: `Member must satisfy enum value set: [${s.enum!.join(', ')}]` });
+          len([...v].length, v, path, out);
+          if (re && !re.test(v)) out.push({ path, value: v, constraint: `Member must satisfy regular expression pattern: ${s.pattern}` });
+        };
+      }
+      case 'integer':
+      case 'long':
+      case 'double':
+      case 'float': {
+        const whole = s.type === 'integer' || s.type === 'long';
+        return (v, path, out) => {
+          if (typeof v !== 'number' || (whole && !Number.isInteger(v))) return void out.push({ path, value: v, constraint: `Member must be ${whole ? 'an integer' : 'a number'}`, type: true });
+          if (s.min !== undefined && v < s.min) out.push({ path, value: v, constraint: `Member must have value greater than or equal to ${s.min}` });
+          if (s.max !== undefined && v > s.max) out.push({ path, value: v, constraint: `Member must have value less than or equal to ${s.max}` });
+        };
+      }
+      case 'boolean':
+        return (v, path, out) => {
+          if (typeof v !== 'boolean') out.push({ path, value: v, constraint: 'Member must be a boolean', type: true });
+        };
+      case 'timestamp':
+        return (v, path, out) => {
+          if (typeof v !== 'number' && typeof v !== 'string') out.push({ path, value: v, constraint: 'Member must be a timestamp', type: true });
+        };
+      case 'blob':
+        return (v, path, out) => {
+          if (typeof v !== 'string') out.push({ path, value: v, constraint: 'Member must be base64 text', type: true });
+        };
+      default:
+        return () => {};
+    }
+  };
+  const out = new Map<string, Check>();
+  for (const [name, op] of Object.entries(model.operations)) if (op.input) out.set(name, compile(op.input.shape));
+  return out;
+}
+
+const join = (path: string, m: string) => (path ? `${path}.${m}` : m);
+
+function lengthCheck(s: Shape): (n: number, v: unknown, path: string, out: Violation[]) => void {
+  return (n, v, path, out) => {
+    if (s.min !== undefined && n < s.min) out.push({ path, value: v, constraint: `Member must have length greater than or equal to ${s.min}` });
+    if (s.max !== undefined && n > s.max) out.push({ path, value: v, constraint: `Member must have length less than or equal to ${s.max}` });
+  };
+}
+
+/** Checks one operation's input; `undefined` when the operation is not in the model. */
+export type RequestValidator = (operation: string, input: unknown) => Violation[] | undefined;
+
+/** The validator of one API's model (compiled now, once) and the error each operation answers with. */
+export function modelValidator(api: 'ecs' | 'ecr'): { validate: RequestValidator; error(operation: string, violations: Violation[]): AwsError } {
+  const model = loadModel(api);
+  const checks = compileModel(model);
+  const fallback = api === 'ecs' ? 'ClientException' : 'ValidationException';
+  return {
+    validate(operation, input) {
+      const check = checks.get(operation);
+      if (!check) return undefined;
+      const out: Violation[] = [];
+      check(input ?? {}, '', out);
+      return out;
+    },
+    error(operation, violations) {
+      const typeError = violations.find((v) => v.type);
+      // A member of the wrong JSON type fails deserialisation before any validation (AWS JSON 1.1).
+      if (typeError) return new AwsError('SerializationException', `${typeError.constraint.replace(/^Member/, `'${typeError.path}'`)}; got ${show(typeError.value)}`);
+      const declared = model.operations[operation]?.errors.map((e) => e.shape) ?? [];
+      const type = ERROR_OVERRIDES[api]?.[operation] ?? (declared.includes('InvalidParameterException') ? 'InvalidParameterException' : declared.includes(fallback) ? fallback : 'InvalidParameterException');
+      return new AwsError(type, formatViolations(violations));
+    },
+  };
+}
+
+/** AWS's (Coral's) validation message: "1 validation error detected: Value 'x' at 'path' failed to satisfy constraint: …". */
+export function formatViolations(violations: Violation[]): string {
+  const n = violations.length;
+  const each = violations.map((v) => `Value ${show(v.value)} at '${v.path}' failed to satisfy constraint: ${v.constraint}`);
+  return `${n} validation error${n === 1 ? '' : 's'} detected: ${each.join('; ')}`;
+}
+
+/** Wraps every handler of `table`: the input is validated against the model before the handler runs. */
+export function validatedOperations(api: 'ecs' | 'ecr', table: Operations): Operations {
+  const { validate, error } = modelValidator(api);
+  const out: Operations = {};
+  for (const [operation, handler] of Object.entries(table)) {
+    const wrapped: OperationHandler = (input) => {
+      const violations = validate(operation, input);
+      if (violations?.length) throw error(operation, violations);
+      return handler(input);
+    };
+    out[operation] = wrapped;
+  }
+  return out;
+}
