@@ -77,7 +77,7 @@ export interface TaskLogStream {
 
 interface ContainerLike {
   name?: string;
-  logConfiguration?: { logDriver?: string; options?: Record<string, string> };
+  logConfiguration?: { logDriver?: string; options?: Record<string, string | undefined> };
 }
 
 /** The awslogs streams of a task (its id from the ARN) under a task definition's containers. */
