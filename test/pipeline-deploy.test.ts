@@ -273,6 +273,11 @@ test('a broken image fails with the reason printed; the breaker rolls back and t
   assert.match(r.out, /circuit breaker/);
   assert.match(r.out, /EssentialContainerExited: Essential container in task exited \(hello exit 3\)/);
   assert.match(r.out, /Rolled back: hello:1 is live again/);
+  // The report ends with the failed task's own last lines, read back from its awslogs stream
+  // `<prefix>/<container>/<task id>` in the default group /ferry/<cluster>/<service>
+  // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html).
+  assert.match(r.out, /logs of task [0-9a-f]+ \(hello\), last \d+ lines? of \/ferry\/[^ ]+\/hello hello\/hello\/[0-9a-f]+:/);
+  assert.match(r.out, /\| boom: cannot start/);
   assert.match(r.out, /nx run hello:rollback --to/);
   const svc = await describe();
   assert.is(svc.deployments!.length, 1);
