@@ -276,6 +276,11 @@ test('a broken image fails with the reason printed; the breaker rolls back and t
   // The verdict reads ECS's rollback (a new PRIMARY whose reason names it), not "superseded".
   assert.match(r.out, /ECS's circuit breaker rolled the service back to hello:1 \(deployment ecs-svc\/\d+\)/);
   assert.not.match(r.out, /superseded/);
+  // The report ends with the failed task's own last lines, read back from its awslogs stream
+  // `<prefix>/<container>/<task id>` in the default group /ferry/<cluster>/<service>
+  // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html).
+  assert.match(r.out, /logs of task [0-9a-f]+ \(hello\), last \d+ lines? of \/ferry\/[^ ]+\/hello hello\/hello\/[0-9a-f]+:/);
+  assert.match(r.out, /\| boom: cannot start/);
   assert.match(r.out, /nx run hello:rollback --to/);
   const svc = await describe();
   // ECS keeps the FAILED deployment beside the new PRIMARY while it drains (ECS-SEMANTICS §2).

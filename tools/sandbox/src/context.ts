@@ -63,5 +63,7 @@ export interface SandboxContext {
   state<T>(name: string, initial: T): StateStore<T>;
   /** Label put on every container the sandbox starts, so down/cleanup finds them: `ferry.sandbox=<instance id>`. */
   containerLabel: { key: string; value: string };
+  /** Where awslogs containers' output goes (the CloudWatch Logs part, logs/index.ts); absent: nowhere. */
+  logs?: import('./logs/index.ts').LogSink;
   log(message: string): void;
 }

@@ -47,7 +47,7 @@ test('stats count per key and reset', () => {
   c.count('registry', 'PUT');
   assert.equal(c.stats(), { ecs: { DescribeServices: 2 }, ecr: {}, registry: { PUT: 1 } });
   c.resetStats();
-  assert.equal(c.stats(), { ecs: {}, ecr: {}, registry: {} });
+  assert.equal(c.stats(), { ecs: {}, ecr: {}, logs: {}, registry: {} });
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { AwsError } from './context.ts';
 export interface Stats {
   ecs: Record<string, number>;
   ecr: Record<string, number>;
+  logs: Record<string, number>;
   registry: Record<string, number>;
 }
 
@@ -23,7 +24,7 @@ interface Throttle {
 
 /** Counters and injected faults shared by the API server and the registry proxy. */
 export class Control {
-  private counts: Stats = { ecs: {}, ecr: {}, registry: {} };
+  private counts: Stats = { ecs: {}, ecr: {}, logs: {}, registry: {} };
   private throttles: Throttle[] = [];
   private outage: { remaining?: number; until?: number; drop: boolean } | undefined;
 
@@ -37,7 +38,7 @@ export class Control {
   }
 
   resetStats(): void {
-    this.counts = { ecs: {}, ecr: {}, registry: {} };
+    this.counts = { ecs: {}, ecr: {}, logs: {}, registry: {} };
   }
 
   /** Validates and installs faults; throws AwsError('ValidationException') on a malformed spec. */
@@ -90,7 +91,7 @@ export class Control {
   }
 
   /** Consumes one throttle slot for this call, if one is armed; the caller then fails the call. */
-  takeThrottle(service: 'ecs' | 'ecr', operation: string): boolean {
+  takeThrottle(service: 'ecs' | 'ecr' | 'logs', operation: string): boolean {
     const t = this.throttles.find((x) => x.operation === operation && (x.service === undefined || x.service === service));
     if (!t) return false;
     t.remaining--;

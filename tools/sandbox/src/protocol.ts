@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './context.ts';
 
-/** The two AWS JSON 1.1 APIs the sandbox speaks, keyed by their `X-Amz-Target` prefix. */
+/** The AWS JSON 1.1 APIs the sandbox speaks, keyed by their `X-Amz-Target` prefix. */
 export const TARGET_PREFIXES = {
   ecs: 'AmazonEC2ContainerServiceV20141113',
   ecr: 'AmazonEC2ContainerRegistry_V20150921',
+  logs: 'Logs_20140328',
 } as const;
 
 export type ApiName = keyof typeof TARGET_PREFIXES;

@@ -11,6 +11,7 @@ import { createEcrService, type EcrService, type PushGuard } from './ecr/index.t
 import { RegistryClient } from './registry/client.ts';
 import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from './registry/process.ts';
 import { startRegistryProxy } from './registry/proxy.ts';
+import { createLogsService } from './logs/index.ts';
 import { startApiServer } from './server.ts';
 import { stateFactory } from './state.ts';
 
@@ -165,6 +166,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const ecrService = ecr;
     cleanups.push(() => ecrService.stop({ removeTasks: false }));
 
+    const logs = createLogsService(ctx);
+    ctx.logs = logs.sink;
+    await logs.start();
+    cleanups.push(() => logs.stop({ removeTasks: false }));
+
     const factory = opts.ecs === false ? undefined : await loadEcs(log);
     const ecs = factory?.(ctx);
     let removeTasksOnStop = false;
@@ -179,7 +185,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       host: '127.0.0.1',
       port,
       control,
-      services: { ecs, ecr },
+      services: { ecs, ecr, logs },
       log,
       health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
       info: () => ({

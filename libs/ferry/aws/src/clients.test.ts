@@ -40,7 +40,14 @@ test('createAwsClients: adaptive retries and the environment region', async () =
   assert.is((await c.ecr.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.is((await c.ecs.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.ok((await c.ecr.config.maxAttempts()) >= 5);
-  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566' });
+  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566', logs: 'http://127.0.0.1:4566' });
+});
+
+test('endpointFor: CloudWatch Logs reads the SDK\'s AWS_ENDPOINT_URL_CLOUDWATCH_LOGS first', () => {
+  // The service identifier "CloudWatch Logs" becomes CLOUDWATCH_LOGS:
+  // https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+  assert.is(endpointFor('logs', sandbox, { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: 'http://127.0.0.1:1', AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }), 'http://127.0.0.1:1');
+  assert.is(endpointFor('logs', sandbox, { AWS_ENDPOINT_URL_ECS: 'http://127.0.0.1:3' }), 'http://127.0.0.1:4566');
 });
 
 test('a dead sandbox endpoint is a FerryError naming the endpoint and sandbox:up', async () => {

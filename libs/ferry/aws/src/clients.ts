@@ -1,5 +1,5 @@
 /**
- * ECS and ECR clients for one ferry environment. Both talk to the sandbox (kind `sandbox`: its
+ * ECS, ECR and CloudWatch Logs clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
  * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
  * chain) through the same code path. Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
@@ -8,20 +8,23 @@
  * Within a run, clients come from the session's pool (`session.use(awsClients)`); createAwsClients
  * makes a new set (tests, one-off tools).
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
+import { logsPort, type LogsPort } from './logs.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
 export interface AwsClients {
   ecs: ECSClient;
   ecr: ECRClient;
-  /** Where the ECS/ECR API calls go (`undefined`: the AWS default endpoints). For messages. */
-  endpoints: { ecs?: string; ecr?: string };
+  logs: CloudWatchLogsClient;
+  /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
+  endpoints: { ecs?: string; ecr?: string; logs?: string };
 }
 
 export interface AwsClientOptions {
@@ -35,11 +38,20 @@ export interface AwsClientOptions {
 const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'ferry-sandbox' };
 const DEFAULT_MAX_ATTEMPTS = 8;
 
+/** The SDK's service-specific endpoint variable suffix (AWS_ENDPOINT_URL_<id>). */
+const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS' } as const;
+
 /** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
-export function endpointFor(service: 'ecs' | 'ecr', env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+export function endpointFor(service: 'ecs' | 'ecr' | 'logs', env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
   if (processEnv.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return env.endpoint || undefined;
-  return processEnv[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
+  return processEnv[`AWS_ENDPOINT_URL_${ENDPOINT_ID[service]}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
 }
+
+const endpointsFor = (env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv) => ({
+  ecs: endpointFor('ecs', env, processEnv),
+  ecr: endpointFor('ecr', env, processEnv),
+  logs: endpointFor('logs', env, processEnv),
+});
 
 /**
  * The profile for an `aws` environment: AWS_PROFILE (the caller's explicit choice), else ferry.json's
@@ -61,7 +73,7 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
   const processEnv = opts.processEnv ?? process.env;
   const maxAttempts = opts.maxAttempts ?? (Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS);
   const region = env.region || processEnv.AWS_REGION || 'us-east-1';
-  const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
+  const endpoints = endpointsFor(env, processEnv);
   return makeClients(env, processEnv, maxAttempts, region, endpoints);
 }
 
@@ -73,20 +85,20 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * ECS state (live-ecs.ts) and the ECR images found so far.
  */
 export class AwsClientPool {
-  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort }>();
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort }>();
   constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
 
   private entry(env: EnvironmentConfig) {
     const processEnv = this.session.env;
     const maxAttempts = Number(processEnv.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
     const region = env.region || processEnv.AWS_REGION || 'us-east-1';
-    const endpoints = { ecs: endpointFor('ecs', env, processEnv), ecr: endpointFor('ecr', env, processEnv) };
+    const endpoints = endpointsFor(env, processEnv);
     const key = JSON.stringify([env, region, endpoints, maxAttempts, env.kind === 'sandbox' ? '' : profileFor(env, processEnv)]);
     let set = this.sets.get(key);
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }) };
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs) };
       this.sets.set(key, set);
     }
     return set;
@@ -111,6 +123,11 @@ export class AwsClientPool {
   ecr(env: EnvironmentConfig): EcrPort {
     return this.entry(env).ecr;
   }
+
+  /** The CloudWatch Logs port of `env`. */
+  logs(env: EnvironmentConfig): LogsPort {
+    return this.entry(env).logs;
+  }
 }
 
 /** The run's AWS clients (see AwsClientPool). */
@@ -127,9 +144,11 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   };
   const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
   const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
+  const logs = new CloudWatchLogsClient({ ...common, ...(endpoints.logs ? { endpoint: endpoints.logs } : {}) });
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
-  return { ecs, ecr, endpoints };
+  installErrorTranslation(logs, env, endpoints.logs, processEnv);
+  return { ecs, ecr, logs, endpoints };
 }
 
 /** Message for an environment without credentials. */
@@ -156,7 +175,7 @@ function isMissingCredentials(e: unknown): boolean {
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

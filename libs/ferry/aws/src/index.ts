@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './ecr.ts';
 export * from './ecs.ts';
 export * from './live-ecs.ts';
+export * from './logs.ts';

@@ -39,6 +39,26 @@ export interface ContainerHealthCheck {
   startPeriod?: number;
 }
 
+/** An ECS container `logConfiguration`, passed through as written. */
+export interface LogConfiguration {
+  logDriver: string;
+  options?: Record<string, string>;
+  secretOptions?: { name: string; valueFrom: string }[];
+}
+
+/**
+ * `logs` in deploy.json. Default (`{}`): the awslogs driver to `/ferry/<cluster>/<service>`, stream
+ * prefix the project name, 30 days retention, the group created by ferry. `logConfiguration`:
+ * passed through as the container's (FireLens, another driver), no group created.
+ */
+export interface LogsSettings {
+  group?: string;
+  streamPrefix?: string;
+  /** Days CloudWatch Logs keeps the group's events (a value PutRetentionPolicy accepts). */
+  retentionDays?: number;
+  logConfiguration?: LogConfiguration;
+}
+
 export interface DeploymentSettings {
   /** Default 100. */
   minimumHealthyPercent?: number;
@@ -97,6 +117,8 @@ export interface AppDeployConfig {
   /** Expected status of the health endpoint, default 200. */
   healthCheckStatus: number;
   containerHealthCheck?: ContainerHealthCheck;
+  /** Container logs (see LogsSettings); `false`: ferry leaves the container's log configuration alone. */
+  logs: false | LogsSettings;
   smoke: { checks: SmokeCheck[]; script?: string };
   deployment: Required<Omit<DeploymentSettings, 'circuitBreaker'>> & {
     circuitBreaker: { enable: boolean; rollback: boolean };

@@ -114,6 +114,7 @@ test('deploy.json: an empty object gets every default', () => {
     environment: {},
     secrets: {},
     healthCheckStatus: 200,
+    logs: {},
     smoke: { checks: [] },
     deployment: { minimumHealthyPercent: 100, maximumPercent: 200, circuitBreaker: { enable: true, rollback: true }, timeoutSeconds: 600 },
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },

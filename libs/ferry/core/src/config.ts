@@ -244,11 +244,11 @@ export function readAppConfigRaw(file: string, shown = displayPath(file)): Json 
   return raw;
 }
 
-const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck']);
+const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck', 'logs']);
 
 /**
  * Merges per-environment overrides over the base fields: scalars and arrays replace, object-valued
- * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck) merge
+ * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck, logs) merge
  * one level deep so an override can change one key without repeating the others.
  */
 export function mergeOverride(base: Json, override: Json | undefined): Json {
@@ -290,6 +290,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     environment: { ...(r.environment ?? {}) },
     secrets: { ...(r.secrets ?? {}) },
     healthCheckStatus: r.healthCheckStatus ?? 200,
+    logs: r.logs === false ? false : structuredClone(r.logs ?? {}),
     smoke: { checks: structuredClone(r.smoke?.checks ?? []), ...(r.smoke?.script !== undefined ? { script: r.smoke.script } : {}) },
     deployment: {
       minimumHealthyPercent: dep.minimumHealthyPercent ?? 100,

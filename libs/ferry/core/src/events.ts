@@ -9,6 +9,7 @@ export type StepName =
   | 'build-image'
   | 'push'
   | 'ensure-repository'
+  | 'log-group'
   | 'register-task-definition'
   | 'update-service'
   | 'create-service'

@@ -4,7 +4,7 @@
  * success and prune old revisions, or hand the failure to recover.ts.
  */
 import { FerryError, type AppDeployConfig } from '@ferry/core';
-import type { EcsPort } from '@ferry/aws';
+import type { EcsPort, LogsPort } from '@ferry/aws';
 import type { DeployPlan } from './plan.ts';
 import { describeCluster } from './live.ts';
 import { recordCompleted } from './records.ts';
@@ -15,9 +15,11 @@ import { rolloutDurationMs, shortTaskDefinition } from './rollout.ts';
 
 export type { RolloutSettings } from './roll.ts';
 
-/** The side effects deploy-app needs: the ECS port and an ECR image lookup. */
+/** The side effects deploy-app needs: the ECS port, an ECR image lookup, CloudWatch Logs. */
 export interface DeployPorts {
   ecs: EcsPort;
+  /** Creates the app's log group before registering and reads failed tasks' logs; absent: neither (table tests). */
+  logs?: LogsPort;
   /** Whether `repository:tag` exists in ECR (imageExists from @ferry/aws over the ECR port). */
   imageExists(repository: string, tag: string): Promise<boolean>;
 }
@@ -31,7 +33,7 @@ export interface DeployResult {
   deregistered: string[];
 }
 
-type Step = 'register-task-definition' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
+type Step = 'log-group' | 'register-task-definition' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
 
 /** Runs the plan: writes, the rollout, and what follows its verdict. */
 export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, s: RolloutSettings): Promise<DeployResult> {
@@ -54,6 +56,12 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   if (plan.kind === 'create-service' && plan.ensureCluster) await ensureCluster(ecs, plan.cluster);
   await s.beforeWrite?.();
 
+  if (plan.logGroup && ports.logs) {
+    const g = plan.logGroup;
+    const { created } = await ports.logs.ensureLogGroup(g.name, g.retentionDays);
+    step('log-group', 'done', `${created ? 'created' : 'kept'} log group ${g.name} (retention ${g.retentionDays} days)`);
+  }
+
   step('register-task-definition', 'start', `registering ${plan.registerInput.family} with ${plan.imageRef}`);
   const arn = (await ecs.registerTaskDefinition(plan.registerInput)).taskDefinitionArn ?? '';
   step('register-task-definition', 'done', `registered ${shortTaskDefinition(arn)}`, { taskDefinitionArn: arn });
@@ -73,7 +81,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
 
 /** A completed rollout is recorded and old revisions pruned; anything else goes to recover.ts. */
 async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, r: RolloutResult, s: RolloutSettings): Promise<DeployResult> {
-  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app, imageRef: plan.imageRef }, s);
+  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app, imageRef: plan.imageRef, logs: ports.logs }, s);
   const arn = r.move.to;
   s.reporter.emit({ kind: 'step', app: plan.app, step: 'rollout', status: 'done', message: `deployment ${r.deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}` });
   await recordCompleted(

@@ -10,12 +10,12 @@ export interface AppPorts extends DeployPorts {
   ecr: EcrPort;
 }
 
-/** The app's ECS and ECR ports from the run's client pool (shared clients, the run's caches). */
+/** The app's ECS, ECR and CloudWatch Logs ports from the run's client pool (shared clients, the run's caches). */
 export function appPorts(session: RunSession, resolved: Pick<ResolvedApp, 'env'>): AppPorts {
   const pool = session.use(awsClients);
   const ecs = pool.ecs(resolved.env);
   const ecr = pool.ecr(resolved.env);
-  return { ecs, ecr, imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
+  return { ecs, ecr, logs: pool.logs(resolved.env), imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
 }
 
 export interface LocalImage {

@@ -36,6 +36,8 @@ export function describeStoppedTasks(tasks: EcsTask[], limit = 5): string[] {
 
 export interface FailureReport {
   rolloutStateReason?: string;
+  /** The deployment's stopped tasks as ECS described them (for their logs). */
+  tasks?: EcsTask[];
   stoppedTasks: string[];
   events: string[];
 }
@@ -64,5 +66,5 @@ export async function collectFailure(
   } catch {
     // The reasons are a courtesy on top of the failure itself; never hide the failure behind them.
   }
-  return { rolloutStateReason: deployment?.rolloutStateReason, stoppedTasks: describeStoppedTasks(stopped), events: failureEvents(events) };
+  return { rolloutStateReason: deployment?.rolloutStateReason, tasks: [...stopped], stoppedTasks: describeStoppedTasks(stopped), events: failureEvents(events) };
 }

@@ -22,6 +22,8 @@ export function appConfig(over: Partial<AppDeployConfig> = {}): AppDeployConfig 
     secrets: {},
     healthCheckPath: '/health',
     healthCheckStatus: 200,
+    // Most tables are about other fields: they leave the container's log configuration alone.
+    logs: false,
     smoke: { checks: [] },
     deployment: { minimumHealthyPercent: 100, maximumPercent: 200, timeoutSeconds: 600, circuitBreaker: { enable: true, rollback: true } },
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },

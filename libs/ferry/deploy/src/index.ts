@@ -22,3 +22,5 @@ export * from './lock-ahead.ts';
 export * from './history.ts';
 export * from './secrets.ts';
 export * from './spec.ts';
+export * from './logs.ts';
+export * from './task-logs.ts';

@@ -72,7 +72,7 @@ export interface DeployInput {
  * definition and is made exactly as from a full read.
  */
 export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
-  const fingerprint = specFingerprint(input.app, input.imageRef, input.contentTag);
+  const fingerprint = specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
   const planOn = (live: LiveState | null): DeployPlan => {
     const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
       contentTag: input.contentTag,

@@ -7,6 +7,7 @@ import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskD
 import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition, TAG_GIT_SHA, tagValue } from './task-definition.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import type { SpecRecord } from './spec.ts';
+import { logGroupToEnsure, logsPlan } from './logs.ts';
 
 /**
  * The service as it runs now, with the task definition of its PRIMARY deployment. When the
@@ -41,6 +42,12 @@ interface PlanBase {
   spec?: { fingerprint: string; gitSha?: string };
 }
 
+/** The CloudWatch Logs group the registered revision logs to: created (idempotently) before registering. */
+export interface LogGroupStep {
+  name: string;
+  retentionDays: number;
+}
+
 export type DeployPlan =
   /** PRIMARY runs the desired definition and has COMPLETED: no write call. */
   | (PlanBase & { kind: 'up-to-date'; taskDefinitionArn: string })
@@ -50,10 +57,11 @@ export type DeployPlan =
    * The service does not exist: register, then create it. `createInput.taskDefinition` holds the
    * family; the executor replaces it with the ARN it just registered.
    */
-  | (PlanBase & { kind: 'create-service'; ensureCluster: boolean; registerInput: RegisterTaskDefinitionInput; createInput: CreateServiceInput })
+  | (PlanBase & { kind: 'create-service'; ensureCluster: boolean; logGroup?: LogGroupStep; registerInput: RegisterTaskDefinitionInput; createInput: CreateServiceInput })
   /** Register a revision and point the service at it. `updateInput.taskDefinition` likewise. */
   | (PlanBase & {
       kind: 'update';
+      logGroup?: LogGroupStep;
       registerInput: RegisterTaskDefinitionInput;
       updateInput: UpdateServiceInput;
       /** The definition the service ran before: the rollback target if the rollout fails. */
@@ -116,6 +124,8 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   // What the spec tag will record once the revision that ends up live COMPLETED.
   const spec = (gitSha: string | undefined) => (desired.fingerprint ? { spec: { fingerprint: desired.fingerprint, ...(gitSha && { gitSha }) } } : {});
   const registeredSha = tagValue(desired.registerInput.tags, TAG_GIT_SHA);
+  const group = logGroupToEnsure(logsPlan(app, env));
+  const logGroup = group ? { logGroup: group } : {};
   const svc = live?.service;
   if (!live || !svc || svc.status === 'INACTIVE') {
     return {
@@ -123,6 +133,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       ...spec(registeredSha),
       kind: 'create-service',
       ensureCluster: env.kind === 'sandbox',
+      ...logGroup,
       taskDefinitionDiff: diffTaskDefinitions(null, wanted),
       registerInput: desired.registerInput,
       createInput: createServiceInput(app, env),
@@ -167,6 +178,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     ...spec(registeredSha),
     kind: 'update',
     taskDefinitionDiff,
+    ...logGroup,
     registerInput: desired.registerInput,
     updateInput: {
       cluster: env.cluster,
@@ -203,7 +215,8 @@ export function formatPlan(plan: DeployPlan): string[] {
       return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`];
     case 'create-service':
       return [
-        `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}register a task definition and create the service`,
+        `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}${plan.logGroup ? 'ensure the log group, ' : ''}register a task definition and create the service`,
+        ...logGroupLines(plan.logGroup),
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         'CreateService ' + JSON.stringify({ ...plan.createInput, taskDefinition: `<registered revision of ${plan.createInput.taskDefinition}>` }, null, 2),
       ];
@@ -211,8 +224,12 @@ export function formatPlan(plan: DeployPlan): string[] {
       return [
         `${head}would deploy ${plan.imageRef} to ${plan.service} (now ${shortTaskDefinition(plan.previousTaskDefinitionArn)}): ${plan.reasons.join('; ')}`,
         ...(plan.taskDefinitionDiff ? ['task definition diff (live -> desired):', plan.taskDefinitionDiff] : []),
+        ...logGroupLines(plan.logGroup),
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         'UpdateService ' + JSON.stringify({ ...plan.updateInput, taskDefinition: `<registered revision of ${plan.updateInput.taskDefinition}>` }, null, 2),
       ];
   }
 }
+
+const logGroupLines = (g: LogGroupStep | undefined): string[] =>
+  g ? [`CreateLogGroup ${JSON.stringify({ logGroupName: g.name })} (unless it exists)`, `PutRetentionPolicy ${JSON.stringify({ logGroupName: g.name, retentionInDays: g.retentionDays })}`] : [];

@@ -10,18 +10,21 @@
  * `rollback` puts the previous revision back.
  */
 import { FerryError, type AppDeployConfig } from '@ferry/core';
-import type { EcsPort } from '@ferry/aws';
+import type { EcsPort, LogsPort } from '@ferry/aws';
 import { collectFailure, formatFailure } from './failure.ts';
 import { markCompleted, markFailed, recordResult } from './records.ts';
 import { rollService, type RolloutResult, type RolloutSettings } from './roll.ts';
 import { describeDeployments, deploymentViews, ecsRollbackInProgress, rollbackTrigger, shortTaskDefinition } from './rollout.ts';
 import { formatServiceDeployment, readServiceDeployment } from './service-deployments.ts';
+import { collectTaskLogs } from './task-logs.ts';
 import { watchRollout, type WatchOutcome } from './wait.ts';
 
 export interface RecoverContext {
   app: Pick<AppDeployConfig, 'project' | 'deployment'>;
   /** The image the failed rollout was to run, for the message. */
   imageRef: string;
+  /** Reads the stopped tasks' last log lines for the report; absent: no logs in it. */
+  logs?: LogsPort;
 }
 
 /** Explains the failed move `r`, rolls back as configured, and throws. Never returns. */
@@ -75,6 +78,8 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
   const lastSeen = result.lastSeen ?? w.lastSeen;
   const failure = await collectFailure(ecs, move.cluster, move.service, lastSeen, deploymentId, result.events);
   const details = formatFailure(failure);
+  // The report ends with what the failed tasks said themselves: usually the first thing to read.
+  if (ctx.logs && failure.tasks?.length) details.push(...(await collectTaskLogs(ecs, ctx.logs, failure.tasks)));
   const reason = (lastSeen?.rolloutStateReason && !/in progress\.?$/.test(lastSeen.rolloutStateReason) ? lastSeen.rolloutStateReason : '').replace(/\.$/, '');
   const by = outcome.kind === 'rolled-back' ? { 'circuit-breaker': "ECS's circuit breaker", alarm: "ECS's deployment alarm", ecs: 'ECS' }[outcome.by] : '';
   const what =

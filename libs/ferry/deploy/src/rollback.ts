@@ -59,7 +59,7 @@ export async function applyRollback(ports: DeployPorts, resolved: ResolvedApp, p
   }
   s.reporter.emit({ kind: 'step', app: p.app, step: 'rollback', status: 'start', message: `rolling ${p.service} to ${shortTaskDefinition(p.target.arn)} (${p.target.image ?? ''})` });
   const r = await rollService(ports.ecs, { app: p.app, cluster: p.cluster, service: p.service, from: p.fromArn, to: p.target.arn, start: { kind: 'update' } }, s);
-  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app: resolved.app, imageRef: p.target.image ?? '' }, s);
+  if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app: resolved.app, imageRef: p.target.image ?? '', logs: ports.logs }, s);
   s.reporter.emit({ kind: 'step', app: p.app, step: 'rollback', status: 'done', message: `${shortTaskDefinition(p.target.arn)} is live` });
   await markCompleted(ports.ecs, p.target.arn);
   await recordResult(ports.ecs, p.target.arn, 'completed', { ...s, returning: true });

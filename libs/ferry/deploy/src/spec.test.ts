@@ -12,7 +12,7 @@ const IMG_A = '127.0.0.1:5000/ferry-sample/api:ft-aaaaaaaaaaaaaaaaaaaa';
 const IMG_B = '127.0.0.1:5000/ferry-sample/api:ft-bbbbbbbbbbbbbbbbbbbb';
 const tagOf = (image: string) => image.split(':').pop()!;
 const app = appConfig({ containerHealthCheck: { command: ['CMD-SHELL', 'true'], interval: 10 } });
-const fp = (a: AppDeployConfig = app, image = IMG_A) => specFingerprint(a, image, tagOf(image));
+const fp = (a: AppDeployConfig = app, image = IMG_A) => specFingerprint(a, sandboxEnv, image, tagOf(image));
 
 /** What RegisterTaskDefinition would hold after registering `input` as revision `rev`. */
 function registered(input: ReturnType<typeof desiredTaskDefinition>, rev = 1) {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import type { EcsTag, EcsTaskDefinition, RegisterTaskDefinitionInput, TaskDefinitionWithTags } from '@ferry/aws';
+import { containerLogConfiguration, logsPlan, type LogsPlan } from './logs.ts';
 
 /** Tag keys ferry puts on every task definition revision it registers. */
 export const TAG_CONTENT = 'ferry:content-tag';
@@ -63,7 +64,7 @@ function metaTags(existing: EcsTag[], meta: RevisionMeta): EcsTag[] {
   return [...kept, ...added];
 }
 
-function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, awsvpc: boolean): ContainerDef {
+function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, awsvpc: boolean, logs: LogsPlan): ContainerDef {
   const out: ContainerDef = { ...c, image: imageRef, environment: envList(app.environment), secrets: secretList(app.secrets) };
   if (out.secrets?.length === 0) delete out.secrets;
   if (app.containerPort !== undefined) {
@@ -71,12 +72,16 @@ function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, aw
     out.portMappings = [keep ?? { containerPort: app.containerPort, ...(awsvpc && { hostPort: app.containerPort }), protocol: 'tcp' }];
   }
   if (app.containerHealthCheck) out.healthCheck = { ...app.containerHealthCheck };
+  const logConfiguration = containerLogConfiguration(logs);
+  if (logConfiguration) out.logConfiguration = logConfiguration as ContainerDef['logConfiguration'];
   return out;
 }
 
 /**
  * The revision to register: from the live one, only the image and the fields the config declares
- * change (environment, secrets, port mapping, container health check, cpu/memory, ferry's tags).
+ * change (environment, secrets, port mapping, container health check, log configuration,
+ * cpu/memory, ferry's tags; the environment's execution role when awslogs needs one and the live
+ * revision has none).
  * With no live definition, one is bootstrapped from config: awsvpc/FARGATE with the execution role
  * for `aws` environments; the sandbox accepts the same shape and runs it as a Docker container.
  */
@@ -87,6 +92,7 @@ export function desiredTaskDefinition(
   imageRef: string,
   meta: RevisionMeta,
 ): RegisterTaskDefinitionInput {
+  const logs = logsPlan(app, env);
   if (live) {
     const base = stripServerFields(live.taskDefinition);
     const awsvpc = base.networkMode === 'awsvpc';
@@ -94,11 +100,12 @@ export function desiredTaskDefinition(
     const idx = containers.findIndex((c) => c.name === app.containerName);
     const next =
       idx >= 0
-        ? containers.map((c, i) => (i === idx ? applyConfig(c, app, imageRef, awsvpc) : c))
-        : [...containers, applyConfig({ name: app.containerName, essential: true }, app, imageRef, awsvpc)];
-    return { ...base, family: app.family, containerDefinitions: next, cpu: app.cpu, memory: app.memory, tags: metaTags(live.tags, meta) };
+        ? containers.map((c, i) => (i === idx ? applyConfig(c, app, imageRef, awsvpc, logs) : c))
+        : [...containers, applyConfig({ name: app.containerName, essential: true }, app, imageRef, awsvpc, logs)];
+    const role = logs.kind === 'awslogs' && !base.executionRoleArn && env.kind === 'aws' && env.executionRoleArn ? { executionRoleArn: env.executionRoleArn } : {};
+    return { ...base, ...role, family: app.family, containerDefinitions: next, cpu: app.cpu, memory: app.memory, tags: metaTags(live.tags, meta) };
   }
-  const container = applyConfig({ name: app.containerName, essential: true }, app, imageRef, true);
+  const container = applyConfig({ name: app.containerName, essential: true }, app, imageRef, true, logs);
   return {
     family: app.family,
     networkMode: 'awsvpc',
@@ -117,19 +124,20 @@ export const SPEC_VERSION = 'v1';
 /**
  * A short, versioned hash of exactly what desiredTaskDefinition takes from config when it patches a
  * live revision: the app's container as applyConfig makes it (image, environment, secrets, port
- * mapping, container health check, container name), cpu, memory, family and the content tag.
+ * mapping, container health check, log configuration, container name), cpu, memory, family and
+ * the content tag.
  * Not the git sha, deployer or other per-registration tags (they change every commit and are never
  * a reason to deploy), and not the execution role or network mode, which only the bootstrap (no
  * live revision) path reads: including them would make such a config change send every no-op down
  * the full path forever, since an up-to-date deploy never rewrites the tag. See spec.ts.
  */
-export function specFingerprint(app: AppDeployConfig, imageRef: string, contentTag: string): string {
+export function specFingerprint(app: AppDeployConfig, env: EnvironmentConfig, imageRef: string, contentTag: string): string {
   const spec = {
     family: app.family,
     cpu: normaliseCpu(app.cpu),
     memory: normaliseMemory(app.memory),
     contentTag,
-    container: applyConfig({ name: app.containerName, essential: true }, app, imageRef, true),
+    container: applyConfig({ name: app.containerName, essential: true }, app, imageRef, true, logsPlan(app, env)),
   };
   const hash = createHash('sha256').update(JSON.stringify(prune(spec))).digest('hex').slice(0, 24);
   return `${SPEC_VERSION}-${hash}`;

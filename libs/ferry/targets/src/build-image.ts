@@ -3,7 +3,7 @@
 import { resolveApp } from '@ferry/core';
 import { awsClients } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
-import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
+import { CHAIN_HELP, CHAIN_OPTIONS, checkLogsPrerequisites, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const buildImageTarget: TargetSpec<ChainArgs> = {
@@ -14,6 +14,8 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
   describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
   async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    // A deploy that could never register its task definition fails before anything is built.
+    checkLogsPrerequisites(resolved.app, resolved.env);
     const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const facts = await gatherBuildFacts(resolved, ports, { dryRun: args['dry-run'] });
     const plan = planBuildImage(facts, { allowDirty: args['allow-dirty'] });

@@ -7,6 +7,7 @@ import {
   applyDeploy,
   requireImage,
   appPorts,
+  checkLogsPrerequisites,
   checkPlaintextSecrets,
   CHAIN_HELP,
   CHAIN_OPTIONS,
@@ -35,6 +36,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
   async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
+    checkLogsPrerequisites(app, env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);
     let aheadLock: HeldLock | undefined;

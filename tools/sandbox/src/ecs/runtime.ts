@@ -46,6 +46,8 @@ export interface TaskRuntime {
   exec(id: string, cmd: string[], timeoutMs: number): Promise<number | undefined>;
   /** Containers (running or not) carrying all of `labels`. */
   list(labels: Record<string, string>): Promise<ContainerState[]>;
+  /** Calls `onLine` with each stdout/stderr line from the container's start; resolves when its output ends. */
+  follow?(id: string, onLine: (line: string, timestampMs: number) => void): Promise<void>;
 }
 
 export function dockerRuntime(opts: { registryHost: string; registryAuth: { username: string; password: string } }): TaskRuntime {
@@ -152,6 +154,28 @@ export function dockerRuntime(opts: { registryHost: string; registryAuth: { user
         await sleep(25);
       }
       return undefined;
+    },
+
+    async follow(id, onLine) {
+      const stream = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, timestamps: true })) as NodeJS.ReadableStream;
+      let rest = '';
+      const emit = (text: string) => {
+        rest += text;
+        const lines = rest.split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) {
+          const m = /^(\S+Z) (.*)$/.exec(l);
+          onLine(m ? m[2] : l, m ? Date.parse(m[1]) || Date.now() : Date.now());
+        }
+      };
+      const sink = { write: (c: Buffer) => (emit(c.toString('utf8')), true) } as unknown as NodeJS.WritableStream;
+      docker.modem.demuxStream(stream, sink, sink);
+      await new Promise<void>((resolve) => {
+        stream.on('end', () => resolve());
+        stream.on('close', () => resolve());
+        stream.on('error', () => resolve());
+      });
+      if (rest) emit('\n');
     },
 
     async list(labels) {

@@ -12,6 +12,7 @@ import { nowSeconds, taskDefinitionByArn, type EcsState, type TaskDefRecord, typ
 import { LABELS, taskContainerLabels, type ControllerOptions } from './options.ts';
 import { PullError, type TaskRuntime } from './runtime.ts';
 import type { TaskObservation } from './scheduler/task-events.ts';
+import { awslogsTargets, checkAwslogsGroups, LoggerInitError } from '../logs/awslogs.ts';
 
 /** What the runner reports to the controller. */
 export interface TaskObserver {
@@ -23,7 +24,7 @@ export interface TaskObserver {
 
 /** Everything the runner works with. */
 export interface TaskRunnerDeps {
-  ctx: Pick<SandboxContext, 'region' | 'containerLabel' | 'log'>;
+  ctx: Pick<SandboxContext, 'region' | 'containerLabel' | 'log' | 'logs'>;
   store: StateStore<EcsState>;
   runtime: TaskRuntime;
   lb: Pick<LoadBalancers, 'drained'>;
@@ -37,6 +38,8 @@ export class TaskRunner {
   /** Tasks whose launch or stop is being carried out. */
   private readonly busy = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Per task: its containers' output being shipped to CloudWatch Logs (awslogs). */
+  private readonly shipping = new Map<string, Promise<void>[]>();
 
   constructor(private readonly deps: TaskRunnerDeps) {}
 
@@ -142,6 +145,7 @@ export class TaskRunner {
       for (const c of td.containerDefinitions) await runtime.ensureImage(c.image);
       this.setStatus(t, 'ACTIVATING', { pullStoppedAt: nowSeconds() });
       if (aborted()) return await this.finishStop(id);
+      if (ctx.logs) checkAwslogsGroups(td.containerDefinitions, ctx.logs);
       for (const c of td.containerDefinitions) {
         const port = await freePort();
         if (c.name === lbContainer) store.update(() => (t._port = port));
@@ -172,6 +176,7 @@ export class TaskRunner {
             [LABELS.container]: c.name,
           },
         });
+        this.ship(id, c, dockerId);
         const rec = t.containers.find((x) => x.name === c.name)!;
         store.update(() => {
           rec._dockerId = dockerId;
@@ -184,9 +189,19 @@ export class TaskRunner {
       observer.poke();
     } catch (e) {
       const message = (e as Error).message.replace(/^\(HTTP code \d+\)\s*\S+\s*-\s*/, '').trim();
-      observer.observe({ kind: 'failedToStart', taskId: id, stage: e instanceof PullError ? 'pull' : 'start', message });
+      observer.observe({ kind: 'failedToStart', taskId: id, stage: e instanceof PullError ? 'pull' : e instanceof LoggerInitError ? 'init' : 'start', message });
       await this.finishStop(id);
     }
+  }
+
+  /** Ships a container's stdout/stderr lines to its awslogs stream (logs/awslogs.ts), when it has one. */
+  private ship(taskId: string, c: TaskDefRecord['containerDefinitions'][number], dockerId: string): void {
+    const { runtime, ctx } = this.deps;
+    const target = awslogsTargets([c], taskId)[0];
+    if (!target || !ctx.logs || !runtime.follow) return;
+    const sink = ctx.logs;
+    const p = runtime.follow(dockerId, (line, ts) => sink.put(target.group, target.stream, line, ts)).catch((e) => ctx.log(`logs of ${dockerId}: ${(e as Error).message}`));
+    this.shipping.set(taskId, [...(this.shipping.get(taskId) ?? []), p]);
   }
 
   /** DEACTIVATING (drain) → STOPPING (docker stop) → DEPROVISIONING (remove) → STOPPED. */
@@ -214,6 +229,9 @@ export class TaskRunner {
             });
           }),
       );
+      // The last lines a container wrote reach its stream before the container is removed.
+      await Promise.race([Promise.allSettled(this.shipping.get(id) ?? []), new Promise((r) => setTimeout(r, 3000))]);
+      this.shipping.delete(id);
       this.setStatus(t, 'DEPROVISIONING', { executionStoppedAt: nowSeconds() });
       store.update(() => {
         t.lastStatus = 'STOPPED';

@@ -15,7 +15,7 @@ export type TaskObservation =
   /** StopTask, or the scheduler's own decision to stop. */
   | { kind: 'stopRequested'; taskId: string; stopCode: string; reason: string }
   /** Pulling the image (`pull`) or creating/starting a container (`start`) failed with `message`. */
-  | { kind: 'failedToStart'; taskId: string; stage: 'pull' | 'start'; message: string }
+  | { kind: 'failedToStart'; taskId: string; stage: 'pull' | 'start' | 'init'; message: string }
   | { kind: 'containerExited'; taskId: string; container: string; exitCode?: number }
   | { kind: 'containerHealth'; taskId: string; container: string; status: HealthStatus };
 
@@ -105,7 +105,7 @@ export function observeTask(s: SchedulerState, obs: TaskObservation, env: StepEn
     case 'stopRequested':
       return stopLiveTask(s, t, obs.stopCode, obs.reason);
     case 'failedToStart': {
-      const reason = obs.stage === 'pull' ? stopReasons.cannotPull(obs.message) : stopReasons.cannotStart(obs.message);
+      const reason = obs.stage === 'pull' ? stopReasons.cannotPull(obs.message) : obs.stage === 'init' ? obs.message : stopReasons.cannotStart(obs.message);
       const stop: Transition[] = t.desiredStatus === 'RUNNING' ? [{ kind: 'taskFailedToStart', taskId: t.id, reason }] : [];
       return [...stop, ...countFailure(s, t), ...throttle(s, t, env)];
     }
