@@ -78,6 +78,9 @@ export class OutcomeFolder {
   }
 }
 
+/** Steps whose "nothing to do" is not worth a line without --verbose (set-up checks). */
+export const QUIET_SKIPS = new Set(['ensure-repository']);
+
 /** Steps whose start is worth a line in a CI log without --verbose: the slow ones. */
 export const STARTS_SHOWN = new Set(['build-image', 'push', 'rollout', 'rollback']);
 

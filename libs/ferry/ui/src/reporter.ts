@@ -6,7 +6,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
-import { formatDeployment, formatEvent, OutcomeFolder, STARTS_SHOWN, type FormatContext } from './format.ts';
+import { formatDeployment, formatEvent, OutcomeFolder, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
 
 export interface ReporterOptions {
   json: boolean;
@@ -121,6 +121,7 @@ class PlainReporter implements UiReporter {
     if (this.ctx.verbose) return this.write(event);
     // Without --verbose: the start of a quick step is not worth a line; its outcome follows.
     if (event.kind === 'step' && event.status === 'start' && !STARTS_SHOWN.has(event.step)) return;
+    if (event.kind === 'step' && event.status === 'skip' && QUIET_SKIPS.has(event.step)) return;
     if (event.kind === 'progress') return;
     for (const e of this.folder.push(event)) this.write(e);
   }
