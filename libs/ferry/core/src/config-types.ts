@@ -161,7 +161,12 @@ export interface EnvironmentConfig {
    * per-process share of the account's API budget. Default 8; `FERRY_MAX_PARALLEL` overrides it.
    */
   maxParallel?: number;
+  /** Webhooks that receive the run summary at the end of a run (ui/notify.ts, docs/output.md). */
+  notify?: NotifyTarget[];
 }
+
+/** A webhook of `notify`: a URL (ferry's JSON document), or a URL with the message format. */
+export type NotifyTarget = string | { url: string; format?: 'json' | 'slack' };
 
 /** `ferry.json` after validation. */
 export interface WorkspaceConfig {

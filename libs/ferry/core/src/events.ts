@@ -43,7 +43,42 @@ export type FerryEvent =
   | { kind: 'info'; app?: string; message: string }
   | { kind: 'warn'; app?: string; message: string }
   /** The machine-readable outcome of a target for one app; `--json` output is built from these. */
-  | { kind: 'result'; app: string; target: string; ok: boolean; summary: string; data?: Record<string, unknown> };
+  | { kind: 'result'; app: string; target: string; ok: boolean; summary: string; data?: Record<string, unknown> }
+  /** The end of a run: one row per app and environment (docs/output.md). */
+  | { kind: 'summary'; summary: RunSummary };
+
+/** What a run did to an app in an environment. */
+export type RunOutcome = 'deployed' | 'up to date' | 'rolled back' | 'failed' | 'skipped' | 'done';
+
+/** One phase of an app's run on the timeline: build, push, rollout (ms since the epoch). */
+export interface RunPhase {
+  name: 'build' | 'push' | 'rollout';
+  start: number;
+  end: number;
+}
+
+export interface RunSummaryRow {
+  app: string;
+  environment: string;
+  result: RunOutcome;
+  tag?: string;
+  /** Task definition `family:revision` live at the end. */
+  revision?: string;
+  durationMs: number;
+  url?: string;
+  /** The targets that failed, in order. */
+  failed?: string[];
+  phases: RunPhase[];
+}
+
+export interface RunSummary {
+  /** The run's session id. */
+  run: string;
+  startedAt: string;
+  durationMs: number;
+  ok: boolean;
+  rows: RunSummaryRow[];
+}
 
 export interface Reporter {
   emit(event: FerryEvent): void;

@@ -8,6 +8,7 @@
 import { cpus } from 'node:os';
 import { findWorkspaceRoot, loadWorkspaceConfig, RunSession } from '@ferry/core';
 import { locksAhead } from '@ferry/deploy';
+import { createReporter, endRun, replaceSdkNodeWarning, runRecord, type TargetSpec } from '@ferry/ui';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
 import { envFlag, prefetchServices } from './prefetch.ts';
@@ -55,6 +56,13 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
   const timings = opts.timings ?? ({} as BatchTimings);
   const t0 = performance.now();
   const session = new RunSession({ workspaceRoot: opts.workspaceRoot });
+  const err = opts.live?.err ?? process.stderr;
+  const restoreWarnings = replaceSdkNodeWarning(process, (line) => err.write(`${line}\n`), session.env);
+  // A run of one task shows the run's summary in that task's own output (and --json document).
+  const single = tasks.length === 1 ? TARGET_SPECS[tasks[0].script] : undefined;
+  const specs: Readonly<Record<string, TargetSpec<any>>> = single
+    ? { ...TARGET_SPECS, [tasks[0].script]: { ...single, onEnd: ({ session: s, reporter }) => endRun(s, reporter).then(() => undefined) } }
+    : TARGET_SPECS;
   try {
     const prefetched = await prefetchServices(session, tasks);
     timings.prefetchCalls = prefetched.calls;
@@ -62,7 +70,7 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
     const t1 = performance.now();
     const locks = session.use(locksAhead);
     for await (const result of runBatch(tasks, {
-      specs: TARGET_SPECS,
+      specs,
       workspaceRoot: opts.workspaceRoot,
       session,
       maxParallel: maxParallelFrom(session.env, configuredCaps(tasks, session)),
@@ -79,14 +87,35 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
       // A deploy-app that will not run gives back the lock taken ahead for it (its build failed).
       const ahead = result.status === 'skipped' ? prefetched.lockByDeployTask.get(result.id) : undefined;
       if (ahead) await locks.release(ahead);
+      if (result.status === 'skipped') {
+        const task = tasks.find((t) => t.id === result.id);
+        if (task) session.use(runRecord).skipped({ app: task.project, target: task.script, env: envFlag(task.argv) ?? (session.env.FERRY_ENV || undefined) }, session.clock.now());
+      }
       yield result;
     }
     timings.tasks = tasks.length;
     timings.runMs = performance.now() - t1;
+    if (!single) await endOfBatch(tasks, session, opts);
   } finally {
+    restoreWarnings();
     // Locks taken ahead that no deploy-app took are given back here, also on interrupt.
     await session.close();
   }
+}
+
+/** The summary of a batch, after its last task: `--json` when every task was asked for JSON. */
+async function endOfBatch(tasks: readonly BatchTask[], session: RunSession, opts: RunTasksOptions): Promise<void> {
+  const has = (flag: string) => (t: BatchTask) => t.argv.some((a) => a === flag || a === `${flag}=true`);
+  const json = tasks.length > 0 && tasks.every(has('--json'));
+  const reporter = createReporter({ json, verbose: tasks.some(has('--verbose')), color: tasks.some(has('--no-color')) ? false : undefined, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
+  let summed = true;
+  try {
+    summed = !!(await endRun(session, reporter));
+  } catch (e) {
+    reporter.emit({ kind: 'warn', message: `could not sum up the run: ${(e as Error).message}` });
+  }
+  // Nothing to sum up (diff, history): no empty document after the tasks' own.
+  if (summed || !json) reporter.finish();
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { FerryEvent, RolloutDeploymentView } from '@ferry/core';
+import { renderSummaryTable, renderTimelineText } from './summary.ts';
 
 export interface FormatContext {
   c: ChalkInstance;
@@ -42,7 +43,46 @@ export const formatters: Formatters = {
   info: (e, ctx) => [`${prefix(e.app, ctx)}${e.message}`],
   warn: (e, ctx) => [`${prefix(e.app, ctx)}${ctx.c.yellow('warning:')} ${e.message}`],
   result: (e, ctx) => [`${prefix(e.app, ctx)}${ctx.c.bold(e.target)}: ${e.ok ? ctx.c.green('ok') : ctx.c.red('FAILED')}${e.summary ? ` — ${e.summary}` : ''}`],
+  summary: (e) => (e.summary.rows.length ? ['', ...renderSummaryTable(e.summary), ...renderTimelineText(e.summary)] : []),
 };
+
+type StepEvent = Extract<FerryEvent, { kind: 'step' }>;
+
+/**
+ * One line per step and outcome. A finished step is held back until the next event: when that is
+ * the target's result saying the same thing, only one of the two is printed: the step's line when
+ * the step is the target itself (`build-image: skipped — …`, `push: done — …`), else the result's
+ * line when it repeats the step's words (`deploy-app: ok — up to date: …` over `update-service:
+ * skipped — up to date: …`). Text renderers without --verbose use this; JSON keeps every event.
+ */
+export class OutcomeFolder {
+  private pending: StepEvent | undefined;
+  push(e: FerryEvent): FerryEvent[] {
+    const p = this.pending;
+    this.pending = undefined;
+    if (e.kind === 'step' && (e.status === 'done' || e.status === 'skip')) {
+      this.pending = e;
+      return p ? [p] : [];
+    }
+    if (p && e.kind === 'result' && e.ok && e.app === p.app) {
+      if (p.step === e.target) return [p];
+      if (p.message === e.summary) return [e];
+    }
+    return p ? [p, e] : [e];
+  }
+  /** The held-back line, if any (at the end of the task). */
+  flush(): FerryEvent[] {
+    const p = this.pending;
+    this.pending = undefined;
+    return p ? [p] : [];
+  }
+}
+
+/** Steps whose "nothing to do" is not worth a line without --verbose (set-up checks). */
+export const QUIET_SKIPS = new Set(['ensure-repository']);
+
+/** Steps whose start is worth a line in a CI log without --verbose: the slow ones. */
+export const STARTS_SHOWN = new Set(['build-image', 'push', 'rollout', 'rollback']);
 
 /** Lines for one event (not yet redacted). */
 export function formatEvent(event: FerryEvent, ctx: FormatContext): string[] {

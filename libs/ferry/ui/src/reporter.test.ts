@@ -133,6 +133,46 @@ test('a terminal without a size, or CI set, gets plain lines (no cursor control)
   }
 });
 
+test('plain mode: a no-op app is one line per target, quick starts and set-up skips hidden, the summary at the end', () => {
+  const out = sink();
+  const r = createReporter({ json: false, tty: false, color: false, out: out.stream });
+  const noop: FerryEvent[] = [
+    { kind: 'step', app: 'api', step: 'build-image', status: 'skip', message: 'r/api:ft-1 is already in the registry' },
+    { kind: 'result', app: 'api', target: 'build-image', ok: true, summary: 'r/api:ft-1 is already in the registry' },
+    { kind: 'step', app: 'api', step: 'ensure-repository', status: 'skip', message: 'api is set up' },
+    { kind: 'step', app: 'api', step: 'push', status: 'skip', message: 'r/api:ft-1 is already in ECR' },
+    { kind: 'result', app: 'api', target: 'push', ok: true, summary: 'r/api:ft-1@sha256:0' },
+    { kind: 'step', app: 'api', step: 'update-service', status: 'skip', message: 'up to date: api:1 runs ft-1' },
+    { kind: 'result', app: 'api', target: 'deploy-app', ok: true, summary: 'up to date: api:1 runs ft-1' },
+    { kind: 'step', app: 'api', step: 'health', status: 'start', message: 'checking api' },
+    { kind: 'step', app: 'api', step: 'health', status: 'done', message: 'GET /health -> 200' },
+    { kind: 'result', app: 'api', target: 'health-check', ok: true, summary: 'GET /health -> 200' },
+    { kind: 'summary', summary: { run: 'r', startedAt: '', durationMs: 1000, ok: true, rows: [{ app: 'api', environment: 'local', result: 'up to date', tag: 'ft-1', revision: 'api:1', durationMs: 1000, phases: [] }] } },
+  ];
+  for (const e of noop) r.emit(e);
+  r.finish();
+  const lines = out.text().split('\n');
+  assert.equal(lines.slice(0, 4), [
+    '[api] build-image: skipped — r/api:ft-1 is already in the registry',
+    '[api] push: skipped — r/api:ft-1 is already in ECR',
+    '[api] deploy-app: ok — up to date: api:1 runs ft-1',
+    '[api] health-check: ok — GET /health -> 200',
+  ]);
+  assert.is(lines[5], 'summary: 1 app: 1 up to date in 1.0s');
+  assert.match(lines[8], /^api +local +up to date +ft-1 +api:1 +1\.0s +-$/);
+});
+
+test('json mode: the summary event is also the document\'s summary', () => {
+  const out = sink();
+  const r = createReporter({ json: true, out: out.stream });
+  const summary = { run: 'r', startedAt: '', durationMs: 1, ok: true, rows: [] };
+  r.emit({ kind: 'summary', summary });
+  r.finish();
+  const doc = JSON.parse(out.text()) as JsonReport;
+  assert.equal(doc.summary, summary);
+  assert.equal(Object.keys(doc), ['results', 'events', 'summary']);
+});
+
 const colorCases: [string, boolean | undefined, boolean, NodeJS.ProcessEnv, boolean][] = [
   ['tty default', undefined, true, {}, true],
   ['pipe default', undefined, false, {}, false],

@@ -5,8 +5,8 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView } from '@ferry/core';
-import { formatDeployment, formatEvent, type FormatContext } from './format.ts';
+import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
+import { formatDeployment, formatEvent, OutcomeFolder, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
 
 export interface ReporterOptions {
   json: boolean;
@@ -33,6 +33,8 @@ export interface ReportedError {
 export interface JsonReport {
   results: Extract<FerryEvent, { kind: 'result' }>[];
   events: FerryEvent[];
+  /** The run summary, when this task ended the run (a run of one task) or this is the run's end. */
+  summary?: RunSummary;
   error?: ReportedError;
 }
 
@@ -77,6 +79,11 @@ function errorLines(e: ReportedError, c: ChalkInstance): string[] {
   return [c.red(`error: ${redact(e.message)}`), ...e.details.map((d) => `  ${redact(d)}`)];
 }
 
+function summaryOf(events: FerryEvent[]): { summary?: RunSummary } {
+  const e = events.find((x): x is Extract<FerryEvent, { kind: 'summary' }> => x.kind === 'summary');
+  return e ? { summary: e.summary } : {};
+}
+
 class JsonReporter implements UiReporter {
   private readonly events: FerryEvent[] = [];
   private error: ReportedError | undefined;
@@ -94,6 +101,7 @@ class JsonReporter implements UiReporter {
     const doc: JsonReport = {
       results: this.events.filter((e): e is Extract<FerryEvent, { kind: 'result' }> => e.kind === 'result'),
       events: this.events,
+      ...summaryOf(this.events),
       ...(this.error ? { error: this.error } : {}),
     };
     this.out.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -101,27 +109,44 @@ class JsonReporter implements UiReporter {
 }
 
 class PlainReporter implements UiReporter {
-  /** Last deployments line per app, so an unchanged rollout state is not repeated. */
+  /** Last line per app and deployment, so only a deployment whose state changed is printed again. */
   private readonly lastRollout = new Map<string, string>();
+  private readonly folder = new OutcomeFolder();
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
   ) {}
   emit(event: FerryEvent): void {
+    if (this.ctx.verbose) return this.write(event);
+    // Without --verbose: the start of a quick step is not worth a line; its outcome follows.
+    if (event.kind === 'step' && event.status === 'start' && !STARTS_SHOWN.has(event.step)) return;
+    if (event.kind === 'step' && event.status === 'skip' && QUIET_SKIPS.has(event.step)) return;
+    if (event.kind === 'progress') return;
+    for (const e of this.folder.push(event)) this.write(e);
+  }
+  private write(event: FerryEvent): void {
     let e = event;
     if (e.kind === 'rollout') {
-      const key = e.deployments.map(formatDeployment).join('|');
-      const changed = this.lastRollout.get(e.app) !== key;
-      this.lastRollout.set(e.app, key);
-      e = { ...e, deployments: changed ? e.deployments : [] };
+      const app = e.app;
+      const changed = e.deployments.filter((d) => {
+        const key = `${app}\0${d.id}`;
+        const line = formatDeployment(d);
+        if (this.lastRollout.get(key) === line) return false;
+        this.lastRollout.set(key, line);
+        return true;
+      });
+      e = { ...e, deployments: changed };
     }
     for (const line of formatEvent(e, this.ctx)) this.out.write(`${redact(line)}\n`);
   }
   reportError(error: ReportedError): void {
+    for (const e of this.folder.flush()) this.write(e);
     for (const line of errorLines(error, this.ctx.c)) this.err.write(`${line}\n`);
   }
-  finish(): void {}
+  finish(): void {
+    for (const e of this.folder.flush()) this.write(e);
+  }
 }
 
 /**
@@ -132,6 +157,7 @@ class TtyReporter implements UiReporter {
   private readonly spinner: Ora;
   private readonly active = new Map<string, string>();
   private readonly rollouts = new Map<string, RolloutDeploymentView[]>();
+  private readonly folder = new OutcomeFolder();
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
@@ -173,49 +199,54 @@ class TtyReporter implements UiReporter {
     } else this.spinner.start(text);
   }
   emit(event: FerryEvent): void {
+    if (event.kind === 'step') {
+      const key = `${event.app}\0${event.step}`;
+      if (event.status === 'start') {
+        this.active.set(key, event.message);
+        this.refresh();
+        return;
+      }
+      this.active.delete(key);
+      if (event.step === 'rollout') this.rollouts.delete(event.app);
+    }
+    if (event.kind === 'progress') {
+      if (this.ctx.verbose) this.print(formatEvent(event, this.ctx));
+      else if (this.active.has(`${event.app}\0${event.step}`)) {
+        this.active.set(`${event.app}\0${event.step}`, event.message);
+        this.refresh();
+      }
+      return;
+    }
+    if (event.kind === 'rollout') {
+      // The live view redraws in place; only the service's new events become permanent lines.
+      this.rollouts.set(event.app, event.deployments);
+      const { c } = this.ctx;
+      this.print(event.newEvents.map((m) => `${c.cyan(`[${event.app}]`)} ${c.dim('event')} ${m}`));
+      return;
+    }
+    const shown = this.ctx.verbose ? [event] : this.folder.push(event);
+    this.print(shown.flatMap((e) => this.lines(e)));
+  }
+  /** The permanent lines of a finished step, warning, info, result or summary. */
+  private lines(event: FerryEvent): string[] {
     const { c } = this.ctx;
     switch (event.kind) {
       case 'step': {
-        const key = `${event.app}\0${event.step}`;
-        if (event.status === 'start') {
-          this.active.set(key, event.message);
-          this.refresh();
-          return;
-        }
-        this.active.delete(key);
-        if (event.step === 'rollout') this.rollouts.delete(event.app);
         const symbol = event.status === 'done' ? c.green('✔') : event.status === 'skip' ? c.yellow('↷') : c.red('✖');
-        this.print(formatEvent(event, this.ctx).map((l) => `${symbol} ${l}`));
-        return;
+        return formatEvent(event, this.ctx).map((l) => `${symbol} ${l}`);
       }
-      case 'progress':
-        if (this.ctx.verbose) this.print(formatEvent(event, this.ctx));
-        else if (this.active.has(`${event.app}\0${event.step}`)) {
-          this.active.set(`${event.app}\0${event.step}`, event.message);
-          this.refresh();
-        }
-        return;
-      case 'rollout':
-        this.rollouts.set(event.app, event.deployments);
-        this.print(event.newEvents.map((m) => `${c.cyan(`[${event.app}]`)} ${c.dim('event')} ${m}`));
-        return;
       case 'warn':
-        this.print(formatEvent(event, this.ctx).map((l) => `${c.yellow('⚠')} ${l}`));
-        return;
-      case 'info':
-      case 'result':
-        this.print(formatEvent(event, this.ctx));
-        return;
-      default: {
-        const unhandled: never = event;
-        void unhandled;
-      }
+        return formatEvent(event, this.ctx).map((l) => `${c.yellow('⚠')} ${l}`);
+      default:
+        return formatEvent(event, this.ctx);
     }
   }
   reportError(error: ReportedError): void {
+    this.print(this.folder.flush().flatMap((e) => this.lines(e)));
     this.print(errorLines(error, this.ctx.c), this.err);
   }
   finish(): void {
+    this.print(this.folder.flush().flatMap((e) => this.lines(e)));
     this.active.clear();
     this.rollouts.clear();
     if (this.spinner.isSpinning) this.spinner.stop();

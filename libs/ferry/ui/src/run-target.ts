@@ -8,6 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FerryError, findWorkspaceRoot, isFerryError, redact, RunSession, type Reporter } from '@ferry/core';
 import { createReporter, type ReportedError, type UiReporter } from './reporter.ts';
+import { endTask, noteEvent, runRecord, type TaskRun } from './summary.ts';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -56,6 +57,11 @@ export interface TargetSpec<T> {
   signals?: NodeJS.EventEmitter;
   /** The run's session (the runner passes it); without one, a session of its own for this task, closed at its end. */
   session?: RunSession;
+  /**
+   * Called after main, before the output is finished, when this task ends the run (a run of one
+   * task): the runner shows the run summary there, so it is part of the task's output and `--json`.
+   */
+  onEnd?: (o: { session: RunSession; reporter: UiReporter; code: number }) => Promise<void>;
 }
 
 const COMMON_OPTIONS: ParseArgsOptionsConfig = {
@@ -151,11 +157,22 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
 
   let code: number;
   let own: RunSession | undefined;
+  let session: RunSession | undefined;
+  let task: TaskRun | undefined;
+  // What the task emits also goes into the run's record, for the summary at the end of the run.
+  const recording: Reporter = {
+    emit: (e) => {
+      if (task) noteEvent(task, e);
+      reporter.emit(e);
+    },
+  };
   try {
     const run = (async () => {
       const workspaceRoot = findWorkspaceRoot(spec.cwd ?? process.cwd());
-      const session = spec.session ?? (own = new RunSession({ workspaceRoot }));
-      return spec.main({ args: values as T & CommonArgs, reporter, workspaceRoot, signal: controller.signal, session });
+      session = spec.session ?? (own = new RunSession({ workspaceRoot }));
+      const env = (values.env as string | undefined) || session.env.FERRY_ENV || undefined;
+      task = session.use(runRecord).begin({ app: String(values.project ?? ''), target: spec.target, env }, session.clock.now());
+      return spec.main({ args: values as T & CommonArgs, reporter: recording, workspaceRoot, signal: controller.signal, session });
     })();
     run.catch(() => undefined);
     code = await Promise.race([run, interruptedResult]);
@@ -167,6 +184,14 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
     await own?.close();
   }
   if (interrupted) reporter.reportError({ code: 'INTERRUPTED', message: 'interrupted', details: [], exitCode: EXIT_INTERRUPTED });
+  if (task && session) endTask(task, code, session.clock.now());
+  if (spec.onEnd && session) {
+    try {
+      await spec.onEnd({ session, reporter, code });
+    } catch (e) {
+      reporter.emit({ kind: 'warn', message: `could not sum up the run: ${(e as Error).message}` });
+    }
+  }
   reporter.finish();
   // The handlers stay until here: a late second Ctrl-C while the result is printed must not kill
   // the process with the default action (exit by signal, no exit code for CI to read).
