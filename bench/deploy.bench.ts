@@ -2,7 +2,7 @@
 // a no-op deploy against a naive baseline, one changed app, rollout detection latency, API calls
 // per app, content tags and image rebuilds. Results: docs/performance.md.
 //
-//   npm run bench -- --apps 3,20 [--parallel 3] [--rounds 2] [--baseline-parallel 3] [--no-baseline] [--verbose] [--keep]
+//   npm run bench -- --apps 3,20 [--parallel 3] [--rounds 2] [--changed 1,2,5] [--baseline-parallel 3] [--no-baseline] [--verbose] [--keep]
 //
 // 50 apps work too (`--apps 50`), allow ~15 minutes on 2 cores.
 import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
@@ -25,12 +25,15 @@ const { values } = parseArgs({
     'no-baseline': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    changed: { type: 'string', default: '1,2,5' },
     out: { type: 'string' },
   },
 });
 const sizes = values.apps!.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) throw new Error('--apps: a comma-separated list of app counts between 1 and 99, e.g. --apps 3,20');
 const parallel = Number(values.parallel);
+const changedCounts = values.changed!.split(',').filter(Boolean).map(Number);
+if (changedCounts.some((k) => !Number.isInteger(k) || k < 1)) throw new Error('--changed: a comma-separated list of changed-app counts, e.g. --changed 1,2,5');
 const rounds = Math.max(1, Number(values.rounds));
 const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const nxBin = join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
@@ -187,6 +190,50 @@ async function benchSize(n: number) {
       log(`  batch worker: ${batchLine(res.batches)}`);
     };
     for (let r = 0; r < rounds; r++) await changeOne(`round ${r + 1}`);
+
+    // K changed apps in one `nx affected -t deploy`: the wall time beside the sum of the K
+    // rollouts. Rollouts that overlap in time make the wall about one rollout plus overhead; one
+    // after another it is about K of them. Each rollout is the sandbox deployment's createdAt ->
+    // finishedAt (ListServiceDeployments), as for one changed app.
+    const multi: unknown[] = [];
+    for (const k of changedCounts.filter((x) => x <= n)) {
+      const r = edits++;
+      const which = names.slice(0, k);
+      for (const app of which) writeFileSync(join(ws, 'apps', app, 'src/main.ts'), appSource(app, names.indexOf(app) % 2 === 1, 2 + r));
+      git(ws, 'commit', '-qam', `change ${k} apps (${r + 1})`);
+      sb.resetStats();
+      const loadBefore = load();
+      const res = await nx(['affected', ...deployArgs, '--base=HEAD~1', '--head=HEAD'], 'tmp/profile.json');
+      const rollouts = await Promise.all(
+        which.map(async (app) => {
+          const deps = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: app }));
+          const latest = [...(deps.serviceDeployments ?? [])].sort((a, b) => +b.createdAt! - +a.createdAt!)[0];
+          const at = (re: RegExp): Line | undefined => res.lines.find((l) => l.text.includes(app) && re.test(l.text));
+          const buildLine = at(/built \S+ in [\d.]+s/);
+          const pushStart = at(/pushing /);
+          const pushDone = res.lines.find((l) => pushStart && l.t >= pushStart.t && l.text.includes(app) && /pushed|push.*(done|digest)/i.test(l.text) && l !== pushStart);
+          return {
+            app,
+            status: latest.status,
+            createdAt: +latest.createdAt!,
+            finishedAt: +latest.finishedAt!,
+            rolloutMs: +latest.finishedAt! - +latest.createdAt!,
+            buildMs: buildLine ? Number(/in ([\d.]+)s/.exec(buildLine.text)![1]) * 1000 : NaN,
+            pushMs: pushStart && pushDone ? pushDone.t - pushStart.t : NaN,
+          };
+        }),
+      );
+      const sumRolloutsMs = sum(rollouts.map((x) => x.rolloutMs));
+      const maxRolloutMs = Math.max(...rollouts.map((x) => x.rolloutMs));
+      // Every pair of rollouts overlaps when the last to start started before the first to end ended.
+      const allOverlap = Math.max(...rollouts.map((x) => x.createdAt)) < Math.min(...rollouts.map((x) => x.finishedAt));
+      const slowestChainMs = Math.max(...rollouts.map((x) => x.buildMs + x.pushMs + x.rolloutMs));
+      const appBuildMs = sum(res.tasks.filter((x) => x.target === 'build').map((x) => x.ms));
+      multi.push({ changed: k, load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, sumRolloutsMs, maxRolloutMs, allOverlap, slowestChainMs, appBuildMs, batches: res.batches, rollouts, calls: count(sb.stats()) });
+      log(`${k} changed app(s): wall ${s(res.ms)}, sum of rollouts ${s(sumRolloutsMs)}, longest rollout ${s(maxRolloutMs)}, slowest image build + push + rollout ${s(slowestChainMs)}, rollouts ${allOverlap ? 'all overlap' : 'do not all overlap'}; ${res.batches.length} batch(es) (load ${load()})`);
+      log(`  batch worker: ${batchLine(res.batches)}`);
+    }
+    result.changedApps = multi;
 
     // A developer's machine runs Nx with its daemon (Nx's default outside CI): the project graph
     // stays computed between runs. Same measurements, daemon on, after one warm-up run.

@@ -14,7 +14,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListServiceDeploymentsCommand, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
 import { ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
 import { cloneWorkspace, git } from '../libs/ferry/core/src/testing/workspace.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
@@ -301,6 +301,24 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   assert.ok(added.every((l) => !l.includes('/ferry-sample/web:')), 'none of them web');
   assert.equal([...(await apiVersions())], [tag3.api]);
   rev3Api = (await service('api')).taskDefinition!;
+
+  // Both changed apps roll out at the same time: one Nx batch holds both chains (build-image
+  // runs the app's build itself instead of depending on it, app-builds.ts), so neither app's
+  // chain waits for the other's rollout. The rollout intervals are the service deployments'
+  // createdAt -> finishedAt (ListServiceDeployments, ServiceDeploymentBrief in
+  // /work/shared/aws-models/ecs/service-2.json): the later one started before the earlier ended.
+  const rollouts = await Promise.all(
+    (['api', 'worker'] as const).map(async (app) => {
+      const { serviceDeployments } = await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: app }));
+      const latest = [...(serviceDeployments ?? [])].sort((a, b) => +b.createdAt! - +a.createdAt!)[0];
+      assert.is(latest.status, 'SUCCESSFUL', `${app}: ${JSON.stringify(latest)}`);
+      return { app, from: +latest.createdAt!, to: +latest.finishedAt! };
+    }),
+  );
+  const intervals = rollouts.map((x) => `${x.app} ${new Date(x.from).toISOString()} -> ${new Date(x.to).toISOString()}`).join(', ');
+  assert.ok(Math.max(...rollouts.map((x) => x.from)) < Math.min(...rollouts.map((x) => x.to)), `the rollouts of api and worker overlap: ${intervals}\n${show(r)}`);
+  // The apps' own builds ran inside ferry's batch (one Nx run of both), not as Nx tasks before it.
+  for (const app of ['api', 'worker']) assert.match(r.out, new RegExp(`\\[${app}\\] build: done`), `${app}: its build ran before its image build\n${show(r)}`);
 });
 
 step('4. a broken api fails with the reason printed; the service stays on the previous revision and answers', async () => {

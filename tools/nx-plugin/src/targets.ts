@@ -84,7 +84,10 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // Not cached on purpose: the registry and the Docker daemon are the truth, and the script skips
     // the build itself when the content tag already exists. No inputs either: they would only feed
     // a hash nobody reads, and a named input such as `production` may not exist in every workspace.
-    'build-image': script('build-image', build),
+    // No dependsOn `build`: build-image runs the app's build itself when it builds an image
+    // (libs/ferry/targets/src/app-builds.ts). As an Nx dependency, the apps' builds finishing at
+    // different times split a run into one batch per app, and Nx runs batches one at a time.
+    'build-image': script('build-image', []),
     push: script('push', after('build-image')),
     'deploy-app': script('deploy-app', after('push')),
     'health-check': script('health-check', after('deploy-app')),

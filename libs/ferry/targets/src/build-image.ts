@@ -1,10 +1,11 @@
 // build-image: tag the app by content, skip when that image already exists, else build it.
 // Logic: libs/ferry/docker/src/build-image.ts.
-import { resolveApp } from '@ferry/core';
+import { getProjectGraph, resolveApp } from '@ferry/core';
 import { awsClients } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
 import { CHAIN_HELP, CHAIN_OPTIONS, checkLogsPrerequisites, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
+import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
 
 export const buildImageTarget: TargetSpec<ChainArgs> = {
   target: 'build-image',
@@ -25,6 +26,13 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
       for (const message of lines) reporter.emit({ kind: 'info', app: project, message });
       reporter.emit({ kind: 'result', app: project, target: 'build-image', ok: true, summary: `dry run: ${plan.action}`, data: { dryRun: true, ...data } });
       return 0;
+    }
+    if (plan.action === 'build' && (await getProjectGraph(workspaceRoot, session)).nodes[project]?.targetNames.includes(APP_BUILD_TARGET)) {
+      // The app's own bundle, built now rather than as an Nx dependency (app-builds.ts says why).
+      const started = Date.now();
+      reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'start', message: `nx run ${project}:${APP_BUILD_TARGET}` });
+      await session.use(appBuilds).ensure(project);
+      reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'done', message: `${project}:${APP_BUILD_TARGET} ready after ${((Date.now() - started) / 1000).toFixed(1)}s` });
     }
     const record = await applyBuildImage(resolved, plan, ports, facts.builder);
     const summary = plan.action === 'skip' ? plan.message : `built ${record.imageRef}`;

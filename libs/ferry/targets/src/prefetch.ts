@@ -11,8 +11,9 @@
  * in their own words.
  */
 import { parseArgs } from 'node:util';
-import { contentTagMemo, getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
-import { awsClients, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
+import { computeContentTag, contentTagMemo, getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
+import { awsClients, imageExists, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
+import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
 import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
 /** The tasks whose first step is reading the service. */
@@ -62,6 +63,8 @@ interface Need {
   deployTask?: { id?: string; args: Partial<ChainArgs> };
   /** Its build-image, push and deploy-app tasks: the first of them to start begins the lock ahead. */
   chainTaskIds: string[];
+  /** It has a build-image task that may build (not a dry run, no --tag): its app build is decided here. */
+  buildsImage: boolean;
 }
 
 export async function prefetchServices(session: RunSession, tasks: readonly { id?: string; project: string; script: string; argv: string[] }[]): Promise<Prefetched> {
@@ -78,16 +81,17 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
     reading++;
     const env = envFlag(t.argv);
     const key = `${t.project}\0${env ?? ''}`;
-    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [] };
+    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [], buildsImage: false };
     const deployTask = t.script === 'deploy-app' ? { id: t.id, args: chainArgs(t.argv) } : n.deployTask;
     const chainTaskIds = tagged && t.id ? [...n.chainTaskIds, t.id] : n.chainTaskIds;
-    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds });
+    const buildsImage = n.buildsImage || (t.script === 'build-image' && !chainArgs(t.argv)['dry-run'] && chainArgs(t.argv).tag === undefined);
+    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds, buildsImage });
   }
   if (reading < 2) return out;
   const resolved: (ResolvedApp & Omit<Need, 'project' | 'env'>)[] = [];
   for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env, session)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env, session)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds, buildsImage: n.buildsImage });
     } catch {
       // The task itself reports a bad config.
     }
@@ -95,6 +99,7 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
   // Every app's content tag in one git pass (batch mode keeps them: content-tag.ts).
   const toTag = resolved.filter((r) => r.tagged);
   const tags = toTag.length ? getProjectGraph(workspaceRoot, session).then((g) => primeContentTags(toTag, g, contentTagMemo(session))).catch(() => undefined) : undefined;
+  startAppBuilds(session, resolved.filter((r) => r.buildsImage), tags);
   const groups = new Map<string, typeof resolved>();
   for (const r of resolved.filter((x) => x.readsService || x.healthChecked)) {
     const key = JSON.stringify([r.env.name, r.env.cluster]);
@@ -132,6 +137,32 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
   }
   await tags;
   return out;
+}
+
+/**
+ * One nested Nx build for the batch's apps whose image is not in the registry (app-builds.ts), in
+ * the background: their build-image tasks wait for it. An app whose image is there (a no-op) needs
+ * no bundle, and the registry answer is the one build-image reads next (the run keeps images found).
+ */
+function startAppBuilds(session: RunSession, apps: ResolvedApp[], tags: Promise<unknown> | undefined): void {
+  if (!apps.length) return;
+  const needed = (async () => {
+    const graph = await getProjectGraph(session.workspaceRoot, session);
+    const withBuild = apps.filter((r) => graph.nodes[r.app.project]?.targetNames.includes(APP_BUILD_TARGET));
+    await tags;
+    const missing = await Promise.all(
+      withBuild.map(async (r) => {
+        try {
+          const { tag } = await computeContentTag(r, graph, contentTagMemo(session));
+          return (await imageExists(session.use(awsClients).ecr(r.env), r.app.repository, tag)) ? undefined : r.app.project;
+        } catch {
+          return undefined; // build-image asks again and reports; it then builds the app alone
+        }
+      }),
+    );
+    return [...new Set(missing.filter((p): p is string => p !== undefined))];
+  })();
+  session.use(appBuilds).startShared([...new Set(apps.map((r) => r.app.project))], needed);
 }
 
 /**

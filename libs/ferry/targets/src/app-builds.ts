@@ -1,0 +1,126 @@
+/**
+ * The apps' own `build` (the bundle a Dockerfile copies), run by build-image when it is about to
+ * build an image, instead of as an Nx dependency of build-image.
+ *
+ * Why: Nx runs one batch at a time and a batch holds only the tasks that are ready when it forms.
+ * With `build-image` depending on the app's `build`, the apps' chains became ready whenever their
+ * builds happened to finish, so K changed apps formed K batches and rolled out one after another.
+ * Without that dependency every chain of the run is ready at once: one batch, all rollouts together
+ * (ferry's own caps — maxParallel, builds per core — still apply).
+ *
+ * The content tag does not read the build's output (docs/content-tag.md: the build's inputs count,
+ * `dist/` does not), so whether an image must be built is known before any build: an app whose
+ * tagged image is in the registry (a no-op) needs no bundle and starts no Nx. The apps that do
+ * need one are built by ONE nested `nx run-many -t build -p <apps>` per run (Nx's cache and the
+ * build's own dependsOn apply as always), started by the batch's prefetch as soon as the registry
+ * answered, so it runs beside the lock ahead and the other apps' work.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { FerryError, sessionPart, type RunSession } from '@ferry/core';
+
+/** The target that builds an app's bundle; build-image no longer depends on it through Nx. */
+export const APP_BUILD_TARGET = 'build';
+
+/** Variables Nx sets for the task that runs ferry; the nested Nx must start as a run of its own. */
+const TASK_ENV = /^NX_(TASK_|TERMINAL_|STREAM_OUTPUT$|PREFIX_OUTPUT$|FORKED_TASK_EXECUTOR$|PROFILE$|PERF_LOGGING$|TUI$)/;
+
+/** The environment of the nested Nx: the run's, without what belongs to the outer Nx task. Pure. */
+export function nestedNxEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!TASK_ENV.test(k)) out[k] = v;
+  out.NX_TUI = 'false';
+  return out;
+}
+
+/** `nx run-many -t build -p a,b` arguments (after Nx's bin). Pure. */
+export function nestedNxArgs(projects: readonly string[]): string[] {
+  return ['run-many', '-t', APP_BUILD_TARGET, '-p', [...projects].sort().join(','), '--output-style=static'];
+}
+
+/** Nx's CLI entry of the workspace (its own node_modules). */
+function nxBin(workspaceRoot: string): string {
+  const req = createRequire(join(workspaceRoot, 'package.json'));
+  const pkgFile = req.resolve('nx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin?: string | Record<string, string> };
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin?.nx ?? 'bin/nx.js');
+  return join(dirname(pkgFile), bin);
+}
+
+/** Runs the nested Nx; resolves with its output, rejects with a BUILD_FAILED FerryError. */
+function runNxBuild(session: RunSession, projects: readonly string[]): Promise<string> {
+  const root = session.workspaceRoot;
+  let bin: string;
+  try {
+    bin = nxBin(root);
+  } catch (e) {
+    return Promise.reject(new FerryError('BUILD_FAILED', `cannot build ${projects.join(', ')}: Nx is not installed in ${root} (${(e as Error).message}). Run npm install.`));
+  }
+  const args = nestedNxArgs(projects);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: nestedNxEnv(session.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (e) => reject(new FerryError('BUILD_FAILED', `could not start Nx to build ${projects.join(', ')}: ${e.message}`)));
+    child.on('close', (code) => {
+      const output = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) return resolve(output);
+      const tail = output.trimEnd().split('\n').slice(-40);
+      reject(
+        new FerryError('BUILD_FAILED', `the app's own build failed: nx ${args.join(' ')} exited with ${code}. Fix the build (run it alone: nx run ${projects[0]}:${APP_BUILD_TARGET}), then deploy again.`, {
+          details: tail,
+        }),
+      );
+    });
+  });
+}
+
+export interface AppBuilds {
+  /**
+   * Starts one nested Nx for the apps `needed` resolves to (the batch's apps whose image is not in
+   * the registry), in the background. `candidates` are the apps it decides for: their build-image
+   * waits for that decision instead of starting a build of its own.
+   */
+  startShared(candidates: readonly string[], needed: Promise<string[]>): void;
+  /** Resolves once `project`'s build has run in this run (or fails as that build failed). */
+  ensure(project: string): Promise<void>;
+}
+
+export const appBuilds = sessionPart<AppBuilds>('app builds', (session) => {
+  /** project -> did the shared build cover it (rejects when that build failed). */
+  const shared = new Map<string, Promise<boolean>>();
+  const own = new Map<string, Promise<unknown>>();
+  return {
+    startShared(candidates, needed) {
+      const run = needed.then(async (projects) => {
+        if (projects.length) await runNxBuild(session, projects);
+        return new Set(projects);
+      });
+      for (const p of candidates) {
+        const covered = run.then((built) => built.has(p));
+        covered.catch(() => undefined);
+        shared.set(p, covered);
+      }
+    },
+    async ensure(project) {
+      const covered = shared.get(project);
+      if (covered) {
+        try {
+          if (await covered) return;
+        } catch {
+          // The shared build failed for one app or more: build this one alone, so that the
+          // failure (or success) is this app's own, with its own output.
+        }
+      }
+      let mine = own.get(project);
+      if (!mine) {
+        mine = runNxBuild(session, [project]);
+        own.set(project, mine);
+      }
+      await mine;
+    },
+  };
+});
