@@ -307,6 +307,8 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
   if (r.url !== undefined) app.url = r.url;
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
+  if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
+  if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
   if (app.deployment.maximumPercent < app.deployment.minimumHealthyPercent) {
     throw new FerryError(
       'CONFIG_INVALID',

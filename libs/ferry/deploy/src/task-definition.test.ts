@@ -95,6 +95,23 @@ test('desiredTaskDefinition sets the container health check when the config decl
   assert.equal(d.containerDefinitions![0].healthCheck, hc);
 });
 
+test('stopTimeout and initProcessEnabled: sent when declared (other linuxParameters kept), left alone when not', () => {
+  // ContainerDefinition.stopTimeout and linuxParameters.initProcessEnabled: ECS API reference,
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+  const base = described();
+  base.containerDefinitions![0] = { ...base.containerDefinitions![0], stopTimeout: 60, linuxParameters: { capabilities: { add: ['SYS_PTRACE'] } } };
+  const live = { taskDefinition: base, tags: [] };
+  const declared = desiredTaskDefinition(live, appConfig({ stopTimeout: 10, initProcessEnabled: true }), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(declared.stopTimeout, 10);
+  assert.equal(declared.linuxParameters, { capabilities: { add: ['SYS_PTRACE'] }, initProcessEnabled: true });
+  const silent = desiredTaskDefinition(live, appConfig(), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(silent.stopTimeout, 60, 'a live value the config does not declare stays');
+  assert.equal(silent.linuxParameters, { capabilities: { add: ['SYS_PTRACE'] } });
+  const fresh = desiredTaskDefinition(null, appConfig(), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(fresh.stopTimeout, undefined);
+  assert.is(fresh.linuxParameters, undefined);
+});
+
 test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role for aws', () => {
   const d = desiredTaskDefinition(null, appConfig(), awsEnv, IMG1, { contentTag: 'ft-a', gitSha: 'sha' });
   assert.is(d.networkMode, 'awsvpc');

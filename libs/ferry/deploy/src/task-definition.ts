@@ -72,6 +72,8 @@ function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, aw
     out.portMappings = [keep ?? { containerPort: app.containerPort, ...(awsvpc && { hostPort: app.containerPort }), protocol: 'tcp' }];
   }
   if (app.containerHealthCheck) out.healthCheck = { ...app.containerHealthCheck };
+  if (app.stopTimeout !== undefined) out.stopTimeout = app.stopTimeout;
+  if (app.initProcessEnabled !== undefined) out.linuxParameters = { ...c.linuxParameters, initProcessEnabled: app.initProcessEnabled };
   const logConfiguration = containerLogConfiguration(logs);
   if (logConfiguration) out.logConfiguration = logConfiguration as ContainerDef['logConfiguration'];
   return out;

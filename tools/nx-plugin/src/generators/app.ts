@@ -77,6 +77,7 @@ export default async function appGenerator(tree: Tree, options: AppOptions): Pro
   if (inferred.healthCheckPath) proposed.healthCheckPath = inferred.healthCheckPath;
   if (inferred.healthCheckStatus) proposed.healthCheckStatus = inferred.healthCheckStatus;
   if (inferred.containerHealthCheck) proposed.containerHealthCheck = inferred.containerHealthCheck;
+  if (inferred.initProcessEnabled) proposed.initProcessEnabled = true;
   // The sandbox can pull no public image: its environments supply a local base image. When the
   // Dockerfile names its base-image argument differently, map that name per sandbox environment.
   const arg = inferred.baseImageArg;

@@ -111,6 +111,7 @@ test('app infers Dockerfile, workspace context, PORT default, /healthz and the b
     healthCheckPath: '/healthz',
     // The image runs node: the container health check probes /healthz with node's own fetch.
     containerHealthCheck: deploy.containerHealthCheck,
+    initProcessEnabled: true,
     environments: { local: { buildArgs: { NODE_IMAGE: 'ferry-sandbox/node:20' } } },
   });
   assert.equal(deploy.containerHealthCheck.command.slice(0, 3), ['CMD', 'node', '-e']);
@@ -119,7 +120,7 @@ test('app infers Dockerfile, workspace context, PORT default, /healthz and the b
 
   await appGenerator(tree, { project: 'billing' });
   const billing = readJson(tree, 'services/billing/deploy.json');
-  assert.equal(billing, { $schema: deploy.$schema, containerPort: 9090, healthCheckPath: '/health', containerHealthCheck: billing.containerHealthCheck });
+  assert.equal(billing, { $schema: deploy.$schema, containerPort: 9090, healthCheckPath: '/health', containerHealthCheck: billing.containerHealthCheck, initProcessEnabled: true });
   assert.match(billing.containerHealthCheck.command[3], /\|\|9090\)\+'\/health'/);
 
   // BASE_IMAGE comes from the local environment already; a worker gets no port and no health path.

@@ -139,6 +139,7 @@ test('inferApp: a 204 health route and a Node image give healthCheckStatus and a
   assert.is(got.containerPort, 8080);
   assert.is(got.healthCheckPath, '/healthz');
   assert.is(got.healthCheckStatus, 204);
+  assert.is(got.initProcessEnabled, true);
   assert.equal(got.containerHealthCheck?.command.slice(0, 3), ['CMD', 'node', '-e']);
   assert.match(got.containerHealthCheck!.command[3], /process\.env\.PORT\|\|8080\)\+'\/healthz'/);
   const python = inferApp([{ ...files[0], read: () => 'FROM python:3.12\nCOPY src /app\n' }, files[1]], { inProject: (p) => p === 'src', inWorkspace: () => false, projectToWorkspace: '../..' });

@@ -20,6 +20,8 @@ export interface AppInference {
   healthCheckStatus?: number;
   /** A container health check for a Node image that knows its health route (node's own fetch, no curl in the image needed). */
   containerHealthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
+  /** A Node image: an init process as PID 1 so SIGTERM stops it at once (node ignores it as PID 1 without handlers). */
+  initProcessEnabled?: boolean;
   /** The build arg that names the base image (`ARG X` … `FROM ${X}`). */
   baseImageArg?: string;
   /** One line per inferred value or missing piece, for the generator's log. */
@@ -235,6 +237,10 @@ export function inferApp(
       notes.push(`context: ${context === '.' ? 'the project folder' : `${context} (the Dockerfile copies files from outside the project)`}${fromBuild.length ? ` (${fromBuild.join(', ')} from the build target's outputs)` : ''}`);
     }
     out.baseImageArg = baseImageArg(dockerText);
+    if (runsNode(dockerText)) {
+      out.initProcessEnabled = true;
+      notes.push('initProcessEnabled: true (node as PID 1 ignores SIGTERM unless it handles it; with an init process the task stops at once instead of after stopTimeout)');
+    }
     if (out.baseImageArg) notes.push(`base image build arg: ${out.baseImageArg}`);
   }
   const sources = files.filter((f) => SOURCE.test(f.path) && !SKIP_DIR.test(f.path) && !TEST_FILE.test(f.path)).sort((a, b) => a.path.localeCompare(b.path));
