@@ -112,7 +112,7 @@ test('stopTimeout and initProcessEnabled: sent when declared (other linuxParamet
   assert.is(fresh.linuxParameters, undefined);
 });
 
-test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role for aws', () => {
+test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the environment\'s execution role (aws and sandbox alike)', () => {
   const d = desiredTaskDefinition(null, appConfig(), awsEnv, IMG1, { contentTag: 'ft-a', gitSha: 'sha' });
   assert.is(d.networkMode, 'awsvpc');
   assert.equal(d.requiresCompatibilities, ['FARGATE']);
@@ -120,7 +120,10 @@ test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role fo
   assert.equal(d.containerDefinitions![0].portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
   assert.equal(d.containerDefinitions![0].environment, [{ name: 'CORS_ORIGIN', value: '*' }, { name: 'LOG_LEVEL', value: 'info' }]);
   const sandbox = desiredTaskDefinition(null, appConfig({ containerPort: undefined }), sandboxEnv, IMG1, { contentTag: 'ft-a' });
-  assert.not.ok('executionRoleArn' in sandbox);
+  // The sandbox refuses awslogs on Fargate without an execution role as ECS does: its environment
+  // sends the sandbox's default role like any other environment.
+  assert.is(sandbox.executionRoleArn, sandboxEnv.executionRoleArn);
+  assert.not.ok('executionRoleArn' in desiredTaskDefinition(null, appConfig(), { ...awsEnv, executionRoleArn: undefined }, IMG1, { contentTag: 'ft-a' }));
   assert.is(sandbox.containerDefinitions![0].portMappings, undefined, 'a worker has no port mapping');
 });
 
