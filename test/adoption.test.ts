@@ -367,6 +367,9 @@ test('ferry sandbox down stops the server and removes its task containers', asyn
   assert.is(execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).trim(), '');
   const status = await npx('ferry', 'sandbox', 'status', '--port', String(apiPort), '--registry-port', String(registryPort));
   assert.is(status.code, 3, show(status));
+  // Messages name the installed package's command, not this repository's npm scripts.
+  assert.match(status.out, /start it with npx ferry sandbox up/);
+  assert.not.match(status.out, /npm run sandbox/);
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxAdmin } from './client.ts';
 import { startProcess } from '../../../libs/ferry/core/src/exec.ts';
+import { SANDBOX_UP } from '../../../libs/ferry/core/src/commands.ts';
 import { docker, ensureEngine } from './docker.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { registryFiles, stopStaleRegistry } from './registry/process.ts';
@@ -179,7 +180,7 @@ async function down(flags: Flags): Promise<void> {
 async function status(flags: Flags): Promise<void> {
   const rt = readRuntime(flags.dataDir);
   if (!rt || !(await healthy(rt.endpoint))) {
-    console.log(`sandbox: not running (data directory ${flags.dataDir}); start it with npm run sandbox:up`);
+    console.log(`sandbox: not running (data directory ${flags.dataDir}); start it with ${SANDBOX_UP}`);
     process.exitCode = 3;
     return;
   }

@@ -11,7 +11,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
+import { FerryError, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
@@ -159,7 +159,7 @@ export function noCredentialsMessage(env: EnvironmentConfig): string {
 /** Message for a dead endpoint: the sandbox is the usual suspect when an endpoint is configured. */
 export function unreachableMessage(env: EnvironmentConfig, endpoint: string | undefined): string {
   if (env.kind === 'sandbox') {
-    return `Cannot reach the sandbox's AWS endpoint ${endpoint ?? '(none configured)'} for environment '${env.name}'. Start it with \`npm run sandbox:up\` (or check ferry.json's \`endpoint\` / AWS_ENDPOINT_URL).`;
+    return `Cannot reach the sandbox's AWS endpoint ${endpoint ?? '(none configured)'} for environment '${env.name}'. Start it with \`${SANDBOX_UP}\` (or check ferry.json's \`endpoint\` / AWS_ENDPOINT_URL).`;
   }
   return `Cannot reach the AWS endpoint ${endpoint ?? `for region ${env.region}`} for environment '${env.name}'. Check your network${endpoint ? ', the `endpoint` in ferry.json and AWS_ENDPOINT_URL' : ''}.`;
 }

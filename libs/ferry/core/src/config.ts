@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { AppDeployConfig, EnvironmentConfig, WorkspaceConfig } from './config-types.ts';
+import { SCHEMA_DIR } from './commands.ts';
 import { FerryError } from './errors.ts';
 import { assertValidName, showValue, suggest } from './names.ts';
 import { validateDeploy, validateFerry } from './validators.generated.ts';
@@ -250,7 +251,7 @@ export function loadWorkspaceConfig(workspaceRoot: string): WorkspaceConfig {
 /** Reads and validates a deploy.json without applying defaults (the raw fields the user wrote). */
 export function readAppConfigRaw(file: string, shown = displayPath(file)): Json {
   if (!existsSync(file)) {
-    throw new FerryError('CONFIG_MISSING', `${shown} does not exist. Create it with at least { "$schema": "<relative path to>/libs/ferry/core/schema/deploy.schema.json" } (all fields have defaults; see docs/configuration.md).`);
+    throw new FerryError('CONFIG_MISSING', `${shown} does not exist. Create it with at least { "$schema": "<relative path to>/${SCHEMA_DIR}/deploy.schema.json" } (all fields have defaults; see docs/configuration.md).`);
   }
   const raw = readJsonFile(file, shown) as Json;
   check(validators.deploy, raw, shown);

@@ -1,3 +1,4 @@
+export * from './commands.ts';
 export * from './config-types.ts';
 export * from './errors.ts';
 export * from './exec.ts';

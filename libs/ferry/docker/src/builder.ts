@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { FerryError, PromiseMemo, redact, sessionPart, type RunSession } from '@ferry/core';
+import { FerryError, PromiseMemo, redact, SANDBOX_UP, sessionPart, type RunSession } from '@ferry/core';
 import { runProcess, tailLines, type RunProcess } from './process.ts';
 
 /** How images are built. */
@@ -185,7 +185,7 @@ export async function checkEngine(builder: Pick<DockerBuilder, 'docker'>, opts: 
   const serverVersion = v.stdout.trim();
   if (v.code !== 0 || !serverVersion) {
     const where = baseEnv.DOCKER_HOST ? ` at ${baseEnv.DOCKER_HOST}` : '';
-    throw new FerryError('DOCKER_UNAVAILABLE', `Docker engine not reachable${where}. Start Docker (or \`npm run sandbox:up\` starts one here), or fix DOCKER_HOST.`, {
+    throw new FerryError('DOCKER_UNAVAILABLE', `Docker engine not reachable${where}. Start Docker (or \`${SANDBOX_UP}\` starts one here), or fix DOCKER_HOST.`, {
       details: tailLines(redact(v.stderr), 3),
     });
   }

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FerryError, redact, registerSecret } from '@ferry/core';
+import { FerryError, redact, registerSecret, SANDBOX_UP } from '@ferry/core';
 import type { DockerBuilder } from './builder.ts';
 import { parseBuildFailure } from './build-output.ts';
 import { runProcess, tailLines, type RunOptions, type RunProcess } from './process.ts';
@@ -34,7 +34,7 @@ const run = (ctx: DockerContext, args: readonly string[], opts: RunOptions = {})
 
 function engineDown(ctx: DockerContext, output: string): FerryError {
   const host = (ctx.env ?? process.env).DOCKER_HOST;
-  return new FerryError('DOCKER_UNAVAILABLE', `Docker engine not reachable${host ? ` at ${host}` : ''}. Start Docker (or \`npm run sandbox:up\` starts one here), or fix DOCKER_HOST.`, {
+  return new FerryError('DOCKER_UNAVAILABLE', `Docker engine not reachable${host ? ` at ${host}` : ''}. Start Docker (or \`${SANDBOX_UP}\` starts one here), or fix DOCKER_HOST.`, {
     details: tailLines(redact(output), 3),
   });
 }
@@ -153,7 +153,7 @@ function loginOrPushError(ctx: DockerContext, verb: string, registry: string, ou
     case 'engine-down':
       return engineDown(ctx, output);
     case 'registry-unreachable':
-      return new FerryError('REGISTRY_UNREACHABLE', `Cannot reach the registry ${registry}${ref ? ` to push ${ref}` : ''}. Is it running (\`npm run sandbox:up\` for the local sandbox), and is \`registry\` in ferry.json right?`, { details });
+      return new FerryError('REGISTRY_UNREACHABLE', `Cannot reach the registry ${registry}${ref ? ` to push ${ref}` : ''}. Is it running (\`${SANDBOX_UP}\` for the local sandbox), and is \`registry\` in ferry.json right?`, { details });
     case 'immutable-tag':
       return new FerryError('PUSH_FAILED', `The registry refused ${ref}: the tag already exists and the repository is IMMUTABLE. Another image was pushed under this content tag; run build-image and push again, or check for a concurrent pipeline.`, { details });
     case 'unauthorized':
