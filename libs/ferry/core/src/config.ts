@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { AppDeployConfig, EnvironmentConfig, WorkspaceConfig } from './config-types.ts';
+import type { AppDeployConfig, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
+import { splitCommandLine } from './command-line.ts';
 import { FerryError } from './errors.ts';
 import { assertValidName, showValue, suggest } from './names.ts';
 import { validateDeploy, validateFerry } from './validators.generated.ts';
@@ -307,6 +308,8 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
   if (r.url !== undefined) app.url = r.url;
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
+  const migrate = migrateSettings(r.migrate as unknown, shown);
+  if (migrate) app.migrate = migrate;
   if (app.deployment.maximumPercent < app.deployment.minimumHealthyPercent) {
     throw new FerryError(
       'CONFIG_INVALID',
@@ -317,6 +320,23 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     throw new FerryError('CONFIG_INVALID', `${shown}: healthCheckPath is set but containerPort is not; the health check needs the port the container listens on. Example: "containerPort": 3000`);
   }
   return app;
+}
+
+/** Default time a migration may run before ferry stops it. */
+export const DEFAULT_MIGRATE_TIMEOUT_SECONDS = 900;
+
+/** `migrate` as validated by the schema (false, a command line, arguments, or an object) → settings, or undefined. */
+export function migrateSettings(raw: unknown, shown: string): MigrateSettings | undefined {
+  if (raw === undefined || raw === false || raw === null) return undefined;
+  const o = (typeof raw === 'object' && !Array.isArray(raw) ? raw : { command: raw }) as { command: string | string[]; timeoutSeconds?: number; environment?: Record<string, string> };
+  let command: string[];
+  try {
+    command = typeof o.command === 'string' ? splitCommandLine(o.command) : [...o.command];
+  } catch (e) {
+    throw new FerryError('CONFIG_INVALID', `${shown}: migrate.command: ${(e as Error).message}`);
+  }
+  if (command.length === 0) throw new FerryError('CONFIG_INVALID', `${shown}: migrate.command is empty. Example: "migrate": "node dist/migrate.js"`);
+  return { command, timeoutSeconds: o.timeoutSeconds ?? DEFAULT_MIGRATE_TIMEOUT_SECONDS, environment: { ...(o.environment ?? {}) } };
 }
 
 /**
