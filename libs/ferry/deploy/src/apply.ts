@@ -120,7 +120,8 @@ export async function requireImage(ports: Pick<DeployPorts, 'imageExists'>, app:
   }
 }
 
-async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
+/** The sandbox creates its cluster on demand (AWS clusters are never created by ferry: live.ts requireCluster). */
+export async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
   if ((await describeCluster(ecs, cluster))?.status === 'ACTIVE') return;
   await ecs.createCluster(cluster);
 }

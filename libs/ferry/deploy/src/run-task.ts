@@ -6,7 +6,7 @@
  */
 import { FerryError, formatCommandLine, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import type { RegisterTaskDefinitionInput } from '@ferry/aws';
-import type { DeployPorts } from './apply.ts';
+import { ensureCluster, type DeployPorts } from './apply.ts';
 import { localImage, type AppPorts } from './context.ts';
 import { planFor } from './live.ts';
 import { launchOfService, runTaskInput, type LaunchSettings, type OneOffSpec } from './one-off.ts';
@@ -74,6 +74,7 @@ export async function planOneOff(session: RunSession, ports: AppPorts, resolved:
     taskDefinition,
     spec,
     async prepare(reporter) {
+      if (env.kind === 'sandbox') await ensureCluster(ports.ecs, env.cluster);
       if (taskDefinition.kind === 'existing') return { ...spec, taskDefinitionArn: taskDefinition.arn };
       return { ...spec, taskDefinitionArn: await registerForOneOff(ports, taskDefinition, app.project, reporter) };
     },

@@ -116,6 +116,8 @@ export function desiredTaskDefinition(
     cpu: app.cpu,
     memory: app.memory,
     ...(env.kind === 'aws' && env.executionRoleArn && { executionRoleArn: env.executionRoleArn }),
+    // The sandbox refuses awslogs on Fargate without an execution role, as ECS does: its own stands in.
+    ...(env.kind === 'sandbox' && logs.kind === 'awslogs' && { executionRoleArn: `arn:aws:iam::${env.accountId ?? '000000000000'}:role/ferry-sandbox-task-execution` }),
     containerDefinitions: [container],
     tags: metaTags([], meta),
   };

@@ -64,6 +64,8 @@ export const runTarget: TargetSpec<RunArgs> = {
       return 0;
     }
     reporter.emit({ kind: 'result', app: project, target: 'run', ok: false, summary: `task ${r.taskId} ${outcomeText(r)}`, data });
+    // An interrupted run ends with the runner's own "interrupted" line: the task's report goes out first.
+    if (r.outcome === 'interrupted') for (const message of describeOneOff(r)) reporter.emit({ kind: 'warn', app: project, message });
     throw new FerryError(r.outcome === 'interrupted' ? 'INTERRUPTED' : 'TASK_FAILED', `${project}: the task ${outcomeText(r)}; ferry exits ${code}.`, { exitCode: code, details: describeOneOff(r) });
   },
 };

@@ -24,8 +24,9 @@ export function taskOperations({ store, arns, controller }: ApiDeps): Operations
     /**
      * RunTask, as API_RunTask describes it: `taskDefinition` (family, family:revision or ARN; a bare
      * family is its latest ACTIVE revision), `count` 1–10, `group` defaulting to `family:<family>`,
-     * `launchType` or `capacityProviderStrategy` (not both), `networkConfiguration` required for the
-     * awsvpc network mode, `overrides.containerOverrides` naming containers of the task definition.
+     * `launchType` or `capacityProviderStrategy` (not both), `overrides.containerOverrides` naming
+     * containers of the task definition. `networkConfiguration` is kept, not required: tasks run on the
+     * host network, and CreateService does not require it either (sandbox environments have no VPC).
      */
     RunTask(input) {
       const cluster = getCluster(st(), input?.cluster);
@@ -38,8 +39,6 @@ export function taskOperations({ store, arns, controller }: ApiDeps): Operations
         throw invalid('startedBy may contain up to 128 letters, numbers, hyphens, forward slashes and underscores.');
       const cps = Array.isArray(input.capacityProviderStrategy) ? input.capacityProviderStrategy : undefined;
       if (input.launchType !== undefined && cps?.length) throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
-      if (td.networkMode === 'awsvpc' && !input.networkConfiguration?.awsvpcConfiguration)
-        throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
       const overrides = (input.overrides ?? undefined) as TaskOverrides | undefined;
       for (const o of overrides?.containerOverrides ?? []) {
         if (!td.containerDefinitions.some((c) => c.name === o.name)) throw invalid(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
