@@ -105,6 +105,9 @@ function runWith(name: string, args: string[], interruptWhen?: RegExp): Promise<
         child.kill('SIGINT');
       }
     };
+    // A run that never ends (a follow that never sees its line) fails the test instead of hanging it.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('close', () => clearTimeout(killer));
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('close', (code, signal) => {
@@ -282,6 +285,29 @@ test('a fixed migration runs once for the new tag and the deploy goes on; rollba
   const forced = await must('rollback', '--to', tagV1, '--force');
   assert.match(forced, /rolling back anyway \(--force\)/);
   assert.is(await version(), 'v1');
+});
+
+test('logs: every task of the app, each line prefixed by its task; --filter and --task narrow it', async () => {
+  const out = await must('logs', '--since', '1h');
+  assert.match(out, /[0-9a-f]{8} \| hello from a task/);
+  assert.match(out, /[0-9a-f]{8} \| migrating to v1/);
+  const filtered = await must('logs', '--since', '1h', '--filter', 'migrating');
+  assert.match(filtered, /migrating to v2/);
+  assert.not.match(filtered, /hello from a task/);
+  const [t] = await stoppedTasks('ferry-run');
+  const one = await must('logs', '--since', '1h', '--task', t.taskArn!);
+  assert.match(one, new RegExp(`${t.taskArn!.split('/').pop()!.slice(0, 8)} \\| sleeping`));
+  assert.not.match(one, /migrating/);
+});
+
+test('logs --follow picks up a task that starts after it', async () => {
+  const follow = runWith('logs', ['--follow', '--since', '5s'], /from a later task/);
+  await new Promise((r) => setTimeout(r, 3000));
+  const later = await run('run', '--command', `node -e "console.log('from a later task')"`);
+  assert.is(later.code, 0, later.out);
+  const r = await follow;
+  assert.is(r.code, 130, r.out);
+  assert.match(r.out, /[0-9a-f]{8} \| from a later task/);
 });
 
 test.run();

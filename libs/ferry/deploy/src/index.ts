@@ -27,3 +27,4 @@ export * from './task-logs.ts';
 export * from './one-off.ts';
 export * from './run-task.ts';
 export * from './migrate.ts';
+export * from './app-logs.ts';
