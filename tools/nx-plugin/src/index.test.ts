@@ -73,6 +73,8 @@ test('infers the full target set for a project with deploy.json', async () => {
     rollback: script('rollback', []),
     deploy: script('deploy', after('smoke-test')),
     history: script('history', []),
+    run: script('run', []),
+    logs: script('logs', []),
   };
   for (const [name, want] of Object.entries(expected)) {
     const { metadata, ...got } = targets[name] as Record<string, unknown>;

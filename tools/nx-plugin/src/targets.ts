@@ -25,6 +25,8 @@ export const FERRY_TARGETS = [
   'rollback',
   'deploy',
   'history',
+  'run',
+  'logs',
 ] as const;
 export type FerryTarget = (typeof FERRY_TARGETS)[number];
 
@@ -49,6 +51,8 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
   diff: 'Show what deploy-app would change (task definition and service), without changing anything.',
   rollback: 'Point the service back at the previous task definition revision and wait for it.',
   history: 'Show who deployed which tag and git revision of this service, when, and the result (from ECS).',
+  logs: "Show the app's container logs from CloudWatch Logs, each line prefixed by its task (--since, --follow, --task, --filter).",
+  run: "Run a one-off task with the app's image (--command '<command line>'): output streamed, the container's exit code passed on.",
   deploy: 'Build, push, deploy, health-check and smoke-test this app (the whole chain), then print where it runs.',
 };
 
@@ -98,5 +102,9 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // The chain runs through dependsOn; scripts/deploy.ts then prints where the app runs.
     deploy: script('deploy', after('smoke-test')),
     history: script('history', []),
+    // A one-off task needs its image in the registry; it never builds or pushes (a command with
+    // side effects must not hide behind a build).
+    run: script('run', []),
+    logs: script('logs', []),
   };
 }

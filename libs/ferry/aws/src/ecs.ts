@@ -17,6 +17,8 @@ import {
   ListTagsForResourceCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateServiceCommand,
@@ -26,6 +28,7 @@ import {
   type ECSClient,
   type Failure,
   type RegisterTaskDefinitionCommandInput,
+  type RunTaskCommandInput,
   type Service,
   type ServiceDeployment,
   type ServiceDeploymentBrief,
@@ -41,6 +44,7 @@ export type {
   CreateServiceCommandInput as CreateServiceInput,
   Deployment as EcsDeployment,
   RegisterTaskDefinitionCommandInput as RegisterTaskDefinitionInput,
+  RunTaskCommandInput as RunTaskInput,
   Service as EcsService,
   ServiceDeployment as EcsServiceDeployment,
   ServiceDeploymentBrief as EcsServiceDeploymentBrief,
@@ -107,6 +111,10 @@ export interface EcsPort {
   /** DescribeServiceDeployments of up to 20 ARNs (rollback details, circuit-breaker counts). */
   describeServiceDeployments(arns: string[]): Promise<ServiceDeployment[]>;
   createCluster(name: string): Promise<Cluster>;
+  /** RunTask of one standalone task; a `failures[]` answer (no capacity, bad subnet…) throws with its reason. */
+  runTask(input: RunTaskCommandInput): Promise<Task>;
+  /** StopTask with a reason (stopCode UserInitiated); the task as ECS answers it. */
+  stopTask(cluster: string, task: string, reason: string): Promise<Task | undefined>;
 }
 
 const chunks = <T>(items: T[], size: number): T[][] => {
@@ -234,6 +242,21 @@ export function createEcsPort(client: ECSClient): EcsPort {
       attempt(`describe ${arns.length} service deployment(s)`, async () => {
         const r = await client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: arns.slice(0, 20) }));
         return r.serviceDeployments ?? [];
+      }),
+    runTask: (input) =>
+      attempt(`run a task of ${short(input.taskDefinition ?? '')} in cluster ${input.cluster}`, async () => {
+        const r = await client.send(new RunTaskCommand({ ...input, count: 1 }));
+        const task = r.tasks?.[0];
+        if (!task) {
+          const f = r.failures?.[0];
+          throw Object.assign(new Error(`RunTask started no task${f ? `: ${f.reason}${f.detail ? ` (${f.detail})` : ''}` : ''}`), { name: 'ClientException' });
+        }
+        return task;
+      }),
+    stopTask: (cluster, task, reason) =>
+      attempt(`stop task ${task.split('/').pop()} in cluster ${cluster}`, async () => {
+        const r = await client.send(new StopTaskCommand({ cluster, task, reason }));
+        return r.task;
       }),
     createCluster: (name) =>
       attempt(`create cluster ${name}`, async () => {

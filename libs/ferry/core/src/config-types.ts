@@ -77,6 +77,14 @@ export interface LifecyclePolicySettings {
 }
 
 /** `<projectRoot>/deploy.json` after validation and defaults. */
+/** `migrate` in deploy.json, normalised: the command as arguments, its timeout and extra environment. */
+export interface MigrateSettings {
+  command: string[];
+  /** Default 900. */
+  timeoutSeconds: number;
+  environment: Record<string, string>;
+}
+
 export interface AppDeployConfig {
   /** Absolute path of the file this came from (filled by the loader, not written by users). */
   file: string;
@@ -135,6 +143,11 @@ export interface AppDeployConfig {
    * previous revision automatically: `health` (health-check), `smoke` (smoke-test). Default both.
    */
   rollbackOn: ('health' | 'smoke')[];
+  /**
+   * The migration: a one-off task run with the new revision before deploy-app changes the service,
+   * only when the content tag changed. Absent (or `false` in deploy.json): none.
+   */
+  migrate?: MigrateSettings;
   /** Per-environment overrides, shallow-merged over the fields above by `resolveAppConfig`. */
   environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments'>>>;
 }

@@ -202,6 +202,18 @@ for (const [name, value, message] of invalidFerry) {
   });
 }
 
+test('migrate: a command line, arguments or an object; false or absent: none; operators refused', () => {
+  assert.equal(load({ migrate: 'node dist/migrate.js --to "latest version"' }).migrate, { command: ['node', 'dist/migrate.js', '--to', 'latest version'], timeoutSeconds: 900, environment: {} });
+  assert.equal(load({ migrate: ['node', 'm.js'] }).migrate?.command, ['node', 'm.js']);
+  assert.equal(load({ migrate: { command: 'node m.js', timeoutSeconds: 60, environment: { DRY: '0' } } }).migrate, { command: ['node', 'm.js'], timeoutSeconds: 60, environment: { DRY: '0' } });
+  assert.is(load({ migrate: false }).migrate, undefined);
+  assert.is(load({}).migrate, undefined);
+  const e = errorOf(() => load({ migrate: 'npm run a && npm run b' }));
+  assert.is(e.code, 'CONFIG_INVALID');
+  assert.match(e.message, /^apps\/api\/deploy.json: migrate.command: the command line uses the shell operator "&&"/);
+  assert.is(errorOf(() => load({ migrate: { timeoutSeconds: 5 } })).code, 'CONFIG_INVALID');
+});
+
 test('naming rules: tags and names used by the pipeline', () => {
   assert.ok(isValidName('tag', 'ft-0123456789abcdef0123'));
   for (const bad of ['', '-x', '.x', 'a b', 'a;b', 'a\nb', '$(x)', 'x'.repeat(129)]) assert.not.ok(isValidName('tag', bad), bad);

@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { AppDeployConfig, EnvironmentConfig, WorkspaceConfig } from './config-types.ts';
+import type { AppDeployConfig, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
 import { SCHEMA_DIR } from './commands.ts';
+import { splitCommandLine } from './command-line.ts';
 import { FerryError } from './errors.ts';
 import { assertValidName, showValue, suggest } from './names.ts';
 import { validateDeploy, validateFerry } from './validators.generated.ts';
@@ -323,6 +324,8 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
   if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
   if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
+  const migrate = migrateSettings(r.migrate as unknown, shown);
+  if (migrate) app.migrate = migrate;
   if (app.deployment.maximumPercent < app.deployment.minimumHealthyPercent) {
     throw new FerryError(
       'CONFIG_INVALID',
@@ -333,6 +336,23 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     throw new FerryError('CONFIG_INVALID', `${shown}: healthCheckPath is set but containerPort is not; the health check needs the port the container listens on. Example: "containerPort": 3000`);
   }
   return app;
+}
+
+/** Default time a migration may run before ferry stops it. */
+export const DEFAULT_MIGRATE_TIMEOUT_SECONDS = 900;
+
+/** `migrate` as validated by the schema (false, a command line, arguments, or an object) → settings, or undefined. */
+export function migrateSettings(raw: unknown, shown: string): MigrateSettings | undefined {
+  if (raw === undefined || raw === false || raw === null) return undefined;
+  const o = (typeof raw === 'object' && !Array.isArray(raw) ? raw : { command: raw }) as { command: string | string[]; timeoutSeconds?: number; environment?: Record<string, string> };
+  let command: string[];
+  try {
+    command = typeof o.command === 'string' ? splitCommandLine(o.command) : [...o.command];
+  } catch (e) {
+    throw new FerryError('CONFIG_INVALID', `${shown}: migrate.command: ${(e as Error).message}`);
+  }
+  if (command.length === 0) throw new FerryError('CONFIG_INVALID', `${shown}: migrate.command is empty. Example: "migrate": "node dist/migrate.js"`);
+  return { command, timeoutSeconds: o.timeoutSeconds ?? DEFAULT_MIGRATE_TIMEOUT_SECONDS, environment: { ...(o.environment ?? {}) } };
 }
 
 /**

@@ -27,7 +27,11 @@ export type ErrorCode =
   /** Nx could not compute the project graph. */
   | 'GRAPH_FAILED'
   /** A process ferry started failed, timed out or could not start (`exec`). */
-  | 'EXEC_FAILED';
+  | 'EXEC_FAILED'
+  /** A one-off task (run) could not start, was stopped, or its container exited non-zero. */
+  | 'TASK_FAILED'
+  /** The migration task of a deploy failed: the service was not changed. */
+  | 'MIGRATION_FAILED';
 
 export class FerryError extends Error {
   readonly code: ErrorCode;

@@ -19,7 +19,10 @@ export type StepName =
   | 'smoke'
   | 'diff'
   | 'lock'
-  | 'cleanup';
+  | 'cleanup'
+  /** A one-off task (run) or a deploy's migration task. */
+  | 'run-task'
+  | 'migrate';
 
 export interface RolloutDeploymentView {
   id: string;

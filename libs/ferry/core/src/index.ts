@@ -13,3 +13,4 @@ export * from './git.ts';
 export * from './build-inputs.ts';
 export * from './content-tag/index.ts';
 export * from './session.ts';
+export * from './command-line.ts';

@@ -7,6 +7,7 @@ import { FerryError, type AppDeployConfig } from '@ferry/core';
 import type { EcsPort, LogsPort } from '@ferry/aws';
 import type { DeployPlan } from './plan.ts';
 import { describeCluster } from './live.ts';
+import { runMigration } from './migrate.ts';
 import { recordCompleted } from './records.ts';
 import { recover } from './recover.ts';
 import { pruneRevisions } from './revisions.ts';
@@ -33,7 +34,7 @@ export interface DeployResult {
   deregistered: string[];
 }
 
-type Step = 'log-group' | 'register-task-definition' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
+type Step = 'log-group' | 'register-task-definition' | 'migrate' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
 
 /** Runs the plan: writes, the rollout, and what follows its verdict. */
 export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, s: RolloutSettings): Promise<DeployResult> {
@@ -65,6 +66,17 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
   step('register-task-definition', 'start', `registering ${plan.registerInput.family} with ${plan.imageRef}`);
   const arn = (await ecs.registerTaskDefinition(plan.registerInput)).taskDefinitionArn ?? '';
   step('register-task-definition', 'done', `registered ${shortTaskDefinition(arn)}`, { taskDefinitionArn: arn });
+
+  // The migration runs with the revision just registered, before anything about the service changes.
+  if (plan.migrate) {
+    await runMigration(
+      ports,
+      { app, env: { cluster: plan.cluster }, arn, tag: plan.contentTag, ...(plan.kind === 'update' && { liveArn: plan.previousTaskDefinitionArn }) },
+      plan.migrate,
+      { reporter: s.reporter, signal: s.signal, clock: s.clock, deployedBy: s.deployedBy, pollMs: s.intervalMs },
+    );
+    await s.beforeWrite?.();
+  }
 
   let move: ServiceMove;
   if (plan.kind === 'create-service') {
@@ -108,7 +120,8 @@ export async function requireImage(ports: Pick<DeployPorts, 'imageExists'>, app:
   }
 }
 
-async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
+/** The sandbox creates its cluster on demand (AWS clusters are never created by ferry: live.ts requireCluster). */
+export async function ensureCluster(ecs: EcsPort, cluster: string): Promise<void> {
   if ((await describeCluster(ecs, cluster))?.status === 'ACTIVE') return;
   await ecs.createCluster(cluster);
 }

@@ -24,3 +24,7 @@ export * from './secrets.ts';
 export * from './spec.ts';
 export * from './logs.ts';
 export * from './task-logs.ts';
+export * from './one-off.ts';
+export * from './run-task.ts';
+export * from './migrate.ts';
+export * from './app-logs.ts';

@@ -2,9 +2,10 @@
  * planDeploy: what `deploy-app` would do, as data with the exact AWS inputs. `--dry-run` and `diff`
  * print it; applyDeploy (apply.ts) executes it. Pure.
  */
-import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
+import { migrationStep, type MigrationStep } from './migrate.ts';
+import { formatCommandLine, type AppDeployConfig, type EnvironmentConfig } from '@ferry/core';
 import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
-import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition, TAG_GIT_SHA, tagValue } from './task-definition.ts';
+import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition, TAG_CONTENT, TAG_GIT_SHA, tagValue } from './task-definition.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import type { SpecRecord } from './spec.ts';
 import { logGroupToEnsure, logsPlan } from './logs.ts';
@@ -57,7 +58,7 @@ export type DeployPlan =
    * The service does not exist: register, then create it. `createInput.taskDefinition` holds the
    * family; the executor replaces it with the ARN it just registered.
    */
-  | (PlanBase & { kind: 'create-service'; ensureCluster: boolean; logGroup?: LogGroupStep; registerInput: RegisterTaskDefinitionInput; createInput: CreateServiceInput })
+  | (PlanBase & { kind: 'create-service'; ensureCluster: boolean; logGroup?: LogGroupStep; registerInput: RegisterTaskDefinitionInput; createInput: CreateServiceInput; migrate?: MigrationStep })
   /** Register a revision and point the service at it. `updateInput.taskDefinition` likewise. */
   | (PlanBase & {
       kind: 'update';
@@ -66,6 +67,8 @@ export type DeployPlan =
       updateInput: UpdateServiceInput;
       /** The definition the service ran before: the rollback target if the rollout fails. */
       previousTaskDefinitionArn: string;
+      /** The migration to run with the registered revision before the service changes (the content tag changes). */
+      migrate?: MigrationStep;
       reasons: string[];
     });
 
@@ -127,7 +130,10 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   const group = logGroupToEnsure(logsPlan(app, env));
   const logGroup = group ? { logGroup: group } : {};
   const svc = live?.service;
+  const createInput = createServiceInput(app, env);
+  const createLaunch = { ...(createInput.launchType && { launchType: createInput.launchType }), ...(createInput.networkConfiguration && { networkConfiguration: createInput.networkConfiguration }) };
   if (!live || !svc || svc.status === 'INACTIVE') {
+    const migrate = migrationStep(app.migrate, desired.contentTag, undefined, createLaunch);
     return {
       ...base,
       ...spec(registeredSha),
@@ -136,7 +142,8 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       ...logGroup,
       taskDefinitionDiff: diffTaskDefinitions(null, wanted),
       registerInput: desired.registerInput,
-      createInput: createServiceInput(app, env),
+      createInput,
+      ...(migrate && { migrate }),
     };
   }
   const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
@@ -173,7 +180,10 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     }
   }
   if (opts.force && reasons.length === 0) reasons.push('--force');
+  const liveTag = tagValue(live.taskDef?.tags, TAG_CONTENT) ?? live.spec?.contentTag;
+  const migrate = migrationStep(app.migrate, desired.contentTag, { tag: liveTag, service: svc }, createLaunch);
   return {
+    ...(migrate && { migrate }),
     ...base,
     ...spec(registeredSha),
     kind: 'update',
@@ -218,6 +228,7 @@ export function formatPlan(plan: DeployPlan): string[] {
         `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}${plan.logGroup ? 'ensure the log group, ' : ''}register a task definition and create the service`,
         ...logGroupLines(plan.logGroup),
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
+        ...migrateLines(plan.migrate),
         'CreateService ' + JSON.stringify({ ...plan.createInput, taskDefinition: `<registered revision of ${plan.createInput.taskDefinition}>` }, null, 2),
       ];
     case 'update':
@@ -226,10 +237,14 @@ export function formatPlan(plan: DeployPlan): string[] {
         ...(plan.taskDefinitionDiff ? ['task definition diff (live -> desired):', plan.taskDefinitionDiff] : []),
         ...logGroupLines(plan.logGroup),
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
+        ...migrateLines(plan.migrate),
         'UpdateService ' + JSON.stringify({ ...plan.updateInput, taskDefinition: `<registered revision of ${plan.updateInput.taskDefinition}>` }, null, 2),
       ];
   }
 }
+
+const migrateLines = (m: MigrationStep | undefined): string[] =>
+  m ? [`then the migration, before the service changes (content tag ${m.fromTag ?? '(none)'} -> new): RunTask of the registered revision with ${formatCommandLine(m.command)} (timeout ${m.timeoutSeconds} s)`] : [];
 
 const logGroupLines = (g: LogGroupStep | undefined): string[] =>
   g ? [`CreateLogGroup ${JSON.stringify({ logGroupName: g.name })} (unless it exists)`, `PutRetentionPolicy ${JSON.stringify({ logGroupName: g.name, retentionInDays: g.retentionDays })}`] : [];

@@ -2,6 +2,7 @@
  * Task-definition revisions: listing a family's ACTIVE revisions with ferry's tags, which to keep
  * and which one a rollback goes to (pure), and pruning the old ones after a good deploy.
  */
+import { parseMigrationTags, type MigrationRecord } from './migrate.ts';
 import { parseTaskDefinitionRef, type EcsPort } from '@ferry/aws';
 import { FerryError, type AppDeployConfig, type Reporter } from '@ferry/core';
 import { shortTaskDefinition } from './rollout.ts';
@@ -25,6 +26,8 @@ export interface RevisionInfo {
   returnedAt?: number;
   result?: string;
   registeredAt?: number;
+  /** The migration run with this revision (migrate.ts), when there was one. */
+  migration?: MigrationRecord;
 }
 
 
@@ -119,6 +122,7 @@ async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number
     returnedAt: time(TAG_RETURNED_AT),
     result: tagValue(tags, TAG_RESULT),
     registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
+    ...((m) => (m ? { migration: m } : {}))(parseMigrationTags(tags)),
   };
 }
 

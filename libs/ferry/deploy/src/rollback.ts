@@ -10,6 +10,7 @@ import { readLive } from './live.ts';
 import { markCompleted, recordResult } from './records.ts';
 import { recover } from './recover.ts';
 import { findRevision, listRevisions, previousCompleted, type RevisionInfo } from './revisions.ts';
+import { lastSuccessfulMigration } from './migrate.ts';
 import { rollService, type RolloutSettings } from './roll.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import { primaryTaskDefinition } from './spec.ts';
@@ -24,6 +25,8 @@ export interface RollbackPlan {
   target: RevisionInfo;
   /** Nothing to do: the target is already live. */
   alreadyLive: boolean;
+  /** The revision whose migration last succeeded, when the target is older than it (rollback asks for --force). */
+  pastMigration?: RevisionInfo;
 }
 
 export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to?: string): Promise<RollbackPlan> {
@@ -39,12 +42,17 @@ export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to
       `${app.project}: no earlier completed revision of ${app.family} with a different image to roll back to (live: ${shortTaskDefinition(fromArn)}). Pick one with --to <tag|revision>; revisions: ${revisions.map((r) => r.revision).join(', ')}.`,
     );
   }
-  return { app: app.project, cluster: env.cluster, service: app.service, fromArn, target, alreadyLive: target.arn === fromArn };
+  const migrated = lastSuccessfulMigration(revisions);
+  const pastMigration = migrated && target.revision < migrated.revision && target.arn !== fromArn ? migrated : undefined;
+  return { app: app.project, cluster: env.cluster, service: app.service, fromArn, target, alreadyLive: target.arn === fromArn, ...(pastMigration && { pastMigration }) };
 }
 
 export function formatRollbackPlan(p: RollbackPlan): string[] {
   if (p.alreadyLive) return [`${p.app}: ${shortTaskDefinition(p.target.arn)} is already live; nothing to do`];
   return [
+    ...(p.pastMigration
+      ? [`${p.app}: ${shortTaskDefinition(p.target.arn)} is older than ${shortTaskDefinition(p.pastMigration.arn)}, whose migration succeeded: the rollback needs --force`]
+      : []),
     `${p.app}: would roll ${p.service} back from ${shortTaskDefinition(p.fromArn)} to ${shortTaskDefinition(p.target.arn)} (${p.target.contentTag ?? imageTagOf(p.target.image) ?? p.target.image})`,
     'UpdateService ' + JSON.stringify({ cluster: p.cluster, service: p.service, taskDefinition: p.target.arn }, null, 2),
   ];

@@ -56,7 +56,8 @@ test('history: newest deploy first, live marked, result and who', () => {
   assert.is(h[2].tag, 'ft-1');
   assert.is(h[0].at, new Date(4000).toISOString());
   const rows = historyRows(h);
-  assert.equal(rows[0], ['revision', 'tag', 'git', 'deployed by', 'at', 'result']);
+  assert.equal(rows[0], ['revision', 'tag', 'git', 'deployed by', 'at', 'result', 'migration']);
+  assert.is(rows[1][6], '-');
   assert.is(rows[1][0], 'api:2 (live)');
   assert.is(rows[2][2], 'c'.repeat(12));
   assert.is(historyEntries(revs, undefined, 1).length, 1);

@@ -21,7 +21,10 @@ export const TAG_DEPLOYED_AT = 'ferry:deployed-at';
 export const TAG_RETURNED_AT = 'ferry:returned-at';
 export const TAG_RESULT = 'ferry:result';
 /** Tags that describe a registration, not the definition: never a reason to deploy, never inherited. */
-const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RETURNED_AT, TAG_RESULT]);
+/** The migration run with this revision (migrate.ts): `exit=<code> ms=<duration> at=<epoch ms> by=<who>`, and its command. */
+export const TAG_MIGRATION = 'ferry:migration';
+export const TAG_MIGRATION_COMMAND = 'ferry:migration-command';
+const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RETURNED_AT, TAG_RESULT, TAG_MIGRATION, TAG_MIGRATION_COMMAND]);
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept (ECS-SEMANTICS §4). */
 export const SERVER_FIELDS = [

@@ -6,11 +6,13 @@ import { deployTarget } from './deploy.ts';
 import { diffTarget } from './diff.ts';
 import { healthCheckTarget } from './health-check.ts';
 import { historyTarget } from './history.ts';
+import { logsTarget } from './logs.ts';
 import { pushTarget } from './push.ts';
 import { rollbackTarget } from './rollback.ts';
+import { runTarget } from './run.ts';
 import { smokeTestTarget } from './smoke-test.ts';
 
-export { buildImageTarget, deployAppTarget, deployTarget, diffTarget, healthCheckTarget, historyTarget, pushTarget, rollbackTarget, smokeTestTarget };
+export { buildImageTarget, deployAppTarget, deployTarget, diffTarget, healthCheckTarget, historyTarget, logsTarget, pushTarget, rollbackTarget, runTarget, smokeTestTarget };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const TARGET_SPECS: Readonly<Record<string, TargetSpec<any>>> = {
@@ -23,5 +25,7 @@ export const TARGET_SPECS: Readonly<Record<string, TargetSpec<any>>> = {
   rollback: rollbackTarget,
   deploy: deployTarget,
   history: historyTarget,
+  run: runTarget,
+  logs: logsTarget,
 };
 

@@ -8,7 +8,7 @@ import type { BufferedStateStore, SandboxContext } from '../context.ts';
 import { adoptTasks } from './adoption.ts';
 import type { ControllerPort } from './api/common.ts';
 import { LoadBalancers, portIsFree, type Target } from './lb.ts';
-import type { EcsState, ServiceRecord } from './model.ts';
+import type { EcsState, ServiceRecord, TaskRecord } from './model.ts';
 import type { ControllerOptions } from './options.ts';
 import type { TaskRuntime } from './runtime.ts';
 import { pruneStoppedTasks, reconcileService } from './scheduler/reconcile.ts';
@@ -71,6 +71,10 @@ export class Controller implements ControllerPort {
       if (!used.has(p) && (await portIsFree(p))) return p;
     }
     throw new Error(`no free load balancer port from ${this.opts.lbPortStart}`);
+  }
+
+  runTask(task: TaskRecord): void {
+    this.carryOut(applyAll(this.scheduler, [{ kind: 'launchTask', task }], this.env));
   }
 
   stopTask(taskId: string, stopCode: string, reason: string): void {

@@ -177,6 +177,12 @@ export interface TaskContainerRecord {
   _removed?: boolean;
 }
 
+/** RunTask `overrides` (model `TaskOverride`), as the task keeps and DescribeTasks returns them. */
+export interface TaskOverrides {
+  [field: string]: unknown;
+  containerOverrides?: { name?: string; command?: string[]; environment?: { name?: string; value?: string }[]; [field: string]: unknown }[];
+}
+
 export interface TaskRecord {
   taskArn: string;
   id: string;
@@ -200,6 +206,9 @@ export interface TaskRecord {
   stoppedReason?: string;
   containers: TaskContainerRecord[];
   tags: Tag[];
+  /** RunTask's `overrides` (containerOverrides' command and environment are applied at launch). */
+  overrides?: TaskOverrides;
+  capacityProviderName?: string;
   /** Owning service key `<cluster>/<service>` (absent for standalone tasks). */
   _service?: string;
   /** The host port handed to the app as $PORT. */

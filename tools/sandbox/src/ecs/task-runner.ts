@@ -149,8 +149,11 @@ export class TaskRunner {
       for (const c of td.containerDefinitions) {
         const port = await freePort();
         if (c.name === lbContainer) store.update(() => (t._port = port));
+        // RunTask's container overrides: command replaces the definition's, environment adds to it (and wins).
+        const override = t.overrides?.containerOverrides?.find((o) => o.name === c.name);
+        const environment = [...(c.environment ?? []).filter((e) => !override?.environment?.some((o) => o.name === e.name)), ...(override?.environment ?? [])];
         const env = [
-          ...(c.environment ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
+          ...environment.map((e) => `${e.name}=${e.value ?? ''}`),
           // Secrets can't be resolved locally: the app gets a recognisable placeholder.
           ...(c.secrets ?? []).map((s) => `${s.name}=sandbox-secret-placeholder`),
           `PORT=${port}`,
@@ -160,7 +163,7 @@ export class TaskRunner {
         const dockerId = await runtime.run({
           name: `ferry-ecs-${svc?.serviceName ?? td.family}-${id.slice(0, 12)}-${c.name}`,
           image: c.image,
-          command: c.command,
+          command: override?.command ?? c.command,
           entryPoint: c.entryPoint,
           env,
           workingDirectory: c.workingDirectory,

@@ -150,11 +150,19 @@ export function createLogsService(ctx: Pick<SandboxContext, 'state' | 'region' |
       const start = Number(i.startTime ?? 0) || 0;
       const end = i.endTime === undefined ? Infinity : Number(i.endTime);
       const limit = Math.min(Number(i.limit ?? 10_000) || 10_000, 10_000);
-      const inRange = s.events.filter((e) => e.timestamp >= start && e.timestamp < end);
+      // A forward token `f/<n>` (from an earlier answer) reads on from the stream's n-th event, the
+      // way a follower tails a stream: the same token comes back while nothing new arrived.
+      const forward = typeof i.nextToken === 'string' ? /^f\/(\d+)$/.exec(i.nextToken) : null;
+      if (typeof i.nextToken === 'string' && !forward && !/^b\/\d+$/.test(i.nextToken)) throw new AwsError('InvalidParameterException', 'The specified nextToken is invalid.');
+      const from = forward ? Math.min(Number(forward[1]), s.events.length) : 0;
+      const head = forward !== null || i.startFromHead === true;
+      const rest = s.events.slice(from);
+      const inRange = rest.filter((e) => e.timestamp >= start && e.timestamp < end);
       // Without a token, startFromHead false (the default) answers with the newest events
       // (service-2.json, GetLogEventsRequest.startFromHead); either way in ascending order.
-      const events = i.startFromHead === true ? inRange.slice(0, limit) : inRange.slice(-limit);
-      return { events: events.map(eventView), nextForwardToken: `f/${s.events.length}`, nextBackwardToken: 'b/0' };
+      const events = head ? inRange.slice(0, limit) : inRange.slice(-limit);
+      const next = head && events.length ? from + rest.indexOf(events[events.length - 1]) + 1 : s.events.length;
+      return { events: events.map(eventView), nextForwardToken: `f/${next}`, nextBackwardToken: 'b/0' };
     },
     FilterLogEvents: (i) => {
       const g = group(i.logGroupName);

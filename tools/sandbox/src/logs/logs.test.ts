@@ -45,6 +45,24 @@ test('GetLogEvents: the newest events by default, the oldest with startFromHead;
   assert.equal(r.events.map((e) => [e.logStreamName, e.message]), [['api/api/t1', 'line 3']]);
 });
 
+test('GetLogEvents with a forward token tails the stream: the same token while nothing new arrived', async () => {
+  const logs = open();
+  await logs.handlers.CreateLogGroup({ logGroupName: '/ferry/c/tail' });
+  const read = async (nextToken?: string) =>
+    (await logs.handlers.GetLogEvents({ logGroupName: '/ferry/c/tail', logStreamName: 'run/app/t', startFromHead: true, ...(nextToken && { nextToken }) })) as { events: { message: string }[]; nextForwardToken: string };
+  logs.sink.put('/ferry/c/tail', 'run/app/t', 'one', 1);
+  const a = await read();
+  assert.equal(a.events.map((e) => e.message), ['one']);
+  const b = await read(a.nextForwardToken);
+  assert.equal(b.events, []);
+  assert.is(b.nextForwardToken, a.nextForwardToken);
+  logs.sink.put('/ferry/c/tail', 'run/app/t', 'two', 2);
+  logs.sink.put('/ferry/c/tail', 'run/app/t', 'three', 3);
+  const c = await read(b.nextForwardToken);
+  assert.equal(c.events.map((e) => e.message), ['two', 'three']);
+  assert.is(await errorName(() => read('garbage')), 'InvalidParameterException');
+});
+
 test('awslogs: stream names and the missing-group launch check', () => {
   const c = (options: Record<string, string>) => ({ name: 'api', logConfiguration: { logDriver: 'awslogs', options } });
   assert.equal(awslogsTargets([c({ 'awslogs-group': '/g', 'awslogs-stream-prefix': 'p' }), { name: 'x' }], 'abc'), [{ container: 'api', group: '/g', stream: 'p/api/abc' }]);

@@ -390,9 +390,9 @@ export class FakeEcs implements EcsPort {
     d.updatedAt = new Date(this.now() + 1);
     if (r.script.outcome === 'complete') {
       for (const t of this.tasks.values()) {
-        if (t.group === `service:${s.serviceName}` && t.desiredStatus === 'RUNNING') this.stopTask(t, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${r.id})`);
+        if (t.group === `service:${s.serviceName}` && t.desiredStatus === 'RUNNING') this.endTask(t, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${r.id})`);
       }
-      for (let i = 0; i < (s.desiredCount ?? 0); i++) this.runTask(st, d);
+      for (let i = 0; i < (s.desiredCount ?? 0); i++) this.startTask(st, d);
       d.runningCount = s.desiredCount;
       d.rolloutState = 'COMPLETED';
       d.rolloutStateReason = `ECS deployment ${r.id} completed.`;
@@ -407,7 +407,7 @@ export class FakeEcs implements EcsPort {
       return;
     }
     // fail: the tasks exit, the breaker trips.
-    for (let i = 0; i < 3; i++) this.stopTask(this.runTask(st, d), 'EssentialContainerExited', r.script.stoppedReason ?? 'Essential container in task exited', r.script.exitCode ?? 1);
+    for (let i = 0; i < 3; i++) this.endTask(this.startTask(st, d), 'EssentialContainerExited', r.script.stoppedReason ?? 'Essential container in task exited', r.script.exitCode ?? 1);
     d.failedTasks = 3;
     d.rolloutState = 'FAILED';
     d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
@@ -428,7 +428,7 @@ export class FakeEcs implements EcsPort {
     }
   }
 
-  private runTask(st: ServiceState, d: Deployment): Task {
+  private startTask(st: ServiceState, d: Deployment): Task {
     const id = (++this.seq).toString(16).padStart(32, '0');
     const cluster = st.service.clusterArn!.split('/').pop();
     const t: Task = {
@@ -447,9 +447,18 @@ export class FakeEcs implements EcsPort {
     return t;
   }
 
-  private stopTask(t: Task, stopCode: Task['stopCode'], reason: string, exitCode?: number): void {
+  private endTask(t: Task, stopCode: Task['stopCode'], reason: string, exitCode?: number): void {
     Object.assign(t, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode, stoppedReason: reason, stoppedAt: new Date(this.now()) });
     if (exitCode !== undefined) t.containers = (t.containers ?? []).map((c) => ({ ...c, lastStatus: 'STOPPED', exitCode }));
+  }
+
+  /** One-off tasks are exercised against the sandbox (test/sandbox-run-task.test.ts, test/pipeline-run.test.ts), not faked. */
+  runTask(): Promise<Task> {
+    return Promise.reject(new Error('FakeEcs does not run tasks: test one-off tasks against the sandbox'));
+  }
+
+  stopTask(): Promise<Task | undefined> {
+    return Promise.reject(new Error('FakeEcs does not stop one-off tasks: test them against the sandbox'));
   }
 }
 

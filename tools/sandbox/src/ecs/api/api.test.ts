@@ -20,7 +20,7 @@ function setup() {
     arns: arns('us-east-1', '000000000000'),
     accountId: '000000000000',
     urlTagKey: 'ferry:sandbox-url',
-    controller: { poke() {}, stopTask: (id) => void stops.push(id), allocateLbPort: async () => port++ },
+    controller: { poke() {}, runTask: (t) => void (state.tasks[t.id] = t), stopTask: (id) => void stops.push(id), allocateLbPort: async () => port++ },
   });
   const call = async (op: string, input: unknown = {}) => (await h[op](input)) as any;
   return { call, stops, state: () => state, writes: () => writes, reset: () => (state = initialEcsState()) };

@@ -3,7 +3,7 @@
  * pagination, tag validation, and the lookups that throw ECS's "not found" errors.
  */
 import { AwsError, type BufferedStateStore } from '../../context.ts';
-import type { ClusterRecord, EcsState, ServiceRecord, Tag, TaskDefRecord } from '../model.ts';
+import type { ClusterRecord, EcsState, ServiceRecord, Tag, TaskDefRecord, TaskRecord } from '../model.ts';
 import type { Arns } from '../views.ts';
 
 /** What the handlers need from the controller. */
@@ -12,6 +12,8 @@ export interface ControllerPort {
   poke(): void;
   /** Begin stopping a task (DEACTIVATING → … → STOPPED). */
   stopTask(taskId: string, stopCode: string, reason: string): void;
+  /** Launch a standalone task (RunTask) the handler built, PROVISIONING; the runner takes it from there. */
+  runTask(task: TaskRecord): void;
   /** A stable free loopback port for a service's load balancer. */
   allocateLbPort(): Promise<number>;
 }
