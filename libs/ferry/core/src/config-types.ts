@@ -131,8 +131,39 @@ export interface AppDeployConfig {
    * previous revision automatically: `health` (health-check), `smoke` (smoke-test). Default both.
    */
   rollbackOn: ('health' | 'smoke')[];
+  /**
+   * How `environment` and `secrets` apply to a live task definition: `merge` (default) sets the
+   * declared keys and keeps the container's others; `replace` makes them exactly the declared ones.
+   */
+  environmentMode: 'merge' | 'replace';
+  /** Launch type of a service ferry creates; absent: FARGATE unless `capacityProviderStrategy` is set. */
+  launchType?: 'FARGATE' | 'EC2' | 'EXTERNAL';
+  /** Capacity provider strategy of a service ferry creates (FARGATE, FARGATE_SPOT, EC2 providers). */
+  capacityProviderStrategy?: CapacityProviderItem[];
+  /** Task role of the app's containers. */
+  taskRoleArn?: string;
+  /** Task execution role (default on new task definitions: the environment's). */
+  executionRoleArn?: string;
+  /** Seconds between SIGTERM and SIGKILL when the app's container stops. */
+  stopTimeout?: number;
+  /**
+   * The top-level fields deploy.json wrote for this environment (its base fields and
+   * `environments.<env>`), before defaults: filled by the loader. Patching a live task definition
+   * changes only these (besides the image); defaults apply only to what ferry creates.
+   */
+  declared: DeclaredField[];
   /** Per-environment overrides, shallow-merged over the fields above by `resolveAppConfig`. */
-  environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments'>>>;
+  environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>>>;
+}
+
+/** A field deploy.json can declare (a top-level key of AppDeployConfig). */
+export type DeclaredField = Exclude<keyof AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>;
+
+/** One entry of `capacityProviderStrategy`. */
+export interface CapacityProviderItem {
+  capacityProvider: string;
+  weight?: number;
+  base?: number;
 }
 
 /** One target environment in `ferry.json`. */
