@@ -10,7 +10,7 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   control: Control;
-  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService };
+  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService; autoscaling?: SandboxService };
   /** Body of `GET /_sandbox/info`. */
   info(): unknown;
   /** Body of `GET /_sandbox/health`. */
@@ -63,7 +63,7 @@ export async function dispatch(opts: Pick<ApiServerOptions, 'control' | 'service
   }
 }
 
-/** The sandbox's one HTTP endpoint: the ECS, ECR and CloudWatch Logs APIs (by X-Amz-Target) and `/_sandbox/*`. */
+/** The sandbox's one HTTP endpoint: the ECS, ECR, CloudWatch Logs and Application Auto Scaling APIs (by X-Amz-Target) and `/_sandbox/*`. */
 export async function startApiServer(opts: ApiServerOptions): Promise<{ server: http.Server; port: number; stop(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     try {
