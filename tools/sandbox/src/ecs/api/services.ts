@@ -11,7 +11,7 @@ import { startDeployment } from '../scheduler/deployments.ts';
 import { serviceView } from '../views.ts';
 import { checkUserTags, deploymentControllerRefusal } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, findService, findTaskDef, getCluster, getService, invalid, mergeTags, NAME_RE, paginate, withTags } from './common.ts';
-import { checkDeploymentConfiguration, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
+import { checkDeploymentConfiguration, checkLaunch, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
 
 /** The service operations. */
 export function serviceOperations(deps: ApiDeps): Operations {
@@ -26,6 +26,7 @@ export function serviceOperations(deps: ApiDeps): Operations {
       if (existing && existing.status !== 'INACTIVE') throw invalid('Creation of service was not idempotent.');
       const td = taskDefForService(st(), input.taskDefinition);
       const desiredCount = desiredCountOf(input.desiredCount, 0);
+      const launch = checkLaunch(input, td);
       if (input.schedulingStrategy !== undefined && input.schedulingStrategy !== 'REPLICA') throw invalid('The sandbox supports only the REPLICA scheduling strategy.');
       if (input.deploymentController !== undefined && input.deploymentController?.type !== 'ECS')
         throw invalid('The sandbox supports only the ECS (rolling update) deployment controller.');
@@ -51,7 +52,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
           status: 'ACTIVE',
           taskDefinition: td.taskDefinitionArn,
           desiredCount,
-          launchType: input.launchType ?? 'EC2',
+          launchType: launch.launchType,
+          ...(launch.capacityProviderStrategy && { capacityProviderStrategy: launch.capacityProviderStrategy }),
           schedulingStrategy: 'REPLICA',
           deploymentConfiguration,
           loadBalancers,
