@@ -294,7 +294,7 @@ function prune(v: unknown): unknown {
 /**
  * A canonical form for comparing: server fields dropped, environment/secrets/port mappings sorted,
  * cpu/memory in units, hostPort implied by awsvpc dropped, empty members removed, keys sorted, and
- * ferry's per-registration tags (git sha, status) left out.
+ * ferry's own tags (content tag, git sha, status) left out: the image shows the content.
  */
 export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTaskDefinition, tags?: EcsTag[]): Record<string, unknown> {
   const base = stripServerFields(td as EcsTaskDefinition) as RegisterTaskDefinitionInput;
@@ -311,7 +311,8 @@ export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTas
       })
       .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
   }));
-  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '')).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
+  // ferry's content tag names the image's tag: the image line already shows (and compares) it.
+  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
   const out = {
     ...base,
     cpu: normaliseCpu(base.cpu),
