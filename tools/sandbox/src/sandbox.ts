@@ -191,6 +191,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       port,
       control,
       services: { ecs, ecr, logs, autoscaling },
+      accountId: ctx.accountId,
       log,
       health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
       info: () => ({

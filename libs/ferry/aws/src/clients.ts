@@ -12,12 +12,14 @@ import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-s
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { logsPort, type LogsPort } from './logs.ts';
 import { scalingPort, type ScalingPort } from './scaling.ts';
+import { identityPort, type IdentityPort } from './identity.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
@@ -26,8 +28,9 @@ export interface AwsClients {
   ecr: ECRClient;
   logs: CloudWatchLogsClient;
   autoscaling: ApplicationAutoScalingClient;
+  sts: STSClient;
   /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
-  endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string };
+  endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string; sts?: string };
 }
 
 export interface AwsClientOptions {
@@ -42,7 +45,7 @@ const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'fe
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The SDK's service-specific endpoint variable suffix (AWS_ENDPOINT_URL_<id>). */
-const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', autoscaling: 'APPLICATION_AUTO_SCALING' } as const;
+const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', autoscaling: 'APPLICATION_AUTO_SCALING', sts: 'STS' } as const;
 
 /** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
 export function endpointFor(service: keyof typeof ENDPOINT_ID, env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -55,6 +58,7 @@ const endpointsFor = (env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv) => 
   ecr: endpointFor('ecr', env, processEnv),
   logs: endpointFor('logs', env, processEnv),
   autoscaling: endpointFor('autoscaling', env, processEnv),
+  sts: endpointFor('sts', env, processEnv),
 });
 
 /**
@@ -89,7 +93,7 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * ECS state (live-ecs.ts) and the ECR images found so far.
  */
 export class AwsClientPool {
-  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort }>();
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort; identity: IdentityPort }>();
   constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
 
   private entry(env: EnvironmentConfig) {
@@ -102,7 +106,7 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling) };
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity: identityPort(clients.sts) };
       this.sets.set(key, set);
     }
     return set;
@@ -133,6 +137,11 @@ export class AwsClientPool {
     return this.entry(env).logs;
   }
 
+  /** Whose credentials `env` uses (sts:GetCallerIdentity, asked once per run). */
+  identity(env: EnvironmentConfig): IdentityPort {
+    return this.entry(env).identity;
+  }
+
   /** The Application Auto Scaling port of `env`. */
   scaling(env: EnvironmentConfig): ScalingPort {
     return this.entry(env).scaling;
@@ -158,8 +167,10 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
   const autoscaling = new ApplicationAutoScalingClient({ ...common, ...(endpoints.autoscaling ? { endpoint: endpoints.autoscaling } : {}) });
   installErrorTranslation(logs, env, endpoints.logs, processEnv);
+  const sts = new STSClient({ ...common, ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) });
   installErrorTranslation(autoscaling, env, endpoints.autoscaling, processEnv);
-  return { ecs, ecr, logs, autoscaling, endpoints };
+  installErrorTranslation(sts, env, endpoints.sts, processEnv);
+  return { ecs, ecr, logs, autoscaling, sts, endpoints };
 }
 
 /** Message for an environment without credentials. */
@@ -186,7 +197,7 @@ function isMissingCredentials(e: unknown): boolean {
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient | STSClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

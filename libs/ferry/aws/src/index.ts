@@ -5,3 +5,4 @@ export * from './ecs.ts';
 export * from './live-ecs.ts';
 export * from './logs.ts';
 export * from './scaling.ts';
+export * from './identity.ts';

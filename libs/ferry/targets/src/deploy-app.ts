@@ -2,7 +2,7 @@
 // (or create) the ECS service, watch the rollout, explain and roll back on failure.
 // Logic: libs/ferry/deploy/src/{live,plan,apply,roll,recover}.ts; the lock: lock.ts, lock-ahead.ts.
 import { resolveApp } from '@ferry/core';
-import { LIVE_MAX_AGE_MS } from '@ferry/aws';
+import { awsClients, checkAccount, LIVE_MAX_AGE_MS } from '@ferry/aws';
 import {
   applyDeploy,
   requireImage,
@@ -37,6 +37,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     checkLogsPrerequisites(app, env);
+    await checkAccount(env, session.use(awsClients).identity(env), session.env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);
     let aheadLock: HeldLock | undefined;
