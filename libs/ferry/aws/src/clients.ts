@@ -14,7 +14,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
-import { ecrPort, type EcrPort } from './ecr.ts';
+import { ecrPort, registryAccountOf, registryIdFor, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { logsPort, type LogsPort } from './logs.ts';
@@ -106,7 +106,11 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity: identityPort(clients.sts) };
+      const identity = identityPort(clients.sts);
+      // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
+      const registryAccount = registryAccountOf(env);
+      const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity };
       this.sets.set(key, set);
     }
     return set;
