@@ -173,7 +173,7 @@ export interface EnvironmentConfig {
   kind: 'sandbox' | 'aws';
   region: string;
   cluster: string;
-  /** AWS account id (informational for `aws`; the sandbox uses 000000000000). */
+  /** AWS account id: for `aws`, the account the credentials must belong to (checked first); the sandbox uses 000000000000. */
   accountId?: string;
   /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. Optional: derived from GetAuthorizationToken's proxyEndpoint. */
   registry?: string;
