@@ -239,7 +239,7 @@ async function assertOneReadNoOp() {
 test('the rollout recorded ferry:spec on the service; a no-op deploy-app is one DescribeServices', async () => {
   const { svc, arn, fingerprint, contentTag } = await specTag();
   assert.is(arn, svc.deployments!.find((d) => d.status === 'PRIMARY')!.taskDefinition, 'the tag names the PRIMARY revision');
-  assert.match(fingerprint ?? '', /^v1-[0-9a-f]{24}$/);
+  assert.match(fingerprint ?? '', /^v2-[0-9a-f]{24}$/);
   assert.is(contentTag, tagV1);
   assert.ok(svc.tags?.some((t) => t.key === 'ferry:app'), 'the other service tags are kept');
   await assertOneReadNoOp();

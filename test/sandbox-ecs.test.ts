@@ -183,7 +183,8 @@ test('(a) a good rollout of a 2-task service becomes stable and answers through 
       serviceName: 'web',
       taskDefinition: 'web',
       desiredCount: 2,
-      launchType: 'FARGATE',
+      // EC2: the definition is not awsvpc, so ECS would refuse FARGATE ("Task definition does not support launch_type FARGATE.").
+      launchType: 'EC2',
       loadBalancers: [{ containerName: 'app', containerPort: 8080, targetGroupArn: TG }],
       networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'DISABLED' } },
       deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },

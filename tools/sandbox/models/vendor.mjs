@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Regenerates the trimmed service models in this folder from botocore's `service-2.json` files:
-//   node tools/sandbox/models/vendor.mjs <folder with ecs/ and ecr/ service-2.json>
+//   node tools/sandbox/models/vendor.mjs <folder with ecs/, ecr/ and application-autoscaling/ service-2.json>
 // Keeps what request validation needs (metadata, each operation's input and error shapes, every
 // shape's type, members, required, enum, min/max and pattern) and drops the documentation.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const src = process.argv[2];
-if (!src) throw new Error('usage: vendor.mjs <botocore data folder with ecs/ and ecr/>');
+if (!src) throw new Error('usage: vendor.mjs <botocore data folder with ecs/, ecr/ and application-autoscaling/>');
 const KEEP_SHAPE = ['type', 'members', 'required', 'enum', 'min', 'max', 'pattern', 'member', 'key', 'value', 'exception', 'error'];
-for (const service of ['ecs', 'ecr']) {
+for (const service of ['ecs', 'ecr', 'application-autoscaling']) {
   const model = JSON.parse(readFileSync(join(src, service, 'service-2.json'), 'utf8'));
   const operations = {};
   for (const [name, op] of Object.entries(model.operations)) {

@@ -53,8 +53,8 @@ type Check = (value: unknown, path: string, out: Violation[]) => void;
  */
 const ERROR_OVERRIDES: Record<string, Record<string, string>> = { ecs: { RegisterTaskDefinition: 'ClientException' } };
 
-/** The models this sandbox serves, by API key (`ecs`, `ecr`). */
-const MODEL_FILES: Record<string, string> = { ecs: 'ecs.json', ecr: 'ecr.json' };
+/** The models this sandbox serves, by API key (`ecs`, `ecr`, `autoscaling`). */
+const MODEL_FILES: Record<string, string> = { ecs: 'ecs.json', ecr: 'ecr.json', autoscaling: 'application-autoscaling.json' };
 
 export function loadModel(api: string): ServiceModel {
   const file = new URL(`../models/${MODEL_FILES[api]}`, import.meta.url);
@@ -176,11 +176,14 @@ function lengthCheck(s: Shape): (n: number, v: unknown, path: string, out: Viola
   };
 }
 
+/** The APIs validated against a vendored model. */
+export type ModelApi = 'ecs' | 'ecr' | 'autoscaling';
+
 /** Checks one operation's input; `undefined` when the operation is not in the model. */
 export type RequestValidator = (operation: string, input: unknown) => Violation[] | undefined;
 
 /** The validator of one API's model (compiled now, once) and the error each operation answers with. */
-export function modelValidator(api: 'ecs' | 'ecr'): { validate: RequestValidator; error(operation: string, violations: Violation[]): AwsError } {
+export function modelValidator(api: ModelApi): { validate: RequestValidator; error(operation: string, violations: Violation[]): AwsError } {
   const model = loadModel(api);
   const checks = compileModel(model);
   const fallback = api === 'ecs' ? 'ClientException' : 'ValidationException';
@@ -211,7 +214,7 @@ export function formatViolations(violations: Violation[]): string {
 }
 
 /** Wraps every handler of `table`: the input is validated against the model before the handler runs. */
-export function validatedOperations(api: 'ecs' | 'ecr', table: Operations): Operations {
+export function validatedOperations(api: ModelApi, table: Operations): Operations {
   const { validate, error } = modelValidator(api);
   const out: Operations = {};
   for (const [operation, handler] of Object.entries(table)) {

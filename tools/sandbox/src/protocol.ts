@@ -6,6 +6,7 @@ export const TARGET_PREFIXES = {
   ecs: 'AmazonEC2ContainerServiceV20141113',
   ecr: 'AmazonEC2ContainerRegistry_V20150921',
   logs: 'Logs_20140328',
+  autoscaling: 'AnyScaleFrontendService',
 } as const;
 
 export type ApiName = keyof typeof TARGET_PREFIXES;

@@ -12,6 +12,7 @@ import { RegistryClient } from './registry/client.ts';
 import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from './registry/process.ts';
 import { startRegistryProxy } from './registry/proxy.ts';
 import { createLogsService } from './logs/index.ts';
+import { createAutoScalingService } from './autoscaling/index.ts';
 import { startApiServer } from './server.ts';
 import { stateFactory } from './state.ts';
 
@@ -171,6 +172,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await logs.start();
     cleanups.push(() => logs.stop({ removeTasks: false }));
 
+    const autoscaling = createAutoScalingService(ctx);
+    await autoscaling.start();
+    cleanups.push(() => autoscaling.stop({ removeTasks: false }));
+
     const factory = opts.ecs === false ? undefined : await loadEcs(log);
     const ecs = factory?.(ctx);
     let removeTasksOnStop = false;
@@ -185,7 +190,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       host: '127.0.0.1',
       port,
       control,
-      services: { ecs, ecr, logs },
+      services: { ecs, ecr, logs, autoscaling },
+      accountId: ctx.accountId,
       log,
       health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
       info: () => ({

@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { AwsError, type SandboxService } from './context.ts';
 import type { Control } from './control.ts';
 import { errorResponse, okResponse, parseBody, parseTarget, type ApiName, type WireResponse } from './protocol.ts';
+import { stsQuery } from './sts.ts';
 
 /** What the API server routes to. `ecs` is undefined until the ECS part exists. */
 export interface ApiServerOptions {
   host: string;
   port: number;
   control: Control;
-  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService };
+  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService; autoscaling?: SandboxService };
+  /** The account STS GetCallerIdentity answers with (default 000000000000). */
+  accountId?: string;
   /** Body of `GET /_sandbox/info`. */
   info(): unknown;
   /** Body of `GET /_sandbox/health`. */
@@ -63,7 +66,7 @@ export async function dispatch(opts: Pick<ApiServerOptions, 'control' | 'service
   }
 }
 
-/** The sandbox's one HTTP endpoint: the ECS, ECR and CloudWatch Logs APIs (by X-Amz-Target) and `/_sandbox/*`. */
+/** The sandbox's one HTTP endpoint: the ECS, ECR, CloudWatch Logs and Application Auto Scaling APIs (by X-Amz-Target) and `/_sandbox/*`. */
 export async function startApiServer(opts: ApiServerOptions): Promise<{ server: http.Server; port: number; stop(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     try {
@@ -71,6 +74,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ server: 
       if (path.startsWith('/_sandbox/')) return await control(req, res, path);
       const body = await readBody(req);
       const target = req.headers['x-amz-target'];
+      // AWS Query protocol (no X-Amz-Target, a form body): STS GetCallerIdentity.
+      const query = !target && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? stsQuery(body, opts.accountId ?? '000000000000') : undefined;
+      if (query) return send(res, query);
       send(res, await dispatch(opts, Array.isArray(target) ? target[0] : target, body));
     } catch (err) {
       opts.log(`request failed: ${(err as Error)?.stack ?? String(err)}`);

@@ -40,7 +40,7 @@ test('createAwsClients: adaptive retries and the environment region', async () =
   assert.is((await c.ecr.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.is((await c.ecs.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.ok((await c.ecr.config.maxAttempts()) >= 5);
-  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566', logs: 'http://127.0.0.1:4566' });
+  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566', logs: 'http://127.0.0.1:4566', autoscaling: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566' });
 });
 
 test('endpointFor: CloudWatch Logs reads the SDK\'s AWS_ENDPOINT_URL_CLOUDWATCH_LOGS first', () => {

@@ -1,5 +1,5 @@
 /**
- * ECS, ECR and CloudWatch Logs clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
+ * ECS, ECR, CloudWatch Logs and Application Auto Scaling clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
  * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
  * chain) through the same code path. Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
@@ -8,14 +8,18 @@
  * Within a run, clients come from the session's pool (`session.use(awsClients)`); createAwsClients
  * makes a new set (tests, one-off tools).
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { FerryError, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
-import { ecrPort, type EcrPort } from './ecr.ts';
+import { ecrPort, registryAccountOf, registryIdFor, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { logsPort, type LogsPort } from './logs.ts';
+import { scalingPort, type ScalingPort } from './scaling.ts';
+import { identityPort, type IdentityPort } from './identity.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
@@ -23,8 +27,10 @@ export interface AwsClients {
   ecs: ECSClient;
   ecr: ECRClient;
   logs: CloudWatchLogsClient;
+  autoscaling: ApplicationAutoScalingClient;
+  sts: STSClient;
   /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
-  endpoints: { ecs?: string; ecr?: string; logs?: string };
+  endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string; sts?: string };
 }
 
 export interface AwsClientOptions {
@@ -39,10 +45,10 @@ const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'fe
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The SDK's service-specific endpoint variable suffix (AWS_ENDPOINT_URL_<id>). */
-const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS' } as const;
+const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', autoscaling: 'APPLICATION_AUTO_SCALING', sts: 'STS' } as const;
 
 /** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
-export function endpointFor(service: 'ecs' | 'ecr' | 'logs', env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+export function endpointFor(service: keyof typeof ENDPOINT_ID, env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
   if (processEnv.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return env.endpoint || undefined;
   return processEnv[`AWS_ENDPOINT_URL_${ENDPOINT_ID[service]}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
 }
@@ -51,6 +57,8 @@ const endpointsFor = (env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv) => 
   ecs: endpointFor('ecs', env, processEnv),
   ecr: endpointFor('ecr', env, processEnv),
   logs: endpointFor('logs', env, processEnv),
+  autoscaling: endpointFor('autoscaling', env, processEnv),
+  sts: endpointFor('sts', env, processEnv),
 });
 
 /**
@@ -85,7 +93,7 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * ECS state (live-ecs.ts) and the ECR images found so far.
  */
 export class AwsClientPool {
-  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort }>();
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort; identity: IdentityPort }>();
   constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
 
   private entry(env: EnvironmentConfig) {
@@ -98,7 +106,11 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs) };
+      const identity = identityPort(clients.sts);
+      // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
+      const registryAccount = registryAccountOf(env);
+      const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity };
       this.sets.set(key, set);
     }
     return set;
@@ -128,6 +140,16 @@ export class AwsClientPool {
   logs(env: EnvironmentConfig): LogsPort {
     return this.entry(env).logs;
   }
+
+  /** Whose credentials `env` uses (sts:GetCallerIdentity, asked once per run). */
+  identity(env: EnvironmentConfig): IdentityPort {
+    return this.entry(env).identity;
+  }
+
+  /** The Application Auto Scaling port of `env`. */
+  scaling(env: EnvironmentConfig): ScalingPort {
+    return this.entry(env).scaling;
+  }
 }
 
 /** The run's AWS clients (see AwsClientPool). */
@@ -147,8 +169,12 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   const logs = new CloudWatchLogsClient({ ...common, ...(endpoints.logs ? { endpoint: endpoints.logs } : {}) });
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
+  const autoscaling = new ApplicationAutoScalingClient({ ...common, ...(endpoints.autoscaling ? { endpoint: endpoints.autoscaling } : {}) });
   installErrorTranslation(logs, env, endpoints.logs, processEnv);
-  return { ecs, ecr, logs, endpoints };
+  const sts = new STSClient({ ...common, ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) });
+  installErrorTranslation(autoscaling, env, endpoints.autoscaling, processEnv);
+  installErrorTranslation(sts, env, endpoints.sts, processEnv);
+  return { ecs, ecr, logs, autoscaling, sts, endpoints };
 }
 
 /** Message for an environment without credentials. */
@@ -175,7 +201,7 @@ function isMissingCredentials(e: unknown): boolean {
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient | STSClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

@@ -5,6 +5,9 @@ import { MemoryReporter } from '@ferry/core';
 import {
   configuredRegistry,
   decodeAuthorizationToken,
+  partitionDnsSuffix,
+  registryAccountOf,
+  registryIdFor,
   ecrPort,
   ensureRepository,
   imageExists,
@@ -85,6 +88,40 @@ test('configuredRegistry: ferry.json registry, else the account ECR host for aws
   assert.is(configuredRegistry({ kind: 'sandbox', registry: '127.0.0.1:5000', region: 'us-east-1' }), '127.0.0.1:5000');
   assert.is(configuredRegistry({ kind: 'aws', accountId: '123456789012', region: 'eu-west-1' }), '123456789012.dkr.ecr.eu-west-1.amazonaws.com');
   assert.is(configuredRegistry({ kind: 'sandbox', accountId: '000000000000', region: 'us-east-1' }), undefined);
+  // The China partition's DNS suffix (https://docs.aws.amazon.com/general/latest/gr/ecr.html: api.ecr.cn-north-1.amazonaws.com.cn).
+  assert.is(configuredRegistry({ kind: 'aws', accountId: '123456789012', region: 'cn-north-1' }), '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn');
+  assert.is(partitionDnsSuffix('eu-west-1'), 'amazonaws.com');
+});
+
+test('registryId: the registry account when it is not the caller\'s, on every ECR call', async () => {
+  assert.is(registryAccountOf({ kind: 'aws', registry: '999999999999.dkr.ecr.eu-west-1.amazonaws.com', accountId: '123456789012' }), '999999999999');
+  assert.is(registryAccountOf({ kind: 'aws', accountId: '123456789012' }), '123456789012');
+  assert.is(registryAccountOf({ kind: 'aws', registry: 'registry.example.com', accountId: '123456789012' }), undefined, 'not an ECR host: no account');
+  assert.is(registryAccountOf({ kind: 'sandbox', accountId: '000000000000' }), undefined);
+  assert.is(registryIdFor('999999999999', '123456789012'), '999999999999');
+  assert.is(registryIdFor('123456789012', '123456789012'), undefined);
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  const client = {
+    send: async (c: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ name: c.constructor.name, input: c.input });
+      return { repositories: [], imageDetails: [], authorizationData: [] };
+    },
+  } as unknown as ECRClient;
+  const port = ecrPort(client, { registryId: async () => '999999999999' });
+  await port.describeImages({ repositoryName: 'api', imageIds: [{ imageTag: 't' }] });
+  await port.describeRepositories({ repositoryNames: ['api'] });
+  await port.createRepository({ repositoryName: 'api' });
+  await port.getLifecyclePolicy({ repositoryName: 'api' });
+  await port.putLifecyclePolicy({ repositoryName: 'api', lifecyclePolicyText: '{}' });
+  await port.batchGetImage({ repositoryName: 'api', imageIds: [{ imageTag: 't' }] });
+  await port.putImage({ repositoryName: 'api', imageManifest: '{}', imageTag: 't' });
+  await port.getAuthorizationToken();
+  // Model: each of these requests has a `registryId` member; GetAuthorizationToken takes `registryIds`.
+  for (const c of sent.slice(0, -1)) assert.is(c.input.registryId, '999999999999', c.name);
+  assert.equal(sent.at(-1)!.input, { registryIds: ['999999999999'] });
+  const same = ecrPort(client, { registryId: async () => undefined });
+  await same.describeRepositories({ repositoryNames: ['api'] });
+  assert.not.ok('registryId' in sent.at(-1)!.input, 'the caller\'s own registry: no registryId');
 });
 
 test('registryHostOf strips scheme and slash', () => {

@@ -54,19 +54,67 @@ const image = (i: DescribeImagesCommandInput | BatchGetImageCommandInput | PutIm
  * (build-image, push and deploy-app of one app each ask for the same tag); a lookup that found
  * nothing always asks again.
  */
-export function ecrPort(client: ECRClient, o: { rememberFound?: boolean } = {}): EcrPort {
-  const describeImages = (input: DescribeImagesCommandInput) => attempt(`look up ${image(input)} in ECR`, () => client.send(new DescribeImagesCommand(input)));
+export function ecrPort(client: ECRClient, o: { rememberFound?: boolean; registryId?: () => Promise<string | undefined> } = {}): EcrPort {
+  // The registry's account when it is not the caller's (a central ECR account): every call names it.
+  const reg = async <T extends object>(input: T): Promise<T> => {
+    const id = await o.registryId?.();
+    return id && !('registryId' in input && input.registryId) ? { ...input, registryId: id } : input;
+  };
+  const describeImages = async (input: DescribeImagesCommandInput) => {
+    const i = await reg(input);
+    return attempt(`look up ${image(i)} in ECR${where(i)}`, () => client.send(new DescribeImagesCommand(i)));
+  };
   return {
     describeImages: o.rememberFound ? rememberFound(describeImages) : describeImages,
-    describeRepositories: (input) => attempt(`describe ECR repository '${input.repositoryNames?.join("', '")}'`, () => client.send(new DescribeRepositoriesCommand(input))),
-    createRepository: (input) => attempt(`create ECR repository '${input.repositoryName}'`, () => client.send(new CreateRepositoryCommand(input))),
-    putLifecyclePolicy: (input) => attempt(`put the lifecycle policy on '${input.repositoryName}'`, () => client.send(new PutLifecyclePolicyCommand(input))),
-    getLifecyclePolicy: (input) => attempt(`read the lifecycle policy of '${input.repositoryName}'`, () => client.send(new GetLifecyclePolicyCommand(input))),
-    getAuthorizationToken: () => attempt('get an ECR authorization token', () => client.send(new GetAuthorizationTokenCommand({}))),
-    batchGetImage: (input) => attempt(`read the manifest of ${image(input)}`, () => client.send(new BatchGetImageCommand(input))),
-    putImage: (input) => attempt(`put ${input.repositoryName}:${input.imageTag ?? input.imageDigest}`, () => client.send(new PutImageCommand(input))),
+    describeRepositories: async (input) => {
+      const i = await reg(input);
+      return attempt(`describe ECR repository '${input.repositoryNames?.join("', '")}'${where(i)}`, () => client.send(new DescribeRepositoriesCommand(i)));
+    },
+    createRepository: async (input) => {
+      const i = await reg(input);
+      return attempt(`create ECR repository '${input.repositoryName}'${where(i)}`, () => client.send(new CreateRepositoryCommand(i)));
+    },
+    putLifecyclePolicy: async (input) => {
+      const i = await reg(input);
+      return attempt(`put the lifecycle policy on '${input.repositoryName}'${where(i)}`, () => client.send(new PutLifecyclePolicyCommand(i)));
+    },
+    getLifecyclePolicy: async (input) => {
+      const i = await reg(input);
+      return attempt(`read the lifecycle policy of '${input.repositoryName}'${where(i)}`, () => client.send(new GetLifecyclePolicyCommand(i)));
+    },
+    getAuthorizationToken: async () => {
+      const id = await o.registryId?.();
+      return attempt('get an ECR authorization token', () => client.send(new GetAuthorizationTokenCommand(id ? { registryIds: [id] } : {})));
+    },
+    batchGetImage: async (input) => {
+      const i = await reg(input);
+      return attempt(`read the manifest of ${image(i)}${where(i)}`, () => client.send(new BatchGetImageCommand(i)));
+    },
+    putImage: async (input) => {
+      const i = await reg(input);
+      return attempt(`put ${input.repositoryName}:${input.imageTag ?? input.imageDigest}${where(i)}`, () => client.send(new PutImageCommand(i)));
+    },
   };
 }
+
+const where = (i: { registryId?: string }) => (i.registryId ? ` (registry ${i.registryId})` : '');
+
+/** The DNS suffix of a region's partition: amazonaws.com, or amazonaws.com.cn for the China regions. */
+export const partitionDnsSuffix = (region: string): string => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
+
+/** The account of an environment's registry: the account in an ECR host (`ferry.json` `registry`), else `accountId`. */
+export function registryAccountOf(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId'>): string | undefined {
+  if (env.kind !== 'aws') return undefined;
+  const m = env.registry ? /^(\d{12})\.dkr\.ecr\./.exec(env.registry) : null;
+  return m ? m[1] : env.registry ? undefined : env.accountId;
+}
+
+/**
+ * The `registryId` every ECR call must carry: the registry's account when it differs from the
+ * caller's (a central ECR account shared by the environments' accounts), else none. Pure.
+ */
+export const registryIdFor = (registryAccount: string | undefined, callerAccount: string): string | undefined =>
+  registryAccount && registryAccount !== callerAccount ? registryAccount : undefined;
 
 function rememberFound(describe: (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>) {
   const found = new Map<string, DescribeImagesCommandOutput>();
@@ -281,6 +329,6 @@ export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registr
 /** The registry host known from ferry.json alone (no AWS call), if any. */
 export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>): string | undefined {
   if (env.registry) return env.registry;
-  if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.amazonaws.com`;
+  if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.${partitionDnsSuffix(env.region)}`;
   return undefined;
 }

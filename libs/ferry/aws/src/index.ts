@@ -4,3 +4,5 @@ export * from './ecr.ts';
 export * from './ecs.ts';
 export * from './live-ecs.ts';
 export * from './logs.ts';
+export * from './scaling.ts';
+export * from './identity.ts';

@@ -148,8 +148,37 @@ export interface AppDeployConfig {
    * only when the content tag changed. Absent (or `false` in deploy.json): none.
    */
   migrate?: MigrateSettings;
+  /**
+   * How `environment` and `secrets` apply to a live task definition: `merge` (default) sets the
+   * declared keys and keeps the container's others; `replace` makes them exactly the declared ones.
+   */
+  environmentMode: 'merge' | 'replace';
+  /** Launch type of a service ferry creates; absent: FARGATE unless `capacityProviderStrategy` is set. */
+  launchType?: 'FARGATE' | 'EC2' | 'EXTERNAL';
+  /** Capacity provider strategy of a service ferry creates (FARGATE, FARGATE_SPOT, EC2 providers). */
+  capacityProviderStrategy?: CapacityProviderItem[];
+  /** Task role of the app's containers. */
+  taskRoleArn?: string;
+  /** Task execution role (default on new task definitions: the environment's). */
+  executionRoleArn?: string;
+  /**
+   * The top-level fields deploy.json wrote for this environment (its base fields and
+   * `environments.<env>`), before defaults: filled by the loader. Patching a live task definition
+   * changes only these (besides the image); defaults apply only to what ferry creates.
+   */
+  declared: DeclaredField[];
   /** Per-environment overrides, shallow-merged over the fields above by `resolveAppConfig`. */
-  environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments'>>>;
+  environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>>>;
+}
+
+/** A field deploy.json can declare (a top-level key of AppDeployConfig). */
+export type DeclaredField = Exclude<keyof AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>;
+
+/** One entry of `capacityProviderStrategy`. */
+export interface CapacityProviderItem {
+  capacityProvider: string;
+  weight?: number;
+  base?: number;
 }
 
 /** One target environment in `ferry.json`. */
@@ -159,7 +188,7 @@ export interface EnvironmentConfig {
   kind: 'sandbox' | 'aws';
   region: string;
   cluster: string;
-  /** AWS account id (informational for `aws`; the sandbox uses 000000000000). */
+  /** AWS account id: for `aws`, the account the credentials must belong to (checked first); the sandbox uses 000000000000. */
   accountId?: string;
   /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. Optional: derived from GetAuthorizationToken's proxyEndpoint. */
   registry?: string;

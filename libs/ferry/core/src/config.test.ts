@@ -120,6 +120,8 @@ test('deploy.json: an empty object gets every default', () => {
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },
     keepRevisions: 10,
     rollbackOn: ['health', 'smoke'],
+    environmentMode: 'merge',
+    declared: [],
     environments: {},
   });
 });

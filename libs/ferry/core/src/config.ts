@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { AppDeployConfig, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
+import type { AppDeployConfig, DeclaredField, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
 import { SCHEMA_DIR } from './commands.ts';
 import { splitCommandLine } from './command-line.ts';
 import { FerryError } from './errors.ts';
@@ -316,13 +316,25 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     lifecycle: { keepTaggedImages: life.keepTaggedImages ?? 30, untaggedExpireDays: life.untaggedExpireDays ?? 1 },
     keepRevisions: r.keepRevisions ?? 10,
     rollbackOn: [...(r.rollbackOn ?? ['health', 'smoke'])],
+    environmentMode: (r.environmentMode as AppDeployConfig['environmentMode'] | undefined) ?? 'merge',
+    declared: Object.keys(r).filter((k) => k !== '$schema' && k !== 'environments').sort() as DeclaredField[],
     environments: structuredClone((r.environments ?? {}) as AppDeployConfig['environments']),
   };
+  if (r.launchType !== undefined) app.launchType = r.launchType;
+  if (r.capacityProviderStrategy !== undefined) app.capacityProviderStrategy = structuredClone(r.capacityProviderStrategy);
+  if (r.taskRoleArn !== undefined) app.taskRoleArn = r.taskRoleArn;
+  if (r.executionRoleArn !== undefined) app.executionRoleArn = r.executionRoleArn;
+  if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
+  if (app.launchType && app.capacityProviderStrategy) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${shown}: launchType and capacityProviderStrategy are both set; ECS accepts one or the other (CreateService). Keep one, per environment if needed. Example: "capacityProviderStrategy": [{ "capacityProvider": "FARGATE_SPOT", "weight": 1 }]`,
+    );
+  }
   if (r.containerPort !== undefined) app.containerPort = r.containerPort;
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
   if (r.url !== undefined) app.url = r.url;
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
-  if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
   if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
   const migrate = migrateSettings(r.migrate as unknown, shown);
   if (migrate) app.migrate = migrate;

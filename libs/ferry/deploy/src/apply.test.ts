@@ -63,7 +63,7 @@ test('an update registers a revision, points the service at its ARN (not the fam
   assert.ok(w.ecs.calls.includes('updateService api api:2'), w.ecs.calls.join('\n'));
   assert.is(tag(w.ecs, r.taskDefinitionArn, TAG_STATUS), 'completed');
   assert.is(tag(w.ecs, r.taskDefinitionArn, TAG_RESULT), 'completed');
-  assert.match(tag(w.ecs, w.ecs.peek(env.cluster, 'api')!.serviceArn!, TAG_SPEC) ?? '', /api:2 v1-/);
+  assert.match(tag(w.ecs, w.ecs.peek(env.cluster, 'api')!.serviceArn!, TAG_SPEC) ?? '', /api:2 v2-/);
   const steps = w.reporter.events.filter((e) => e.kind === 'step').map((e) => `${(e as { step: string }).step} ${(e as { status: string }).status}`);
   assert.equal(steps, ['register-task-definition start', 'register-task-definition done', 'update-service start', 'update-service done', 'rollout start', 'rollout done']);
 });

@@ -43,8 +43,14 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
     s.reporter.emit({ kind: 'step', app: plan.app, step: name, status, message, ...(data && { data }) });
   const where = { app: plan.app, cluster: plan.cluster, service: plan.service };
 
+  for (const message of plan.notes ?? []) s.reporter.emit({ kind: 'info', app: plan.app, message });
   if (plan.kind === 'up-to-date') {
-    step('update-service', 'skip', `up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.contentTag}`);
+    if (plan.scale) {
+      // The desired count alone: UpdateService without a task definition starts no deployment (ECS-SEMANTICS §4).
+      await s.beforeWrite?.();
+      await ecs.updateService({ cluster: plan.cluster, service: plan.service, desiredCount: plan.scale.to });
+      step('update-service', 'done', `desired count ${plan.scale.from} -> ${plan.scale.to}; ${shortTaskDefinition(plan.taskDefinitionArn)} already runs ${plan.contentTag}`);
+    } else step('update-service', 'skip', `up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.contentTag}`);
     return { plan, taskDefinitionArn: plan.taskDefinitionArn, deregistered: [] };
   }
   if (plan.kind === 'watch') {

@@ -30,18 +30,24 @@ export function diffReport(d: DiffInput): DiffReport {
   const { plan } = d;
   const lines: string[] = [];
   lines.push(`${plan.app}: local ${d.localTag}, live ${d.liveTag ?? '(no service)'}${d.liveGitSha ? ` (built from ${d.liveGitSha.slice(0, 12)})` : ''}`);
+  const notes = (plan.notes ?? []).map((n) => `${plan.app}: ${n}`);
   if (plan.kind === 'up-to-date') {
-    lines.push(`${plan.app}: up to date; ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content. deploy would do nothing.`);
+    if (plan.scale) {
+      lines.push(`${plan.app}: ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content; deploy would only set the desired count ${plan.scale.from} -> ${plan.scale.to} (no deployment).`, ...notes);
+      return { changed: true, lines, next: `nx run ${plan.app}:deploy-app` };
+    }
+    lines.push(`${plan.app}: up to date; ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content. deploy would do nothing.`, ...notes);
     return { changed: false, lines };
   }
   if (plan.kind === 'watch') {
-    lines.push(`${plan.app}: ${plan.deploymentId} is rolling out this content now; deploy-app would watch it.`);
+    lines.push(`${plan.app}: ${plan.deploymentId} is rolling out this content now; deploy-app would watch it.`, ...notes);
     return { changed: false, lines, next: `nx run ${plan.app}:health-check` };
   }
   const imageStep = d.imagePushed ? `${d.localTag} is already in ECR` : `${d.localTag} is not in ECR yet: build-image and push would run`;
   if (plan.kind === 'create-service') lines.push(`${plan.app}: service ${plan.service} does not exist; deploy would create it (${imageStep}).`);
   else lines.push(`${plan.app}: deploy would register a new revision and update ${plan.service}: ${plan.reasons.join('; ')} (${imageStep}).`);
   if (plan.taskDefinitionDiff) lines.push('task definition (live -> local):', plan.taskDefinitionDiff);
+  lines.push(...notes);
   return { changed: true, lines, next: d.imagePushed ? `nx run ${plan.app}:deploy-app` : `nx run ${plan.app}:deploy` };
 }
 

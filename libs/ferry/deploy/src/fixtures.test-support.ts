@@ -29,6 +29,9 @@ export function appConfig(over: Partial<AppDeployConfig> = {}): AppDeployConfig 
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },
     keepRevisions: 10,
     rollbackOn: ['health', 'smoke'],
+    environmentMode: 'merge',
+    // What a deploy.json with these fields written declares (the rest are defaults).
+    declared: ['containerPort', 'cpu', 'desiredCount', 'environment', 'healthCheckPath', 'logs', 'memory'],
     environments: {},
     ...over,
   };

@@ -6,10 +6,10 @@
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type TaskDefinitionWithTags } from '@ferry/aws';
+import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type ScalingPort, type TaskDefinitionWithTags } from '@ferry/aws';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
-import { desiredTaskDefinition, specFingerprint } from './task-definition.ts';
+import { declares, desiredTaskDefinition, specFingerprint } from './task-definition.ts';
 
 export interface ReadLiveOptions extends ReadOptions {
   /**
@@ -71,7 +71,7 @@ export interface DeployInput {
  * DescribeServices (none when the run's cache answers); any other plan reads the live task
  * definition and is made exactly as from a full read.
  */
-export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
+export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions & { scaling?: ScalingPort } = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
   const fingerprint = specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
   const planOn = (live: LiveState | null): DeployPlan => {
     const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
@@ -82,13 +82,24 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
   if (!live && input.env.kind !== 'sandbox') await requireCluster(ecs, input.env);
+  if (live && read.scaling && countNeedsTargetCheck(live.service, input.app)) {
+    live = { ...live, scalableTarget: await read.scaling.serviceTarget(input.env.cluster, input.app.service) };
+  }
   let plan = planOn(live);
   if (live && needsLiveTaskDefinition(live, plan)) {
-    live = await withLiveTaskDefinition(ecs, live);
+    live = { ...(await withLiveTaskDefinition(ecs, live)), ...(live.scalableTarget !== undefined && { scalableTarget: live.scalableTarget }) };
     plan = planOn(live);
   }
   return { plan, live };
 }
+
+/**
+ * Whether the plan needs to know about an Application Auto Scaling target: only when deploy.json
+ * declares a desired count that differs from the service's (then ferry must not fight autoscaling).
+ * An unchanged or undeclared count costs no call.
+ */
+export const countNeedsTargetCheck = (service: Pick<EcsService, 'desiredCount'>, app: Pick<AppDeployConfig, 'desiredCount' | 'declared'>): boolean =>
+  declares(app, 'desiredCount') && (service.desiredCount ?? 0) !== app.desiredCount;
 
 /**
  * Before a plan creates a service on AWS: the cluster must exist and be ACTIVE. ferry never creates

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EcsTaskDefinition } from '@ferry/aws';
-import { formatPlan, planDeploy, type LiveState } from './plan.ts';
+import { countDecision, createServiceInput, formatPlan, planDeploy, type LiveState } from './plan.ts';
 import { desiredTaskDefinition, TAG_CONTENT } from './task-definition.ts';
 import { diffReport } from './diff.ts';
 import { appConfig, awsEnv, deployment, sandboxEnv, service, tdArn } from './fixtures.test-support.ts';
@@ -73,9 +73,9 @@ test('new image -> update with the diff, the previous revision and exact inputs'
     cluster: 'ferry-local',
     service: 'api',
     taskDefinition: 'api',
-    desiredCount: 2,
     deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
   });
+  assert.not.ok('desiredCount' in p.updateInput, 'the count is the same: not sent');
   assert.equal(p.registerInput.tags?.find((t) => t.key === TAG_CONTENT)?.value, 'ft-b');
   const text = formatPlan(p).join('\n');
   assert.match(text, /would deploy .*ft-b to api \(now api:1\)/);
@@ -86,10 +86,60 @@ test('new image -> update with the diff, the previous revision and exact inputs'
   assert.is(report.next, 'nx run api:deploy');
 });
 
-test('only desiredCount differs -> update naming it', () => {
+test('only desiredCount differs -> never a deploy: the count alone, said in the plan and the diff', () => {
   const live = steady(IMG_A, { desiredCount: 1 });
-  const p = planDeploy(live, desired(IMG_A)(live));
-  assert.ok(p.kind === 'update' && p.reasons.join() === 'desiredCount 1 -> 2', JSON.stringify(p.kind === 'update' && p.reasons));
+  const p = planDeploy({ ...live, scalableTarget: null }, desired(IMG_A)(live));
+  assert.ok(p.kind === 'up-to-date', p.kind);
+  if (p.kind !== 'up-to-date') return;
+  assert.equal(p.scale, { from: 1, to: 2 });
+  assert.match(formatPlan(p).join('\n'), /would set the desired count only \(no deployment\)[\s\S]*UpdateService \{[\s\S]*"desiredCount": 2/);
+  const report = diffReport({ plan: p, localTag: 'ft-a', liveTag: 'ft-a', imagePushed: true });
+  assert.ok(report.changed);
+  assert.match(report.lines.join('\n'), /only set the desired count 1 -> 2/);
+});
+
+test('desiredCount not declared for the environment -> never sent, not even with a new image', () => {
+  const a = appConfig({ declared: appConfig().declared.filter((f) => f !== 'desiredCount') });
+  const live = steady(IMG_A, { desiredCount: 7 });
+  const same = planDeploy(live, desired(IMG_A, a)(live));
+  assert.ok(same.kind === 'up-to-date' && !same.scale && !same.notes);
+  const p = planDeploy(live, desired(IMG_B, a)(live));
+  assert.ok(p.kind === 'update' && !('desiredCount' in p.updateInput));
+});
+
+test('a scalable target owns the count: never sent, and the plan says autoscaling manages it (min..max)', () => {
+  const live: LiveState = { ...steady(IMG_A, { desiredCount: 5 }), scalableTarget: { minCapacity: 2, maxCapacity: 10, suspended: false } };
+  const same = planDeploy(live, desired(IMG_A)(live));
+  assert.ok(same.kind === 'up-to-date' && !same.scale);
+  assert.equal(same.notes, ['desiredCount is managed by Application Auto Scaling (2..10): ferry leaves it at 5']);
+  const p = planDeploy(live, desired(IMG_B)(live));
+  assert.ok(p.kind === 'update' && !('desiredCount' in p.updateInput));
+  assert.match(formatPlan(p).join('\n'), /managed by Application Auto Scaling \(2\.\.10\)/);
+  assert.equal(countDecision({ desiredCount: 1 }, app, null), { send: 2, note: 'desiredCount 1 -> 2 (declared in deploy.json)' });
+  assert.equal(countDecision({ desiredCount: 2 }, app, null), {});
+});
+
+test('a new image with a declared, different count and no scalable target: sent with the update', () => {
+  const live = steady(IMG_A, { desiredCount: 1 });
+  const p = planDeploy({ ...live, scalableTarget: null }, desired(IMG_B)(live));
+  assert.ok(p.kind === 'update' && p.updateInput.desiredCount === 2 && !p.reasons.some((r) => /desiredCount/.test(r)));
+});
+
+test('launchType / capacityProviderStrategy of a created service', () => {
+  assert.is(createServiceInput(app, awsEnv).launchType, 'FARGATE');
+  assert.is(createServiceInput(appConfig({ launchType: 'EC2' }), awsEnv).launchType, 'EC2');
+  const spot = createServiceInput(appConfig({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }), awsEnv);
+  assert.equal(spot.capacityProviderStrategy, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+  assert.not.ok('launchType' in spot, 'ECS takes one or the other');
+});
+
+test('a live service whose deploy.json does not declare logs: no log group ensured', () => {
+  const logged = appConfig({ logs: {}, declared: appConfig().declared.filter((f) => f !== 'logs') });
+  const live = steady(IMG_A);
+  const p = planDeploy(live, desired(IMG_B, logged)(live));
+  assert.ok(p.kind === 'update' && p.logGroup === undefined);
+  const created = planDeploy(null, desired(IMG_B, logged)(null));
+  assert.ok(created.kind === 'create-service' && created.logGroup?.name === '/ferry/ferry-local/api', 'a created service gets ferry\'s default logs');
 });
 
 test('environment change -> update', () => {

@@ -4,8 +4,8 @@
  */
 import { migrationStep, type MigrationStep } from './migrate.ts';
 import { formatCommandLine, type AppDeployConfig, type EnvironmentConfig } from '@ferry/core';
-import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
-import { diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, sameTaskDefinition, TAG_CONTENT, TAG_GIT_SHA, tagValue } from './task-definition.ts';
+import type { CreateServiceInput, EcsService, RegisterTaskDefinitionInput, ServiceScalableTarget, TaskDefinitionWithTags, UpdateServiceInput } from '@ferry/aws';
+import { declares, diffTaskDefinitions, maskRegisterInput, normaliseTaskDefinition, patchLogsPlan, sameTaskDefinition, TAG_CONTENT, TAG_GIT_SHA, tagValue } from './task-definition.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import type { SpecRecord } from './spec.ts';
 import { logGroupToEnsure, logsPlan } from './logs.ts';
@@ -19,6 +19,12 @@ export interface LiveState {
   service: EcsService;
   taskDef: TaskDefinitionWithTags | null;
   spec?: SpecRecord;
+  /**
+   * The Application Auto Scaling target on the service's desired count: null when none is
+   * registered, undefined when not looked up (only needed when deploy.json declares a count that
+   * differs from the service's).
+   */
+  scalableTarget?: ServiceScalableTarget | null;
 }
 
 export interface DesiredState {
@@ -41,6 +47,8 @@ interface PlanBase {
   taskDefinitionDiff: string;
   /** For the spec tag written once the rollout COMPLETED: the fingerprint and the revision's git sha. */
   spec?: { fingerprint: string; gitSha?: string };
+  /** What ferry leaves or sets beside the deploy (the desired count): said with the plan. */
+  notes?: string[];
 }
 
 /** The CloudWatch Logs group the registered revision logs to: created (idempotently) before registering. */
@@ -51,7 +59,12 @@ export interface LogGroupStep {
 
 export type DeployPlan =
   /** PRIMARY runs the desired definition and has COMPLETED: no write call. */
-  | (PlanBase & { kind: 'up-to-date'; taskDefinitionArn: string })
+  | (PlanBase & {
+      kind: 'up-to-date';
+      taskDefinitionArn: string;
+      /** The definition is live, but deploy.json declares another desired count: UpdateService with the count only (no deployment). */
+      scale?: { from: number; to: number };
+    })
   /** PRIMARY already runs the desired definition and is rolling out (e.g. an interrupted deploy): watch it. */
   | (PlanBase & { kind: 'watch'; taskDefinitionArn: string; deploymentId: string; previousTaskDefinitionArn?: string })
   /**
@@ -92,7 +105,7 @@ export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig)
     serviceName: app.service,
     taskDefinition: app.family,
     desiredCount: app.desiredCount,
-    launchType: 'FARGATE',
+    ...(app.capacityProviderStrategy ? { capacityProviderStrategy: structuredClone(app.capacityProviderStrategy) } : { launchType: app.launchType ?? 'FARGATE' }),
     deploymentConfiguration: deploymentConfiguration(app),
     propagateTags: 'SERVICE',
     tags: [{ key: 'ferry:app', value: app.project }],
@@ -127,11 +140,12 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   // What the spec tag will record once the revision that ends up live COMPLETED.
   const spec = (gitSha: string | undefined) => (desired.fingerprint ? { spec: { fingerprint: desired.fingerprint, ...(gitSha && { gitSha }) } } : {});
   const registeredSha = tagValue(desired.registerInput.tags, TAG_GIT_SHA);
-  const group = logGroupToEnsure(logsPlan(app, env));
-  const logGroup = group ? { logGroup: group } : {};
   const svc = live?.service;
   const createInput = createServiceInput(app, env);
   const createLaunch = { ...(createInput.launchType && { launchType: createInput.launchType }), ...(createInput.networkConfiguration && { networkConfiguration: createInput.networkConfiguration }) };
+  // A revision ferry bootstraps logs by ferry's default; a live one only by what deploy.json declares.
+  const group = logGroupToEnsure(!live || !svc || svc.status === 'INACTIVE' ? logsPlan(app, env) : patchLogsPlan(app, env));
+  const logGroup = group ? { logGroup: group } : {};
   if (!live || !svc || svc.status === 'INACTIVE') {
     const migrate = migrationStep(app.migrate, desired.contentTag, undefined, createLaunch);
     return {
@@ -157,7 +171,6 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
 
   const reasons: string[] = [];
   if (!sameDef) reasons.push(current ? 'the task definition differs (see diff)' : 'the live task definition could not be read');
-  if ((svc.desiredCount ?? 0) !== app.desiredCount) reasons.push(`desiredCount ${svc.desiredCount} -> ${app.desiredCount}`);
   const dc = svc.deploymentConfiguration;
   const want = deploymentConfiguration(app);
   if (
@@ -171,12 +184,18 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   }
   if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
 
+  const count = countDecision(svc, app, live.scalableTarget);
+  const notes = count.note ? { notes: [count.note] } : {};
+
   if (!opts.force && reasons.length === 0 && primary) {
     const settled = primary.rolloutState === 'COMPLETED' || (primary.rolloutState === undefined && (svc.deployments?.length ?? 0) === 1);
-    if (settled) return { ...base, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn };
+    if (settled) {
+      const scale = count.send !== undefined ? { scale: { from: svc.desiredCount ?? 0, to: count.send } } : {};
+      return { ...base, ...notes, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn, ...scale };
+    }
     if (primary.rolloutState === 'IN_PROGRESS') {
       const previous = svc.deployments?.find((d) => d.status === 'ACTIVE')?.taskDefinition;
-      return { ...base, ...spec(liveGitSha), kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
+      return { ...base, ...spec(liveGitSha), ...notes, kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
     }
   }
   if (opts.force && reasons.length === 0) reasons.push('--force');
@@ -186,6 +205,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     ...(migrate && { migrate }),
     ...base,
     ...spec(registeredSha),
+    ...notes,
     kind: 'update',
     taskDefinitionDiff,
     ...logGroup,
@@ -194,12 +214,29 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       cluster: env.cluster,
       service: app.service,
       taskDefinition: app.family,
-      desiredCount: app.desiredCount,
+      ...(count.send !== undefined && { desiredCount: count.send }),
       deploymentConfiguration: want,
     },
     previousTaskDefinitionArn: liveArn,
     reasons,
   };
+}
+
+/**
+ * The desired count on an existing service: sent only when deploy.json declares it for this
+ * environment, it differs, and no Application Auto Scaling target manages it. Never a reason to
+ * deploy: alone it is an UpdateService with the count only. Pure.
+ */
+export function countDecision(
+  svc: Pick<EcsService, 'desiredCount'>,
+  app: Pick<AppDeployConfig, 'desiredCount' | 'declared'>,
+  target: ServiceScalableTarget | null | undefined,
+): { send?: number; note?: string } {
+  if (target) {
+    return { note: `desiredCount is managed by Application Auto Scaling (${target.minCapacity}..${target.maxCapacity}${target.suspended ? ', scaling suspended' : ''}): ferry leaves it at ${svc.desiredCount ?? 0}` };
+  }
+  if (!declares(app, 'desiredCount') || (svc.desiredCount ?? 0) === app.desiredCount) return {};
+  return { send: app.desiredCount, note: `desiredCount ${svc.desiredCount ?? 0} -> ${app.desiredCount} (declared in deploy.json)` };
 }
 
 function specVouches(live: LiveState, liveArn: string, fingerprint: string | undefined): boolean {
@@ -220,9 +257,15 @@ export function formatPlan(plan: DeployPlan): string[] {
   const head = `${plan.app}: `;
   switch (plan.kind) {
     case 'up-to-date':
-      return [`${head}up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.imageRef} and its rollout COMPLETED; nothing to do`];
+      return [
+        plan.scale
+          ? `${head}up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.imageRef}; would set the desired count only (no deployment)`
+          : `${head}up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.imageRef} and its rollout COMPLETED; nothing to do`,
+        ...noteLines(plan),
+        ...(plan.scale ? ['UpdateService ' + JSON.stringify({ cluster: plan.cluster, service: plan.service, desiredCount: plan.scale.to }, null, 2)] : []),
+      ];
     case 'watch':
-      return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`];
+      return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`, ...noteLines(plan)];
     case 'create-service':
       return [
         `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}${plan.logGroup ? 'ensure the log group, ' : ''}register a task definition and create the service`,
@@ -235,6 +278,7 @@ export function formatPlan(plan: DeployPlan): string[] {
       return [
         `${head}would deploy ${plan.imageRef} to ${plan.service} (now ${shortTaskDefinition(plan.previousTaskDefinitionArn)}): ${plan.reasons.join('; ')}`,
         ...(plan.taskDefinitionDiff ? ['task definition diff (live -> desired):', plan.taskDefinitionDiff] : []),
+        ...noteLines(plan),
         ...logGroupLines(plan.logGroup),
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         ...migrateLines(plan.migrate),
@@ -245,6 +289,7 @@ export function formatPlan(plan: DeployPlan): string[] {
 
 const migrateLines = (m: MigrationStep | undefined): string[] =>
   m ? [`then the migration, before the service changes (content tag ${m.fromTag ?? '(none)'} -> new): RunTask of the registered revision with ${formatCommandLine(m.command)} (timeout ${m.timeoutSeconds} s)`] : [];
+const noteLines = (plan: { app: string; notes?: string[] }): string[] => (plan.notes ?? []).map((n) => `${plan.app}: ${n}`);
 
 const logGroupLines = (g: LogGroupStep | undefined): string[] =>
   g ? [`CreateLogGroup ${JSON.stringify({ logGroupName: g.name })} (unless it exists)`, `PutRetentionPolicy ${JSON.stringify({ logGroupName: g.name, retentionInDays: g.retentionDays })}`] : [];

@@ -29,7 +29,7 @@ function fullPathSame(live: ReturnType<typeof registered>, b: AppDeployConfig, i
 }
 
 test('specFingerprint: versioned short hash, independent of git sha, deployer and environment kind', () => {
-  assert.match(fp(), /^v1-[0-9a-f]{24}$/);
+  assert.match(fp(), /^v2-[0-9a-f]{24}$/);
   assert.is(fp(), fp(appConfig({ containerHealthCheck: { command: ['CMD-SHELL', 'true'], interval: 10 } })), 'deterministic');
   // The fingerprint takes no git sha, deployer or timestamp: two registrations from different
   // commits (different ferry:git-sha) are the same definition and the same fingerprint.
@@ -56,6 +56,10 @@ const variants: [string, AppDeployConfig, string, boolean][] = [
   ['container port', { ...app, containerPort: 8080 }, IMG_A, false],
   ['container health check', { ...app, containerHealthCheck: { command: ['CMD-SHELL', 'true'], interval: 30 } }, IMG_A, false],
   ['family', { ...app, family: 'api-v2' }, IMG_A, false],
+  ['environment variable no longer declared, environmentMode replace', { ...app, environment: { LOG_LEVEL: 'info' }, environmentMode: 'replace' }, IMG_A, false],
+  ['platform declared', { ...app, declared: [...app.declared, 'platform'], platform: 'linux/arm64' }, IMG_A, false],
+  ['stop timeout', { ...app, stopTimeout: 20 }, IMG_A, false],
+  ['task role', { ...app, taskRoleArn: 'arn:aws:iam::000000000000:role/api' }, IMG_A, false],
 ];
 
 for (const [name, b, image, same] of variants) {
@@ -67,6 +71,11 @@ for (const [name, b, image, same] of variants) {
     if (name !== 'family') assert.is(fullPathSame(live, b, image), same, 'full path');
   });
 }
+
+test('a variable no longer declared is kept by merge: the full path finds nothing to do (the fingerprint may differ: only reads)', () => {
+  assert.ok(fullPathSame(bootstrap(), { ...app, environment: { LOG_LEVEL: 'info' } }, IMG_A));
+  assert.ok(fullPathSame(bootstrap(), { ...app, environment: {}, declared: app.declared.filter((f) => f !== 'environment') }, IMG_A));
+});
 
 test('patching is idempotent: a revision registered from a config equals that config patched onto it', () => {
   // What makes the spec tag sound: patch(patch(T, F), F) == patch(T, F), once normalised.
@@ -135,7 +144,6 @@ test('spec-matched live state plans up-to-date with an empty diff, and needs no 
 
 test('spec-matched but something else to do -> the plan needs the live task definition', () => {
   const cases: [string, LiveState, { force?: boolean }][] = [
-    ['desiredCount differs', specOnly({ desiredCount: 1 }), {}],
     ['deployment configuration differs', specOnly({ deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } }), {}],
     ['PRIMARY FAILED', specOnly({}, [deployment({ taskDefinition: arn, rolloutState: 'FAILED' })]), {}],
     ['PRIMARY IN_PROGRESS', specOnly({}, [deployment({ id: 'ecs-svc/2', taskDefinition: arn, rolloutState: 'IN_PROGRESS' }), deployment({ status: 'ACTIVE', taskDefinition: tdArn(6) })]), {}],
@@ -147,10 +155,16 @@ test('spec-matched but something else to do -> the plan needs the live task defi
     assert.ok(needsLiveTaskDefinition(live, p), name);
   }
   // Read in full, the same state plans exactly as today.
-  const full: LiveState = { service: specOnly({ desiredCount: 1 }).service, taskDef: bootstrap() };
+  const dc = { minimumHealthyPercent: 50, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } };
+  const full: LiveState = { service: specOnly({ deploymentConfiguration: dc }).service, taskDef: bootstrap() };
   const p = planDeploy(full, desiredFor(full));
-  assert.ok(p.kind === 'update' && p.reasons.join() === 'desiredCount 1 -> 2', JSON.stringify(p));
+  assert.ok(p.kind === 'update' && p.reasons.join() === 'the deployment configuration differs', JSON.stringify(p));
   assert.not.ok(needsLiveTaskDefinition(full, p));
+  // Only the count differs: still up to date (the count alone is set), no task definition read.
+  const scaled = specOnly({ desiredCount: 1 });
+  const q = planDeploy(scaled, desiredFor(scaled));
+  assert.ok(q.kind === 'up-to-date' && q.scale?.to === 2, JSON.stringify(q));
+  assert.not.ok(needsLiveTaskDefinition(scaled, q));
 });
 
 test('a spec record for another ARN or fingerprint never counts as the same definition', () => {

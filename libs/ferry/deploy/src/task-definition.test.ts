@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EcsTaskDefinition } from '@ferry/aws';
+import type { FerryError } from '@ferry/core';
 import {
+  compatibilitiesFor,
+  runtimePlatformOf,
   containerImage,
   desiredTaskDefinition,
   diffLines,
@@ -73,7 +76,7 @@ test('desiredTaskDefinition from live changes only the image and declared fields
   const d = desiredTaskDefinition(live, app, sandboxEnv, IMG2, { contentTag: 'ft-new', gitSha: 'def' });
   const api = d.containerDefinitions!.find((c) => c.name === 'api')!;
   assert.is(api.image, IMG2);
-  assert.equal(api.environment, [{ name: 'LOG_LEVEL', value: 'debug' }]);
+  assert.equal(api.environment, [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'CORS_ORIGIN', value: '*' }], 'declared keys set, the others kept');
   assert.equal(api.secrets, [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }]);
   assert.equal(api.logConfiguration, { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } }, 'undeclared fields are kept');
   assert.equal(api.portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
@@ -81,6 +84,65 @@ test('desiredTaskDefinition from live changes only the image and declared fields
   assert.is(d.cpu, '512');
   assert.equal(d.tags, [{ key: 'team', value: 'core' }, { key: TAG_CONTENT, value: 'ft-new' }, { key: TAG_GIT_SHA, value: 'def' }]);
   assert.not.ok('revision' in d);
+});
+
+test('a revision made elsewhere keeps everything deploy.json does not declare', () => {
+  // What Terraform or the console registered: bigger task, roles, ARM, its own log routing, a sidecar.
+  const outside = described({
+    cpu: '1024',
+    memory: '2048',
+    executionRoleArn: 'arn:aws:iam::000000000000:role/exec',
+    taskRoleArn: 'arn:aws:iam::000000000000:role/task',
+    runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+  });
+  outside.containerDefinitions![0] = { ...outside.containerDefinitions![0], secrets: [{ name: 'DB_URL', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }], stopTimeout: 60 };
+  const live = { taskDefinition: outside, tags: [] };
+  // Only an image: nothing declared but the defaults.
+  const bare = appConfig({ declared: [], environment: {}, secrets: {}, containerPort: undefined, logs: {}, cpu: '256', memory: '512' });
+  const d = desiredTaskDefinition(live, bare, awsEnv, IMG2, { contentTag: 't' });
+  const want = { ...normaliseTaskDefinition(outside), containerDefinitions: undefined, tags: undefined };
+  const got = { ...normaliseTaskDefinition(d), containerDefinitions: undefined, tags: undefined };
+  assert.equal(got, want, 'task-level fields untouched (cpu/memory defaults not forced)');
+  const api = d.containerDefinitions![0];
+  assert.equal({ ...api, image: IMG1 }, outside.containerDefinitions![0], 'the container differs in its image only');
+  assert.equal(d.containerDefinitions![1], outside.containerDefinitions![1]);
+  // Declared: applied.
+  const declared = appConfig({ declared: ['cpu', 'memory', 'platform', 'logs', 'environment'], cpu: '512', memory: '1024', platform: 'linux/amd64', logs: {}, environment: { A: '1' } });
+  const e = desiredTaskDefinition(live, declared, awsEnv, IMG2, { contentTag: 't' });
+  assert.is(e.cpu, '512');
+  assert.is(e.memory, '1024');
+  assert.equal(e.runtimePlatform, { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' });
+  assert.is(e.executionRoleArn, 'arn:aws:iam::000000000000:role/exec', 'a role the revision has is kept');
+  assert.equal(e.containerDefinitions![0].logConfiguration?.logDriver, 'awslogs');
+  assert.equal(e.containerDefinitions![0].environment, [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'CORS_ORIGIN', value: '*' }, { name: 'A', value: '1' }]);
+  assert.equal(e.containerDefinitions![0].secrets, [{ name: 'DB_URL', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }], 'secrets not declared: kept');
+});
+
+test('environmentMode replace: the container gets exactly the declared environment and secrets', () => {
+  const d = desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ environmentMode: 'replace', environment: { ONLY: 'x' } }), sandboxEnv, IMG2, { contentTag: 't' });
+  assert.equal(d.containerDefinitions![0].environment, [{ name: 'ONLY', value: 'x' }]);
+  assert.is(d.containerDefinitions![0].secrets, undefined);
+});
+
+test('a containerName matching none of the live containers is an error listing them', () => {
+  try {
+    desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ containerName: 'web' }), sandboxEnv, IMG2, { contentTag: 't' });
+    assert.unreachable('no error');
+  } catch (e) {
+    assert.is((e as FerryError).code, 'CONFIG_INVALID');
+    assert.match((e as Error).message, /no container named "web"; its containers: "api", "sidecar"\. Set "containerName"/);
+  }
+});
+
+test('platform -> runtimePlatform; launch type and capacity providers -> compatibilities of a new definition', () => {
+  assert.equal(runtimePlatformOf('linux/arm64'), { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' });
+  assert.throws(() => runtimePlatformOf('linux/arm/v7'), /no ECS runtime platform/);
+  const arm = desiredTaskDefinition(null, appConfig({ declared: ['platform'], platform: 'linux/arm64' }), sandboxEnv, IMG1, { contentTag: 't' });
+  assert.equal(arm.runtimePlatform, { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' });
+  assert.equal(compatibilitiesFor({}), ['FARGATE']);
+  assert.equal(compatibilitiesFor({ launchType: 'EC2' }), ['EC2']);
+  assert.equal(compatibilitiesFor({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }, { capacityProvider: 'FARGATE', base: 1 }] }), ['FARGATE']);
+  assert.equal(compatibilitiesFor({ capacityProviderStrategy: [{ capacityProvider: 'my-asg-provider' }] }), ['EC2']);
 });
 
 test('a new revision does not inherit the completion marks of the live one', () => {

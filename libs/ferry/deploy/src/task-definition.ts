@@ -3,7 +3,7 @@
  * live one plus the app's config, normalise and diff the way ecspresso does. All pure.
  */
 import { createHash } from 'node:crypto';
-import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
+import { FerryError, type AppDeployConfig, type DeclaredField, type EnvironmentConfig } from '@ferry/core';
 import type { EcsTag, EcsTaskDefinition, RegisterTaskDefinitionInput, TaskDefinitionWithTags } from '@ferry/aws';
 import { containerLogConfiguration, logsPlan, type LogsPlan } from './logs.ts';
 
@@ -53,6 +53,7 @@ export interface RevisionMeta {
 }
 
 type ContainerDef = NonNullable<RegisterTaskDefinitionInput['containerDefinitions']>[number];
+type Named = { name?: string };
 
 const envList = (rec: Record<string, string>) => Object.keys(rec).sort().map((name) => ({ name, value: rec[name] }));
 const secretList = (rec: Record<string, string>) => Object.keys(rec).sort().map((name) => ({ name, valueFrom: rec[name] }));
@@ -67,28 +68,123 @@ function metaTags(existing: EcsTag[], meta: RevisionMeta): EcsTag[] {
   return [...kept, ...added];
 }
 
-function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, awsvpc: boolean, logs: LogsPlan): ContainerDef {
-  const out: ContainerDef = { ...c, image: imageRef, environment: envList(app.environment), secrets: secretList(app.secrets) };
-  if (out.secrets?.length === 0) delete out.secrets;
-  if (app.containerPort !== undefined) {
-    const keep = c.portMappings?.find((p) => p.containerPort === app.containerPort);
-    out.portMappings = [keep ?? { containerPort: app.containerPort, ...(awsvpc && { hostPort: app.containerPort }), protocol: 'tcp' }];
+/** Whether deploy.json declares `field` for this environment (base fields or `environments.<env>`). */
+export const declares = (app: Pick<AppDeployConfig, 'declared'>, field: DeclaredField): boolean => app.declared.includes(field);
+
+/**
+ * `merge`: the live entries with the declared names set (in place) and the new ones appended;
+ * `replace`: the declared entries only.
+ */
+function mergeNamed<T extends Named>(live: T[] | undefined, declared: T[], mode: AppDeployConfig['environmentMode']): T[] {
+  if (mode === 'replace') return declared;
+  const want = new Map(declared.map((d) => [d.name, d]));
+  const kept = (live ?? []).map((e) => want.get(e.name) ?? e);
+  const have = new Set((live ?? []).map((e) => e.name));
+  return [...kept, ...declared.filter((d) => !have.has(d.name))];
+}
+
+/** ECS `runtimePlatform` for a Docker platform; only linux/amd64 and linux/arm64 run on ECS. */
+export function runtimePlatformOf(platform: string, project = 'this app'): NonNullable<RegisterTaskDefinitionInput['runtimePlatform']> {
+  const arch = platform === 'linux/amd64' ? 'X86_64' : platform === 'linux/arm64' ? 'ARM64' : undefined;
+  if (!arch) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${project}: platform ${JSON.stringify(platform)} has no ECS runtime platform (ECS runs linux/amd64 as X86_64 and linux/arm64 as ARM64: RuntimePlatform.cpuArchitecture in the ECS model). Example: "platform": "linux/arm64"`,
+    );
   }
-  if (app.containerHealthCheck) out.healthCheck = { ...app.containerHealthCheck };
-  if (app.stopTimeout !== undefined) out.stopTimeout = app.stopTimeout;
-  if (app.initProcessEnabled !== undefined) out.linuxParameters = { ...c.linuxParameters, initProcessEnabled: app.initProcessEnabled };
-  const logConfiguration = containerLogConfiguration(logs);
-  if (logConfiguration) out.logConfiguration = logConfiguration as ContainerDef['logConfiguration'];
-  return out;
+  return { cpuArchitecture: arch, operatingSystemFamily: 'LINUX' };
 }
 
 /**
- * The revision to register: from the live one, only the image and the fields the config declares
- * change (environment, secrets, port mapping, container health check, log configuration,
- * cpu/memory, ferry's tags; the environment's execution role when awslogs needs one and the live
- * revision has none).
- * With no live definition, one is bootstrapped from config: awsvpc/FARGATE with the execution role
- * for `aws` environments; the sandbox accepts the same shape and runs it as a Docker container.
+ * What the app's config sets on a task definition that already exists: only what deploy.json
+ * declares for this environment, besides the image and ferry's tags. Shared by the patch
+ * (desiredTaskDefinition) and the spec fingerprint, so both always agree on what ferry manages.
+ */
+export interface TaskPatch {
+  /** Task-level members, each present only when declared. */
+  task: Pick<RegisterTaskDefinitionInput, 'cpu' | 'memory' | 'taskRoleArn' | 'executionRoleArn' | 'runtimePlatform'>;
+  /** The execution role to add only when the revision has none (awslogs needs one on AWS). */
+  executionRoleIfMissing?: string;
+  environmentMode: AppDeployConfig['environmentMode'];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMapping?: { containerPort: number };
+  healthCheck?: ContainerDef['healthCheck'];
+  logConfiguration?: ContainerDef['logConfiguration'];
+  stopTimeout?: number;
+  initProcessEnabled?: boolean;
+}
+
+/** The logs plan for patching a live revision: ferry's default applies only when `logs` is declared. */
+export function patchLogsPlan(app: AppDeployConfig, env: EnvironmentConfig): LogsPlan {
+  return declares(app, 'logs') ? logsPlan(app, env) : { kind: 'off' };
+}
+
+export function taskPatch(app: AppDeployConfig, env: EnvironmentConfig, logs: LogsPlan = patchLogsPlan(app, env)): TaskPatch {
+  const task: TaskPatch['task'] = {};
+  if (declares(app, 'cpu')) task.cpu = app.cpu;
+  if (declares(app, 'memory')) task.memory = app.memory;
+  if (app.taskRoleArn !== undefined) task.taskRoleArn = app.taskRoleArn;
+  if (app.executionRoleArn !== undefined) task.executionRoleArn = app.executionRoleArn;
+  if (declares(app, 'platform')) task.runtimePlatform = runtimePlatformOf(app.platform, app.project);
+  const logConfiguration = containerLogConfiguration(logs) as ContainerDef['logConfiguration'] | undefined;
+  const roleForLogs = logs.kind === 'awslogs' && !task.executionRoleArn ? env.executionRoleArn : undefined;
+  return {
+    task,
+    ...(roleForLogs && { executionRoleIfMissing: roleForLogs }),
+    environmentMode: app.environmentMode,
+    environment: envList(app.environment),
+    secrets: secretList(app.secrets),
+    ...(app.containerPort !== undefined && { portMapping: { containerPort: app.containerPort } }),
+    ...(app.containerHealthCheck && { healthCheck: { ...app.containerHealthCheck } }),
+    ...(logConfiguration && { logConfiguration }),
+    ...(app.stopTimeout !== undefined && { stopTimeout: app.stopTimeout }),
+    ...(app.initProcessEnabled !== undefined && { initProcessEnabled: app.initProcessEnabled }),
+  };
+}
+
+function patchContainer(c: ContainerDef, p: TaskPatch, imageRef: string, awsvpc: boolean): ContainerDef {
+  const out: ContainerDef = {
+    ...c,
+    image: imageRef,
+    environment: mergeNamed(c.environment as { name: string; value: string }[] | undefined, p.environment, p.environmentMode),
+    secrets: mergeNamed(c.secrets as { name: string; valueFrom: string }[] | undefined, p.secrets, p.environmentMode),
+  };
+  if (out.environment?.length === 0) delete out.environment;
+  if (out.secrets?.length === 0) delete out.secrets;
+  if (p.portMapping) {
+    const port = p.portMapping.containerPort;
+    const keep = c.portMappings?.find((m) => m.containerPort === port);
+    out.portMappings = [keep ?? { containerPort: port, ...(awsvpc && { hostPort: port }), protocol: 'tcp' }];
+  }
+  if (p.healthCheck) out.healthCheck = { ...p.healthCheck };
+  if (p.logConfiguration) out.logConfiguration = p.logConfiguration;
+  if (p.stopTimeout !== undefined) out.stopTimeout = p.stopTimeout;
+  if (p.initProcessEnabled !== undefined) out.linuxParameters = { ...c.linuxParameters, initProcessEnabled: p.initProcessEnabled };
+  return out;
+}
+
+/** The live containers named in a message. */
+const containerNames = (cs: ContainerDef[]) => cs.map((c) => JSON.stringify(c.name ?? '')).join(', ');
+
+/** ECS compatibilities a new task definition needs for the app's launch type or capacity providers. */
+export function compatibilitiesFor(app: Pick<AppDeployConfig, 'launchType' | 'capacityProviderStrategy'>): string[] {
+  if (app.capacityProviderStrategy?.length) {
+    return app.capacityProviderStrategy.every((p) => p.capacityProvider === 'FARGATE' || p.capacityProvider === 'FARGATE_SPOT') ? ['FARGATE'] : ['EC2'];
+  }
+  return [app.launchType ?? 'FARGATE'];
+}
+
+/**
+ * The revision to register. From a live one, only the image, ferry's tags and what deploy.json
+ * declares for this environment change (taskPatch): environment and secrets merged key by key
+ * (`environmentMode: "replace"` to replace them), cpu/memory, roles, runtime platform, log
+ * configuration, port mapping, container health check and stop timeout only when declared; every
+ * other container, field and tag is kept as it is. The app's container must be one of the live
+ * ones (by `containerName`): a revision made elsewhere is never given a second app container.
+ * With no live definition, one is bootstrapped from config with the defaults: awsvpc, the launch
+ * type's compatibility, the execution role for `aws` environments; the sandbox accepts the same
+ * shape and runs it as Docker containers.
  */
 export function desiredTaskDefinition(
   live: TaskDefinitionWithTags | null,
@@ -97,53 +193,58 @@ export function desiredTaskDefinition(
   imageRef: string,
   meta: RevisionMeta,
 ): RegisterTaskDefinitionInput {
-  const logs = logsPlan(app, env);
   if (live) {
+    const p = taskPatch(app, env);
     const base = stripServerFields(live.taskDefinition);
     const awsvpc = base.networkMode === 'awsvpc';
     const containers = base.containerDefinitions ?? [];
     const idx = containers.findIndex((c) => c.name === app.containerName);
-    const next =
-      idx >= 0
-        ? containers.map((c, i) => (i === idx ? applyConfig(c, app, imageRef, awsvpc, logs) : c))
-        : [...containers, applyConfig({ name: app.containerName, essential: true }, app, imageRef, awsvpc, logs)];
-    const role = logs.kind === 'awslogs' && !base.executionRoleArn && env.executionRoleArn ? { executionRoleArn: env.executionRoleArn } : {};
-    return { ...base, ...role, family: app.family, containerDefinitions: next, cpu: app.cpu, memory: app.memory, tags: metaTags(live.tags, meta) };
+    if (idx < 0) {
+      const td = live.taskDefinition;
+      throw new FerryError(
+        'CONFIG_INVALID',
+        `${app.project}: the live task definition ${td.family ?? app.family}:${td.revision ?? '?'} of service ${app.service} has no container named ${JSON.stringify(app.containerName)}; its containers: ${containerNames(containers)}. ` +
+          `Set "containerName" in deploy.json (under environments.${env.name} if it differs per environment) to the container that runs this app's image. Nothing was registered.`,
+      );
+    }
+    const next = containers.map((c, i) => (i === idx ? patchContainer(c, p, imageRef, awsvpc) : c));
+    const role = p.executionRoleIfMissing && !base.executionRoleArn && !p.task.executionRoleArn ? { executionRoleArn: p.executionRoleIfMissing } : {};
+    return { ...base, ...role, ...p.task, family: app.family, containerDefinitions: next, tags: metaTags(live.tags, meta) };
   }
-  const container = applyConfig({ name: app.containerName, essential: true }, app, imageRef, true, logs);
+  const logs = logsPlan(app, env);
+  const p = taskPatch(app, env, logs);
+  const container = patchContainer({ name: app.containerName, essential: true }, p, imageRef, true);
+  const executionRoleArn = app.executionRoleArn ?? env.executionRoleArn;
   return {
     family: app.family,
     networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
+    requiresCompatibilities: compatibilitiesFor(app) as RegisterTaskDefinitionInput['requiresCompatibilities'],
     cpu: app.cpu,
     memory: app.memory,
-    ...(env.executionRoleArn && { executionRoleArn: env.executionRoleArn }),
+    ...(executionRoleArn && { executionRoleArn }),
+    ...(app.taskRoleArn && { taskRoleArn: app.taskRoleArn }),
+    ...(p.task.runtimePlatform && { runtimePlatform: p.task.runtimePlatform }),
     containerDefinitions: [container],
     tags: metaTags([], meta),
   };
 }
 
 /** Bump when desiredTaskDefinition changes what it derives from config: old spec tags then stop matching. */
-export const SPEC_VERSION = 'v1';
+export const SPEC_VERSION = 'v2';
 
 /**
  * A short, versioned hash of exactly what desiredTaskDefinition takes from config when it patches a
- * live revision: the app's container as applyConfig makes it (image, environment, secrets, port
- * mapping, container health check, log configuration, container name), cpu, memory, family and
- * the content tag.
+ * live revision (taskPatch: the declared task-level fields, the environment mode, the container's
+ * declared members), plus the image, container name, family and content tag.
  * Not the git sha, deployer or other per-registration tags (they change every commit and are never
- * a reason to deploy), and not the execution role or network mode, which only the bootstrap (no
- * live revision) path reads: including them would make such a config change send every no-op down
- * the full path forever, since an up-to-date deploy never rewrites the tag. See spec.ts.
+ * a reason to deploy), and not what only the bootstrap (no live revision) path reads, like the
+ * network mode or the default cpu/memory: including them would make such a config change send every
+ * no-op down the full path forever, since an up-to-date deploy never rewrites the tag. See spec.ts.
  */
 export function specFingerprint(app: AppDeployConfig, env: EnvironmentConfig, imageRef: string, contentTag: string): string {
-  const spec = {
-    family: app.family,
-    cpu: normaliseCpu(app.cpu),
-    memory: normaliseMemory(app.memory),
-    contentTag,
-    container: applyConfig({ name: app.containerName, essential: true }, app, imageRef, true, logsPlan(app, env)),
-  };
+  const patch = taskPatch(app, env);
+  patch.task = { ...patch.task, cpu: normaliseCpu(patch.task.cpu), memory: normaliseMemory(patch.task.memory) };
+  const spec = { family: app.family, containerName: app.containerName, imageRef, contentTag, patch };
   const hash = createHash('sha256').update(JSON.stringify(prune(spec))).digest('hex').slice(0, 24);
   return `${SPEC_VERSION}-${hash}`;
 }
@@ -199,7 +300,7 @@ function prune(v: unknown): unknown {
 /**
  * A canonical form for comparing: server fields dropped, environment/secrets/port mappings sorted,
  * cpu/memory in units, hostPort implied by awsvpc dropped, empty members removed, keys sorted, and
- * ferry's per-registration tags (git sha, status) left out.
+ * ferry's own tags (content tag, git sha, status) left out: the image shows the content.
  */
 export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTaskDefinition, tags?: EcsTag[]): Record<string, unknown> {
   const base = stripServerFields(td as EcsTaskDefinition) as RegisterTaskDefinitionInput;
@@ -216,7 +317,8 @@ export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTas
       })
       .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
   }));
-  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '')).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
+  // ferry's content tag names the image's tag: the image line already shows (and compares) it.
+  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
   const out = {
     ...base,
     cpu: normaliseCpu(base.cpu),

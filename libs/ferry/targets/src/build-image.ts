@@ -1,7 +1,7 @@
 // build-image: tag the app by content, skip when that image already exists, else build it.
 // Logic: libs/ferry/docker/src/build-image.ts.
 import { getProjectGraph, resolveApp } from '@ferry/core';
-import { awsClients } from '@ferry/aws';
+import { awsClients, checkAccount } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
 import { CHAIN_HELP, CHAIN_OPTIONS, checkLogsPrerequisites, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
@@ -17,6 +17,8 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     // A deploy that could never register its task definition fails before anything is built.
     checkLogsPrerequisites(resolved.app, resolved.env);
+    // Credentials of another account than the environment's: stop before building anything.
+    await checkAccount(resolved.env, session.use(awsClients).identity(resolved.env), session.env);
     const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };
     const facts = await gatherBuildFacts(resolved, ports, { dryRun: args['dry-run'] });
     const plan = planBuildImage(facts, { allowDirty: args['allow-dirty'] });

@@ -2,7 +2,7 @@
 // (or create) the ECS service, watch the rollout, explain and roll back on failure.
 // Logic: libs/ferry/deploy/src/{live,plan,apply,roll,recover}.ts; the lock: lock.ts, lock-ahead.ts.
 import { resolveApp } from '@ferry/core';
-import { LIVE_MAX_AGE_MS } from '@ferry/aws';
+import { awsClients, checkAccount, LIVE_MAX_AGE_MS } from '@ferry/aws';
 import {
   applyDeploy,
   requireImage,
@@ -37,6 +37,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
     checkLogsPrerequisites(app, env);
+    await checkAccount(env, session.use(awsClients).identity(env), session.env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);
     let aheadLock: HeldLock | undefined;
@@ -62,7 +63,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         }
         if (aheadLock) reporter.emit({ kind: 'info', app: app.project, message: `lock: holding the lock of ${app.service}, taken ahead while the image was built and pushed` });
       }
-      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS });
+      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
       if (plan && args['dry-run']) {
         for (const message of formatPlan(plan)) reporter.emit({ kind: 'info', app: app.project, message });
         reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
@@ -81,7 +82,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
               { app: app.project, cluster: env.cluster, service: app.service, ensureCluster: plan?.kind === 'create-service' && plan.ensureCluster },
               { waitMs, force: args['force-unlock'], signal, reporter },
               async (lock) => {
-                ({ plan, live } = await planFor(ports.ecs, input));
+                ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling }));
                 return applyDeploy(ports, plan!, app, { ...settings, expectedRolloutMs: expectedRolloutMs(live?.service), beforeWrite: lock ? () => lock.verify() : undefined });
               },
               aheadLock,

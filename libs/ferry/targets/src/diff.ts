@@ -21,7 +21,7 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string; 'exit-code
     const { app, env } = resolved;
     const ports = appPorts(session, resolved);
     const image = await localImage(session, resolved, ports.ecr, { tag: args.tag });
-    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha }, { maxAgeMs: LIVE_MAX_AGE_MS });
+    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
     const liveTag = liveTagOf(live, app);
     const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });
     for (const message of report.lines) reporter.emit({ kind: 'info', app: app.project, message });

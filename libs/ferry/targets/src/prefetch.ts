@@ -189,7 +189,7 @@ function lockAhead(session: RunSession, r: ResolvedApp, task: { id?: string; arg
     await tags;
     const image = await localImage(session, r, ports.ecr);
     // deploy-app's own planning on the same read of the service.
-    const { plan } = await planFor(ports.ecs, { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force }, { maxAgeMs: LIVE_MAX_AGE_MS });
+    const { plan } = await planFor(ports.ecs, { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
     return plan.kind === 'update';
   });
   return k;

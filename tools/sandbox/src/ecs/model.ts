@@ -126,6 +126,8 @@ export interface ServiceRecord {
   taskDefinition: string;
   desiredCount: number;
   launchType: string;
+  /** CreateService's strategy (FARGATE / FARGATE_SPOT); tasks then run with launchType FARGATE. */
+  capacityProviderStrategy?: { capacityProvider: string; weight?: number; base?: number }[];
   schedulingStrategy: 'REPLICA';
   deploymentConfiguration: DeploymentConfiguration;
   loadBalancers: { containerName?: string; containerPort?: number; targetGroupArn?: string; loadBalancerName?: string }[];

@@ -67,7 +67,8 @@ export function serviceView(state: EcsState, svc: ServiceRecord, withTags: boole
     desiredCount: svc.desiredCount,
     runningCount: live.filter((t) => t.lastStatus === 'RUNNING').length,
     pendingCount: live.filter(isPendingStatus).length,
-    launchType: svc.launchType,
+    // With a capacity provider strategy, DescribeServices shows it instead of a launch type.
+    ...(svc.capacityProviderStrategy ? { capacityProviderStrategy: svc.capacityProviderStrategy } : { launchType: svc.launchType }),
     taskDefinition: svc.taskDefinition,
     deploymentConfiguration: svc.deploymentConfiguration,
     deployments: svc.deployments.map((d) => deploymentView(state, svc, d)),

@@ -287,6 +287,29 @@ test('tags: at most 50, key ≤ 128, value ≤ 256 (model Tags/TagKey/TagValue);
   await rejects(call('UntagResource', { resourceArn: arn, tagKeys: ['aws:x'] }), 'InvalidParameterException', /aws:/);
 });
 
+test('CreateService launchType / capacityProviderStrategy: one or the other, FARGATE needs an awsvpc definition (InvalidParameterException)', async () => {
+  const { call, state } = setup();
+  await call('CreateCluster', {});
+  await call('RegisterTaskDefinition', td('bridge'));
+  await call('RegisterTaskDefinition', td('vpc', { networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512' }));
+  await rejects(call('CreateService', { serviceName: 'a', taskDefinition: 'bridge', launchType: 'FARGATE' }), 'InvalidParameterException', /does not support launch_type FARGATE/);
+  assert.is((await call('CreateService', { serviceName: 'b', taskDefinition: 'bridge', launchType: 'EC2' })).service.launchType, 'EC2');
+  const both = { serviceName: 'c', taskDefinition: 'vpc', launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+  await rejects(call('CreateService', both), 'InvalidParameterException', /both a launch type and capacity provider strategy/);
+  await rejects(call('CreateService', { ...both, launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'my-asg', weight: 1 }] }), 'InvalidParameterException', /not associated with the cluster/);
+  await rejects(
+    call('CreateService', { ...both, launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 1 }] }),
+    'InvalidParameterException',
+    /Base value/,
+  );
+  const spot = (await call('CreateService', { ...both, launchType: undefined })).service;
+  assert.equal(spot.capacityProviderStrategy, [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+  assert.is(spot.launchType, undefined, 'DescribeServices shows the strategy instead of a launch type');
+  assert.is(state().services['default/c'].launchType, 'FARGATE', 'its tasks run on Fargate');
+  // The model's enum and ranges come first (CapacityProviderStrategyItem weight 0-1000).
+  await rejects(call('CreateService', { ...both, serviceName: 'd', launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }), 'InvalidParameterException', /weight/);
+});
+
 test('UpdateService to a CODE_DEPLOY or EXTERNAL deployment controller: InvalidParameterException in ECS wording', async () => {
   const { call } = setup();
   await call('CreateCluster', {});

@@ -54,6 +54,45 @@ export function checkLoadBalancers(lbs: unknown, td: TaskDefRecord) {
   });
 }
 
+/** One entry of CreateService's capacityProviderStrategy. */
+export interface CapacityProviderItem {
+  capacityProvider: string;
+  weight?: number;
+  base?: number;
+}
+
+const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);
+
+/**
+ * CreateService's launchType or capacityProviderStrategy, as ECS checks them (InvalidParameterException):
+ * not both; FARGATE (or the FARGATE / FARGATE_SPOT providers, which every cluster can use) needs a
+ * task definition compatible with FARGATE (awsvpc); EC2 takes any (ECS lists EC2 among the `compatibilities`
+ * of every task definition); `base` on one provider at most. The sandbox has no Auto Scaling group
+ * providers and no external instances: another provider name is "not associated with the cluster",
+ * EXTERNAL is refused. Sources: the ECS model (CreateServiceRequest, CapacityProviderStrategyItem:
+ * weight 0-1000, base 0-100000) and
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-capacity-providers.html.
+ */
+export function checkLaunch(input: { launchType?: unknown; capacityProviderStrategy?: unknown }, td: TaskDefRecord): { launchType: string; capacityProviderStrategy?: CapacityProviderItem[] } {
+  // The sandbox's `compatibilities` (task-definitions.ts): FARGATE for awsvpc or FARGATE-requiring definitions.
+  const fargateOk = ((td.compatibilities as string[] | undefined) ?? []).includes('FARGATE');
+  const strategy = input.capacityProviderStrategy as CapacityProviderItem[] | undefined;
+  if (input.launchType !== undefined && strategy !== undefined && strategy.length > 0)
+    throw invalid('Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
+  if (strategy !== undefined && strategy.length > 0) {
+    const unknown = strategy.find((p) => !FARGATE_PROVIDERS.has(p.capacityProvider));
+    if (unknown)
+      throw invalid(`The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster (${unknown.capacityProvider}). Associate the capacity provider with the cluster or specify a valid capacity provider and try again.`);
+    if (strategy.filter((p) => (p.base ?? 0) > 0).length > 1) throw invalid('Base value can be set for only one capacity provider in a capacity provider strategy.');
+    if (!fargateOk) throw invalid('Task definition does not support launch_type FARGATE.');
+    return { launchType: 'FARGATE', capacityProviderStrategy: strategy.map((p) => ({ ...p })) };
+  }
+  const launchType = (input.launchType as string | undefined) ?? 'EC2';
+  if (launchType === 'EXTERNAL') throw invalid('The sandbox has no external instances: use launchType FARGATE or EC2.');
+  if (launchType === 'FARGATE' && !fargateOk) throw invalid('Task definition does not support launch_type FARGATE.');
+  return { launchType };
+}
+
 /** A non-negative integer; `dflt` when absent (CreateService: 0), required when there is no default. */
 export function desiredCountOf(v: unknown, dflt?: number): number {
   if (v === undefined) {

@@ -11,7 +11,7 @@ import { startDeployment } from '../scheduler/deployments.ts';
 import { serviceView } from '../views.ts';
 import { awsvpcNetworkRefusal, checkUserTags, deploymentControllerRefusal } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, findService, findTaskDef, getCluster, getService, invalid, mergeTags, NAME_RE, paginate, withTags } from './common.ts';
-import { checkDeploymentConfiguration, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
+import { checkDeploymentConfiguration, checkLaunch, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
 
 /** The service operations. */
 export function serviceOperations(deps: ApiDeps): Operations {
@@ -28,6 +28,7 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const network = awsvpcNetworkRefusal(td.networkMode, input.networkConfiguration);
       if (network) throw invalid(network);
       const desiredCount = desiredCountOf(input.desiredCount, 0);
+      const launch = checkLaunch(input, td);
       if (input.schedulingStrategy !== undefined && input.schedulingStrategy !== 'REPLICA') throw invalid('The sandbox supports only the REPLICA scheduling strategy.');
       if (input.deploymentController !== undefined && input.deploymentController?.type !== 'ECS')
         throw invalid('The sandbox supports only the ECS (rolling update) deployment controller.');
@@ -53,7 +54,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
           status: 'ACTIVE',
           taskDefinition: td.taskDefinitionArn,
           desiredCount,
-          launchType: input.launchType ?? 'EC2',
+          launchType: launch.launchType,
+          ...(launch.capacityProviderStrategy && { capacityProviderStrategy: launch.capacityProviderStrategy }),
           schedulingStrategy: 'REPLICA',
           deploymentConfiguration,
           loadBalancers,
