@@ -21,6 +21,7 @@ header h1 { margin: 0; font-size: 16px; font-weight: 600; }
 header .meta { color: #c3c8d2; font-size: 12px; }
 #status.down { color: #ffb4ab; font-weight: 600; }
 main { padding: 12px 20px 40px; display: grid; gap: 14px; }
+.row { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 14px; align-items: start; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
 h2 { margin: 0 0 8px; font-size: 14px; }
 h3 { margin: 10px 0 4px; font-size: 13px; }
@@ -109,8 +110,8 @@ function draw(s) {
     s.clusters.map((c) => el('tr', { class: 'cluster' }, el('td', { class: 'mono' }, c.name), el('td', {}, badge(c.status)), el('td', {}, c.services), el('td', {}, c.runningTasks))),
     s.ecs ? 'no clusters' : 'this sandbox serves no ECS API');
   document.getElementById('main').replaceChildren(
-    section('Clusters', clusters), section('Services', services(s)), section('Tasks', tasks(s)),
-    section('Task logs', logs(s)), section('ECR repositories', repositories(s)));
+    el('div', { class: 'row' }, section('Clusters', clusters), section('ECR repositories', repositories(s))),
+    section('Services', services(s)), section('Tasks', tasks(s)), section('Task logs', logs(s)));
 }
 
 async function poll() {
