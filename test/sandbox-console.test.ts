@@ -130,7 +130,8 @@ if (!chromium) {
 
   test.after(async () => {
     await sb?.stop({ removeTasks: true });
-    await docker(['rmi', '-f', localImage]);
+    // Task containers pulled the pushed image into the engine.
+    await docker(['rmi', '-f', localImage, ...(image ? [image] : [])]);
     for (const d of [dataDir, dockerConfig, buildDir, browserProfile]) rmSync(d, { recursive: true, force: true });
   });
 
