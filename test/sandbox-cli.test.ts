@@ -64,6 +64,12 @@ test('up starts a background server and prints endpoints and env; up again is a 
   const pid = runtime().pid;
   assert.ok(alive(pid));
   assert.is(((await (await fetch(`${endpoint}/_sandbox/health`)).json()) as any).ok, true);
+  // The printed console URL answers with the page, and its state route with the (empty) state.
+  assert.match(first.out, `console:          ${endpoint}/_sandbox/console`);
+  const page = await fetch(`${endpoint}/_sandbox/console`);
+  assert.is(page.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.match(await page.text(), '<title>ferry sandbox console</title>');
+  assert.equal(((await (await fetch(`${endpoint}/_sandbox/console/state`)).json()) as any).services, []);
   const again = await cli('up');
   assert.is(again.code, 0, again.out);
   assert.is(runtime().pid, pid, 'the running server was reused');

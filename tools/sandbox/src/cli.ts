@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, c
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxAdmin } from './client.ts';
+import { CONSOLE_PATH } from './console/page.ts';
 import { startProcess } from '../../../libs/ferry/core/src/exec.ts';
 import { SANDBOX_UP } from '../../../libs/ferry/core/src/commands.ts';
 import { docker, ensureEngine } from './docker.ts';
@@ -91,6 +92,7 @@ async function printInfo(endpoint: string): Promise<void> {
   const lines = [
     `ferry sandbox running`,
     `  API (ECS + ECR):  ${info.endpoint}`,
+    `  console:          ${info.endpoint}${CONSOLE_PATH}   (read-only, live)`,
     `  registry:         ${info.registryHost}   (docker login: aws ecr get-login-password | docker login -u AWS --password-stdin ${info.registryHost})`,
     `  base image:       ${info.baseImage}`,
     `  data:             ${info.dataDir}`,

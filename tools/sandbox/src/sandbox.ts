@@ -7,11 +7,15 @@ import type { SandboxContext, SandboxService } from './context.ts';
 import { Control, type FaultSpec, type Stats } from './control.ts';
 import { BASE_IMAGE, ensureBaseImage } from './base-image.ts';
 import { ensureEngine } from './docker.ts';
+import { consoleView } from './console/view.ts';
 import { createEcrService, type EcrService, type PushGuard } from './ecr/index.ts';
+import { listRepositoryImages } from './ecr/images.ts';
+import { openEcrState } from './ecr/store.ts';
+import { initialEcsState, type EcsState } from './ecs/model.ts';
 import { RegistryClient } from './registry/client.ts';
 import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from './registry/process.ts';
 import { startRegistryProxy } from './registry/proxy.ts';
-import { createLogsService } from './logs/index.ts';
+import { createLogsService, type LogsState } from './logs/index.ts';
 import { createAutoScalingService } from './autoscaling/index.ts';
 import { startApiServer } from './server.ts';
 import { stateFactory } from './state.ts';
@@ -162,7 +166,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       containerLabel: { key: 'ferry.sandbox', value: instanceId(dataDir) },
       log,
     };
-    ecr = createEcrService(ctx, new RegistryClient(registry.port, registryAuth, files.storageDir), { lifecycleIntervalMs: opts.lifecycleIntervalMs });
+    const registryClient = new RegistryClient(registry.port, registryAuth, files.storageDir);
+    ecr = createEcrService(ctx, registryClient, { lifecycleIntervalMs: opts.lifecycleIntervalMs });
     await ecr.start();
     const ecrService = ecr;
     cleanups.push(() => ecrService.stop({ removeTasks: false }));
@@ -206,6 +211,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ecr: ecrService.info?.(),
         ecs: ecs ? (ecs.info?.() ?? {}) : null,
       }),
+      // The parts' stores are shared by name (stateFactory), so this reads their live in-memory state.
+      consoleState: () =>
+        consoleView({
+          now: Date.now(),
+          ecs: ecs ? ctx.state<EcsState>('ecs', initialEcsState()).get() : undefined,
+          logs: ctx.state<LogsState>('logs', { groups: {} }).get(),
+          repositories: Object.values(openEcrState(ctx).get().repositories).map((r) => ({
+            name: r.repositoryName,
+            uri: `${registryHost}/${r.repositoryName}`,
+            images: listRepositoryImages(registryClient, r),
+          })),
+        }),
       onShutdown: ({ removeTasks }) => {
         removeTasksOnStop = removeTasks;
         shutdownRequested?.();

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, type SandboxService } from './context.ts';
+import { consolePage } from './console/page.ts';
 import type { Control } from './control.ts';
 import { errorResponse, okResponse, parseBody, parseTarget, type ApiName, type WireResponse } from './protocol.ts';
 import { stsQuery } from './sts.ts';
@@ -16,6 +17,8 @@ export interface ApiServerOptions {
   accountId?: string;
   /** Body of `GET /_sandbox/info`. */
   info(): unknown;
+  /** Body of `GET /_sandbox/console/state` (console/view.ts); without it the console has no state route. */
+  consoleState?(): unknown;
   /** Body of `GET /_sandbox/health`. */
   health(): Record<string, unknown>;
   /** `POST /_sandbox/shutdown`: the CLI's `down` asks the server to stop (optionally removing task containers). */
@@ -113,6 +116,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ server: 
         case 'DELETE /_sandbox/faults':
           opts.control.clearFaults();
           return sendJson(res, 200, opts.control.faults());
+        case 'GET /_sandbox/console':
+          return send(res, consolePage());
+        case 'GET /_sandbox/console/state':
+          return opts.consoleState ? sendJson(res, 200, opts.consoleState()) : sendJson(res, 404, { __type: 'NotFound', message: 'this server keeps no console state' });
         case 'POST /_sandbox/shutdown': {
           const removeTasks = json().removeTasks === true;
           sendJson(res, 202, { stopping: true, removeTasks });
