@@ -294,7 +294,9 @@ test('CreateService launchType / capacityProviderStrategy: one or the other, FAR
   await call('RegisterTaskDefinition', td('vpc', { networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512' }));
   await rejects(call('CreateService', { serviceName: 'a', taskDefinition: 'bridge', launchType: 'FARGATE' }), 'InvalidParameterException', /does not support launch_type FARGATE/);
   assert.is((await call('CreateService', { serviceName: 'b', taskDefinition: 'bridge', launchType: 'EC2' })).service.launchType, 'EC2');
-  const both = { serviceName: 'c', taskDefinition: 'vpc', launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+  // An awsvpc service needs its network configuration (checked on its own in the test above).
+  const networkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-0000000000000000f'] } };
+  const both = { serviceName: 'c', taskDefinition: 'vpc', networkConfiguration, launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
   await rejects(call('CreateService', both), 'InvalidParameterException', /both a launch type and capacity provider strategy/);
   await rejects(call('CreateService', { ...both, launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'my-asg', weight: 1 }] }), 'InvalidParameterException', /not associated with the cluster/);
   await rejects(
