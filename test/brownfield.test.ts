@@ -141,6 +141,8 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
       requiresCompatibilities: ['FARGATE'],
       cpu: '512',
       memory: '1024',
+      // Secrets need a task execution role (ECS refuses them without one, and so does the sandbox).
+      executionRoleArn: 'arn:aws:iam::000000000000:role/terraform-made-execution',
       containerDefinitions: [
         { name: 'api', image: image1, essential: true, environment: [{ name: 'EXTRA', value: 'kept' }], secrets: [SECRET] },
         SIDECAR,
@@ -155,6 +157,7 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
       taskDefinition: APP,
       desiredCount: 1,
       launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'], securityGroups: ['sg-0123456789abcdef0'] } },
       deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
     }),
   );
@@ -168,7 +171,7 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
   assert.is.not(v2, v1);
 
   // diff before: the task definition differs in the image only, and the count is autoscaling's.
-  const diff = await run('diff');
+  const diff = await run('diff', '--exit-code');
   assert.is(diff.code, 2, diff.out);
   const changed = diff.out.split('\n').filter((l) => /^\s*(?:\S+\s+)?[-+] /.test(l) && /"/.test(l));
   assert.ok(changed.length >= 2, diff.out);
