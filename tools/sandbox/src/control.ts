@@ -5,6 +5,7 @@ export interface Stats {
   ecs: Record<string, number>;
   ecr: Record<string, number>;
   logs: Record<string, number>;
+  elbv2: Record<string, number>;
   registry: Record<string, number>;
 }
 
@@ -24,7 +25,7 @@ interface Throttle {
 
 /** Counters and injected faults shared by the API server and the registry proxy. */
 export class Control {
-  private counts: Stats = { ecs: {}, ecr: {}, logs: {}, registry: {} };
+  private counts: Stats = { ecs: {}, ecr: {}, logs: {}, elbv2: {}, registry: {} };
   private throttles: Throttle[] = [];
   private outage: { remaining?: number; until?: number; drop: boolean } | undefined;
 
@@ -38,7 +39,7 @@ export class Control {
   }
 
   resetStats(): void {
-    this.counts = { ecs: {}, ecr: {}, logs: {}, registry: {} };
+    this.counts = { ecs: {}, ecr: {}, logs: {}, elbv2: {}, registry: {} };
   }
 
   /** Validates and installs faults; throws AwsError('ValidationException') on a malformed spec. */
@@ -91,7 +92,7 @@ export class Control {
   }
 
   /** Consumes one throttle slot for this call, if one is armed; the caller then fails the call. */
-  takeThrottle(service: 'ecs' | 'ecr' | 'logs', operation: string): boolean {
+  takeThrottle(service: 'ecs' | 'ecr' | 'logs' | 'elbv2', operation: string): boolean {
     const t = this.throttles.find((x) => x.operation === operation && (x.service === undefined || x.service === service));
     if (!t) return false;
     t.remaining--;

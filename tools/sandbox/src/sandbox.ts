@@ -12,6 +12,7 @@ import { RegistryClient } from './registry/client.ts';
 import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from './registry/process.ts';
 import { startRegistryProxy } from './registry/proxy.ts';
 import { createLogsService } from './logs/index.ts';
+import { createElbv2Service } from './elbv2/index.ts';
 import { startApiServer } from './server.ts';
 import { stateFactory } from './state.ts';
 
@@ -171,6 +172,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await logs.start();
     cleanups.push(() => logs.stop({ removeTasks: false }));
 
+    const elbv2 = createElbv2Service(ctx);
+    ctx.elb = elbv2.port;
+    await elbv2.start();
+    cleanups.push(() => elbv2.stop({ removeTasks: false }));
+
     const factory = opts.ecs === false ? undefined : await loadEcs(log);
     const ecs = factory?.(ctx);
     let removeTasksOnStop = false;
@@ -185,7 +191,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       host: '127.0.0.1',
       port,
       control,
-      services: { ecs, ecr, logs },
+      services: { ecs, ecr, logs, elbv2 },
       log,
       health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
       info: () => ({
@@ -199,6 +205,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         env: sandboxEnv(endpoint, ctx.region),
         ecr: ecrService.info?.(),
         ecs: ecs ? (ecs.info?.() ?? {}) : null,
+        elbv2: elbv2.info?.(),
       }),
       onShutdown: ({ removeTasks }) => {
         removeTasksOnStop = removeTasks;
