@@ -1,5 +1,5 @@
 /**
- * ECS, ECR and CloudWatch Logs clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
+ * ECS, ECR, CloudWatch Logs and ELBv2 clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
  * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
  * chain) through the same code path. Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
@@ -11,11 +11,13 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FerryError, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { logsPort, type LogsPort } from './logs.ts';
+import { elbPort, type ElbPort } from './elbv2.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
@@ -23,8 +25,9 @@ export interface AwsClients {
   ecs: ECSClient;
   ecr: ECRClient;
   logs: CloudWatchLogsClient;
+  elbv2: ElasticLoadBalancingV2Client;
   /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
-  endpoints: { ecs?: string; ecr?: string; logs?: string };
+  endpoints: { ecs?: string; ecr?: string; logs?: string; elbv2?: string };
 }
 
 export interface AwsClientOptions {
@@ -39,10 +42,10 @@ const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'fe
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The SDK's service-specific endpoint variable suffix (AWS_ENDPOINT_URL_<id>). */
-const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS' } as const;
+const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', elbv2: 'ELASTIC_LOAD_BALANCING_V2' } as const;
 
 /** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
-export function endpointFor(service: 'ecs' | 'ecr' | 'logs', env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+export function endpointFor(service: keyof typeof ENDPOINT_ID, env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
   if (processEnv.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return env.endpoint || undefined;
   return processEnv[`AWS_ENDPOINT_URL_${ENDPOINT_ID[service]}`] || processEnv.AWS_ENDPOINT_URL || env.endpoint || undefined;
 }
@@ -51,6 +54,7 @@ const endpointsFor = (env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv) => 
   ecs: endpointFor('ecs', env, processEnv),
   ecr: endpointFor('ecr', env, processEnv),
   logs: endpointFor('logs', env, processEnv),
+  elbv2: endpointFor('elbv2', env, processEnv),
 });
 
 /**
@@ -85,7 +89,7 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * ECS state (live-ecs.ts) and the ECR images found so far.
  */
 export class AwsClientPool {
-  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort }>();
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; elbv2: ElbPort }>();
   constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
 
   private entry(env: EnvironmentConfig) {
@@ -98,7 +102,7 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs) };
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true }), logs: logsPort(clients.logs), elbv2: elbPort(clients.elbv2) };
       this.sets.set(key, set);
     }
     return set;
@@ -128,6 +132,11 @@ export class AwsClientPool {
   logs(env: EnvironmentConfig): LogsPort {
     return this.entry(env).logs;
   }
+
+  /** The ELBv2 port of `env`; target group timings and URLs are read once per run. */
+  elbv2(env: EnvironmentConfig): ElbPort {
+    return this.entry(env).elbv2;
+  }
 }
 
 /** The run's AWS clients (see AwsClientPool). */
@@ -145,10 +154,12 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
   const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
   const logs = new CloudWatchLogsClient({ ...common, ...(endpoints.logs ? { endpoint: endpoints.logs } : {}) });
+  const elbv2 = new ElasticLoadBalancingV2Client({ ...common, ...(endpoints.elbv2 ? { endpoint: endpoints.elbv2 } : {}) });
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
   installErrorTranslation(logs, env, endpoints.logs, processEnv);
-  return { ecs, ecr, logs, endpoints };
+  installErrorTranslation(elbv2, env, endpoints.elbv2, processEnv);
+  return { ecs, ecr, logs, elbv2, endpoints };
 }
 
 /** Message for an environment without credentials. */
@@ -175,7 +186,7 @@ function isMissingCredentials(e: unknown): boolean {
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ElasticLoadBalancingV2Client, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

@@ -3,19 +3,20 @@
  * the local workspace stands for (its content tag in the environment's registry).
  */
 import { assertValidName, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp, type RunSession } from '@ferry/core';
-import { awsClients, imageExists, registryFor, type EcrPort } from '@ferry/aws';
+import { awsClients, imageExists, registryFor, type EcrPort, type ElbPort } from '@ferry/aws';
 import type { DeployPorts } from './apply.ts';
 
 export interface AppPorts extends DeployPorts {
   ecr: EcrPort;
+  elbv2: ElbPort;
 }
 
-/** The app's ECS, ECR and CloudWatch Logs ports from the run's client pool (shared clients, the run's caches). */
+/** The app's ECS, ECR, CloudWatch Logs and ELBv2 ports from the run's client pool (shared clients, the run's caches). */
 export function appPorts(session: RunSession, resolved: Pick<ResolvedApp, 'env'>): AppPorts {
   const pool = session.use(awsClients);
   const ecs = pool.ecs(resolved.env);
   const ecr = pool.ecr(resolved.env);
-  return { ecs, ecr, logs: pool.logs(resolved.env), imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
+  return { ecs, ecr, logs: pool.logs(resolved.env), elbv2: pool.elbv2(resolved.env), imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
 }
 
 export interface LocalImage {

@@ -24,3 +24,4 @@ export * from './secrets.ts';
 export * from './spec.ts';
 export * from './logs.ts';
 export * from './task-logs.ts';
+export * from './load-balancer.ts';

@@ -28,6 +28,44 @@ export interface DesiredState {
   registerInput: RegisterTaskDefinitionInput;
   /** specFingerprint of this config and image (what the spec tag records after the rollout). */
   fingerprint?: string;
+  /** The URL of the app's target group (its load balancer's DNS name and listener), recorded on a new service as its `ferry:url` tag. */
+  serviceUrl?: string;
+}
+
+/** The service tag under which ferry records the URL of the service's load balancer (read by health-check, smoke-test and `${app:<name>.url}`). */
+export const TAG_URL = 'ferry:url';
+
+type LoadBalancerEntry = NonNullable<CreateServiceInput['loadBalancers']>[number];
+
+/**
+ * The service's `loadBalancers` as the config wants them: the target group of `loadBalancer` (configured,
+ * or provisioned by ferry in the sandbox) with its container and port; in the sandbox without one, the
+ * sandbox's own per-service load balancer (an entry without a target group); otherwise none. Pure.
+ */
+export function desiredLoadBalancers(app: AppDeployConfig, env: EnvironmentConfig): LoadBalancerEntry[] | undefined {
+  const lb = app.loadBalancer ?? {};
+  const port = lb.containerPort ?? app.containerPort;
+  if (lb.targetGroupArn && port !== undefined) return [{ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName ?? app.containerName, containerPort: port }];
+  if (env.kind === 'sandbox' && app.containerPort !== undefined) return [{ containerName: app.containerName, containerPort: app.containerPort }];
+  return undefined;
+}
+
+const lbKey = (l: { targetGroupArn?: string; containerName?: string; containerPort?: number; loadBalancerName?: string }) =>
+  `${l.targetGroupArn ?? l.loadBalancerName ?? '(sandbox)'} -> ${l.containerName}:${l.containerPort}`;
+
+/** What differs between the live service's load balancers and the wanted ones ([] when the same, or when the config wants none). Pure. */
+export function loadBalancerChanges(svc: Pick<EcsService, 'loadBalancers' | 'healthCheckGracePeriodSeconds'>, app: AppDeployConfig, env: EnvironmentConfig): string[] {
+  const want = desiredLoadBalancers(app, env);
+  // ferry manages target group attachments only (the sandbox's lenient entry without one is left as created).
+  if (!want?.some((l) => l.targetGroupArn)) return [];
+  const out: string[] = [];
+  const live = (svc.loadBalancers ?? []).map(lbKey).sort().join(', ');
+  const wanted = want.map(lbKey).sort().join(', ');
+  if (live !== wanted) out.push(`loadBalancers ${live || '(none)'} -> ${wanted}`);
+  const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+  if (grace !== undefined && want.some((l) => l.targetGroupArn) && (svc.healthCheckGracePeriodSeconds ?? 0) !== grace)
+    out.push(`healthCheckGracePeriodSeconds ${svc.healthCheckGracePeriodSeconds ?? 0} -> ${grace}`);
+  return out;
 }
 
 interface PlanBase {
@@ -82,8 +120,8 @@ function deploymentConfiguration(app: AppDeployConfig): NonNullable<UpdateServic
   };
 }
 
-/** CreateService input from config: awsvpc networking for `aws`, a load balancer entry for HTTP apps. */
-export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig): CreateServiceInput {
+/** CreateService input from config: awsvpc networking for `aws`, the load balancer entry (desiredLoadBalancers). */
+export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig, serviceUrl?: string): CreateServiceInput {
   const input: CreateServiceInput = {
     cluster: env.cluster,
     serviceName: app.service,
@@ -94,10 +132,12 @@ export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig)
     propagateTags: 'SERVICE',
     tags: [{ key: 'ferry:app', value: app.project }],
   };
-  // The sandbox gives a service with loadBalancers its own loopback load balancer; on AWS a target
-  // group must be created outside ferry, so none is attached here.
-  if (env.kind === 'sandbox' && app.containerPort !== undefined) {
-    input.loadBalancers = [{ containerName: app.containerName, containerPort: app.containerPort }];
+  const loadBalancers = desiredLoadBalancers(app, env);
+  if (loadBalancers) {
+    input.loadBalancers = loadBalancers;
+    const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+    if (grace !== undefined && loadBalancers.some((l) => l.targetGroupArn)) input.healthCheckGracePeriodSeconds = grace;
+    if (serviceUrl) input.tags!.push({ key: TAG_URL, value: serviceUrl });
   }
   if (env.network) {
     input.networkConfiguration = {
@@ -136,7 +176,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       ...logGroup,
       taskDefinitionDiff: diffTaskDefinitions(null, wanted),
       registerInput: desired.registerInput,
-      createInput: createServiceInput(app, env),
+      createInput: createServiceInput(app, env, desired.serviceUrl),
     };
   }
   const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
@@ -162,6 +202,8 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   ) {
     reasons.push('the deployment configuration differs');
   }
+  const lbChanges = loadBalancerChanges(svc, app, env);
+  reasons.push(...lbChanges);
   if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
 
   if (!opts.force && reasons.length === 0 && primary) {
@@ -186,10 +228,18 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       taskDefinition: app.family,
       desiredCount: app.desiredCount,
       deploymentConfiguration: want,
+      ...(lbChanges.length > 0 && loadBalancerUpdate(app, env)),
     },
     previousTaskDefinitionArn: liveArn,
     reasons,
   };
+}
+
+/** UpdateService's load balancer fields when they change (UpdateService can replace `loadBalancers` of a rolling-update service). */
+function loadBalancerUpdate(app: AppDeployConfig, env: EnvironmentConfig): Partial<UpdateServiceInput> {
+  const loadBalancers = desiredLoadBalancers(app, env)!;
+  const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+  return { loadBalancers, ...(grace !== undefined && loadBalancers.some((l) => l.targetGroupArn) && { healthCheckGracePeriodSeconds: grace }) };
 }
 
 function specVouches(live: LiveState, liveArn: string, fingerprint: string | undefined): boolean {

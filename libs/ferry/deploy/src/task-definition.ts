@@ -65,7 +65,10 @@ function metaTags(existing: EcsTag[], meta: RevisionMeta): EcsTag[] {
 }
 
 function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, awsvpc: boolean, logs: LogsPlan): ContainerDef {
-  const out: ContainerDef = { ...c, image: imageRef, environment: envList(app.environment), secrets: secretList(app.secrets) };
+  // The PORT contract: an app with a containerPort gets PORT=<containerPort> on every backend; the
+  // sandbox replaces only that value per task (its tasks share the host network, docs/sandbox.md).
+  const environment = app.containerPort !== undefined ? { ...app.environment, PORT: String(app.containerPort) } : app.environment;
+  const out: ContainerDef = { ...c, image: imageRef, environment: envList(environment), secrets: secretList(app.secrets) };
   if (out.secrets?.length === 0) delete out.secrets;
   if (app.containerPort !== undefined) {
     const keep = c.portMappings?.find((p) => p.containerPort === app.containerPort);
