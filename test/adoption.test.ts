@@ -8,10 +8,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { git, writeFiles } from '../libs/ferry/core/src/testing/workspace.ts';
@@ -202,14 +202,12 @@ test.after(async () => {
 });
 
 test('the packed package installs into a foreign workspace with npm', async () => {
-  const built = await run(process.execPath, [join(repoRoot, 'tools/package/build.mjs')], { cwd: repoRoot });
+  // Built into this suite's own folder: the suite of the other Nx major may build at the same time.
+  const built = await run(process.execPath, [join(repoRoot, 'tools/package/build.mjs'), '--out', join(tmp, 'package')], { cwd: repoRoot });
   assert.is(built.code, 0, show(built));
   const packed = built.out.trim().split('\n').pop()!;
   assert.match(packed, /ferry-nx-\d+\.\d+\.\d+\.tgz$/);
-  // A copy of its own: the suite of the other Nx major may pack again meanwhile.
-  const tarball = join(tmp, basename(packed));
-  copyFileSync(packed, tarball);
-  foreignWorkspace(tarball);
+  foreignWorkspace(packed);
   const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { timeoutMs: 300_000 });
   assert.is(install.code, 0, show(install));
   // Really installed from the tarball: a copy in node_modules, plain JavaScript, no tsx needed.
@@ -247,14 +245,29 @@ test('init and app generators configure the workspace from its own files; re-run
     context: '../..',
     containerPort: 8081,
     healthCheckPath: '/healthz',
+    // The images run node: a container health check through node's fetch, and an init process.
+    containerHealthCheck: deploy('orders').containerHealthCheck,
+    initProcessEnabled: true,
     environments: { local: { buildArgs: { NODE_IMAGE: 'ferry-sandbox/node:20' } } },
   });
-  // BASE_IMAGE is what the local environment supplies already.
-  assert.equal(deploy('billing'), { $schema: schema, dockerfile: 'docker/Dockerfile', context: '../..', containerPort: 8082, healthCheckPath: '/healthz' });
+  assert.equal(deploy('orders').containerHealthCheck.command.slice(0, 3), ['CMD', 'node', '-e']);
+  // BASE_IMAGE is what the local environment supplies already; billing's /healthz answers 204
+  // (res.writeHead(204) in its source), so its health status and container check expect 204.
+  assert.equal(deploy('billing'), {
+    $schema: schema,
+    dockerfile: 'docker/Dockerfile',
+    context: '../..',
+    containerPort: 8082,
+    healthCheckPath: '/healthz',
+    healthCheckStatus: 204,
+    containerHealthCheck: deploy('billing').containerHealthCheck,
+    initProcessEnabled: true,
+  });
+  assert.match(deploy('billing').containerHealthCheck.command[3], /r\.status===204/);
   assert.is(deploy('notify').containerPort, 8083);
 
-  // A person finishes the job: billing's health route answers 204, fewer revisions kept.
-  writeFileSync(join(ws, 'services/billing/deploy.json'), JSON.stringify({ ...deploy('billing'), healthCheckStatus: 204, keepRevisions: 3 }, null, 2));
+  // A person finishes the job: fewer revisions kept.
+  writeFileSync(join(ws, 'services/billing/deploy.json'), JSON.stringify({ ...deploy('billing'), keepRevisions: 3 }, null, 2));
   const edited = APPS.map((a) => readFileSync(join(ws, 'services', a, 'deploy.json'), 'utf8'));
   const nxBefore = readFileSync(join(ws, 'nx.json'), 'utf8');
   const again = await npx('nx', 'g', '@ferry/nx:init', '--no-interactive');

@@ -344,7 +344,7 @@ step('4. a broken api fails with the reason printed; the service stays on the pr
   assert.equal(await snapshot('web'), web, 'web untouched');
 });
 
-step('5. rollback --to the first tag without a build; diff shows the change (exit 2) until a deploy (exit 0)', async () => {
+step('5. rollback --to the first tag without a build; diff --exit-code shows the change (exit 2) until a deploy (exit 0)', async () => {
   const images = localImages();
   sb.resetStats();
   const r = await nx('run', 'api:rollback', '-c', 'local', '--', '--to', tag1.api!);
@@ -360,14 +360,18 @@ step('5. rollback --to the first tag without a build; diff shows the change (exi
 
   // Fix the api (revert the breakage): the workspace's content is step 3's again.
   git(ws.root, 'revert', '--no-edit', 'HEAD');
-  const diff = await script('diff', '--project=api', '--env=local');
+  const diff = await script('diff', '--project=api', '--env=local', '--exit-code');
   assert.is(diff.code, 2, show(diff));
   assert.match(diff.out, new RegExp(`local ${tag3.api}, live ${tag1.api}`));
   assert.match(diff.out, new RegExp(`-\\s+"image": ".*:${tag1.api}"`));
   assert.match(diff.out, new RegExp(`\\+\\s+"image": ".*:${tag3.api}"`));
+  // Without --exit-code the diff itself succeeded: the same answer through Nx as through the script.
   const viaNx = await nx('run', 'api:diff', '-c', 'local');
-  assert.is.not(viaNx.code, 0, `through Nx a diff with changes is a failed task:\n${show(viaNx)}`);
+  assert.is(viaNx.code, 0, `through Nx a diff without --exit-code is a succeeded task:\n${show(viaNx)}`);
   assert.match(viaNx.out, /would change \(update\)/);
+  const viaNxStrict = await nx('run', 'api:diff', '-c', 'local', '--exit-code');
+  assert.is.not(viaNxStrict.code, 0, `through Nx, diff --exit-code with changes is a failed task:\n${show(viaNxStrict)}`);
+  assert.match(viaNxStrict.out, /would change \(update\) — exit 2 \(--exit-code\)/);
 
   sb.resetStats();
   const deploy = await nx('run', 'api:deploy', '-c', 'local');

@@ -181,8 +181,9 @@ test.after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test('diff with nothing deployed exits 2 and names the create', async () => {
-  const r = await run('diff');
+test('diff with nothing deployed names the create: exit 0, and 2 with --exit-code', async () => {
+  assert.is((await run('diff')).code, 0);
+  const r = await run('diff', '--exit-code');
   assert.is(r.code, 2, r.out);
   assert.match(r.out, /service hello does not exist; deploy would create it/);
 });
@@ -264,7 +265,7 @@ test('health-check, smoke-test (with JUnit), diff and deploy report the live ser
 
 test('a broken image fails with the reason printed; the breaker rolls back and the old revision still answers', async () => {
   commit({ [`apps/${APP}/server.js`]: server('v2-broken', true) }, 'broken');
-  const diff = await run('diff', '--explain');
+  const diff = await run('diff', '--explain', '--exit-code');
   assert.is(diff.code, 2, diff.out);
   assert.match(diff.out, /apps\/hello\/server\.js/);
   const broken = await buildAndPush();

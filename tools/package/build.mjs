@@ -4,6 +4,8 @@
  *
  *   node tools/package/build.mjs            -> dist/package/stage/ (the package) and dist/package/ferry-nx-<version>.tgz
  *   node tools/package/build.mjs --no-pack  -> only the staged folder
+ *   node tools/package/build.mjs --out <dir> -> <dir>/stage/ and <dir>/ferry-nx-<version>.tgz (two
+ *                                               builds at once, e.g. test suites, each with its own)
  *
  * The sources stay the truth; the package is plain JavaScript (no tsx or TypeScript needed where
  * it is installed) with every runtime dependency bundled in, so it installs without the network.
@@ -25,12 +27,13 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PACKAGE_NAME = '@ferry/nx';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = join(repo, 'dist', 'package');
+const outAt = process.argv.indexOf('--out');
+const out = outAt > 0 && process.argv[outAt + 1] ? resolve(process.argv[outAt + 1]) : join(repo, 'dist', 'package');
 const stage = join(out, 'stage');
 // Every entry script is a target the plugin infers (scripts/<target>.ts): a new one is packaged too.
 const TARGETS = readdirSync(join(repo, 'scripts'))

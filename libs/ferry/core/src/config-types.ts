@@ -129,6 +129,10 @@ export interface AppDeployConfig {
   /** Expected status of the health endpoint, default 200. */
   healthCheckStatus: number;
   containerHealthCheck?: ContainerHealthCheck;
+  /** Seconds between ECS's SIGTERM and SIGKILL for the container (ECS default 30; Fargate 2–120). Sent only when set. */
+  stopTimeout?: number;
+  /** `linuxParameters.initProcessEnabled`: an init process as PID 1 (a Node server that ignores SIGTERM as PID 1 then stops at once). Sent only when set. */
+  initProcessEnabled?: boolean;
   /** Container logs (see LogsSettings); `false`: ferry leaves the container's log configuration alone. */
   logs: false | LogsSettings;
   smoke: { checks: SmokeCheck[]; script?: string };

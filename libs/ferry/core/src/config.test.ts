@@ -168,6 +168,8 @@ test('ferry.json: missing file gives the built-in local sandbox environment', ()
     endpoint: 'http://127.0.0.1:4566',
     registry: '127.0.0.1:5000',
     buildArgs: { BASE_IMAGE: 'ferry-sandbox/node:20' },
+    executionRoleArn: 'arn:aws:iam::000000000000:role/ferry-sandbox-task-execution',
+    network: { subnets: ['subnet-0000000000000000f'], securityGroups: ['sg-0000000000000000f'] },
   });
 });
 

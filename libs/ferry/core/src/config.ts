@@ -35,7 +35,23 @@ export const DEFAULT_LOCAL_ENVIRONMENT: EnvironmentConfig = {
   endpoint: 'http://127.0.0.1:4566',
   registry: '127.0.0.1:5000',
   buildArgs: { BASE_IMAGE: 'ferry-sandbox/node:20' },
+  executionRoleArn: 'arn:aws:iam::000000000000:role/ferry-sandbox-task-execution',
+  network: { subnets: ['subnet-0000000000000000f'], securityGroups: ['sg-0000000000000000f'] },
 };
+
+/**
+ * What a sandbox environment sends where an `aws` one needs real values, so the sandbox can refuse
+ * what ECS refuses (awslogs or secrets without an execution role, an awsvpc service without
+ * networkConfiguration) and ferry's own requests pass the same checks: a task execution role in the
+ * sandbox's account and a placeholder subnet and security group (docs/sandbox.md).
+ */
+function sandboxDefaults(env: EnvironmentConfig): void {
+  env.endpoint ??= DEFAULT_LOCAL_ENVIRONMENT.endpoint;
+  env.registry ??= DEFAULT_LOCAL_ENVIRONMENT.registry;
+  env.accountId ??= DEFAULT_LOCAL_ENVIRONMENT.accountId;
+  env.executionRoleArn ??= `arn:aws:iam::${env.accountId}:role/ferry-sandbox-task-execution`;
+  env.network ??= structuredClone(DEFAULT_LOCAL_ENVIRONMENT.network);
+}
 
 /** How a file is named in messages: relative to the workspace root when inside it. */
 export function displayPath(file: string, workspaceRoot?: string): string {
@@ -201,7 +217,8 @@ function check(validate: ValidateFunction, data: unknown, shown: string): void {
 /**
  * Reads `<workspaceRoot>/ferry.json`. When the file does not exist, the built-in default holds one
  * environment, `local` (the sandbox at 127.0.0.1:4566 with its registry at 127.0.0.1:5000).
- * Sandbox environments get `endpoint`, `registry` and `accountId` defaults when they omit them.
+ * Sandbox environments get `endpoint`, `registry`, `accountId`, `executionRoleArn` and `network`
+ * defaults when they omit them (sandboxDefaults).
  */
 export function loadWorkspaceConfig(workspaceRoot: string): WorkspaceConfig {
   const file = join(workspaceRoot, 'ferry.json');
@@ -214,11 +231,7 @@ export function loadWorkspaceConfig(workspaceRoot: string): WorkspaceConfig {
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, envRaw] of Object.entries(raw.environments as Record<string, Json>)) {
     const env = { name, ...structuredClone(envRaw) } as unknown as EnvironmentConfig;
-    if (env.kind === 'sandbox') {
-      env.endpoint ??= DEFAULT_LOCAL_ENVIRONMENT.endpoint;
-      env.registry ??= DEFAULT_LOCAL_ENVIRONMENT.registry;
-      env.accountId ??= DEFAULT_LOCAL_ENVIRONMENT.accountId;
-    }
+    if (env.kind === 'sandbox') sandboxDefaults(env);
     env.buildArgs ??= {};
     environments[name] = env;
   }
@@ -309,6 +322,8 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.url !== undefined) app.url = r.url;
   if (r.loadBalancer !== undefined) app.loadBalancer = structuredClone(r.loadBalancer);
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
+  if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
+  if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
   if (app.deployment.maximumPercent < app.deployment.minimumHealthyPercent) {
     throw new FerryError(
       'CONFIG_INVALID',

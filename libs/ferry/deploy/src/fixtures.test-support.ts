@@ -34,7 +34,18 @@ export function appConfig(over: Partial<AppDeployConfig> = {}): AppDeployConfig 
   };
 }
 
-export const sandboxEnv: EnvironmentConfig = { name: 'local', kind: 'sandbox', region: 'us-east-1', cluster: 'ferry-local', endpoint: 'http://127.0.0.1:4566', registry: '127.0.0.1:5000' };
+/** A sandbox environment as loadWorkspaceConfig returns it (with the sandbox defaults). */
+export const sandboxEnv: EnvironmentConfig = {
+  name: 'local',
+  kind: 'sandbox',
+  region: 'us-east-1',
+  cluster: 'ferry-local',
+  endpoint: 'http://127.0.0.1:4566',
+  registry: '127.0.0.1:5000',
+  accountId: '000000000000',
+  executionRoleArn: 'arn:aws:iam::000000000000:role/ferry-sandbox-task-execution',
+  network: { subnets: ['subnet-0000000000000000f'], securityGroups: ['sg-0000000000000000f'] },
+};
 export const awsEnv: EnvironmentConfig = {
   name: 'staging',
   kind: 'aws',

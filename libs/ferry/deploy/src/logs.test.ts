@@ -66,7 +66,10 @@ test('live revision without an execution role gets the environment\'s when awslo
   assert.is(desiredTaskDefinition(live(), appConfig({ logs: {} }), awsEnv, IMG, meta).executionRoleArn, awsEnv.executionRoleArn);
   assert.is(desiredTaskDefinition(live(undefined, role), appConfig({ logs: {} }), awsEnv, IMG, meta).executionRoleArn, role);
   assert.is(desiredTaskDefinition(live(), appConfig({ logs: false }), awsEnv, IMG, meta).executionRoleArn, undefined);
-  assert.is(desiredTaskDefinition(live(), appConfig({ logs: {} }), sandboxEnv, IMG, meta).executionRoleArn, undefined);
+  // The sandbox environment has a default execution role (config.ts sandboxDefaults): the sandbox
+  // refuses awslogs on Fargate without one, as ECS does.
+  assert.is(desiredTaskDefinition(live(), appConfig({ logs: {} }), sandboxEnv, IMG, meta).executionRoleArn, sandboxEnv.executionRoleArn);
+  assert.is(desiredTaskDefinition(live(), appConfig({ logs: {} }), { ...sandboxEnv, executionRoleArn: undefined }, IMG, meta).executionRoleArn, undefined);
 });
 
 test('the spec fingerprint changes with the log configuration', () => {

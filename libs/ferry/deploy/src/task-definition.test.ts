@@ -97,7 +97,24 @@ test('desiredTaskDefinition sets the container health check when the config decl
   assert.equal(d.containerDefinitions![0].healthCheck, hc);
 });
 
-test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role for aws', () => {
+test('stopTimeout and initProcessEnabled: sent when declared (other linuxParameters kept), left alone when not', () => {
+  // ContainerDefinition.stopTimeout and linuxParameters.initProcessEnabled: ECS API reference,
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html
+  const base = described();
+  base.containerDefinitions![0] = { ...base.containerDefinitions![0], stopTimeout: 60, linuxParameters: { capabilities: { add: ['SYS_PTRACE'] } } };
+  const live = { taskDefinition: base, tags: [] };
+  const declared = desiredTaskDefinition(live, appConfig({ stopTimeout: 10, initProcessEnabled: true }), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(declared.stopTimeout, 10);
+  assert.equal(declared.linuxParameters, { capabilities: { add: ['SYS_PTRACE'] }, initProcessEnabled: true });
+  const silent = desiredTaskDefinition(live, appConfig(), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(silent.stopTimeout, 60, 'a live value the config does not declare stays');
+  assert.equal(silent.linuxParameters, { capabilities: { add: ['SYS_PTRACE'] } });
+  const fresh = desiredTaskDefinition(null, appConfig(), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(fresh.stopTimeout, undefined);
+  assert.is(fresh.linuxParameters, undefined);
+});
+
+test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the environment\'s execution role (aws and sandbox alike)', () => {
   const d = desiredTaskDefinition(null, appConfig(), awsEnv, IMG1, { contentTag: 'ft-a', gitSha: 'sha' });
   assert.is(d.networkMode, 'awsvpc');
   assert.equal(d.requiresCompatibilities, ['FARGATE']);
@@ -105,7 +122,10 @@ test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the execution role fo
   assert.equal(d.containerDefinitions![0].portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
   assert.equal(d.containerDefinitions![0].environment, [{ name: 'CORS_ORIGIN', value: '*' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'PORT', value: '3000' }]);
   const sandbox = desiredTaskDefinition(null, appConfig({ containerPort: undefined }), sandboxEnv, IMG1, { contentTag: 'ft-a' });
-  assert.not.ok('executionRoleArn' in sandbox);
+  // The sandbox refuses awslogs on Fargate without an execution role as ECS does: its environment
+  // sends the sandbox's default role like any other environment.
+  assert.is(sandbox.executionRoleArn, sandboxEnv.executionRoleArn);
+  assert.not.ok('executionRoleArn' in desiredTaskDefinition(null, appConfig(), { ...awsEnv, executionRoleArn: undefined }, IMG1, { contentTag: 'ft-a' }));
   assert.is(sandbox.containerDefinitions![0].portMappings, undefined, 'a worker has no port mapping');
 });
 

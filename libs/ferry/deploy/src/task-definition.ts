@@ -75,6 +75,8 @@ function applyConfig(c: ContainerDef, app: AppDeployConfig, imageRef: string, aw
     out.portMappings = [keep ?? { containerPort: app.containerPort, ...(awsvpc && { hostPort: app.containerPort }), protocol: 'tcp' }];
   }
   if (app.containerHealthCheck) out.healthCheck = { ...app.containerHealthCheck };
+  if (app.stopTimeout !== undefined) out.stopTimeout = app.stopTimeout;
+  if (app.initProcessEnabled !== undefined) out.linuxParameters = { ...c.linuxParameters, initProcessEnabled: app.initProcessEnabled };
   const logConfiguration = containerLogConfiguration(logs);
   if (logConfiguration) out.logConfiguration = logConfiguration as ContainerDef['logConfiguration'];
   return out;
@@ -105,7 +107,7 @@ export function desiredTaskDefinition(
       idx >= 0
         ? containers.map((c, i) => (i === idx ? applyConfig(c, app, imageRef, awsvpc, logs) : c))
         : [...containers, applyConfig({ name: app.containerName, essential: true }, app, imageRef, awsvpc, logs)];
-    const role = logs.kind === 'awslogs' && !base.executionRoleArn && env.kind === 'aws' && env.executionRoleArn ? { executionRoleArn: env.executionRoleArn } : {};
+    const role = logs.kind === 'awslogs' && !base.executionRoleArn && env.executionRoleArn ? { executionRoleArn: env.executionRoleArn } : {};
     return { ...base, ...role, family: app.family, containerDefinitions: next, cpu: app.cpu, memory: app.memory, tags: metaTags(live.tags, meta) };
   }
   const container = applyConfig({ name: app.containerName, essential: true }, app, imageRef, true, logs);
@@ -115,7 +117,7 @@ export function desiredTaskDefinition(
     requiresCompatibilities: ['FARGATE'],
     cpu: app.cpu,
     memory: app.memory,
-    ...(env.kind === 'aws' && env.executionRoleArn && { executionRoleArn: env.executionRoleArn }),
+    ...(env.executionRoleArn && { executionRoleArn: env.executionRoleArn }),
     containerDefinitions: [container],
     tags: metaTags([], meta),
   };

@@ -1,16 +1,21 @@
 // diff: the local content tag against the live one, the normalised task-definition diff and what
-// deploy would do. Exit 0 when nothing would change, 2 when something would.
+// deploy would do. Exit 0 whatever the answer (the diff itself succeeded, and Nx shows it as a
+// succeeded task); with --exit-code, 2 when something would change (as `git diff --exit-code`).
 // Logic: libs/ferry/deploy/src/{diff,plan,task-definition}.ts.
 import { resolveApp } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
 import { appPorts, diffReport, explainDiff, liveTagOf, localImage, planFor } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
-export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
+export const diffTarget: TargetSpec<{ explain: boolean; tag?: string; 'exit-code': boolean }> = {
   target: 'diff',
-  summary: 'Show what deploy would change (image, task definition, service), without changing anything. Exit 0: nothing; 2: something.',
-  options: { explain: { type: 'boolean', default: false }, tag: { type: 'string' } },
-  describe: { explain: 'say why the content tag differs (input files changed since the live image was built)', tag: 'compare this image tag instead of the local content tag' },
+  summary: 'Show what deploy would change (image, task definition, service), without changing anything. Exit 0; with --exit-code, 2 when something would change.',
+  options: { explain: { type: 'boolean', default: false }, tag: { type: 'string' }, 'exit-code': { type: 'boolean', default: false } },
+  describe: {
+    explain: 'say why the content tag differs (input files changed since the live image was built)',
+    tag: 'compare this image tag instead of the local content tag',
+    'exit-code': 'exit 2 when something would change (through Nx: a failed task), 0 when nothing would',
+  },
   async main({ args, reporter, workspaceRoot, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
     const { app, env } = resolved;
@@ -26,10 +31,10 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string }> = {
       kind: 'result',
       app: app.project,
       target: 'diff',
-      ok: true,
-      summary: report.changed ? `would change (${plan.kind})` : 'no changes',
+      ok: !(report.changed && args['exit-code']),
+      summary: report.changed ? `would change (${plan.kind})${args['exit-code'] ? ' — exit 2 (--exit-code)' : ''}` : 'no changes',
       data: { changed: report.changed, action: plan.kind, localTag: image.tag, liveTag: liveTag.tag, next: report.next, taskDefinitionDiff: plan.taskDefinitionDiff },
     });
-    return report.changed ? 2 : 0;
+    return report.changed && args['exit-code'] ? 2 : 0;
   },
 };

@@ -6,7 +6,7 @@
 import { getProjects, logger, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
 import { PACKAGE_NAME } from '../mode.ts';
-import { inferApp, type ProjectFile } from './infer-app.ts';
+import { buildOutputs, inferApp, type ProjectFile } from './infer-app.ts';
 import { addMissing } from './merge.ts';
 
 export interface AppOptions {
@@ -60,10 +60,13 @@ export default async function appGenerator(tree: Tree, options: AppOptions): Pro
   const root = projectRootOf(tree, options.project);
   const files: ProjectFile[] = listFiles(tree, root).map((path) => ({ path, read: () => tree.read(posix.join(root, path), 'utf-8') ?? '' }));
   const toWorkspace = posix.relative(root, '.') || '.';
+  const build = getProjects(tree).get(options.project)?.targets?.build;
   const inferred = inferApp(files, {
     inProject: (p) => tree.exists(posix.join(root, p)),
     inWorkspace: (p) => tree.exists(p),
     projectToWorkspace: toWorkspace,
+    projectRoot: root,
+    buildOutputs: buildOutputs(build?.outputs, root, (build?.options ?? {}) as Record<string, unknown>),
   });
 
   const schema = PACKAGE_NAME ? `node_modules/${PACKAGE_NAME}/schema/deploy.schema.json` : 'libs/ferry/core/schema/deploy.schema.json';
@@ -72,6 +75,9 @@ export default async function appGenerator(tree: Tree, options: AppOptions): Pro
   if (inferred.context && inferred.context !== '.') proposed.context = inferred.context;
   if (inferred.containerPort) proposed.containerPort = inferred.containerPort;
   if (inferred.healthCheckPath) proposed.healthCheckPath = inferred.healthCheckPath;
+  if (inferred.healthCheckStatus) proposed.healthCheckStatus = inferred.healthCheckStatus;
+  if (inferred.containerHealthCheck) proposed.containerHealthCheck = inferred.containerHealthCheck;
+  if (inferred.initProcessEnabled) proposed.initProcessEnabled = true;
   // The sandbox can pull no public image: its environments supply a local base image. When the
   // Dockerfile names its base-image argument differently, map that name per sandbox environment.
   const arg = inferred.baseImageArg;

@@ -109,12 +109,19 @@ test('app infers Dockerfile, workspace context, PORT default, /healthz and the b
     context: '../..',
     containerPort: 8081,
     healthCheckPath: '/healthz',
+    // The image runs node: the container health check probes /healthz with node's own fetch.
+    containerHealthCheck: deploy.containerHealthCheck,
+    initProcessEnabled: true,
     environments: { local: { buildArgs: { NODE_IMAGE: 'ferry-sandbox/node:20' } } },
   });
+  assert.equal(deploy.containerHealthCheck.command.slice(0, 3), ['CMD', 'node', '-e']);
+  assert.match(deploy.containerHealthCheck.command[3], /\|\|8081\)\+'\/healthz'/);
   assert.match(deploy.$schema, /^\.\.\/\.\.\/.*deploy\.schema\.json$/);
 
   await appGenerator(tree, { project: 'billing' });
-  assert.equal(readJson(tree, 'services/billing/deploy.json'), { $schema: deploy.$schema, containerPort: 9090, healthCheckPath: '/health' });
+  const billing = readJson(tree, 'services/billing/deploy.json');
+  assert.equal(billing, { $schema: deploy.$schema, containerPort: 9090, healthCheckPath: '/health', containerHealthCheck: billing.containerHealthCheck, initProcessEnabled: true });
+  assert.match(billing.containerHealthCheck.command[3], /\|\|9090\)\+'\/health'/);
 
   // BASE_IMAGE comes from the local environment already; a worker gets no port and no health path.
   await appGenerator(tree, { project: 'services/worker' });

@@ -16,6 +16,12 @@ export interface AppInference {
   context?: string;
   containerPort?: number;
   healthCheckPath?: string;
+  /** Set when the health route answers something other than 200 (a `204` in its handler). */
+  healthCheckStatus?: number;
+  /** A container health check for a Node image that knows its health route (node's own fetch, no curl in the image needed). */
+  containerHealthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
+  /** A Node image: an init process as PID 1 so SIGTERM stops it at once (node ignores it as PID 1 without handlers). */
+  initProcessEnabled?: boolean;
   /** The build arg that names the base image (`ARG X` … `FROM ${X}`). */
   baseImageArg?: string;
   /** One line per inferred value or missing piece, for the generator's log. */
@@ -116,6 +122,64 @@ export function healthPaths(source: string): string[] {
 }
 
 /**
+ * The status a health route answers when its handler says so near the route literal: `204` in
+ * `res.writeHead(204)`, `.status(204)`, `.sendStatus(204)`, `.code(204)`, `statusCode = 204`,
+ * `new Response(null, { status: 204 })`. Anything else is taken as 200.
+ */
+export function healthStatus(source: string, path: string): number | undefined {
+  const at = source.search(new RegExp(`['"\`]${path.replace('/', '\\/')}/?['"\`?]`));
+  if (at < 0) return undefined;
+  const near = source.slice(at, at + 400);
+  const m = /(?:writeHead|status|sendStatus|code)\(\s*(\d{3})\b|statusCode\s*=\s*(\d{3})\b|status:\s*(\d{3})\b/.exec(near);
+  const n = m ? Number(m[1] ?? m[2] ?? m[3]) : undefined;
+  return n && n >= 200 && n < 300 && n !== 200 ? n : undefined;
+}
+
+/** Whether the Dockerfile's final stage runs node (a `node` base image or a node CMD/ENTRYPOINT). */
+export function runsNode(dockerfile: string): boolean {
+  const ops = instructions(dockerfile);
+  const lastFrom = ops.map((o) => o.op).lastIndexOf('FROM');
+  const final = ops.slice(Math.max(0, lastFrom));
+  const from = final[0]?.op === 'FROM' ? final[0].args : '';
+  return /(?:^|[/\s])node(?::|@|\s|$)/.test(from) || final.some((o) => (o.op === 'CMD' || o.op === 'ENTRYPOINT') && /(?:^|["\s/\[])node["\s]/.test(o.args));
+}
+
+/**
+ * A container health check through node's own fetch (Node 18+), so the image needs no curl or
+ * wget. It reads $PORT first (the port the task's environment gives the app), else containerPort.
+ */
+export function nodeHealthCheck(port: number, path: string, status = 200): NonNullable<AppInference['containerHealthCheck']> {
+  const ok = status === 200 ? 'r.ok' : `r.status===${status}`;
+  const script = `fetch('http://127.0.0.1:'+(process.env.PORT||${port})+'${path}').then(r=>process.exit(${ok}?0:1),()=>process.exit(1))`;
+  return { command: ['CMD', 'node', '-e', script], interval: 10, timeout: 5, retries: 3, startPeriod: 10 };
+}
+
+/**
+ * Where a build target's declared outputs land, relative to the workspace root: `{workspaceRoot}/x`
+ * and `{projectRoot}/x` resolved, `{options.outputPath}` read from the target's options; anything
+ * else with a token left unresolved is dropped.
+ */
+export function buildOutputs(outputs: readonly string[] | undefined, projectRoot: string, options: Record<string, unknown> = {}): string[] {
+  const out: string[] = [];
+  for (const raw of outputs ?? []) {
+    const resolved = raw
+      .replace(/\{options\.([\w.]+)\}/g, (m, key: string) => (typeof options[key] === 'string' ? String(options[key]) : m))
+      .replace(/^\{workspaceRoot\}\/?/, '')
+      .replace(/^\{projectRoot\}/, projectRoot)
+      .replace(/^\.\//, '')
+      .replace(/\/+$/, '');
+    if (!resolved.includes('{') && !resolved.startsWith('!')) out.push(resolved || '.');
+  }
+  return out;
+}
+
+/** Whether a workspace-relative path is at or under one of the outputs (it will exist after the build). */
+export function underOutputs(path: string, outputs: readonly string[]): boolean {
+  const p = norm(path);
+  return outputs.some((o) => o === '.' || p === o || p.startsWith(`${o}/`) || o.startsWith(`${p}/`));
+}
+
+/**
  * The build context for a Dockerfile: the project root when every COPY source exists there, else
  * the workspace root when they all exist there (a Dockerfile that copies workspace libraries), else
  * nothing (keep ferry's default and say so).
@@ -139,7 +203,14 @@ function norm(p: string): string {
 /** Everything inferable about one project. `files` are the project's files; the exists-checks see the workspace. */
 export function inferApp(
   files: readonly ProjectFile[],
-  exists: { inProject(p: string): boolean; inWorkspace(p: string): boolean; projectToWorkspace: string },
+  exists: {
+    inProject(p: string): boolean;
+    inWorkspace(p: string): boolean;
+    projectToWorkspace: string;
+    /** The project's root and its build target's outputs (workspace-relative), which exist only after a build. */
+    projectRoot?: string;
+    buildOutputs?: readonly string[];
+  },
 ): AppInference {
   const notes: string[] = [];
   const out: AppInference = { notes };
@@ -152,13 +223,24 @@ export function inferApp(
     out.dockerfile = dockerfiles[0];
     dockerText = byPath.get(dockerfiles[0])!.read();
     notes.push(`dockerfile: ${dockerfiles[0]}${dockerfiles.length > 1 ? ` (also found: ${dockerfiles.slice(1).join(', ')})` : ''}`);
-    const context = inferContext(copySources(dockerText), exists.inProject, exists.inWorkspace, exists.projectToWorkspace);
-    if (context === undefined) notes.push('context: the COPY sources exist neither in the project nor at the workspace root; set "context" by hand');
+    // A COPY of the build's output (`COPY dist/ ...`) names a path that exists only after the build:
+    // the build target's declared outputs count as existing, where they land.
+    const outputs = exists.buildOutputs ?? [];
+    const root = exists.projectRoot ?? '.';
+    const inProjectOrBuilt = (p: string) => exists.inProject(p) || underOutputs(root === '.' ? p : `${root}/${p}`, outputs);
+    const inWorkspaceOrBuilt = (p: string) => exists.inWorkspace(p) || underOutputs(p, outputs);
+    const context = inferContext(copySources(dockerText), inProjectOrBuilt, inWorkspaceOrBuilt, exists.projectToWorkspace);
+    const fromBuild = copySources(dockerText).filter((s) => !exists.inProject(norm(s)) && !exists.inWorkspace(norm(s)));
+    if (context === undefined) notes.push('context: the COPY sources exist neither in the project nor at the workspace root (nor among the build target\'s outputs); set "context" by hand');
     else {
       out.context = context;
-      notes.push(`context: ${context === '.' ? 'the project folder' : `${context} (the Dockerfile copies files from outside the project)`}`);
+      notes.push(`context: ${context === '.' ? 'the project folder' : `${context} (the Dockerfile copies files from outside the project)`}${fromBuild.length ? ` (${fromBuild.join(', ')} from the build target's outputs)` : ''}`);
     }
     out.baseImageArg = baseImageArg(dockerText);
+    if (runsNode(dockerText)) {
+      out.initProcessEnabled = true;
+      notes.push('initProcessEnabled: true (node as PID 1 ignores SIGTERM unless it handles it; with an init process the task stops at once instead of after stopTimeout)');
+    }
     if (out.baseImageArg) notes.push(`base image build arg: ${out.baseImageArg}`);
   }
   const sources = files.filter((f) => SOURCE.test(f.path) && !SKIP_DIR.test(f.path) && !TEST_FILE.test(f.path)).sort((a, b) => a.path.localeCompare(b.path));
@@ -183,7 +265,13 @@ export function inferApp(
     const best = HEALTH_PATHS.find((p) => found.has(p));
     if (best) {
       out.healthCheckPath = best;
-      notes.push(`healthCheckPath: ${best} (route in ${found.get(best)}): confirm it answers 200`);
+      const status = healthStatus(byPath.get(found.get(best)!)!.read(), best);
+      if (status) out.healthCheckStatus = status;
+      notes.push(`healthCheckPath: ${best} (route in ${found.get(best)}): confirm it answers ${status ?? 200}`);
+      if (dockerText && runsNode(dockerText)) {
+        out.containerHealthCheck = nodeHealthCheck(out.containerPort, best, status);
+        notes.push(`containerHealthCheck: GET ${best} through node's fetch inside the container (ECS marks the task UNHEALTHY when it fails)`);
+      }
     } else notes.push('healthCheckPath: no health route found; set one so health-check can probe the app');
   }
   return out;

@@ -255,6 +255,24 @@ test('Fargate: task-level cpu and memory required; awslogs needs executionRoleAr
   assert.ok((await call('RegisterTaskDefinition', td('e', { cpu: '300', memory: '100' }))).taskDefinition);
 });
 
+test('secrets need executionRoleArn (ClientException); an awsvpc service needs networkConfiguration (InvalidParameterException)', async () => {
+  const { call } = setup();
+  await call('CreateCluster', {});
+  // "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'."
+  // (ECS's ClientException as field reports quote it: https://github.com/fabfuel/ecs-deploy/issues/87)
+  const secrets = { containerDefinitions: [{ name: 'app', image: 'i', secrets: [{ name: 'DB', valueFrom: 'arn:aws:ssm:us-east-1:000000000000:parameter/db' }] }] };
+  await rejects(call('RegisterTaskDefinition', { family: 's', ...secrets }), 'ClientException', /you must also specify a value for 'executionRoleArn'/);
+  assert.ok((await call('RegisterTaskDefinition', { family: 's', ...secrets, executionRoleArn: 'arn:aws:iam::000000000000:role/exec' })).taskDefinition);
+  // "Network Configuration must be provided when networkMode 'awsvpc' is specified." (CreateService
+  // API reference: networkConfiguration is required for the awsvpc network mode.)
+  await call('RegisterTaskDefinition', td('v', { networkMode: 'awsvpc' }));
+  await rejects(call('CreateService', { serviceName: 'v', taskDefinition: 'v', desiredCount: 0 }), 'InvalidParameterException', /^Network Configuration must be provided when networkMode 'awsvpc' is specified\.$/);
+  const net = { awsvpcConfiguration: { subnets: ['subnet-0000000000000000f'], securityGroups: ['sg-0000000000000000f'] } };
+  assert.ok((await call('CreateService', { serviceName: 'v', taskDefinition: 'v', desiredCount: 0, networkConfiguration: net })).service);
+  await call('RegisterTaskDefinition', td('b', { networkMode: 'bridge' }));
+  assert.ok((await call('CreateService', { serviceName: 'b', taskDefinition: 'b', desiredCount: 0 })).service, 'bridge needs none');
+});
+
 test('tags: at most 50, key ≤ 128, value ≤ 256 (model Tags/TagKey/TagValue); no aws: prefix (ecs-using-tags.html#tag-restrictions)', async () => {
   const { call } = setup();
   const many = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: 'v' }));

@@ -53,7 +53,32 @@ export interface FargateInput {
   cpu?: unknown;
   memory?: unknown;
   executionRoleArn?: unknown;
-  containerDefinitions?: { name?: string; logConfiguration?: { logDriver?: string } }[];
+  containerDefinitions?: { name?: string; logConfiguration?: { logDriver?: string }; secrets?: unknown[] }[];
+}
+
+/**
+ * Container secrets need the task execution role, whatever the launch type (the agent fetches them
+ * with it). ECS's ClientException, as field reports quote it:
+ * https://github.com/fabfuel/ecs-deploy/issues/87,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html.
+ */
+export function checkSecretsNeedExecutionRole(td: FargateInput): void {
+  const secrets = (td.containerDefinitions ?? []).some((c) => Array.isArray(c?.secrets) && c.secrets.length > 0);
+  if (secrets && !td.executionRoleArn) throw client("When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.");
+}
+
+/**
+ * An awsvpc task definition needs networkConfiguration on CreateService (and RunTask): ECS's
+ * InvalidParameterException "Network Configuration must be provided when networkMode 'awsvpc' is
+ * specified." (CreateService API reference, networkConfiguration: "required for task definitions
+ * that use the awsvpc network mode"; the message as quoted in
+ * https://github.com/tryretool/retool-onpremise/pull/84).
+ */
+export function awsvpcNetworkRefusal(networkMode: string | undefined, networkConfiguration: unknown): string | undefined {
+  if (networkMode !== 'awsvpc') return undefined;
+  const vpc = (networkConfiguration as { awsvpcConfiguration?: { subnets?: unknown[] } } | undefined)?.awsvpcConfiguration;
+  if (vpc && Array.isArray(vpc.subnets) && vpc.subnets.length > 0) return undefined;
+  return "Network Configuration must be provided when networkMode 'awsvpc' is specified.";
 }
 
 /**

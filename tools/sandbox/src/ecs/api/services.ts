@@ -9,7 +9,7 @@ import type { ServiceRecord, TaskDefRecord } from '../model.ts';
 import { nowSeconds } from '../model.ts';
 import { startDeployment } from '../scheduler/deployments.ts';
 import { serviceView } from '../views.ts';
-import { checkUserTags, deploymentControllerRefusal } from './ecs-rules.ts';
+import { awsvpcNetworkRefusal, checkUserTags, deploymentControllerRefusal } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, findService, findTaskDef, getCluster, getService, invalid, mergeTags, NAME_RE, paginate, withTags } from './common.ts';
 import { checkDeploymentConfiguration, checkLoadBalancers, desiredCountOf, taskDefForService } from './service-input.ts';
 
@@ -45,6 +45,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const existing = st().services[`${cluster.name}/${name}`];
       if (existing && existing.status !== 'INACTIVE') throw invalid('Creation of service was not idempotent.');
       const td = taskDefForService(st(), input.taskDefinition);
+      const network = awsvpcNetworkRefusal(td.networkMode, input.networkConfiguration);
+      if (network) throw invalid(network);
       const desiredCount = desiredCountOf(input.desiredCount, 0);
       if (input.schedulingStrategy !== undefined && input.schedulingStrategy !== 'REPLICA') throw invalid('The sandbox supports only the REPLICA scheduling strategy.');
       if (input.deploymentController !== undefined && input.deploymentController?.type !== 'ECS')

@@ -6,7 +6,7 @@
 import type { Operations } from '../../operations.ts';
 import type { ContainerDef, TaskDefRecord } from '../model.ts';
 import { nowSeconds } from '../model.ts';
-import { checkFargateTaskDefinition, checkUserTags } from './ecs-rules.ts';
+import { checkFargateTaskDefinition, checkSecretsNeedExecutionRole, checkUserTags } from './ecs-rules.ts';
 import { type ApiDeps, checkTags, client, findTaskDef, invalid, NAME_RE, paginate, withTags } from './common.ts';
 
 /** Health-check ranges of the model (§3): interval 5–300, timeout 2–60, retries 1–10, startPeriod 0–300. */
@@ -72,6 +72,7 @@ export function taskDefinitionOperations({ store, arns, accountId }: ApiDeps): O
       const networkMode = rest.networkMode;
       const defs = containerDefinitions(input.containerDefinitions, networkMode);
       checkFargateTaskDefinition(input);
+      checkSecretsNeedExecutionRole(input);
       const tags = checkTags(input.tags);
       checkUserTags(tags);
       let record!: TaskDefRecord;
