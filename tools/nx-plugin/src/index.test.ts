@@ -66,7 +66,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     // changed apps' chains formed one Nx batch each, run one after another.
     'build-image': script('build-image', []),
     push: script('push', after('build-image')),
-    'deploy-app': script('deploy-app', after('push')),
+    'deploy-app': script('deploy-app', [...after('push'), { target: 'deploy-app', dependencies: true, params: 'forward' }]),
     'health-check': script('health-check', after('deploy-app')),
     'smoke-test': script('smoke-test', after('health-check')),
     diff: script('diff', build),

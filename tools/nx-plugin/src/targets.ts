@@ -89,7 +89,9 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // different times split a run into one batch per app, and Nx runs batches one at a time.
     'build-image': script('build-image', []),
     push: script('push', after('build-image')),
-    'deploy-app': script('deploy-app', after('push')),
+    // After the deploy-app of the apps this one references (`${app:<project>.url}`: a project-graph
+    // edge from createDependencies); projects without the target are skipped by Nx.
+    'deploy-app': script('deploy-app', [...after('push'), { target: 'deploy-app', dependencies: true, params: 'forward' }]),
     'health-check': script('health-check', after('deploy-app')),
     'smoke-test': script('smoke-test', after('health-check')),
     // diff needs the bundle (the content tag is a hash of it) but no image.

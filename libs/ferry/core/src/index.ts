@@ -12,3 +12,4 @@ export * from './git.ts';
 export * from './build-inputs.ts';
 export * from './content-tag/index.ts';
 export * from './session.ts';
+export * from './app-refs.ts';

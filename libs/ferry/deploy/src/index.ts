@@ -25,3 +25,4 @@ export * from './spec.ts';
 export * from './logs.ts';
 export * from './task-logs.ts';
 export * from './load-balancer.ts';
+export * from './app-urls.ts';

@@ -27,6 +27,7 @@ import {
   shortTaskDefinition,
   timeoutMs,
   withServiceLock,
+  withResolvedAppUrls,
   type ChainArgs,
   type HeldLock,
 } from '@ferry/deploy';
@@ -38,7 +39,9 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    const resolved0 = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    // `${app:<project>.url}` in the environment becomes that app's URL (deployed before this one).
+    const resolved = { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const { app, env } = resolved;
     checkLogsPrerequisites(app, env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
