@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS, parseJsonObject } from './index.ts';
+import { createDependencies, createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS, parseJsonObject } from './index.ts';
 import { SCRIPT_EXECUTOR } from './targets.ts';
 
 let root = '';
@@ -159,6 +159,16 @@ for (const [what, text, where] of broken) {
     assert.ok(r.error.includes(where), r.error);
   });
 }
+
+test('createDependencies: ${app:<project>.url} in environment is a static edge to that project (deploy-app runs after its deploy-app)', async () => {
+  write('apps/web/project.json', { name: 'web' });
+  write('apps/web/deploy.json', { containerPort: 3000, environment: { API_URL: '${app:api.url}' }, environments: { prod: { environment: { GHOST: '${app:nope.url}' } } } });
+  const projects = { api: { root: 'apps/api' }, web: { root: 'apps/web' }, plain: { root: 'apps/plain' } };
+  const deps = await createDependencies({}, { projects, workspaceRoot: root, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } } as never);
+  assert.equal(deps, [{ source: 'web', target: 'api', type: 'static', sourceFile: 'apps/web/deploy.json' }], 'unknown projects get no edge');
+  const [[, result]] = await infer(['apps/api/deploy.json']);
+  assert.ok(result.projects!['apps/api'].targets!['deploy-app'].dependsOn!.some((d) => typeof d === 'object' && d.target === 'deploy-app' && d.dependencies === true));
+});
 
 test('parseJsonObject: a valid object', () => {
   assert.equal(parseJsonObject('{ "a": [1, 2] }\n', 'x'), { value: { a: [1, 2] } });
