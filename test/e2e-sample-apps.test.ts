@@ -136,7 +136,7 @@ async function lbUrl(app: App): Promise<string> {
  * (`--virtual-time-budget` lets its fetches finish). Needs `chromium` (apt-get install -y chromium).
  */
 async function browserDom(url: string): Promise<string> {
-  const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=10000', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', url], { encoding: 'utf8', timeout: 240_000 });
   assert.is(r.error, undefined, `chromium could not run (apt-get install -y chromium): ${r.error?.message}`);
   return r.stdout;
 }

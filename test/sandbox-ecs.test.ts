@@ -175,12 +175,13 @@ test.before(async () => {
   await mustDk(['rmi', image]);
   await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
   // The service's load balancer, as an AWS user sets it up: ALB, target group (fast health checks, a
-  // short deregistration delay), listener forwarding to it.
+  // short deregistration delay; a tolerant unhealthy threshold, since a loaded machine can miss a
+  // probe's timeout now and then), listener forwarding to it.
   elb = new ElasticLoadBalancingV2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
   const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'web', Subnets: ['subnet-1'] }))).LoadBalancers![0];
   const tg = (
     await elb.send(
-      new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-1', TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2 }),
+      new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-1', TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2, UnhealthyThresholdCount: 10 }),
     )
   ).TargetGroups![0];
   TG = tg.TargetGroupArn!;

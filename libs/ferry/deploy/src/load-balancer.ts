@@ -12,9 +12,11 @@ import type { LiveState } from './plan.ts';
 
 /**
  * Health checks and deregistration delay of the target groups ferry provisions in the sandbox: the
- * fast development settings of docs/fast-rollouts.md (ALB minimums: interval 5 s, thresholds 2).
+ * fast development settings of docs/fast-rollouts.md (ALB minimums: interval 5 s, healthy threshold
+ * 2), with an unhealthy threshold of 5 so that a loaded laptop missing a probe now and then does not
+ * stop a task.
  */
-export const SANDBOX_TARGET_GROUP = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 2, deregistrationDelaySeconds: 2 };
+export const SANDBOX_TARGET_GROUP = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 5, deregistrationDelaySeconds: 2 };
 
 /** The ELBv2 name (≤ 32 letters, digits, hyphens) of the load balancer and target group ferry provisions for an app. */
 export function provisionedName(env: Pick<EnvironmentConfig, 'cluster'>, app: Pick<AppDeployConfig, 'service'>): string {

@@ -129,7 +129,12 @@ export class Controller implements ControllerPort {
   /** Service key -> load balancer URL, for GET /_sandbox/info. */
   info() {
     const lbs: Record<string, string> = {};
-    for (const [key, svc] of Object.entries(this.state.services)) if (svc.lbPort && svc.status !== 'INACTIVE') lbs[key] = `http://127.0.0.1:${svc.lbPort}`;
+    for (const [key, svc] of Object.entries(this.state.services)) {
+      if (svc.status === 'INACTIVE') continue;
+      const tg = this.targetGroupOf(svc);
+      const url = svc.lbPort ? `http://127.0.0.1:${svc.lbPort}` : tg ? this.ctx.elb?.url(tg) : undefined;
+      if (url) lbs[key] = url;
+    }
     return { loadBalancers: lbs };
   }
 
