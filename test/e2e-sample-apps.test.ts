@@ -9,7 +9,7 @@
 // engine, HTTP answers through the sandbox load balancers, and the sandbox's call counters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,9 +136,12 @@ async function lbUrl(app: App): Promise<string> {
  * (`--virtual-time-budget` lets its fetches finish). Needs `chromium` (apt-get install -y chromium).
  */
 async function browserDom(url: string): Promise<string> {
-  const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', url], { encoding: 'utf8', timeout: 240_000 });
-  assert.is(r.error, undefined, `chromium could not run (apt-get install -y chromium): ${r.error?.message}`);
-  return r.stdout;
+  // Asynchronously: the sandbox (and its load balancers) runs in this process and must keep serving.
+  return new Promise((resolve, reject) => {
+    execFile('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', url], { encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20 }, (err, stdout) =>
+      err ? reject(new Error(`chromium failed (apt-get install -y chromium): ${err.message}`)) : resolve(stdout),
+    );
+  });
 }
 
 /** GET /version through the api's load balancer, several times (the requests spread over its tasks). */
