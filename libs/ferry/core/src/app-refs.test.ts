@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appRefs, deployJsonAppRefs, resolveAppRefs } from './app-refs.ts';
+import * as pluginCopy from '../../../../tools/nx-plugin/src/app-refs.ts';
 
 const cases: [string, string[]][] = [
   ['${app:api.url}', ['api']],
@@ -10,7 +11,12 @@ const cases: [string, string[]][] = [
   ['${app:api.port}', []],
   ['$app:api.url', []],
 ];
-for (const [value, want] of cases) test(`appRefs ${JSON.stringify(value)}`, () => assert.equal(appRefs(value), want));
+for (const [value, want] of cases) {
+  test(`appRefs ${JSON.stringify(value)}`, () => {
+    assert.equal(appRefs(value), want);
+    assert.equal(pluginCopy.appRefs(value), want, "the Nx plugin's copy parses alike");
+  });
+}
 
 test('deployJsonAppRefs: base environment and per-environment overrides, sorted and unique', () => {
   const deploy = { environment: { API_URL: '${app:api.url}' }, environments: { prod: { environment: { AUTH: '${app:auth.url}', API_URL: '${app:api.url}' } }, staging: { desiredCount: 2 } } };
