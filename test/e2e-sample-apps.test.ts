@@ -289,7 +289,7 @@ step('2. a second run is a no-op: no build, no push, no ECS or ECR write', async
   assert.not.match(r.out, /\] build-image: building/);
 });
 
-step('3. a libs/shared change: nx affected ships exactly api and worker; web is untouched', async () => {
+step('3. a libs/shared change: nx affected ships exactly api and worker; web (affected through its edge to api) is untouched', async () => {
   appendFileSync(join(ws.root, 'libs/shared/src/build-info.ts'), '\n/** Changed by the e2e test: every app that imports @sample/shared must ship again. */\nexport const E2E_SHARED_MARK = 1;\n');
   commit('shared: a change api and worker must ship');
   const before = Object.fromEntries(await Promise.all(APPS.map(async (a) => [a, await snapshot(a)] as const)));
@@ -297,8 +297,11 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   const web = await ecrTags('web');
   const r = await nx('affected', '-t', 'deploy', '-c', 'local', '--base=HEAD~1');
   assert.is(r.code, 0, show(r));
-  assert.match(r.out, /Running target deploy for 2 projects/);
-  assert.not.match(r.out, /nx run web:/, 'no web task ran');
+  // web is affected through its project-graph edge to api (API_URL is `${app:api.url}`), and its
+  // deploy is a no-op: same content tag, same resolved URL.
+  assert.match(r.out, /Running target deploy for 3 projects/);
+  assert.match(r.out, /\[web\] deploy-app: ok — up to date/);
+  assert.not.match(r.out, /\[web\] build-image: done — built/, 'web is not rebuilt');
   Object.assign(tag3, tagsIn(r.out));
   for (const app of ['api', 'worker'] as const) {
     assert.ok(tag3[app] && tag3[app] !== tag1[app], `${app} has a new content tag`);
