@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createDependencies, createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS, parseJsonObject } from './index.ts';
+import { createNodesV2, DEPLOY_CHAIN, FERRY_TARGETS, parseJsonObject } from './index.ts';
 import { SCRIPT_EXECUTOR } from './targets.ts';
 
 let root = '';
@@ -66,7 +66,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     // changed apps' chains formed one Nx batch each, run one after another.
     'build-image': script('build-image', []),
     push: script('push', after('build-image')),
-    'deploy-app': script('deploy-app', [...after('push'), { target: 'deploy-app', dependencies: true, params: 'forward' }]),
+    'deploy-app': script('deploy-app', after('push')),
     'health-check': script('health-check', after('deploy-app')),
     'smoke-test': script('smoke-test', after('health-check')),
     diff: script('diff', build),
@@ -160,14 +160,11 @@ for (const [what, text, where] of broken) {
   });
 }
 
-test('createDependencies: ${app:<project>.url} in environment is a static edge to that project (deploy-app runs after its deploy-app)', async () => {
+test('${app:<project>.url} in environment: deploy-app runs after that app\'s deploy-app (a task-graph edge, no project-graph edge)', async () => {
   write('apps/web/project.json', { name: 'web' });
-  write('apps/web/deploy.json', { containerPort: 3000, environment: { API_URL: '${app:api.url}' }, environments: { prod: { environment: { GHOST: '${app:nope.url}' } } } });
-  const projects = { api: { root: 'apps/api' }, web: { root: 'apps/web' }, plain: { root: 'apps/plain' } };
-  const deps = await createDependencies({}, { projects, workspaceRoot: root, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } } as never);
-  assert.equal(deps, [{ source: 'web', target: 'api', type: 'static', sourceFile: 'apps/web/deploy.json' }], 'unknown projects get no edge');
-  const [[, result]] = await infer(['apps/api/deploy.json']);
-  assert.ok(result.projects!['apps/api'].targets!['deploy-app'].dependsOn!.some((d) => typeof d === 'object' && d.target === 'deploy-app' && d.dependencies === true));
+  write('apps/web/deploy.json', { containerPort: 3000, environment: { API_URL: '${app:api.url}' } });
+  const [[, result]] = await infer(['apps/web/deploy.json']);
+  assert.equal(result.projects!['apps/web'].targets!['deploy-app'].dependsOn, [{ target: 'push', params: 'forward' }, { target: 'deploy-app', projects: ['api'], params: 'forward' }]);
 });
 
 test('parseJsonObject: a valid object', () => {

@@ -7,7 +7,7 @@
  * relative `.ts` imports) because Nx loads it
  * through its own TS transpiler, before any workspace path alias is known.
  */
-import { createNodesFromFiles, DependencyType, logger, type CreateDependencies, type CreateNodesV2, type RawProjectGraphDependency } from '@nx/devkit';
+import { createNodesFromFiles, logger, type CreateNodesV2 } from '@nx/devkit';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,25 +33,6 @@ export const createNodesV2: CreateNodesV2<FerryPluginOptions> = [
 /** Nx 21+ name for the same hook; both point at one implementation. */
 export const createNodes = createNodesV2;
 
-/**
- * An app whose deploy.json `environment` references `${app:<project>.url}` depends on that project
- * (a static edge from its deploy.json): `deploy-app` runs after the referenced app's (`dependsOn`
- * with `dependencies: true`), so the URL exists when it is resolved.
- */
-export const createDependencies: CreateDependencies<FerryPluginOptions> = (_options, context) => {
-  const out: RawProjectGraphDependency[] = [];
-  for (const [name, project] of Object.entries(context.projects)) {
-    const file = join(project.root, 'deploy.json');
-    const abs = join(context.workspaceRoot, file);
-    if (!existsSync(abs)) continue;
-    const read = parseJsonObject(readFileSync(abs, 'utf8'), file);
-    if ('error' in read) continue;
-    for (const target of deployJsonAppRefs(read.value)) {
-      if (target !== name && context.projects[target]) out.push({ source: name, target, type: DependencyType.static, sourceFile: file });
-    }
-  }
-  return out;
-};
 
 function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: string, environments: string[]) {
   const root = dirname(file);
@@ -71,7 +52,7 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
     projects: {
       [root]: {
         root,
-        targets: deployTargets({ environments, options }),
+        targets: deployTargets({ environments, options, deployAfter: deployJsonAppRefs(deploy) }),
         metadata: {
           technologies: ['docker', 'aws-ecs'],
           ferry: {
