@@ -9,7 +9,7 @@
 // engine, HTTP answers through the sandbox load balancers, and the sandbox's call counters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,19 @@ async function lbUrl(app: App): Promise<string> {
   return url!;
 }
 
+/**
+ * The page as a real browser renders it: headless Chromium's DOM after the page's scripts ran
+ * (`--virtual-time-budget` lets its fetches finish). Needs `chromium` (apt-get install -y chromium).
+ */
+async function browserDom(url: string): Promise<string> {
+  // Asynchronously: the sandbox (and its load balancers) runs in this process and must keep serving.
+  return new Promise((resolve, reject) => {
+    execFile('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', url], { encoding: 'utf8', timeout: 240_000, maxBuffer: 16 << 20 }, (err, stdout) =>
+      err ? reject(new Error(`chromium failed (apt-get install -y chromium): ${err.message}`)) : resolve(stdout),
+    );
+  });
+}
+
 /** GET /version through the api's load balancer, several times (the requests spread over its tasks). */
 async function apiVersions(times = 4): Promise<Set<string>> {
   const url = await lbUrl('api');
@@ -237,6 +250,12 @@ step('1. first deploy of api, web and worker from nothing: every service runs th
   const page = await fetch(`${await lbUrl('web')}/`, { signal: AbortSignal.timeout(5000) });
   assert.is(page.status, 200);
   assert.match(await page.text(), /<title>Ferry fares<\/title>/);
+  // web's API_URL is `${app:api.url}` (deploy.json), resolved at deploy time to api's load balancer
+  // URL: in a real browser the page lists the routes it fetched from the api.
+  const webTd = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: (await service('web')).taskDefinition! }))).taskDefinition!;
+  assert.equal(webTd.containerDefinitions![0].environment!.find((e) => e.name === 'API_URL')?.value, await lbUrl('api'));
+  const dom = await browserDom(`${await lbUrl('web')}/`);
+  assert.match(dom, /<option value="dover-calais">Dover → Calais<\/option>/, dom.slice(0, 2000));
 
   // worker: no port; its container health check (the heartbeat file) is what ECS judges.
   const { taskArns } = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'worker', desiredStatus: 'RUNNING' }));
@@ -278,6 +297,8 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   const web = await ecrTags('web');
   const r = await nx('affected', '-t', 'deploy', '-c', 'local', '--base=HEAD~1');
   assert.is(r.code, 0, show(r));
+  // web's `${app:api.url}` orders its deploy-app after api's (a task-graph edge), not a project-graph
+  // edge: api's sources are no input of web, so web is not affected.
   assert.match(r.out, /Running target deploy for 2 projects/);
   assert.not.match(r.out, /nx run web:/, 'no web task ran');
   Object.assign(tag3, tagsIn(r.out));

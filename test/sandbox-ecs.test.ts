@@ -1,5 +1,9 @@
 // Integration: the sandbox's ECS API and controller through the real AWS SDK, with tasks as real
-// Docker containers behind the sandbox load balancer.
+// Docker containers registered in a target group of the sandbox's ELBv2 (an Application Load Balancer
+// with a loopback listener). ECS registers a service's tasks in the target group named in
+// loadBalancers and counts a task only once its target is healthy; a task stopped by the scheduler is
+// deregistered and stops after the deregistration delay (ECS developer guide, "Use load balancing to
+// distribute Amazon ECS service traffic": https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +31,16 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+import { freePort } from '../tools/sandbox/src/ecs/lb.ts';
 import { docker } from '../tools/sandbox/src/docker.ts';
 
 // Sandbox timings for a fast suite (documented in docs/sandbox.md).
@@ -40,9 +53,10 @@ const dockerConfig = mkdtempSync(join(tmpdir(), 'ferry-docker-config-'));
 const buildDir = mkdtempSync(join(tmpdir(), 'ferry-ecs-build-'));
 const dockerEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '0' };
 const CLUSTER = 'ecs-it';
-const TG = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef';
+let TG = '';
 let sb: Sandbox;
 let ecs: ECSClient;
+let elb: ElasticLoadBalancingV2Client;
 let image = '';
 const localImage = 'ferry-ecs-it/app:local';
 
@@ -93,6 +107,8 @@ function container(version: string, mode = 'ok', over: Partial<ContainerDefiniti
     essential: true,
     portMappings: [{ containerPort: 8080 }],
     environment: [
+      // The PORT contract (docs/sandbox.md): the sandbox replaces this value with the task's own host port.
+      { name: 'PORT', value: '8080' },
       { name: 'VERSION', value: version },
       { name: 'MODE', value: mode },
     ],
@@ -158,6 +174,19 @@ test.before(async () => {
   await mustDk(['push', image]);
   await mustDk(['rmi', image]);
   await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+  // The service's load balancer, as an AWS user sets it up: ALB, target group (fast health checks, a
+  // short deregistration delay; a tolerant unhealthy threshold, since a loaded machine can miss a
+  // probe's timeout now and then), listener forwarding to it.
+  elb = new ElasticLoadBalancingV2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'web', Subnets: ['subnet-1'] }))).LoadBalancers![0];
+  const tg = (
+    await elb.send(
+      new CreateTargetGroupCommand({ Name: 'web', Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-1', TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2, UnhealthyThresholdCount: 10 }),
+    )
+  ).TargetGroups![0];
+  TG = tg.TargetGroupArn!;
+  await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: TG, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '1' }] }));
+  await elb.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: await freePort(), DefaultActions: [{ Type: 'forward', TargetGroupArn: TG }] }));
 });
 
 let stopped = false;
@@ -209,6 +238,8 @@ test('(a) a good rollout of a 2-task service becomes stable and answers through 
 
   lbUrl = svc.tags!.find((t) => t.key === 'ferry:sandbox-url')!.value!;
   assert.match(lbUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const targets = (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }))).TargetHealthDescriptions!;
+  assert.equal(targets.map((t) => t.TargetHealth!.State), ['healthy', 'healthy'], 'both tasks are healthy targets of the target group');
   const tags = await ecs.send(new ListTagsForResourceCommand({ resourceArn: svc.serviceArn }));
   assert.ok(tags.tags!.some((t) => t.key === 'ferry:sandbox-url' && t.value === lbUrl));
 

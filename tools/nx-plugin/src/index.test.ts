@@ -162,6 +162,13 @@ for (const [what, text, where] of broken) {
   });
 }
 
+test('${app:<project>.url} in environment: deploy-app runs after that app\'s deploy-app (a task-graph edge, no project-graph edge)', async () => {
+  write('apps/web/project.json', { name: 'web' });
+  write('apps/web/deploy.json', { containerPort: 3000, environment: { API_URL: '${app:api.url}' } });
+  const [[, result]] = await infer(['apps/web/deploy.json']);
+  assert.equal(result.projects!['apps/web'].targets!['deploy-app'].dependsOn, [{ target: 'push', params: 'forward' }, { target: 'deploy-app', projects: ['api'], params: 'forward' }]);
+});
+
 test('parseJsonObject: a valid object', () => {
   assert.equal(parseJsonObject('{ "a": [1, 2] }\n', 'x'), { value: { a: [1, 2] } });
 });

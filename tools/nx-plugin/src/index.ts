@@ -12,6 +12,7 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deployTargets, type FerryPluginOptions } from './targets.ts';
+import { deployJsonAppRefs } from './app-refs.ts';
 
 export type { FerryPluginOptions } from './targets.ts';
 export { deployTargets, DEPLOY_CHAIN, FERRY_TARGETS } from './targets.ts';
@@ -32,6 +33,7 @@ export const createNodesV2: CreateNodesV2<FerryPluginOptions> = [
 /** Nx 21+ name for the same hook; both point at one implementation. */
 export const createNodes = createNodesV2;
 
+
 function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: string, environments: string[]) {
   const root = dirname(file);
   const abs = join(workspaceRoot, root);
@@ -50,7 +52,7 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
     projects: {
       [root]: {
         root,
-        targets: deployTargets({ environments, options }),
+        targets: deployTargets({ environments, options, deployAfter: deployJsonAppRefs(deploy) }),
         metadata: {
           technologies: ['docker', 'aws-ecs'],
           ferry: {

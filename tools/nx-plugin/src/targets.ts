@@ -57,6 +57,8 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
 };
 
 export interface DeployTargetsInput {
+  /** Apps whose deploy-app must run first (`${app:<project>.url}` references in deploy.json). */
+  deployAfter?: string[];
   /** Environment names from ferry.json: each becomes a configuration passing `--env=<name>`. */
   environments: readonly string[];
   options?: FerryPluginOptions;
@@ -93,7 +95,10 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // different times split a run into one batch per app, and Nx runs batches one at a time.
     'build-image': script('build-image', []),
     push: script('push', after('build-image')),
-    'deploy-app': script('deploy-app', after('push')),
+    // After the deploy-app of the apps this one references (`${app:<project>.url}` in its environment):
+    // a task-graph edge only. A project-graph edge would make the referenced app's sources part of
+    // this app's content tag (and `nx affected`), which a URL is not.
+    'deploy-app': script('deploy-app', [...after('push'), ...(input.deployAfter?.length ? [{ target: 'deploy-app', projects: input.deployAfter, params: 'forward' as const }] : [])]),
     'health-check': script('health-check', after('deploy-app')),
     'smoke-test': script('smoke-test', after('health-check')),
     // diff needs the bundle (the content tag is a hash of it) but no image.

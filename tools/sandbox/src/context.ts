@@ -65,5 +65,7 @@ export interface SandboxContext {
   containerLabel: { key: string; value: string };
   /** Where awslogs containers' output goes (the CloudWatch Logs part, logs/index.ts); absent: nowhere. */
   logs?: import('./logs/index.ts').LogSink;
+  /** The ELBv2 part's target groups (elbv2/index.ts): the ECS part registers and drains its tasks there. */
+  elb?: import('./elbv2/index.ts').ElbPort;
   log(message: string): void;
 }

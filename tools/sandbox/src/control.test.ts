@@ -45,9 +45,9 @@ test('stats count per key and reset', () => {
   c.count('ecs', 'DescribeServices');
   c.count('ecs', 'DescribeServices');
   c.count('registry', 'PUT');
-  assert.equal(c.stats(), { ecs: { DescribeServices: 2 }, ecr: {}, logs: {}, autoscaling: {}, registry: { PUT: 1 } });
+  assert.equal(c.stats(), { ecs: { DescribeServices: 2 }, ecr: {}, logs: {}, autoscaling: {}, elbv2: {}, registry: { PUT: 1 } });
   c.resetStats();
-  assert.equal(c.stats(), { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, registry: {} });
+  assert.equal(c.stats(), { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, elbv2: {}, registry: {} });
 });
 
 test.run();

@@ -6,6 +6,7 @@ export interface Stats {
   ecr: Record<string, number>;
   logs: Record<string, number>;
   autoscaling: Record<string, number>;
+  elbv2: Record<string, number>;
   registry: Record<string, number>;
 }
 
@@ -25,7 +26,7 @@ interface Throttle {
 
 /** Counters and injected faults shared by the API server and the registry proxy. */
 export class Control {
-  private counts: Stats = { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, registry: {} };
+  private counts: Stats = { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, elbv2: {}, registry: {} };
   private throttles: Throttle[] = [];
   private outage: { remaining?: number; until?: number; drop: boolean } | undefined;
 
@@ -39,7 +40,7 @@ export class Control {
   }
 
   resetStats(): void {
-    this.counts = { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, registry: {} };
+    this.counts = { ecs: {}, ecr: {}, logs: {}, autoscaling: {}, elbv2: {}, registry: {} };
   }
 
   /** Validates and installs faults; throws AwsError('ValidationException') on a malformed spec. */
@@ -92,7 +93,7 @@ export class Control {
   }
 
   /** Consumes one throttle slot for this call, if one is armed; the caller then fails the call. */
-  takeThrottle(service: 'ecs' | 'ecr' | 'logs' | 'autoscaling', operation: string): boolean {
+  takeThrottle(service: 'ecs' | 'ecr' | 'logs' | 'autoscaling' | 'elbv2', operation: string): boolean {
     const t = this.throttles.find((x) => x.operation === operation && (x.service === undefined || x.service === service));
     if (!t) return false;
     t.remaining--;

@@ -4,7 +4,7 @@
  * required members, member types, enum values, numeric ranges, string/list/map lengths and patterns.
  * A violation is answered as the service answers it: the model's `InvalidParameterException` when
  * the operation declares it (ECS and ECR both do for their parameter errors), otherwise
- * `ClientException` (ECS) or `ValidationException` (ECR); a member of the wrong JSON type is a
+ * `ClientException` (ECS) or `ValidationException` (ECR), `ValidationError` for ELBv2 (Query protocol); a member of the wrong JSON type is a
  * `SerializationException`, as with any AWS JSON 1.1 service.
  *
  * Each operation's validator is compiled once, when the API is assembled (`modelValidator`), into
@@ -53,8 +53,11 @@ type Check = (value: unknown, path: string, out: Violation[]) => void;
  */
 const ERROR_OVERRIDES: Record<string, Record<string, string>> = { ecs: { RegisterTaskDefinition: 'ClientException' } };
 
-/** The models this sandbox serves, by API key (`ecs`, `ecr`, `autoscaling`). */
-const MODEL_FILES: Record<string, string> = { ecs: 'ecs.json', ecr: 'ecr.json', autoscaling: 'application-autoscaling.json' };
+/** The models this sandbox serves, by API key (`ecs`, `ecr`, `autoscaling`, `elbv2`). */
+const MODEL_FILES: Record<string, string> = { ecs: 'ecs.json', ecr: 'ecr.json', autoscaling: 'application-autoscaling.json', elbv2: 'elbv2.json' };
+
+/** An API whose requests are validated against its vendored model. */
+export type ModelledApi = 'ecs' | 'ecr' | 'autoscaling' | 'elbv2';
 
 export function loadModel(api: string): ServiceModel {
   const file = new URL(`../models/${MODEL_FILES[api]}`, import.meta.url);
@@ -176,14 +179,14 @@ function lengthCheck(s: Shape): (n: number, v: unknown, path: string, out: Viola
   };
 }
 
-/** The APIs validated against a vendored model. */
-export type ModelApi = 'ecs' | 'ecr' | 'autoscaling';
+/** The APIs validated against a vendored model (the same set as ModelledApi). */
+export type ModelApi = ModelledApi;
 
 /** Checks one operation's input; `undefined` when the operation is not in the model. */
 export type RequestValidator = (operation: string, input: unknown) => Violation[] | undefined;
 
 /** The validator of one API's model (compiled now, once) and the error each operation answers with. */
-export function modelValidator(api: ModelApi): { validate: RequestValidator; error(operation: string, violations: Violation[]): AwsError } {
+export function modelValidator(api: ModelledApi): { validate: RequestValidator; error(operation: string, violations: Violation[]): AwsError } {
   const model = loadModel(api);
   const checks = compileModel(model);
   const fallback = api === 'ecs' ? 'ClientException' : 'ValidationException';
@@ -196,6 +199,9 @@ export function modelValidator(api: ModelApi): { validate: RequestValidator; err
       return out;
     },
     error(operation, violations) {
+      // Query-protocol services (ELBv2) answer every parameter error, a malformed number included, with
+      // `ValidationError` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+      if (api === 'elbv2') return new AwsError('ValidationError', formatViolations(violations));
       const typeError = violations.find((v) => v.type);
       // A member of the wrong JSON type fails deserialisation before any validation (AWS JSON 1.1).
       if (typeError) return new AwsError('SerializationException', `${typeError.constraint.replace(/^Member/, `'${typeError.path}'`)}; got ${show(typeError.value)}`);
@@ -214,7 +220,7 @@ export function formatViolations(violations: Violation[]): string {
 }
 
 /** Wraps every handler of `table`: the input is validated against the model before the handler runs. */
-export function validatedOperations(api: ModelApi, table: Operations): Operations {
+export function validatedOperations(api: ModelledApi, table: Operations): Operations {
   const { validate, error } = modelValidator(api);
   const out: Operations = {};
   for (const [operation, handler] of Object.entries(table)) {

@@ -17,6 +17,7 @@ import { ensureCredentials, registryFiles, REGISTRY_USER, startRegistry } from '
 import { startRegistryProxy } from './registry/proxy.ts';
 import { createLogsService, type LogsState } from './logs/index.ts';
 import { createAutoScalingService } from './autoscaling/index.ts';
+import { createElbv2Service } from './elbv2/index.ts';
 import { startApiServer } from './server.ts';
 import { stateFactory } from './state.ts';
 
@@ -180,6 +181,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const autoscaling = createAutoScalingService(ctx);
     await autoscaling.start();
     cleanups.push(() => autoscaling.stop({ removeTasks: false }));
+    const elbv2 = createElbv2Service(ctx);
+    ctx.elb = elbv2.port;
+    await elbv2.start();
+    cleanups.push(() => elbv2.stop({ removeTasks: false }));
 
     const factory = opts.ecs === false ? undefined : await loadEcs(log);
     const ecs = factory?.(ctx);
@@ -195,7 +200,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       host: '127.0.0.1',
       port,
       control,
-      services: { ecs, ecr, logs, autoscaling },
+      services: { ecs, ecr, logs, autoscaling, elbv2 },
       accountId: ctx.accountId,
       log,
       health: () => ({ ecs: !!ecs, ecr: true, registry: registryHost, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), pid: process.pid }),
@@ -210,6 +215,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         env: sandboxEnv(endpoint, ctx.region),
         ecr: ecrService.info?.(),
         ecs: ecs ? (ecs.info?.() ?? {}) : null,
+        elbv2: elbv2.info?.(),
       }),
       // The parts' stores are shared by name (stateFactory), so this reads their live in-memory state.
       consoleState: () =>

@@ -91,7 +91,7 @@ test('throttle fault -> ThrottlingException the SDK retries', async () => {
 test('/_sandbox routes: stats, faults, info, health, 404', async () => {
   await fetch(`${endpoint}/_sandbox/stats/reset`, { method: 'POST' });
   await ecrClient().send(new DescribeRepositoriesCommand({}));
-  assert.equal(await (await fetch(`${endpoint}/_sandbox/stats`)).json(), { ecs: {}, ecr: { DescribeRepositories: 1 }, logs: {}, autoscaling: {}, registry: {} });
+  assert.equal(await (await fetch(`${endpoint}/_sandbox/stats`)).json(), { ecs: {}, ecr: { DescribeRepositories: 1 }, logs: {}, autoscaling: {}, elbv2: {}, registry: {} });
   const bad = await fetch(`${endpoint}/_sandbox/faults`, { method: 'POST', body: '{"throttle":{"operation":"X"}}' });
   assert.is(bad.status, 400);
   const set = await fetch(`${endpoint}/_sandbox/faults`, { method: 'POST', body: '{"registryOutage":{"requests":3}}' });

@@ -6,13 +6,15 @@ import { consolePage } from './console/page.ts';
 import type { Control } from './control.ts';
 import { errorResponse, okResponse, parseBody, parseTarget, type ApiName, type WireResponse } from './protocol.ts';
 import { stsQuery } from './sts.ts';
+import { isQueryRequest, parseQueryRequest, queryErrorResponse, queryOkResponse, type QueryModel } from './query-protocol.ts';
+import { loadModel } from './model-validation.ts';
 
 /** What the API server routes to. `ecs` is undefined until the ECS part exists. */
 export interface ApiServerOptions {
   host: string;
   port: number;
   control: Control;
-  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService; autoscaling?: SandboxService };
+  services: { ecs?: SandboxService; ecr: SandboxService; logs?: SandboxService; autoscaling?: SandboxService; elbv2?: SandboxService };
   /** The account STS GetCallerIdentity answers with (default 000000000000). */
   accountId?: string;
   /** Body of `GET /_sandbox/info`. */
@@ -69,7 +71,36 @@ export async function dispatch(opts: Pick<ApiServerOptions, 'control' | 'service
   }
 }
 
-/** The sandbox's one HTTP endpoint: the ECS, ECR, CloudWatch Logs and Application Auto Scaling APIs (by X-Amz-Target) and `/_sandbox/*`. */
+const ELBV2_VERSION = '2015-12-01';
+let elbv2Model: QueryModel | undefined;
+
+/**
+ * Dispatches one AWS Query call (ELBv2: form-encoded `Action=…&Version=2015-12-01`, XML answer). The
+ * form becomes the operation's input by the ELBv2 model; the handler table validates it against the
+ * same model as every other API before the handler runs.
+ */
+export async function dispatchQuery(opts: Pick<ApiServerOptions, 'control' | 'services' | 'log'>, bodyText: string): Promise<WireResponse> {
+  const requestId = randomUUID();
+  elbv2Model ??= loadModel('elbv2') as unknown as QueryModel;
+  const ns = elbv2Model.metadata.xmlNamespace ?? '';
+  let operation = '';
+  try {
+    const parsed = parseQueryRequest(bodyText, elbv2Model);
+    operation = parsed.operation;
+    if (parsed.version !== ELBV2_VERSION) throw new AwsError('InvalidAction', `The ferry sandbox serves the Query API version ${ELBV2_VERSION} (Elastic Load Balancing v2) only, not '${parsed.version ?? ''}'`);
+    opts.control.count('elbv2', operation);
+    const service = opts.services.elbv2;
+    const handler = service && Object.hasOwn(service.handlers, operation) ? service.handlers[operation] : undefined;
+    if (!handler) throw new AwsError('InvalidAction', service ? `Operation ${operation} is not supported by the ferry sandbox's ELBv2 API` : "The ferry sandbox's ELBv2 API is not available");
+    if (opts.control.takeThrottle('elbv2', operation)) throw new AwsError('Throttling', 'Rate exceeded');
+    return queryOkResponse(operation, await handler(parsed.input), ns, requestId);
+  } catch (err) {
+    if (!(err instanceof AwsError)) opts.log(`elbv2 ${operation}: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+    return queryErrorResponse(err, ns, requestId);
+  }
+}
+
+/** The sandbox's one HTTP endpoint: the ECS, ECR, CloudWatch Logs and Application Auto Scaling APIs (by X-Amz-Target), STS and ELBv2 (Query protocol) and `/_sandbox/*`. */
 export async function startApiServer(opts: ApiServerOptions): Promise<{ server: http.Server; port: number; stop(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     try {
@@ -77,9 +108,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<{ server: 
       if (path.startsWith('/_sandbox/')) return await control(req, res, path);
       const body = await readBody(req);
       const target = req.headers['x-amz-target'];
-      // AWS Query protocol (no X-Amz-Target, a form body): STS GetCallerIdentity.
+      // AWS Query protocol (no X-Amz-Target, a form body): STS GetCallerIdentity (Version 2011-06-15), else ELBv2.
       const query = !target && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? stsQuery(body, opts.accountId ?? '000000000000') : undefined;
       if (query) return send(res, query);
+      if (target === undefined && isQueryRequest(req.headers['content-type'], body)) return send(res, await dispatchQuery(opts, body));
       send(res, await dispatch(opts, Array.isArray(target) ? target[0] : target, body));
     } catch (err) {
       opts.log(`request failed: ${(err as Error)?.stack ?? String(err)}`);

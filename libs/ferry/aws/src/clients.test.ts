@@ -40,7 +40,14 @@ test('createAwsClients: adaptive retries and the environment region', async () =
   assert.is((await c.ecr.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.is((await c.ecs.config.retryStrategy()).constructor.name, 'AdaptiveRetryStrategy');
   assert.ok((await c.ecr.config.maxAttempts()) >= 5);
-  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566', logs: 'http://127.0.0.1:4566', autoscaling: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566' });
+  assert.equal(c.endpoints, { ecs: 'http://127.0.0.1:4566', ecr: 'http://127.0.0.1:4566', logs: 'http://127.0.0.1:4566', autoscaling: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566', elbv2: 'http://127.0.0.1:4566' });
+});
+
+test('endpointFor: ELBv2 reads the SDK\'s AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 first', () => {
+  // The service identifier "Elastic Load Balancing v2" becomes ELASTIC_LOAD_BALANCING_V2:
+  // https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+  assert.is(endpointFor('elbv2', sandbox, { AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: 'http://127.0.0.1:1', AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }), 'http://127.0.0.1:1');
+  assert.is(endpointFor('elbv2', sandbox, { AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }), 'http://127.0.0.1:2');
 });
 
 test('endpointFor: CloudWatch Logs reads the SDK\'s AWS_ENDPOINT_URL_CLOUDWATCH_LOGS first', () => {

@@ -1,5 +1,5 @@
 /**
- * ECS, ECR, CloudWatch Logs and Application Auto Scaling clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
+ * ECS, ECR, CloudWatch Logs, Application Auto Scaling, STS and ELBv2 clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
  * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
  * chain) through the same code path. Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
@@ -13,6 +13,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { STSClient } from '@aws-sdk/client-sts';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FerryError, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, registryAccountOf, registryIdFor, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
@@ -20,6 +21,7 @@ import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
 import { logsPort, type LogsPort } from './logs.ts';
 import { scalingPort, type ScalingPort } from './scaling.ts';
 import { identityPort, type IdentityPort } from './identity.ts';
+import { elbPort, type ElbPort } from './elbv2.ts';
 import { isConnectionError } from './errors.ts';
 
 /** The AWS clients every pipeline step works with. */
@@ -29,8 +31,9 @@ export interface AwsClients {
   logs: CloudWatchLogsClient;
   autoscaling: ApplicationAutoScalingClient;
   sts: STSClient;
+  elbv2: ElasticLoadBalancingV2Client;
   /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
-  endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string; sts?: string };
+  endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string; sts?: string; elbv2?: string };
 }
 
 export interface AwsClientOptions {
@@ -45,7 +48,7 @@ const SANDBOX_CREDENTIALS = { accessKeyId: 'ferry-sandbox', secretAccessKey: 'fe
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** The SDK's service-specific endpoint variable suffix (AWS_ENDPOINT_URL_<id>). */
-const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', autoscaling: 'APPLICATION_AUTO_SCALING', sts: 'STS' } as const;
+const ENDPOINT_ID = { ecs: 'ECS', ecr: 'ECR', logs: 'CLOUDWATCH_LOGS', autoscaling: 'APPLICATION_AUTO_SCALING', sts: 'STS', elbv2: 'ELASTIC_LOAD_BALANCING_V2' } as const;
 
 /** Endpoint for one service: AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL > the environment's `endpoint`. */
 export function endpointFor(service: keyof typeof ENDPOINT_ID, env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -59,6 +62,7 @@ const endpointsFor = (env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv) => 
   logs: endpointFor('logs', env, processEnv),
   autoscaling: endpointFor('autoscaling', env, processEnv),
   sts: endpointFor('sts', env, processEnv),
+  elbv2: endpointFor('elbv2', env, processEnv),
 });
 
 /**
@@ -93,7 +97,7 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * ECS state (live-ecs.ts) and the ECR images found so far.
  */
 export class AwsClientPool {
-  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort; identity: IdentityPort }>();
+  private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort; identity: IdentityPort; elbv2: ElbPort }>();
   constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
 
   private entry(env: EnvironmentConfig) {
@@ -110,7 +114,7 @@ export class AwsClientPool {
       // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
       const registryAccount = registryAccountOf(env);
       const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity };
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity, elbv2: elbPort(clients.elbv2) };
       this.sets.set(key, set);
     }
     return set;
@@ -150,6 +154,11 @@ export class AwsClientPool {
   scaling(env: EnvironmentConfig): ScalingPort {
     return this.entry(env).scaling;
   }
+
+  /** The ELBv2 port of `env`; target group timings and URLs are read once per run. */
+  elbv2(env: EnvironmentConfig): ElbPort {
+    return this.entry(env).elbv2;
+  }
 }
 
 /** The run's AWS clients (see AwsClientPool). */
@@ -167,6 +176,7 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
   const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
   const logs = new CloudWatchLogsClient({ ...common, ...(endpoints.logs ? { endpoint: endpoints.logs } : {}) });
+  const elbv2 = new ElasticLoadBalancingV2Client({ ...common, ...(endpoints.elbv2 ? { endpoint: endpoints.elbv2 } : {}) });
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
   const autoscaling = new ApplicationAutoScalingClient({ ...common, ...(endpoints.autoscaling ? { endpoint: endpoints.autoscaling } : {}) });
@@ -174,7 +184,8 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   const sts = new STSClient({ ...common, ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) });
   installErrorTranslation(autoscaling, env, endpoints.autoscaling, processEnv);
   installErrorTranslation(sts, env, endpoints.sts, processEnv);
-  return { ecs, ecr, logs, autoscaling, sts, endpoints };
+  installErrorTranslation(elbv2, env, endpoints.elbv2, processEnv);
+  return { ecs, ecr, logs, autoscaling, sts, elbv2, endpoints };
 }
 
 /** Message for an environment without credentials. */
@@ -201,7 +212,7 @@ function isMissingCredentials(e: unknown): boolean {
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient | STSClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient | STSClient | ElasticLoadBalancingV2Client, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

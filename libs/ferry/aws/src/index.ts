@@ -6,3 +6,4 @@ export * from './live-ecs.ts';
 export * from './logs.ts';
 export * from './scaling.ts';
 export * from './identity.ts';
+export * from './elbv2.ts';

@@ -69,6 +69,18 @@ export interface DeploymentSettings {
   timeoutSeconds?: number;
 }
 
+/** `loadBalancer` in deploy.json: the ELBv2 target group the service's tasks register in. */
+export interface LoadBalancerSettings {
+  /** An existing target group; without one ferry provisions a load balancer in the sandbox and attaches none on AWS. */
+  targetGroupArn?: string;
+  /** The container the target group reaches (default: the app's containerName). */
+  containerName?: string;
+  /** Its port (default: the app's containerPort). */
+  containerPort?: number;
+  /** How long ECS ignores failing ELB health checks of a new task. */
+  healthCheckGracePeriodSeconds?: number;
+}
+
 export interface LifecyclePolicySettings {
   /** Keep the newest N tagged images. Default 30. */
   keepTaggedImages?: number;
@@ -134,7 +146,11 @@ export interface AppDeployConfig {
   smoke: { checks: SmokeCheck[]; script?: string };
   deployment: Required<Omit<DeploymentSettings, 'circuitBreaker'>> & {
     circuitBreaker: { enable: boolean; rollback: boolean };
+    /** Whether deploy.json set timeoutSeconds (otherwise the default grows with the target group's health-check timing and deregistration delay). */
+    timeoutExplicit?: boolean;
   };
+  /** The service's load balancer (see LoadBalancerSettings). */
+  loadBalancer?: LoadBalancerSettings;
   lifecycle: Required<LifecyclePolicySettings>;
   /** Revisions of the task definition kept per service (older ones deregistered). Default 10. */
   keepRevisions: number;

@@ -259,11 +259,11 @@ export function readAppConfigRaw(file: string, shown = displayPath(file)): Json 
   return raw;
 }
 
-const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck', 'logs']);
+const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck', 'logs', 'loadBalancer']);
 
 /**
  * Merges per-environment overrides over the base fields: scalars and arrays replace, object-valued
- * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck, logs) merge
+ * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck, logs, loadBalancer) merge
  * one level deep so an override can change one key without repeating the others.
  */
 export function mergeOverride(base: Json, override: Json | undefined): Json {
@@ -312,6 +312,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
       maximumPercent: dep.maximumPercent ?? 200,
       circuitBreaker: { enable: dep.circuitBreaker?.enable ?? true, rollback: dep.circuitBreaker?.rollback ?? true },
       timeoutSeconds: dep.timeoutSeconds ?? 600,
+      ...(dep.timeoutSeconds !== undefined && { timeoutExplicit: true }),
     },
     lifecycle: { keepTaggedImages: life.keepTaggedImages ?? 30, untaggedExpireDays: life.untaggedExpireDays ?? 1 },
     keepRevisions: r.keepRevisions ?? 10,
@@ -334,6 +335,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.containerPort !== undefined) app.containerPort = r.containerPort;
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
   if (r.url !== undefined) app.url = r.url;
+  if (r.loadBalancer !== undefined) app.loadBalancer = structuredClone(r.loadBalancer);
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
   if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
   const migrate = migrateSettings(r.migrate as unknown, shown);

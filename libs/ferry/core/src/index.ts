@@ -14,3 +14,4 @@ export * from './build-inputs.ts';
 export * from './content-tag/index.ts';
 export * from './session.ts';
 export * from './command-line.ts';
+export * from './app-refs.ts';

@@ -3,21 +3,22 @@
  * the local workspace stands for (its content tag in the environment's registry).
  */
 import { assertValidName, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type ContentTag, type ResolvedApp, type RunSession } from '@ferry/core';
-import { awsClients, imageExists, registryFor, type EcrPort, type ScalingPort } from '@ferry/aws';
+import { awsClients, imageExists, registryFor, type EcrPort, type ElbPort, type ScalingPort } from '@ferry/aws';
 import type { DeployPorts } from './apply.ts';
 
 export interface AppPorts extends DeployPorts {
   ecr: EcrPort;
   /** Application Auto Scaling: whether a scalable target owns the service's desired count. */
   scaling: ScalingPort;
+  elbv2: ElbPort;
 }
 
-/** The app's ECS, ECR and CloudWatch Logs ports from the run's client pool (shared clients, the run's caches). */
+/** The app's ECS, ECR, CloudWatch Logs and ELBv2 ports from the run's client pool (shared clients, the run's caches). */
 export function appPorts(session: RunSession, resolved: Pick<ResolvedApp, 'env'>): AppPorts {
   const pool = session.use(awsClients);
   const ecs = pool.ecs(resolved.env);
   const ecr = pool.ecr(resolved.env);
-  return { ecs, ecr, logs: pool.logs(resolved.env), scaling: pool.scaling(resolved.env), imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
+  return { ecs, ecr, logs: pool.logs(resolved.env), scaling: pool.scaling(resolved.env), elbv2: pool.elbv2(resolved.env), imageExists: async (repository, tag) => (await imageExists(ecr, repository, tag)) !== null };
 }
 
 export interface LocalImage {

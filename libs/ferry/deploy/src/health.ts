@@ -3,7 +3,8 @@
  * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
  */
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter, type ResolvedApp } from '@ferry/core';
-import { isNotFound, type EcsPort, type EcsService, type EcsTask } from '@ferry/aws';
+import { isNotFound, type EcsPort, type EcsService, type EcsTask, type ElbPort, type TargetHealthRow } from '@ferry/aws';
+import { liveTargetGroup } from './load-balancer.ts';
 import { sleep } from './wait.ts';
 
 /**
@@ -16,8 +17,11 @@ export const SANDBOX_URL_TAG_KEYS = ['ferry:sandbox-url', 'ferry:url', 'sandbox:
 /** Where the service answers: the sandbox LB URL (service tag) or the app's `url` for the environment. */
 export function serviceUrl(service: Pick<EcsService, 'tags'> | undefined, env: EnvironmentConfig, app: AppDeployConfig): string | undefined {
   if (app.url) return app.url.replace(/\/+$/, '');
-  if (env.kind !== 'sandbox') return undefined;
   const tags = service?.tags ?? [];
+  // Recorded by ferry when it created the service behind a target group (plan.ts, TAG_URL).
+  const recorded = tags.find((t) => t.key === 'ferry:url')?.value;
+  if (recorded) return recorded.replace(/\/+$/, '');
+  if (env.kind !== 'sandbox') return undefined;
   const known = tags.find((t) => SANDBOX_URL_TAG_KEYS.includes(t.key ?? ''));
   const any = known ?? tags.find((t) => /url$/i.test(t.key ?? '') && /^https?:\/\//.test(t.value ?? ''));
   return any?.value?.replace(/\/+$/, '');
@@ -111,6 +115,19 @@ export interface HealthReport {
   url?: string;
   ecs: EcsHealth;
   http?: HttpProbe;
+  /** DescribeTargetHealth of the service's target group, when read. */
+  targets?: TargetHealthRow[];
+}
+
+/** The target-group half of health, pure: at least desiredCount targets `healthy`. */
+export function evaluateTargetHealth(rows: TargetHealthRow[], desired: number): { ok: boolean; summary: string; problem?: string } {
+  const by = new Map<string, number>();
+  for (const r of rows) by.set(r.state, (by.get(r.state) ?? 0) + 1);
+  const healthy = by.get('healthy') ?? 0;
+  const summary = `targets: ${[...by].map(([state, n]) => `${n} ${state}`).join(', ') || 'none registered'}`;
+  if (healthy >= desired) return { ok: true, summary };
+  const bad = rows.filter((r) => r.state !== 'healthy' && r.state !== 'draining').map((r) => `${r.id}:${r.port} ${r.state}${r.description ? ` (${r.description})` : ''}`);
+  return { ok: false, summary, problem: `${healthy}/${desired} targets healthy in the target group${bad.length ? `: ${bad.join(', ')}` : ''}` };
 }
 
 /** What health-check would look at (for `--dry-run`). */
@@ -138,6 +155,10 @@ export async function checkHealth(
     delayMs?: number;
     /** The first attempt may judge a read of the service (and tasks) this run already has, no older (live-ecs.ts); later attempts read ECS. */
     maxAgeMs?: number;
+    /** The ELBv2 port: the URL of a service behind a target group without a recorded URL, and target health. */
+    elb?: ElbPort;
+    /** Read target health on the first attempt too (after a rollout of this run); retries always read it. */
+    targetHealth?: boolean;
   },
 ): Promise<HealthReport> {
   const { app, env } = resolved;
@@ -146,7 +167,7 @@ export async function checkHealth(
   let last: HealthReport | undefined;
   o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'start', message: `checking ${app.service} in ${env.cluster}` });
   for (let i = 1; i <= attempts; i++) {
-    last = await checkOnce(ecs, resolved, o.signal, i === 1 ? o.maxAgeMs : undefined);
+    last = await checkOnce(ecs, resolved, o.signal, i === 1 ? o.maxAgeMs : undefined, o.elb, i > 1 || !!o.targetHealth);
     const ok = last.ecs.ok && (last.http?.ok ?? true);
     if (ok) {
       o.reporter.emit({ kind: 'step', app: app.project, step: 'health', status: 'done', message: last.summary });
@@ -171,7 +192,7 @@ function problems(r: HealthReport): string[] {
   return out;
 }
 
-async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal, maxAgeMs?: number): Promise<HealthReport> {
+async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSignal, maxAgeMs?: number, elb?: ElbPort, readTargets = false): Promise<HealthReport> {
   const { app, env } = resolved;
   let service: EcsService | undefined;
   let tasks: EcsTask[] | undefined = [];
@@ -191,9 +212,22 @@ async function checkOnce(ecs: EcsPort, resolved: ResolvedApp, signal?: AbortSign
     throw new FerryError('UNHEALTHY', `${app.project}: service ${app.service} does not exist in cluster ${env.cluster}. Deploy it first: nx run ${app.project}:deploy`);
   }
   const ecsView = evaluateEcsHealth(service, tasks, !!app.containerHealthCheck);
-  if (!app.healthCheckPath) return { summary: `ECS: ${ecsView.summary} (no HTTP health endpoint)`, ecs: ecsView };
-  const base = requireServiceUrl(serviceUrl(service, env, app), env, app);
+  // Target health beside the ECS view (DescribeTargetHealth): after a rollout of this run, and on every retry.
+  const tg = liveTargetGroup(service);
+  let targets: TargetHealthRow[] | undefined;
+  let targetLine = '';
+  if (tg && elb && readTargets) {
+    targets = await elb.targetHealth(tg);
+    const t = evaluateTargetHealth(targets, service.desiredCount ?? 0);
+    targetLine = `; ${t.summary}`;
+    if (t.problem) {
+      ecsView.problems.push(t.problem);
+      ecsView.ok = false;
+    }
+  }
+  if (!app.healthCheckPath) return { summary: `ECS: ${ecsView.summary}${targetLine} (no HTTP health endpoint)`, ecs: ecsView, targets };
+  const base = requireServiceUrl(serviceUrl(service, env, app) ?? (tg && elb && !tg.startsWith('<') ? await elb.url(tg) : undefined), env, app);
   const url = base + app.healthCheckPath;
   const http = await probeHttp(url, { expectStatus: app.healthCheckStatus, attempts: 1, signal });
-  return { summary: `ECS: ${ecsView.summary}; GET ${url} -> ${http.status ?? http.error} in ${http.latencyMs} ms`, url, ecs: ecsView, http };
+  return { summary: `ECS: ${ecsView.summary}${targetLine}; GET ${url} -> ${http.status ?? http.error} in ${http.latencyMs} ms`, url, ecs: ecsView, http, targets };
 }

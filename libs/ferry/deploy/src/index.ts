@@ -28,3 +28,5 @@ export * from './one-off.ts';
 export * from './run-task.ts';
 export * from './migrate.ts';
 export * from './app-logs.ts';
+export * from './load-balancer.ts';
+export * from './app-urls.ts';

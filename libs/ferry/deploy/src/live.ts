@@ -10,6 +10,7 @@ import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type Scali
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
 import { declares, desiredTaskDefinition, specFingerprint } from './task-definition.ts';
+import { withTargetGroup } from './load-balancer.ts';
 
 export interface ReadLiveOptions extends ReadOptions {
   /**
@@ -64,6 +65,10 @@ export interface DeployInput {
   contentTag: string;
   gitSha?: string;
   force?: boolean;
+  /** Sandbox: the target group to attach when deploy.json names none (load-balancer.ts, sandboxTargetGroup). */
+  targetGroup?: (live: LiveState | null) => Promise<string | undefined>;
+  /** The URL of a target group (ELBv2), recorded on a service created behind it. */
+  urlOf?: (targetGroupArn: string) => Promise<string | undefined>;
 }
 
 /**
@@ -73,18 +78,25 @@ export interface DeployInput {
  */
 export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions & { scaling?: ScalingPort } = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
   const fingerprint = specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
+  let app = input.app;
+  let serviceUrl: string | undefined;
   const planOn = (live: LiveState | null): DeployPlan => {
-    const registerInput = desiredTaskDefinition(live?.taskDef ?? null, input.app, input.env, input.imageRef, {
+    const registerInput = desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, {
       contentTag: input.contentTag,
       gitSha: input.gitSha,
     });
-    return planDeploy(live, { app: input.app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint }, { force: input.force });
+    return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl }, { force: input.force });
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
   if (!live && input.env.kind !== 'sandbox') await requireCluster(ecs, input.env);
   if (live && read.scaling && countNeedsTargetCheck(live.service, input.app)) {
     live = { ...live, scalableTarget: await read.scaling.serviceTarget(input.env.cluster, input.app.service) };
   }
+  const tg = await input.targetGroup?.(live);
+  if (tg) app = withTargetGroup(app, tg);
+  // A new service behind a target group records its URL (one ELBv2 read, at creation only).
+  const attach = app.loadBalancer?.targetGroupArn;
+  if (!live && attach && !attach.startsWith('<') && input.urlOf) serviceUrl = await input.urlOf(attach);
   let plan = planOn(live);
   if (live && needsLiveTaskDefinition(live, plan)) {
     live = { ...(await withLiveTaskDefinition(ecs, live)), ...(live.scalableTarget !== undefined && { scalableTarget: live.scalableTarget }) };

@@ -35,6 +35,44 @@ export interface DesiredState {
   registerInput: RegisterTaskDefinitionInput;
   /** specFingerprint of this config and image (what the spec tag records after the rollout). */
   fingerprint?: string;
+  /** The URL of the app's target group (its load balancer's DNS name and listener), recorded on a new service as its `ferry:url` tag. */
+  serviceUrl?: string;
+}
+
+/** The service tag under which ferry records the URL of the service's load balancer (read by health-check, smoke-test and `${app:<name>.url}`). */
+export const TAG_URL = 'ferry:url';
+
+type LoadBalancerEntry = NonNullable<CreateServiceInput['loadBalancers']>[number];
+
+/**
+ * The service's `loadBalancers` as the config wants them: the target group of `loadBalancer` (configured,
+ * or provisioned by ferry in the sandbox) with its container and port; in the sandbox without one, the
+ * sandbox's own per-service load balancer (an entry without a target group); otherwise none. Pure.
+ */
+export function desiredLoadBalancers(app: AppDeployConfig, env: EnvironmentConfig): LoadBalancerEntry[] | undefined {
+  const lb = app.loadBalancer ?? {};
+  const port = lb.containerPort ?? app.containerPort;
+  if (lb.targetGroupArn && port !== undefined) return [{ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName ?? app.containerName, containerPort: port }];
+  if (env.kind === 'sandbox' && app.containerPort !== undefined) return [{ containerName: app.containerName, containerPort: app.containerPort }];
+  return undefined;
+}
+
+const lbKey = (l: { targetGroupArn?: string; containerName?: string; containerPort?: number; loadBalancerName?: string }) =>
+  `${l.targetGroupArn ?? l.loadBalancerName ?? '(sandbox)'} -> ${l.containerName}:${l.containerPort}`;
+
+/** What differs between the live service's load balancers and the wanted ones ([] when the same, or when the config wants none). Pure. */
+export function loadBalancerChanges(svc: Pick<EcsService, 'loadBalancers' | 'healthCheckGracePeriodSeconds'>, app: AppDeployConfig, env: EnvironmentConfig): string[] {
+  const want = desiredLoadBalancers(app, env);
+  // ferry manages target group attachments only (the sandbox's lenient entry without one is left as created).
+  if (!want?.some((l) => l.targetGroupArn)) return [];
+  const out: string[] = [];
+  const live = (svc.loadBalancers ?? []).map(lbKey).sort().join(', ');
+  const wanted = want.map(lbKey).sort().join(', ');
+  if (live !== wanted) out.push(`loadBalancers ${live || '(none)'} -> ${wanted}`);
+  const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+  if (grace !== undefined && want.some((l) => l.targetGroupArn) && (svc.healthCheckGracePeriodSeconds ?? 0) !== grace)
+    out.push(`healthCheckGracePeriodSeconds ${svc.healthCheckGracePeriodSeconds ?? 0} -> ${grace}`);
+  return out;
 }
 
 interface PlanBase {
@@ -98,8 +136,8 @@ function deploymentConfiguration(app: AppDeployConfig): NonNullable<UpdateServic
   };
 }
 
-/** CreateService input from config: awsvpc networking for `aws`, a load balancer entry for HTTP apps. */
-export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig): CreateServiceInput {
+/** CreateService input from config: awsvpc networking for `aws`, the load balancer entry (desiredLoadBalancers). */
+export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig, serviceUrl?: string): CreateServiceInput {
   const input: CreateServiceInput = {
     cluster: env.cluster,
     serviceName: app.service,
@@ -110,10 +148,12 @@ export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig)
     propagateTags: 'SERVICE',
     tags: [{ key: 'ferry:app', value: app.project }],
   };
-  // The sandbox gives a service with loadBalancers its own loopback load balancer; on AWS a target
-  // group must be created outside ferry, so none is attached here.
-  if (env.kind === 'sandbox' && app.containerPort !== undefined) {
-    input.loadBalancers = [{ containerName: app.containerName, containerPort: app.containerPort }];
+  const loadBalancers = desiredLoadBalancers(app, env);
+  if (loadBalancers) {
+    input.loadBalancers = loadBalancers;
+    const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+    if (grace !== undefined && loadBalancers.some((l) => l.targetGroupArn)) input.healthCheckGracePeriodSeconds = grace;
+    if (serviceUrl) input.tags!.push({ key: TAG_URL, value: serviceUrl });
   }
   if (env.network) {
     input.networkConfiguration = {
@@ -141,7 +181,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   const spec = (gitSha: string | undefined) => (desired.fingerprint ? { spec: { fingerprint: desired.fingerprint, ...(gitSha && { gitSha }) } } : {});
   const registeredSha = tagValue(desired.registerInput.tags, TAG_GIT_SHA);
   const svc = live?.service;
-  const createInput = createServiceInput(app, env);
+  const createInput = createServiceInput(app, env, desired.serviceUrl);
   const createLaunch = { ...(createInput.launchType && { launchType: createInput.launchType }), ...(createInput.networkConfiguration && { networkConfiguration: createInput.networkConfiguration }) };
   // A revision ferry bootstraps logs by ferry's default; a live one only by what deploy.json declares.
   const group = logGroupToEnsure(!live || !svc || svc.status === 'INACTIVE' ? logsPlan(app, env) : patchLogsPlan(app, env));
@@ -182,6 +222,8 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   ) {
     reasons.push('the deployment configuration differs');
   }
+  const lbChanges = loadBalancerChanges(svc, app, env);
+  reasons.push(...lbChanges);
   if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
 
   const count = countDecision(svc, app, live.scalableTarget);
@@ -216,6 +258,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       taskDefinition: app.family,
       ...(count.send !== undefined && { desiredCount: count.send }),
       deploymentConfiguration: want,
+      ...(lbChanges.length > 0 && loadBalancerUpdate(app, env)),
     },
     previousTaskDefinitionArn: liveArn,
     reasons,
@@ -237,6 +280,13 @@ export function countDecision(
   }
   if (!declares(app, 'desiredCount') || (svc.desiredCount ?? 0) === app.desiredCount) return {};
   return { send: app.desiredCount, note: `desiredCount ${svc.desiredCount ?? 0} -> ${app.desiredCount} (declared in deploy.json)` };
+}
+
+/** UpdateService's load balancer fields when they change (UpdateService can replace `loadBalancers` of a rolling-update service). */
+function loadBalancerUpdate(app: AppDeployConfig, env: EnvironmentConfig): Partial<UpdateServiceInput> {
+  const loadBalancers = desiredLoadBalancers(app, env)!;
+  const grace = app.loadBalancer?.healthCheckGracePeriodSeconds;
+  return { loadBalancers, ...(grace !== undefined && loadBalancers.some((l) => l.targetGroupArn) && { healthCheckGracePeriodSeconds: grace }) };
 }
 
 function specVouches(live: LiveState, liveArn: string, fingerprint: string | undefined): boolean {

@@ -84,7 +84,7 @@ export async function recover(ecs: EcsPort, r: RolloutResult, ctx: RecoverContex
   const by = outcome.kind === 'rolled-back' ? { 'circuit-breaker': "ECS's circuit breaker", alarm: "ECS's deployment alarm", ecs: 'ECS' }[outcome.by] : '';
   const what =
     outcome.kind === 'timeout'
-      ? `did not complete within ${(move.timeoutMs ?? s.timeoutMs) / 1000}s`
+      ? `did not complete within ${(move.timeoutMs ?? s.timeoutMs) / 1000}s${s.timeoutHint ? ` (${s.timeoutHint})` : ''}`
       : outcome.kind === 'rolled-back'
         ? `failed${reason ? ` (${reason})` : ''} and ${by} rolled the service back to ${shortTaskDefinition(outcome.toTaskDefinition)} (deployment ${outcome.to})`
         : outcome.kind === 'failed'

@@ -20,6 +20,8 @@ export interface RolloutSettings {
   /** Roll back automatically when the rollout fails or times out (default true; `--no-rollback`). */
   rollback: boolean;
   timeoutMs: number;
+  /** What the timeout message names besides the timeout: the target group's health-check timing and deregistration delay. */
+  timeoutHint?: string;
   intervalMs?: number;
   signal?: AbortSignal;
   reporter: Reporter;

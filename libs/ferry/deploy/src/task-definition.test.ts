@@ -52,6 +52,7 @@ function described(over: Partial<EcsTaskDefinition> = {}): EcsTaskDefinition {
         environment: [
           { name: 'LOG_LEVEL', value: 'info' },
           { name: 'CORS_ORIGIN', value: '*' },
+          { name: 'PORT', value: '3000' },
         ],
         portMappings: [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } },
@@ -76,7 +77,8 @@ test('desiredTaskDefinition from live changes only the image and declared fields
   const d = desiredTaskDefinition(live, app, sandboxEnv, IMG2, { contentTag: 'ft-new', gitSha: 'def' });
   const api = d.containerDefinitions!.find((c) => c.name === 'api')!;
   assert.is(api.image, IMG2);
-  assert.equal(api.environment, [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'CORS_ORIGIN', value: '*' }], 'declared keys set, the others kept');
+  // Declared keys set, the others kept; PORT=<containerPort> on every backend (the PORT contract, docs/sandbox.md).
+  assert.equal(api.environment, [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'CORS_ORIGIN', value: '*' }, { name: 'PORT', value: '3000' }]);
   assert.equal(api.secrets, [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }]);
   assert.equal(api.logConfiguration, { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } }, 'undeclared fields are kept');
   assert.equal(api.portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
@@ -180,7 +182,7 @@ test('desiredTaskDefinition bootstraps awsvpc/FARGATE with the environment\'s ex
   assert.equal(d.requiresCompatibilities, ['FARGATE']);
   assert.is(d.executionRoleArn, awsEnv.executionRoleArn);
   assert.equal(d.containerDefinitions![0].portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: 'tcp' }]);
-  assert.equal(d.containerDefinitions![0].environment, [{ name: 'CORS_ORIGIN', value: '*' }, { name: 'LOG_LEVEL', value: 'info' }]);
+  assert.equal(d.containerDefinitions![0].environment, [{ name: 'CORS_ORIGIN', value: '*' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'PORT', value: '3000' }]);
   const sandbox = desiredTaskDefinition(null, appConfig({ containerPort: undefined }), sandboxEnv, IMG1, { contentTag: 'ft-a' });
   // The sandbox refuses awslogs on Fargate without an execution role as ECS does: its environment
   // sends the sandbox's default role like any other environment.
@@ -244,7 +246,7 @@ test('diffTaskDefinitions masks secret-looking values but still shows that they 
 
 test('maskSecrets keeps ordinary values', () => {
   const m = maskSecrets(normaliseTaskDefinition(described())) as { containerDefinitions: { environment?: { value: string }[] }[] };
-  assert.equal(m.containerDefinitions[0].environment!.map((e) => e.value), ['*', 'info']);
+  assert.equal(m.containerDefinitions[0].environment!.map((e) => e.value), ['*', 'info', '3000']);
 });
 
 test('diff from nothing lists everything as added', () => {

@@ -19,10 +19,15 @@ import {
   locksAhead,
   lockWaitMs,
   planFor,
+  describeTiming,
   recordRolloutToVerify,
+  rolloutTimeoutMs,
+  sandboxTargetGroup,
+  type DeployPlan,
   shortTaskDefinition,
   timeoutMs,
   withServiceLock,
+  withResolvedAppUrls,
   type ChainArgs,
   type HeldLock,
 } from '@ferry/deploy';
@@ -34,7 +39,9 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
   options: CHAIN_OPTIONS,
   describe: CHAIN_HELP,
   async main({ args, reporter, workspaceRoot, signal, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    const resolved0 = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    // `${app:<project>.url}` in the environment becomes that app's URL (deployed before this one).
+    const resolved = { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const { app, env } = resolved;
     checkLogsPrerequisites(app, env);
     await checkAccount(env, session.use(awsClients).identity(env), session.env);
@@ -48,8 +55,25 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
       const waitMs = lockWaitMs(args);
       const ports = appPorts(session, resolved);
       const image = await localImage(session, resolved, ports.ecr, { tag: args.tag });
-      const input = { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force };
+      const input = {
+        app,
+        env,
+        imageRef: image.imageRef,
+        contentTag: image.tag,
+        gitSha: image.gitSha,
+        force: args.force,
+        targetGroup: sandboxTargetGroup(ports.elbv2, app, env, { dryRun: args['dry-run'] }),
+        urlOf: (arn: string) => ports.elbv2.url(arn),
+      };
       const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock };
+      // A rollout behind a target group waits for its health checks and deregistration delay: the
+      // default timeout grows by them (read only when something rolls out: a no-op reads no ELBv2).
+      const rolloutSettings = async (p: DeployPlan | undefined) => {
+        const tg = p?.kind === 'create-service' ? p.createInput.loadBalancers?.find((l) => l.targetGroupArn)?.targetGroupArn : p?.kind === 'update' ? (p.updateInput.loadBalancers ?? live?.service?.loadBalancers)?.find((l) => l.targetGroupArn)?.targetGroupArn : undefined;
+        if (!tg || p?.kind === 'up-to-date') return settings;
+        const timing = await ports.elbv2.timing(tg);
+        return { ...settings, timeoutMs: args.timeout === undefined ? rolloutTimeoutMs(app, settings.timeoutMs, timing) : settings.timeoutMs, timeoutHint: describeTiming(timing) };
+      };
       // A lock taken ahead was taken because the batch's first read planned an update: plan under
       // it straight away, on a fresh read. Without one, the first plan may rest on a read of the
       // service this run already has (the batch reads many services at once); anything it decides
@@ -83,7 +107,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
               { waitMs, force: args['force-unlock'], signal, reporter },
               async (lock) => {
                 ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling }));
-                return applyDeploy(ports, plan!, app, { ...settings, expectedRolloutMs: expectedRolloutMs(live?.service), beforeWrite: lock ? () => lock.verify() : undefined });
+                return applyDeploy(ports, plan!, app, { ...(await rolloutSettings(plan)), expectedRolloutMs: expectedRolloutMs(live?.service), beforeWrite: lock ? () => lock.verify() : undefined });
               },
               aheadLock,
             );

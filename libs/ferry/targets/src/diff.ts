@@ -4,7 +4,7 @@
 // Logic: libs/ferry/deploy/src/{diff,plan,task-definition}.ts.
 import { resolveApp } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
-import { appPorts, diffReport, explainDiff, liveTagOf, localImage, planFor } from '@ferry/deploy';
+import { appPorts, diffReport, explainDiff, liveTagOf, localImage, planFor, sandboxTargetGroup, withResolvedAppUrls } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const diffTarget: TargetSpec<{ explain: boolean; tag?: string; 'exit-code': boolean }> = {
@@ -17,11 +17,16 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string; 'exit-code
     'exit-code': 'exit 2 when something would change (through Nx: a failed task), 0 when nothing would',
   },
   async main({ args, reporter, workspaceRoot, session }) {
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    const resolved0 = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    const resolved = { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const { app, env } = resolved;
     const ports = appPorts(session, resolved);
     const image = await localImage(session, resolved, ports.ecr, { tag: args.tag });
-    const { plan, live } = await planFor(ports.ecs, { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
+    const { plan, live } = await planFor(
+      ports.ecs,
+      { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, targetGroup: sandboxTargetGroup(ports.elbv2, app, env, { dryRun: true }) },
+      { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling },
+    );
     const liveTag = liveTagOf(live, app);
     const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });
     for (const message of report.lines) reporter.emit({ kind: 'info', app: app.project, message });

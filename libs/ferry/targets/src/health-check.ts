@@ -24,7 +24,7 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
     const ports = appPorts(session, resolved);
     let report;
     try {
-      report = await checkHealth(ports.ecs, resolved, { reporter, signal, attempts, maxAgeMs: LIVE_MAX_AGE_MS });
+      report = await checkHealth(ports.ecs, resolved, { reporter, signal, attempts, maxAgeMs: LIVE_MAX_AGE_MS, elb: ports.elbv2, targetHealth: !!rolloutToVerify(session, resolved) });
     } catch (e) {
       // Right after a rollout of this run, a failed health check is a failed deploy (verify.ts).
       if (!(e instanceof FerryError) || e.code !== 'UNHEALTHY') throw e;

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { computeContentTag, contentTagMemo, getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
 import { awsClients, imageExists, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
 import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
-import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
+import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, sandboxTargetGroup, withResolvedAppUrls, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
 /** The tasks whose first step is reading the service. */
 const READS_SERVICE = new Set(['deploy-app', 'diff']);
@@ -189,7 +189,10 @@ function lockAhead(session: RunSession, r: ResolvedApp, task: { id?: string; arg
     await tags;
     const image = await localImage(session, r, ports.ecr);
     // deploy-app's own planning on the same read of the service.
-    const { plan } = await planFor(ports.ecs, { app: r.app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
+    // With the same inputs: other apps' URLs resolved, the target group the service would get.
+    const app = await withResolvedAppUrls(session, r.workspaceRoot, r);
+    const targetGroup = sandboxTargetGroup(ports.elbv2, app, r.env, { dryRun: true });
+    const { plan } = await planFor(ports.ecs, { app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force, targetGroup }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
     return plan.kind === 'update';
   });
   return k;

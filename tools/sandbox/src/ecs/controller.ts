@@ -47,7 +47,11 @@ export class Controller implements ControllerPort {
       stoppedRetentionMs: opts.stoppedRetentionMs,
       failedVisibleMs: opts.failedVisibleMs,
     };
-    this.runner = new TaskRunner({ ctx, store, runtime, lb: this.lb, opts, observer: { observe: (o) => this.observe(o), poke: () => this.poke() } });
+    this.runner = new TaskRunner({ ctx, store, runtime, lb: { drain: (t, wait) => this.drain(t, wait) }, opts, observer: { observe: (o) => this.observe(o), poke: () => this.poke() } });
+    ctx.elb?.onHealth((tg, target, health) => {
+      const t = Object.values(this.state.tasks).find((x) => x._tg === tg && x._port === target.port && x.lastStatus !== 'STOPPED');
+      if (t) this.observe({ kind: 'targetHealth', taskId: t.id, targetGroup: tg, healthy: health.state === 'healthy', description: health.description });
+    });
   }
 
   private get state() {
@@ -129,7 +133,12 @@ export class Controller implements ControllerPort {
   /** Service key -> load balancer URL, for GET /_sandbox/info. */
   info() {
     const lbs: Record<string, string> = {};
-    for (const [key, svc] of Object.entries(this.state.services)) if (svc.lbPort && svc.status !== 'INACTIVE') lbs[key] = `http://127.0.0.1:${svc.lbPort}`;
+    for (const [key, svc] of Object.entries(this.state.services)) {
+      if (svc.status === 'INACTIVE') continue;
+      const tg = this.targetGroupOf(svc);
+      const url = svc.lbPort ? `http://127.0.0.1:${svc.lbPort}` : tg ? this.ctx.elb?.url(tg) : undefined;
+      if (url) lbs[key] = url;
+    }
     return { loadBalancers: lbs };
   }
 
@@ -142,6 +151,7 @@ export class Controller implements ControllerPort {
       for (const [key, svc] of Object.entries(this.state.services)) {
         if (svc.status === 'INACTIVE') continue;
         if (svc.lbPort && !this.lb.has(key)) void this.openLb(svc);
+        this.registerTargets(key, svc);
         this.carryOut(reconcileService(this.scheduler, key, this.env));
       }
       this.carryOut(pruneStoppedTasks(this.scheduler, this.env));
@@ -156,7 +166,7 @@ export class Controller implements ControllerPort {
     if (this.disposed) return;
     const trs = applyAll(this.scheduler, observeTask(this.scheduler, obs, this.env), this.env);
     this.carryOut(trs);
-    if (obs.kind === 'containerHealth' ? trs.length > 0 : trs.some((t) => t.kind === 'essentialContainerExited')) this.poke();
+    if (obs.kind === 'containerHealth' || obs.kind === 'targetHealth' ? trs.length > 0 : trs.some((t) => t.kind === 'essentialContainerExited')) this.poke();
   }
 
   /** The Docker and load-balancer side of applied transitions. */
@@ -172,6 +182,37 @@ export class Controller implements ControllerPort {
 
   private flush(): void {
     if (!this.disposed) this.store.flush();
+  }
+
+  /** The ELBv2 target group the service's tasks register in (the first loadBalancers entry naming one the sandbox knows). */
+  private targetGroupOf(svc: ServiceRecord): string | undefined {
+    if (svc.lbPort !== undefined || !this.ctx.elb) return undefined;
+    return svc.loadBalancers.find((l) => l.targetGroupArn && this.ctx.elb!.targetGroup(l.targetGroupArn))?.targetGroupArn;
+  }
+
+  /** ECS registers a task in the service's target group (as `127.0.0.1:<its port>`) once it is RUNNING. */
+  private registerTargets(key: string, svc: ServiceRecord): void {
+    const tg = this.targetGroupOf(svc);
+    if (!tg || !this.ctx.elb) return;
+    for (const t of serviceTasks(this.state, key)) {
+      if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING' || t._port === undefined || t._tg !== undefined) continue;
+      this.store.update(() => (t._tg = tg));
+      this.ctx.elb.register(tg, { id: '127.0.0.1', port: t._port });
+    }
+  }
+
+  /**
+   * Takes a stopping task out of its load balancer: an ELBv2 target is deregistered and (for a task
+   * that was serving, `wait`) the stop waits for the target group's deregistration delay; a task of a
+   * legacy service load balancer waits for its in-flight requests.
+   */
+  private async drain(t: TaskRecord, wait: boolean): Promise<void> {
+    if (t._tg && t._port !== undefined && this.ctx.elb) {
+      const done = this.ctx.elb.deregister(t._tg, { id: '127.0.0.1', port: t._port });
+      if (wait) await done;
+      return;
+    }
+    if (wait) await this.lb.drained(t.id, this.opts.drainMaxMs);
   }
 
   private targets(key: string): Target[] {

@@ -28,7 +28,7 @@ export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions
   const a = arns(ctx.region, ctx.accountId);
   const runtime = options.runtime ?? dockerRuntime({ registryHost: ctx.registryHost, registryAuth: ctx.registryAuth });
   const controller = new Controller(ctx, store, runtime, a, { ...optionsFromEnv(), ...options.controller });
-  const handlers = createHandlers({ store, arns: a, accountId: ctx.accountId, controller, urlTagKey: SANDBOX_URL_TAG });
+  const handlers = createHandlers({ store, arns: a, accountId: ctx.accountId, controller, urlTagKey: SANDBOX_URL_TAG, elb: ctx.elb });
   return {
     handlers,
     start: () => controller.start(),

@@ -215,6 +215,10 @@ export interface TaskRecord {
   _service?: string;
   /** The host port handed to the app as $PORT. */
   _port?: number;
+  /** The ELBv2 target group the task is registered in (as `127.0.0.1:<_port>`), when its service names one. */
+  _tg?: string;
+  /** The task's target is `healthy` in `_tg` (a task in a target group counts toward the deployment only then). */
+  _targetHealthy?: boolean;
   /** When the task began counting toward minimumHealthyPercent (health check passed or grace over). */
   _healthyAt?: number;
   /** The controller already counted this task's failure against its deployment. */

@@ -7,7 +7,7 @@
  */
 import type { SandboxContext, StateStore } from '../context.ts';
 import { HealthMonitor, healthCommand } from './health.ts';
-import { freePort, type LoadBalancers } from './lb.ts';
+import { freePort } from './lb.ts';
 import { nowSeconds, taskDefinitionByArn, type EcsState, type TaskDefRecord, type TaskLastStatus, type TaskRecord } from './model.ts';
 import { LABELS, taskContainerLabels, type ControllerOptions } from './options.ts';
 import { PullError, type TaskRuntime } from './runtime.ts';
@@ -27,7 +27,8 @@ export interface TaskRunnerDeps {
   ctx: Pick<SandboxContext, 'region' | 'containerLabel' | 'log' | 'logs'>;
   store: StateStore<EcsState>;
   runtime: TaskRuntime;
-  lb: Pick<LoadBalancers, 'drained'>;
+  /** Takes a stopping task out of its load balancer; with `wait` (it was serving) resolves once it is drained. */
+  lb: { drain(t: TaskRecord, wait: boolean): Promise<void> };
   opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'drainMaxMs' | 'keepStoppedContainers'>;
   observer: TaskObserver;
 }
@@ -147,16 +148,20 @@ export class TaskRunner {
       if (aborted()) return await this.finishStop(id);
       if (ctx.logs) checkAwslogsGroups(td.containerDefinitions, ctx.logs);
       for (const c of td.containerDefinitions) {
-        const port = await freePort();
-        if (c.name === lbContainer) store.update(() => (t._port = port));
+        // The PORT contract (docs/sandbox.md): tasks share the host network, so a container whose task
+        // definition sets PORT gets that one value replaced by a free host port, and the load balancer
+        // sends its traffic there. Nothing else is injected but what Fargate sets too (AWS_REGION); a
+        // container without PORT keeps its containerPort (one such task per port on this machine).
         // RunTask's container overrides: command replaces the definition's, environment adds to it (and wins).
         const override = t.overrides?.containerOverrides?.find((o) => o.name === c.name);
         const environment = [...(c.environment ?? []).filter((e) => !override?.environment?.some((o) => o.name === e.name)), ...(override?.environment ?? [])];
+        const setsPort = environment.some((e) => e.name === 'PORT');
+        const port = setsPort ? await freePort() : c.portMappings?.[0]?.containerPort;
+        if (c.name === lbContainer && port !== undefined) store.update(() => (t._port = port));
         const env = [
-          ...environment.map((e) => `${e.name}=${e.value ?? ''}`),
+          ...environment.map((e) => (e.name === 'PORT' ? `PORT=${port}` : `${e.name}=${e.value ?? ''}`)),
           // Secrets can't be resolved locally: the app gets a recognisable placeholder.
           ...(c.secrets ?? []).map((s) => `${s.name}=sandbox-secret-placeholder`),
-          `PORT=${port}`,
           `AWS_REGION=${ctx.region}`,
           `FERRY_SANDBOX=1`,
         ];
@@ -214,7 +219,7 @@ export class TaskRunner {
     if (!t || t.lastStatus === 'STOPPED') return;
     this.busy.add(id);
     try {
-      if (t.lastStatus === 'DEACTIVATING') await lb.drained(id, opts.drainMaxMs);
+      await lb.drain(t, t.lastStatus === 'DEACTIVATING');
       for (const m of this.monitors.get(id) ?? []) m.stop();
       this.monitors.delete(id);
       this.setStatus(t, 'STOPPING', { stoppingAt: t.stoppingAt ?? nowSeconds() });

@@ -27,6 +27,8 @@ export interface ApiDeps {
   controller: ControllerPort;
   /** Tag key carrying the sandbox load balancer URL on services with loadBalancers. */
   urlTagKey: string;
+  /** The ELBv2 part: target groups named in loadBalancers are looked up there. */
+  elb?: import('../../elbv2/index.ts').ElbPort;
 }
 
 /** ECS's two validation errors: InvalidParameterException and ClientException. */

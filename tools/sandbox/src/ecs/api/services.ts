@@ -5,7 +5,7 @@
  */
 import { AwsError } from '../../context.ts';
 import type { Operations } from '../../operations.ts';
-import type { ServiceRecord } from '../model.ts';
+import type { ServiceRecord, TaskDefRecord } from '../model.ts';
 import { nowSeconds } from '../model.ts';
 import { startDeployment } from '../scheduler/deployments.ts';
 import { serviceView } from '../views.ts';
@@ -17,6 +17,26 @@ import { checkDeploymentConfiguration, checkLaunch, checkLoadBalancers, desiredC
 export function serviceOperations(deps: ApiDeps): Operations {
   const { store, arns } = deps;
   const st = () => store.get();
+  /**
+   * Entries naming a target group are checked as ECS checks them: the group exists, a load balancer
+   * forwards to it, and the container maps the port. Returns the first target group's URL (its load
+   * balancer's DNS name and listener port). Entries without one use the sandbox's own per-service
+   * load balancer (a sandbox leniency: ECS requires targetGroupArn or loadBalancerName).
+   */
+  const checkTargetGroups = (lbs: ServiceRecord['loadBalancers'], td: TaskDefRecord): string | undefined => {
+    let url: string | undefined;
+    for (const lb of lbs) {
+      if (!lb.targetGroupArn || !deps.elb) continue;
+      if (!deps.elb.targetGroup(lb.targetGroupArn)) throw invalid(`Unable to find target group ${lb.targetGroupArn}. The target group does not exist.`);
+      if (deps.elb.loadBalancersOf(lb.targetGroupArn).length === 0)
+        throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
+      const c = td.containerDefinitions.find((x) => x.name === lb.containerName);
+      if (!c?.portMappings?.some((p) => p.containerPort === lb.containerPort))
+        throw invalid(`The container ${lb.containerName} did not have a container port ${lb.containerPort} defined.`);
+      url ??= deps.elb.url(lb.targetGroupArn);
+    }
+    return url;
+  };
   return {
     async CreateService(input) {
       const cluster = getCluster(st(), input?.cluster);
@@ -42,8 +62,10 @@ export function serviceOperations(deps: ApiDeps): Operations {
         throw invalid('Health check grace period is only valid for services configured to use load balancers');
       if (input.propagateTags !== undefined && !['TASK_DEFINITION', 'SERVICE', 'NONE'].includes(input.propagateTags))
         throw invalid('propagateTags must be TASK_DEFINITION, SERVICE or NONE.');
-      const lbPort = loadBalancers.length ? await deps.controller.allocateLbPort() : undefined;
+      const tgUrl = checkTargetGroups(loadBalancers, td);
+      const lbPort = loadBalancers.length && !tgUrl ? await deps.controller.allocateLbPort() : undefined;
       if (lbPort !== undefined) tags = mergeTags(tags, [{ key: deps.urlTagKey, value: `http://127.0.0.1:${lbPort}` }]);
+      if (tgUrl) tags = mergeTags(tags, [{ key: deps.urlTagKey, value: tgUrl }]);
       const key = `${cluster.name}/${name}`;
       store.update((s) => {
         const svc: ServiceRecord = {
@@ -89,13 +111,18 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const desiredCount = input.desiredCount !== undefined ? desiredCountOf(input.desiredCount) : undefined;
       const dc = input.deploymentConfiguration !== undefined ? checkDeploymentConfiguration(input.deploymentConfiguration, svc.deploymentConfiguration) : undefined;
       const loadBalancers = input.loadBalancers !== undefined ? checkLoadBalancers(input.loadBalancers, td ?? findTaskDef(st(), svc.taskDefinition)!) : undefined;
-      if (loadBalancers && loadBalancers.length > 0 && svc.lbPort === undefined)
-        throw invalid('The sandbox cannot add a load balancer to a service created without one; recreate the service.');
+      const tgUrl = loadBalancers ? checkTargetGroups(loadBalancers, td ?? findTaskDef(st(), svc.taskDefinition)!) : undefined;
+      if (loadBalancers && loadBalancers.length > 0 && svc.lbPort === undefined && !tgUrl)
+        throw invalid('The sandbox cannot add a load balancer without a target group to a service created without one; name a target group (targetGroupArn) or recreate the service.');
       if (input.forceNewDeployment !== undefined && typeof input.forceNewDeployment !== 'boolean') throw invalid('forceNewDeployment must be a boolean.');
       store.update((s) => {
         if (desiredCount !== undefined) svc.desiredCount = desiredCount;
         if (dc) svc.deploymentConfiguration = dc;
         if (loadBalancers) svc.loadBalancers = loadBalancers;
+        if (tgUrl) {
+          svc.lbPort = undefined;
+          svc.tags = mergeTags(svc.tags, [{ key: deps.urlTagKey, value: tgUrl }]);
+        }
         if (input.networkConfiguration !== undefined) svc.networkConfiguration = input.networkConfiguration;
         if (input.healthCheckGracePeriodSeconds !== undefined) svc.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
         if (input.propagateTags !== undefined) svc.propagateTags = input.propagateTags;

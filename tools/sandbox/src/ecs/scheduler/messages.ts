@@ -18,6 +18,7 @@ export const messages = {
   deregistered: (s: string, n: number, tg: string) => `(service ${s}) deregistered ${n} targets in (target-group ${tg})`,
   unable: (s: string) =>
     `(service ${s}) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.`,
+  elbUnhealthy: (s: string, task: string, tg: string, why?: string) => `(service ${s}) (task ${task}) is unhealthy in (target-group ${tg})${why ? ` due to (reason ${why})` : ''}.`,
   unableToStart: (s: string) => `(service ${s}) is unable to consistently start tasks successfully.`,
 };
 
@@ -33,6 +34,8 @@ export const rolloutReasons = {
 export const stopReasons = {
   scaling: (deploymentId: string | undefined) => `Scaling activity initiated by (deployment ${deploymentId ?? 'none'})`,
   healthCheck: 'Task failed container health checks',
+  /** ECS's stoppedReason for a task its target group found unhealthy (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html). */
+  elbHealthCheck: (tg: string) => `Task failed ELB health checks in (target-group ${tg})`,
   essentialExited: 'Essential container in task exited',
   cannotPull: (detail: string) => `CannotPullContainerError: ${detail}`,
   cannotStart: (detail: string) => `CannotStartContainerError: ${detail}`,

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reconcileService } from './reconcile.ts';
-import { observeTask, type TaskObservation } from './task-events.ts';
+import { countsHealthy, observeTask, type TaskObservation } from './task-events.ts';
 import { applyAll } from './transitions.ts';
 import { eventsOf, launchesOf, stopsOf, World } from './test-fixtures.ts';
 
@@ -33,6 +33,30 @@ test('a failed container health check: event, failure counted, task stopped and 
   assert.is(t.stopCode, 'ServiceSchedulerInitiated');
   assert.is(t.stoppedReason, 'Task failed container health checks');
   assert.is(launchesOf(reconcileService(w.s, w.key, w.env)).length, 1, '"An UNHEALTHY service task is stopped and replaced"');
+});
+
+test('ELB health: a healthy target makes a task in a target group count; unhealthy after the grace period stops it as ECS does (troubleshoot-service-load-balancers.html)', () => {
+  const { w, d, t, observe } = rollingOut({ healthy: true });
+  t._tg = TG;
+  t.startedAt = w.clock() / 1000;
+  assert.not.ok(countsHealthy(t), 'registered, not yet healthy in its target group: it does not count');
+  observe({ kind: 'targetHealth', targetGroup: TG, healthy: true });
+  assert.ok(countsHealthy(t));
+  // Within healthCheckGracePeriodSeconds ECS ignores failing ELB checks.
+  w.svc.healthCheckGracePeriodSeconds = 30;
+  const early = observe({ kind: 'targetHealth', targetGroup: TG, healthy: false, description: 'Health checks failed with these codes: [500]' });
+  assert.equal(stopsOf(early), []);
+  assert.not.ok(countsHealthy(t), 'an unhealthy target does not count');
+  w.advance(31_000);
+  const late = observe({ kind: 'targetHealth', targetGroup: TG, healthy: false, description: 'Health checks failed with these codes: [500]' });
+  assert.equal(eventsOf(late), [
+    `(service web) (task ${t.id}) is unhealthy in (target-group ${TG}) due to (reason Health checks failed with these codes: [500]).`,
+    `(service web) deregistered 1 targets in (target-group ${TG})`,
+  ]);
+  assert.equal(stopsOf(late), [t.id]);
+  assert.is(t.stopCode, 'ServiceSchedulerInitiated');
+  assert.is(t.stoppedReason, `Task failed ELB health checks in (target-group ${TG})`);
+  assert.is(d.failedTasks, 1, 'an ELB health check failure counts toward the circuit breaker');
 });
 
 test('a task that becomes HEALTHY counts, registers its target and resets the failure count (§1, §2 resetOnHealthyTask default true)', () => {

@@ -17,7 +17,9 @@ export type TaskObservation =
   /** Pulling the image (`pull`) or creating/starting a container (`start`) failed with `message`. */
   | { kind: 'failedToStart'; taskId: string; stage: 'pull' | 'start' | 'init'; message: string }
   | { kind: 'containerExited'; taskId: string; container: string; exitCode?: number }
-  | { kind: 'containerHealth'; taskId: string; container: string; status: HealthStatus };
+  | { kind: 'containerHealth'; taskId: string; container: string; status: HealthStatus }
+  /** The ELB health check of the task's target in its target group (each probe once the target left `initial`). */
+  | { kind: 'targetHealth'; taskId: string; targetGroup: string; healthy: boolean; description?: string };
 
 /** Tasks that never reach RUNNING slow further launches: 1 s doubling to 60 s (ECS: up to 15 min). */
 const BACKOFF_FIRST_MS = 1000;
@@ -29,7 +31,8 @@ const BACKOFF_EVENT_MS = 8000;
 export const serviceKey = (svc: Pick<ServiceRecord, 'clusterName' | 'serviceName'>) => `${svc.clusterName}/${svc.serviceName}`;
 
 /** A task counts toward minimumHealthyPercent: RUNNING, meant to run, and healthy (or past the grace). */
-export const countsHealthy = (t: TaskRecord) => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING' && t._healthyAt !== undefined;
+export const countsHealthy = (t: TaskRecord) =>
+  t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING' && t._healthyAt !== undefined && (t._tg === undefined || t._targetHealthy === true);
 
 /** The task definition revision a task or deployment runs. */
 export const taskDefOf = (s: SchedulerState, arn: string) => taskDefinitionByArn(s.ecs, arn);
@@ -129,6 +132,21 @@ export function observeTask(s: SchedulerState, obs: TaskObservation, env: StepEn
           ...stopLiveTask(s, t, 'ServiceSchedulerInitiated', stopReasons.healthCheck),
         );
       return out;
+    }
+    case 'targetHealth': {
+      if (!isLive(t) || t.desiredStatus !== 'RUNNING') return [];
+      if (obs.healthy) return t._targetHealthy ? [] : [{ kind: 'targetHealth', taskId: t.id, healthy: true }];
+      const out: Transition[] = t._targetHealthy === false ? [] : [{ kind: 'targetHealth', taskId: t.id, healthy: false }];
+      const svc = serviceOf(s, t);
+      // ECS ignores ELB health checks during the service's healthCheckGracePeriodSeconds after the task started.
+      const graceEnds = (t.startedAt ?? env.clock() / 1000) + (svc?.healthCheckGracePeriodSeconds ?? 0);
+      if (!svc || env.clock() / 1000 < graceEnds) return out;
+      return [
+        ...out,
+        { kind: 'event', service: serviceKey(svc), message: messages.elbUnhealthy(svc.serviceName, t.id, obs.targetGroup, obs.description) },
+        ...countFailure(s, t),
+        ...stopLiveTask(s, t, 'ServiceSchedulerInitiated', stopReasons.elbHealthCheck(obs.targetGroup)),
+      ];
     }
   }
 }

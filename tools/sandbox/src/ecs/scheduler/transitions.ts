@@ -51,6 +51,8 @@ export type Transition =
   | { kind: 'essentialContainerExited'; taskId: string }
   /** A container's health check result changed; `taskHealth` is the task's health from its essential containers. */
   | { kind: 'containerHealth'; taskId: string; container: string; status: HealthStatus; taskHealth: HealthStatus }
+  /** The task's target became healthy (it now counts) or unhealthy in its target group. */
+  | { kind: 'targetHealth'; taskId: string; healthy: boolean }
   /** STOPPED tasks past their retention leave DescribeTasks/ListTasks. */
   | { kind: 'tasksPruned'; taskIds: string[] };
 
@@ -110,6 +112,9 @@ export function applyTransition(s: SchedulerState, tr: Transition, env: StepEnv)
     }
     case 'taskHealthy':
       task!._healthyAt = now;
+      return;
+    case 'targetHealth':
+      task!._targetHealthy = tr.healthy;
       return;
     case 'failuresReset':
       deployment(tr.deploymentId)!.failedTasks = 0;

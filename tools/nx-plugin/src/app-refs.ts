@@ -1,0 +1,39 @@
+/**
+ * The plugin's copy of libs/ferry/core/src/app-refs.ts (the plugin is self-contained: Nx loads it
+ * before any workspace path alias is known, and the npm package bundles it alone); app-refs.test.ts
+ * checks that both parse alike.
+ *
+ * `${app:<project>.url}` references in deploy.json `environment` values: resolved at deploy time to
+ * the other app's URL in the same environment (deploy-app), and an Nx project-graph edge from the
+ * referencing app to the referenced one (the Nx plugin), so `nx run-many -t deploy` deploys the
+ * referenced app first. Pure.
+ */
+
+const REF = /\$\{app:([A-Za-z0-9][A-Za-z0-9_.@/-]*?)\.url\}/g;
+
+/** The projects one value refers to. */
+export function appRefs(value: string): string[] {
+  return [...value.matchAll(REF)].map((m) => m[1]);
+}
+
+/** Every project referenced from a deploy.json's `environment`, its per-environment overrides included. */
+export function deployJsonAppRefs(deploy: Record<string, unknown>): string[] {
+  const envs = [deploy.environment, ...Object.values((deploy.environments as Record<string, { environment?: unknown }> | undefined) ?? {}).map((o) => o?.environment)];
+  const out = new Set<string>();
+  for (const env of envs) {
+    if (!env || typeof env !== 'object') continue;
+    for (const v of Object.values(env as Record<string, unknown>)) if (typeof v === 'string') for (const p of appRefs(v)) out.add(p);
+  }
+  return [...out].sort();
+}
+
+/** Replaces every reference in `value` with `urlOf(project)`. */
+export async function resolveAppRefs(value: string, urlOf: (project: string) => Promise<string>): Promise<string> {
+  let out = '';
+  let last = 0;
+  for (const m of value.matchAll(REF)) {
+    out += value.slice(last, m.index) + (await urlOf(m[1]));
+    last = m.index! + m[0].length;
+  }
+  return out + value.slice(last);
+}
