@@ -21,7 +21,7 @@
  *   dist/sandbox.mjs      tools/sandbox/src/cli.ts; dist/ferry.mjs the `ferry` bin
  *   schema/*.json         libs/ferry/core/schema (config.ts reads ../schema from dist/)
  *   engine.sh             tools/sandbox/engine.sh (docker.ts reads ../engine.sh from dist/)
- *   models/               tools/sandbox/models: AWS's ECS/ECR models with their licence (model-validation.ts reads ../models from dist/)
+ *   models/               tools/sandbox/models: AWS's models (ECS, ECR, Application Auto Scaling, ELBv2) with their licence (model-validation.ts reads ../models from dist/)
  *   nx/*.schema.json      executor and generator option schemas
  */
 import { build } from 'esbuild';
@@ -116,7 +116,8 @@ async function buildAll() {
   copyFileSync(join(repo, 'tools/sandbox/engine.sh'), join(stage, 'engine.sh'));
   chmodSync(join(stage, 'engine.sh'), 0o755);
   mkdirSync(join(stage, 'models'));
-  for (const f of ['ecs.json', 'ecr.json', 'LICENSE.txt', 'NOTICE', 'README.md']) copyFileSync(join(repo, 'tools/sandbox/models', f), join(stage, 'models', f));
+  // Every vendored model (ECS, ECR, Application Auto Scaling, ELBv2, …) with its licence and notice.
+  for (const f of readdirSync(join(repo, 'tools/sandbox/models')).filter((f) => f.endsWith('.json') || ['LICENSE.txt', 'NOTICE', 'README.md'].includes(f))) copyFileSync(join(repo, 'tools/sandbox/models', f), join(stage, 'models', f));
   mkdirSync(join(stage, 'nx'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/executor.schema.json'), join(stage, 'nx', 'executor.schema.json'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/generators/init.schema.json'), join(stage, 'nx', 'init.schema.json'));

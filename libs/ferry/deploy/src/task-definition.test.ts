@@ -116,13 +116,15 @@ test('a revision made elsewhere keeps everything deploy.json does not declare', 
   assert.equal(e.runtimePlatform, { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' });
   assert.is(e.executionRoleArn, 'arn:aws:iam::000000000000:role/exec', 'a role the revision has is kept');
   assert.equal(e.containerDefinitions![0].logConfiguration?.logDriver, 'awslogs');
-  assert.equal(e.containerDefinitions![0].environment, [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'CORS_ORIGIN', value: '*' }, { name: 'A', value: '1' }]);
+  // The live revision's own variables (PORT among them) are kept; the declared A is added.
+  assert.equal(e.containerDefinitions![0].environment, [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'CORS_ORIGIN', value: '*' }, { name: 'PORT', value: '3000' }, { name: 'A', value: '1' }]);
   assert.equal(e.containerDefinitions![0].secrets, [{ name: 'DB_URL', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }], 'secrets not declared: kept');
 });
 
 test('environmentMode replace: the container gets exactly the declared environment and secrets', () => {
   const d = desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ environmentMode: 'replace', environment: { ONLY: 'x' } }), sandboxEnv, IMG2, { contentTag: 't' });
-  assert.equal(d.containerDefinitions![0].environment, [{ name: 'ONLY', value: 'x' }]);
+  // PORT is the contract's variable of the declared containerPort (docs/sandbox.md), not a kept one.
+  assert.equal(d.containerDefinitions![0].environment, [{ name: 'ONLY', value: 'x' }, { name: 'PORT', value: '3000' }]);
   assert.is(d.containerDefinitions![0].secrets, undefined);
 });
 

@@ -133,9 +133,10 @@ export function taskPatch(app: AppDeployConfig, env: EnvironmentConfig, logs: Lo
     task,
     ...(roleForLogs && { executionRoleIfMissing: roleForLogs }),
     environmentMode: app.environmentMode,
-    // The PORT contract: an app with a containerPort gets PORT=<containerPort> on every backend; the
-    // sandbox replaces only that value per task (its tasks share the host network, docs/sandbox.md).
-    environment: envList(app.containerPort !== undefined ? { ...app.environment, PORT: String(app.containerPort) } : app.environment),
+    // The PORT contract: an app whose deploy.json declares containerPort gets PORT=<containerPort> on
+    // every backend; the sandbox replaces only that value per task (its tasks share the host network,
+    // docs/sandbox.md). A service made elsewhere whose deploy.json does not declare it gets no PORT.
+    environment: envList(app.containerPort !== undefined && declares(app, 'containerPort') ? { ...app.environment, PORT: String(app.containerPort) } : app.environment),
     secrets: secretList(app.secrets),
     ...(app.containerPort !== undefined && { portMapping: { containerPort: app.containerPort } }),
     ...(app.containerHealthCheck && { healthCheck: { ...app.containerHealthCheck } }),
