@@ -19,6 +19,8 @@ import {
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 import { docker } from '../tools/sandbox/src/docker.ts';
+import { freePort } from '../tools/sandbox/src/ecs/lb.ts';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 const chromium = await new Promise<string | undefined>((resolve) => execFile('sh', ['-c', 'command -v chromium'], (err, out) => resolve(err ? undefined : out.trim())));
 
@@ -32,7 +34,7 @@ const CLUSTER = `console-it-${unique}`;
 const REPO = `console-it-${unique}/app`;
 const FAMILY = 'console-web';
 const GROUP = `/ecs/console-it-${unique}`;
-const TG = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/console-web/0123456789abcdef';
+let TG = '';
 const localImage = `ferry-console-it/app:${unique}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'ferry-sandbox-console-'));
 const dockerConfig = mkdtempSync(join(tmpdir(), 'ferry-docker-config-'));
@@ -84,7 +86,8 @@ async function register(version: string) {
           image,
           essential: true,
           portMappings: [{ containerPort: 8080 }],
-          environment: [{ name: 'VERSION', value: version }],
+          // The PORT contract (docs/sandbox.md): the sandbox replaces this value with the task's host port.
+          environment: [{ name: 'VERSION', value: version }, { name: 'PORT', value: '8080' }],
           // awslogs stream `<prefix>/<container>/<task id>` (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html)
           logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-create-group': 'true', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'web' } },
         },
@@ -126,6 +129,12 @@ if (!chromium) {
     await mustDk(['push', image]);
     await mustDk(['rmi', image]);
     await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+    // The service's load balancer, made through the sandbox's ELBv2 API as on AWS.
+    const elb = new ElasticLoadBalancingV2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'console-web', Subnets: ['subnet-1'] }))).LoadBalancers![0];
+    TG = (await elb.send(new CreateTargetGroupCommand({ Name: 'console-web', Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-1', TargetType: 'ip', HealthCheckPath: '/', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 4, HealthyThresholdCount: 2 }))).TargetGroups![0].TargetGroupArn!;
+    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: TG, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '1' }] }));
+    await elb.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: await freePort(), DefaultActions: [{ Type: 'forward', TargetGroupArn: TG }] }));
   });
 
   test.after(async () => {

@@ -121,6 +121,18 @@ test('a revision made elsewhere keeps everything deploy.json does not declare', 
   assert.equal(e.containerDefinitions![0].secrets, [{ name: 'DB_URL', valueFrom: 'arn:aws:ssm:eu-west-1:1:parameter/db' }], 'secrets not declared: kept');
 });
 
+test('merge: a name declared as a secret leaves the live environment, and a declared variable a live secret of that name', () => {
+  const live = { taskDefinition: described(), tags: [] };
+  const toSecret = desiredTaskDefinition(live, appConfig({ environment: {}, secrets: { LOG_LEVEL: 'arn:aws:ssm:us-east-1:1:parameter/l' } }), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.not.ok(toSecret.environment!.some((e) => e.name === 'LOG_LEVEL'), 'no plaintext copy left');
+  assert.equal(toSecret.secrets, [{ name: 'LOG_LEVEL', valueFrom: 'arn:aws:ssm:us-east-1:1:parameter/l' }]);
+  const liveSecret = described();
+  liveSecret.containerDefinitions![0] = { ...liveSecret.containerDefinitions![0], secrets: [{ name: 'TOKEN', valueFrom: 'arn:aws:ssm:us-east-1:1:parameter/t' }] };
+  const toVar = desiredTaskDefinition({ taskDefinition: liveSecret, tags: [] }, appConfig({ environment: { TOKEN: 'public' }, secrets: {} }), sandboxEnv, IMG2, { contentTag: 't' }).containerDefinitions![0];
+  assert.is(toVar.secrets, undefined);
+  assert.ok(toVar.environment!.some((e) => e.name === 'TOKEN' && e.value === 'public'));
+});
+
 test('environmentMode replace: the container gets exactly the declared environment and secrets', () => {
   const d = desiredTaskDefinition({ taskDefinition: described(), tags: [] }, appConfig({ environmentMode: 'replace', environment: { ONLY: 'x' } }), sandboxEnv, IMG2, { contentTag: 't' });
   // PORT is the contract's variable of the declared containerPort (docs/sandbox.md), not a kept one.

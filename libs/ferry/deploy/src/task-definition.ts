@@ -153,6 +153,13 @@ function patchContainer(c: ContainerDef, p: TaskPatch, imageRef: string, awsvpc:
     environment: mergeNamed(c.environment as { name: string; value: string }[] | undefined, p.environment, p.environmentMode),
     secrets: mergeNamed(c.secrets as { name: string; valueFrom: string }[] | undefined, p.secrets, p.environmentMode),
   };
+  // A name is a variable or a secret, never both: a declared secret drops a live variable of the
+  // same name (its plaintext value would stay in the task definition) and a declared variable a live
+  // secret of that name.
+  const secretNames = new Set(p.secrets.map((x) => x.name));
+  const envNames = new Set(p.environment.map((x) => x.name));
+  out.environment = out.environment?.filter((e) => !secretNames.has(e.name ?? ''));
+  out.secrets = out.secrets?.filter((e) => !envNames.has(e.name ?? ''));
   if (out.environment?.length === 0) delete out.environment;
   if (out.secrets?.length === 0) delete out.secrets;
   if (p.portMapping) {

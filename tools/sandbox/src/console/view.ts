@@ -149,8 +149,9 @@ export function consoleView(src: ConsoleSources): ConsoleState {
           desired: v.desiredCount,
           running: v.runningCount,
           pending: v.pendingCount,
-          ...(svc.lbPort ? { url: `http://127.0.0.1:${svc.lbPort}` } : {}),
-          targets: svc.lbPort
+          // The service's URL: its own proxy port, or the URL tag of a target group's load balancer.
+          ...(svc.lbPort ? { url: `http://127.0.0.1:${svc.lbPort}` } : urlTag(svc) ? { url: urlTag(svc) } : {}),
+          targets: svc.lbPort || urlTag(svc)
             ? live.filter((t) => t._service === key && countsHealthy(t) && t._port !== undefined).map((t) => ({ task: t.id, address: `127.0.0.1:${t._port}` }))
             : [],
           deployments: v.deployments.map((d) => ({
@@ -178,4 +179,9 @@ export function consoleView(src: ConsoleSources): ConsoleState {
         images: r.images.slice(0, CONSOLE_LIMITS.images).map((i) => ({ digest: i.digest, tags: i.tags, pushedAt: iso(i.pushedAt) })),
       })),
   };
+}
+
+/** The load balancer URL the sandbox tags a service with (SANDBOX_URL_TAG of ecs/index.ts). */
+function urlTag(svc: { tags?: { key?: string; value?: string }[] }): string | undefined {
+  return svc.tags?.find((t) => t.key === 'ferry:sandbox-url')?.value;
 }
