@@ -518,7 +518,9 @@ test('neither bound allows a step: the "unable to stop or start tasks" event; lo
     new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', forceNewDeployment: true, deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 100 } }),
   );
   assert.is(upd.service!.deployments!.length, 2, 'forceNewDeployment starts a deployment');
-  await waitFor('the unable event', async () => (await describe('web')).events!.some((e) => e.message === unable), 10_000);
+  // The stall is declared once every task counts as healthy, which behind a target group waits for
+  // its health checks (healthy threshold 2 × interval 5 s) after the previous step's newest task.
+  await waitFor('the unable event', async () => (await describe('web')).events!.some((e) => e.message === unable), 60_000);
   await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 } }));
   await stable('web');
   const svc = await describe('web');
