@@ -144,7 +144,8 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
       // Secrets need a task execution role (ECS refuses them without one, and so does the sandbox).
       executionRoleArn: 'arn:aws:iam::000000000000:role/terraform-made-execution',
       containerDefinitions: [
-        { name: 'api', image: image1, essential: true, environment: [{ name: 'EXTRA', value: 'kept' }], secrets: [SECRET] },
+        // PORT: the sandbox's port contract (docs/sandbox.md) gives each task its own host port in place of this value.
+        { name: 'api', image: image1, essential: true, portMappings: [{ containerPort: 8080 }], environment: [{ name: 'EXTRA', value: 'kept' }, { name: 'PORT', value: '8080' }], secrets: [SECRET] },
         SIDECAR,
       ],
       tags: [{ key: 'owner', value: 'terraform' }],
@@ -184,7 +185,7 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
   assert.equal(td.containerDefinitions!.map((c) => c.name), ['api', 'sidecar'], 'both containers');
   const api = td.containerDefinitions![0];
   assert.is(api.image, `${sb.registryHost}/brown-it/api:${v2}`);
-  assert.equal(api.environment, [{ name: 'EXTRA', value: 'kept' }], 'the variable deploy.json does not list survives');
+  assert.equal(api.environment, [{ name: 'EXTRA', value: 'kept' }, { name: 'PORT', value: '8080' }], 'the variables deploy.json does not list survive');
   assert.equal(api.secrets, [SECRET], 'the secret survives');
   assert.is(api.logConfiguration, undefined, 'no log configuration forced on it');
   assert.equal({ ...td.containerDefinitions![1], image: SIDECAR.image }, { ...td.containerDefinitions![1] });
