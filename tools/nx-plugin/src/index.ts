@@ -12,7 +12,9 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deployTargets, type FerryPluginOptions } from './targets.ts';
-import { deployJsonAppRefs } from './app-refs.ts';
+// One parser for the plugin and deploy-app: a relative import (no path alias is known when Nx loads
+// the plugin; the package bundles it).
+import { deployJsonAppRefs } from '../../../libs/ferry/core/src/app-refs.ts';
 
 export type { FerryPluginOptions } from './targets.ts';
 export { deployTargets, DEPLOY_CHAIN, FERRY_TARGETS } from './targets.ts';

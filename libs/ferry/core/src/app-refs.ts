@@ -1,8 +1,8 @@
 /**
  * `${app:<project>.url}` references in deploy.json `environment` values: resolved at deploy time to
- * the other app's URL in the same environment (deploy-app), and an Nx project-graph edge from the
- * referencing app to the referenced one (the Nx plugin), so `nx run-many -t deploy` deploys the
- * referenced app first. Pure.
+ * the other app's URL in the same environment (deploy-app), and a task dependency from the
+ * referencing app's deploy-app to the referenced app's (the Nx plugin, which imports this file), so
+ * `nx run-many -t deploy` deploys the referenced app first without touching content tags. Pure.
  */
 
 const REF = /\$\{app:([A-Za-z0-9][A-Za-z0-9_.@/-]*?)\.url\}/g;
