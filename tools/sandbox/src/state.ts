@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BufferedStateStore, StateStore } from './context.ts';
+import type { Operations } from './operations.ts';
 
 /**
  * A JSON state file `<dir>/<name>.json`. Every update is written to a temp file and renamed over the
@@ -62,4 +63,18 @@ export function stateFactory(dir: string) {
     }
     return store as StateStore<T>;
   };
+}
+
+/** Each handler of `table`, writing `store` once when its call ends (succeeded or refused). In place. */
+export function flushAfterEach(table: Operations, store: BufferedStateStore<unknown>): Operations {
+  for (const [op, h] of Object.entries(table)) {
+    table[op] = async (input) => {
+      try {
+        return await h(input);
+      } finally {
+        store.flush();
+      }
+    };
+  }
+  return table;
 }

@@ -10,7 +10,7 @@
 import type { SandboxContext, SandboxService } from '../context.ts';
 import { AwsError } from '../context.ts';
 import { validatedOperations } from '../model-validation.ts';
-import { bufferedStore } from '../state.ts';
+import { bufferedStore, flushAfterEach } from '../state.ts';
 
 interface TargetRecord {
   ServiceNamespace: string;
@@ -93,15 +93,7 @@ export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 're
     },
   };
   const handlers = validatedOperations('autoscaling', operations);
-  for (const [op, h] of Object.entries(handlers)) {
-    handlers[op] = async (input) => {
-      try {
-        return await h(input);
-      } finally {
-        store.flush();
-      }
-    };
-  }
+  flushAfterEach(handlers, store);
   return {
     handlers,
     async start() {},

@@ -8,7 +8,7 @@
  */
 import type { SandboxContext, SandboxService } from '../context.ts';
 import { AwsError } from '../context.ts';
-import { bufferedStore } from '../state.ts';
+import { bufferedStore, flushAfterEach } from '../state.ts';
 
 export const MAX_EVENTS_PER_STREAM = 2000;
 const FLUSH_MS = 500;
@@ -180,15 +180,7 @@ export function createLogsService(ctx: Pick<SandboxContext, 'state' | 'region' |
       return { events: slice, searchedLogStreams: [], ...(nextToken && { nextToken }) };
     },
   };
-  for (const [op, h] of Object.entries(handlers)) {
-    handlers[op] = async (input) => {
-      try {
-        return await h(input);
-      } finally {
-        store.flush();
-      }
-    };
-  }
+  flushAfterEach(handlers, store);
   return {
     handlers,
     sink,
