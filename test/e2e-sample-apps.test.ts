@@ -23,7 +23,6 @@ import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbo
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
 process.env.FERRY_SANDBOX_TICK_MS = '200';
 process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
-process.env.FERRY_SANDBOX_LB_PORT_START ??= String(46000 + Math.floor(Math.random() * 4000));
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-e2e-sample-'));

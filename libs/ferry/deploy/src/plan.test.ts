@@ -23,12 +23,12 @@ function desired(image: string, a = app, env = sandboxEnv) {
 
 const steady = (image: string, over = {}): LiveState => ({ service: service([deployment({})], over), taskDef: liveTd(image) });
 
-test('no service -> create-service with the sandbox load balancer and cluster check', () => {
+test('no service -> create-service with the cluster check; no load balancer until a target group is known (sandboxTargetGroup provisions one)', () => {
   const p = planDeploy(null, desired(IMG_A)(null));
   assert.is(p.kind, 'create-service');
   if (p.kind !== 'create-service') return;
   assert.ok(p.ensureCluster);
-  assert.equal(p.createInput.loadBalancers, [{ containerName: 'api', containerPort: 3000 }]);
+  assert.is(p.createInput.loadBalancers, undefined, 'ECS requires a target group in every loadBalancers entry');
   assert.is(p.createInput.desiredCount, 2);
   assert.equal(p.createInput.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
   assert.is(p.registerInput.containerDefinitions![0].image, IMG_A);
