@@ -1,6 +1,7 @@
 // Integration: the sandbox console in a real browser (Debian's headless Chromium). A service created
 // through the ECS API with tasks as real Docker containers shows on the page; after a second deploy
-// (UpdateService to a new revision) a fresh load shows the new revision, its rollout and its logs.
+// (UpdateService to a new revision) the page left open redraws itself with the new deployment while
+// it rolls out and when it completed, and a fresh load shows the new revision and its logs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -72,6 +73,10 @@ function dumpDom(url: string): Promise<string> {
     ),
   );
 }
+
+/** Waits until the open page's rendered part contains `text` (the page's own polling redraws it). */
+const shows = (p: import('playwright-core').Page, text: string) =>
+  p.waitForFunction(`(document.getElementById('main')?.textContent ?? '').includes(${JSON.stringify(text)})`, undefined, { timeout: 30_000 });
 
 /** The rendered part of the page (the script's own source also names the sections). */
 const rendered = (dom: string) => dom.slice(dom.indexOf('<header>'), dom.indexOf('<script>'));
@@ -180,17 +185,17 @@ if (!chromium) {
       let navigations = 0;
       live.on('framenavigated', (f) => void (f === live.mainFrame() && navigations++));
       await live.goto(page);
-      await live.waitForFunction((id) => document.getElementById('main')?.textContent?.includes(id), first.id, { timeout: 30_000 });
+      await shows(live, first.id!);
 
       await register('2');
       await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: `${FAMILY}:2` }));
       // While it rolls out, the open page shows both deployments (the new PRIMARY beside the old one).
       const rolling = (await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['web'] }))).services![0].deployments!.find((d) => d.status === 'PRIMARY')!;
-      await live.waitForFunction((id) => document.getElementById('main')?.textContent?.includes(id), rolling.id!, { timeout: 30_000 });
+      await shows(live, rolling.id!);
       const second = await completed(2);
       assert.is.not(second.id, first.id);
       assert.is(second.id, rolling.id);
-      await live.waitForFunction((rev) => document.getElementById('main')?.textContent?.includes(`${rev} · 1/1 running`), `${FAMILY}:2`, { timeout: 30_000 });
+      await shows(live, `${FAMILY}:2 · 1/1 running`);
       assert.is(navigations, 1, 'the page updated in place: loaded once, never reloaded');
     } finally {
       await browser.close();
