@@ -76,7 +76,9 @@ function dumpDom(url: string): Promise<string> {
 
 /** Waits until the open page's rendered part contains `text` (the page's own polling redraws it). */
 const shows = (p: import('playwright-core').Page, text: string) =>
-  p.waitForFunction(`(document.getElementById('main')?.textContent ?? '').includes(${JSON.stringify(text)})`, undefined, { timeout: 30_000 });
+  // A function, not a string: the page's Content-Security-Policy forbids eval.
+  p.waitForFunction((t) => ((globalThis as unknown as BrowserGlobals).document.getElementById('main')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
+type BrowserGlobals = { document: { getElementById(id: string): { textContent: string | null } | null } };
 
 /** The rendered part of the page (the script's own source also names the sections). */
 const rendered = (dom: string) => dom.slice(dom.indexOf('<header>'), dom.indexOf('<script>'));
