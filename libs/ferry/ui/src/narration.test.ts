@@ -128,6 +128,11 @@ test('--verbose and --json are not narrated: every event as it comes', () => {
   assert.match(text, /\[api\] deploy: ok — local: api:1 runs ft-1/);
 });
 
+test('deploy run on its own (its chain not in the run) prints its line', () => {
+  const lines = batch({ api: true }, [['api', 'deploy']]);
+  assert.equal(lines, ['[api] deploy: ok — local: api:1 runs ft-1, 2/2 tasks']);
+});
+
 test('checksResult: target health and a failed-to-connect probe', () => {
   const health: FerryEvent = { kind: 'result', app: 'web', target: 'health-check', ok: true, summary: 'x', data: { url: 'http://h/ready', ecs: { summary: 'ACTIVE 1/1 running, 2 deployment(s)' }, http: { status: 204, latencyMs: 3 }, targets: [{ state: 'healthy' }, { state: 'draining' }] } };
   const smoke: FerryEvent = { kind: 'result', app: 'web', target: 'smoke-test', ok: true, summary: 'no smoke checks configured' };

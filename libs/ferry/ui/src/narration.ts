@@ -9,7 +9,8 @@
  *   - the rollout: deploy-app's lines;
  *   - the checks: health-check and smoke-test of the same app as ONE line (`checks: ok — …`);
  *     health-check's line waits for the smoke-test planned after it;
- *   - nothing from the composite `deploy`: its URL, tag and revision are the summary table's row.
+ *   - nothing from the composite `deploy` when its chain ran in the same run: its URL, tag and
+ *     revision are the summary table's row (`deploy` run on its own still prints its line).
  * A no-op is therefore three lines per app. JSON output keeps every event.
  */
 import { sessionPart, type FerryEvent } from '@ferry/core';
@@ -25,13 +26,15 @@ export class Narration {
   private readonly imageInRegistry = new Set<string>();
   /** health-check results waiting for the same app's smoke-test. */
   private readonly held = new Map<string, ResultEvent>();
-  /** Whether the run ends with a summary table (a batch does). */
-  summaryFollows = false;
+  /** Apps whose deploy-app runs in this run: their summary row says what the composite `deploy` would. */
+  private readonly deploying = new Set<string>();
 
   /** The batch's tasks, before any starts. */
   plan(tasks: readonly { app: string; target: string }[]): void {
-    for (const t of tasks) this.pending.set(key(t.app, t.target), (this.pending.get(key(t.app, t.target)) ?? 0) + 1);
-    this.summaryFollows = tasks.length > 0;
+    for (const t of tasks) {
+      this.pending.set(key(t.app, t.target), (this.pending.get(key(t.app, t.target)) ?? 0) + 1);
+      if (t.target === 'deploy-app') this.deploying.add(t.app);
+    }
   }
 
   /** A planned task ended (ran, failed or was skipped). */
@@ -58,7 +61,7 @@ export class Narration {
       if (!health) return [e];
       return e.ok ? [checksResult(health, e)] : [health, e];
     }
-    if (e.target === 'deploy' && e.ok && this.summaryFollows) return [];
+    if (e.target === 'deploy' && e.ok && this.deploying.has(e.app)) return [];
     return [e];
   }
 
