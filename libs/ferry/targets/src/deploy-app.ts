@@ -87,7 +87,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         }
         if (aheadLock) reporter.emit({ kind: 'info', app: app.project, message: `lock: holding the lock of ${app.service}, taken ahead while the image was built and pushed` });
       }
-      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
+      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling, elb: ports.elbv2 });
       if (plan && args['dry-run']) {
         for (const message of formatPlan(plan)) reporter.emit({ kind: 'info', app: app.project, message });
         reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
@@ -106,7 +106,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
               { app: app.project, cluster: env.cluster, service: app.service, ensureCluster: plan?.kind === 'create-service' && plan.ensureCluster },
               { waitMs, force: args['force-unlock'], signal, reporter },
               async (lock) => {
-                ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling }));
+                ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling, elb: ports.elbv2 }));
                 return applyDeploy(ports, plan!, app, { ...(await rolloutSettings(plan)), expectedRolloutMs: expectedRolloutMs(live?.service), beforeWrite: lock ? () => lock.verify() : undefined });
               },
               aheadLock,
