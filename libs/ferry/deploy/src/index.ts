@@ -31,3 +31,4 @@ export * from './app-logs.ts';
 export * from './load-balancer.ts';
 export * from './app-urls.ts';
 export * from './autoscaling.ts';
+export * from './preflight.ts';

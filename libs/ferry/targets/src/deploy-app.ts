@@ -32,6 +32,7 @@ import {
   type HeldLock,
 } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
+import { preflightOnce } from './verify.ts';
 
 export const deployAppTarget: TargetSpec<ChainArgs> = {
   target: 'deploy-app',
@@ -43,6 +44,9 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
     // `${app:<project>.url}` in the environment becomes that app's URL (deployed before this one).
     const resolved = { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const { app, env } = resolved;
+    // aws: the preflight first (account, cluster, execution role, target group, size, network: every
+    // problem at once, verify.ts); it already ran in this run's build-image when there was one.
+    if (env.kind === 'aws') await preflightOnce(session, resolved);
     await checkAccount(env, session.use(awsClients).identity(env), session.env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);
