@@ -124,6 +124,11 @@ export function preflightChecks(app: AppDeployConfig, env: EnvironmentConfig, f:
 
   if (app.autoscaling) {
     try {
+      // In the sandbox an app with a port gets a target group ferry provisions (load-balancer.ts): requests count on it.
+      if (env.kind === 'sandbox' && !tgArn && app.containerPort !== undefined) {
+        notes.push(`autoscaling ${app.autoscaling.min}..${app.autoscaling.max} on ${app.autoscaling.targetTracking.map((t) => t.metric).join(', ')} (requests: on the target group ferry provisions)`);
+        return { problems, notes };
+      }
       const requestsTg = requestsTargetGroup(app, env);
       if (requestsTg && f.targetGroup !== undefined && !failed(f.targetGroup)) requestsResourceLabel(app, requestsTg, f.targetGroup);
       notes.push(`autoscaling ${app.autoscaling.min}..${app.autoscaling.max} on ${app.autoscaling.targetTracking.map((t) => t.metric).join(', ')}`);
