@@ -123,8 +123,9 @@ export async function planFor(
  * declares a desired count that differs from the service's (then ferry must not fight autoscaling).
  * An unchanged or undeclared count costs no call.
  */
-export const countNeedsTargetCheck = (service: Pick<EcsService, 'desiredCount'>, app: Pick<AppDeployConfig, 'desiredCount' | 'declared'>): boolean =>
-  declares(app, 'desiredCount') && (service.desiredCount ?? 0) !== app.desiredCount;
+export const countNeedsTargetCheck = (service: Pick<EcsService, 'desiredCount'>, app: Pick<AppDeployConfig, 'desiredCount' | 'declared' | 'autoscaling'>): boolean =>
+  // deploy.json's own autoscaling already owns the count (countDecision): nothing to ask.
+  !app.autoscaling && declares(app, 'desiredCount') && (service.desiredCount ?? 0) !== app.desiredCount;
 
 /**
  * Before a plan creates a service on AWS: the cluster must exist and be ACTIVE. ferry never creates
