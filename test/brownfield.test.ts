@@ -3,7 +3,7 @@
 // list, a bigger task size, its desired count changed after creation, an Application Auto Scaling
 // target), then deployed by ferry with a new image, as real CLI runs against a real sandbox.
 // What must hold: `diff` shows only the image, and after the deploy both containers, the variable
-// and the secret survive and the count is untouched.
+// and the secret survive, the count and the deployment configuration are untouched.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
@@ -158,7 +158,8 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
       desiredCount: 1,
       launchType: 'FARGATE',
       networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'], securityGroups: ['sg-0123456789abcdef0'] } },
-      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
+      // Not ferry's defaults (200): a deploy must keep what deploy.json does not declare.
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 150, deploymentCircuitBreaker: { enable: true, rollback: true } },
     }),
   );
   // Scaled after creation, and a scalable target registered (what an autoscaling module does).
@@ -177,6 +178,11 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
   assert.ok(changed.length >= 2, diff.out);
   for (const line of changed) assert.match(line, /"image": /, `diff shows more than the image:\n${diff.out}`);
   assert.match(diff.out, /desiredCount is managed by Application Auto Scaling \(1\.\.4\): ferry leaves it at 2/);
+  assert.not.match(diff.out, /deployment configuration differs/, 'ferry\'s deployment defaults are not compared with a service it did not create');
+  // --dry-run prints the exact UpdateService input: no deployment configuration in it.
+  const dry = await must('deploy-app', '--dry-run');
+  assert.match(dry, /UpdateService \{/);
+  assert.not.match(dry, /"deploymentConfiguration"/, dry);
 
   const out = await must('deploy-app');
   assert.match(out, /COMPLETED/);
@@ -192,6 +198,11 @@ test('a service created outside ferry, then ferry deploys a new image: only the 
   assert.equal([td.cpu, td.memory], ['512', '1024'], 'the task size is not reset to 256/512');
   const svc = await describe();
   assert.is(svc.desiredCount, 2, 'the count is untouched');
+  assert.equal(
+    [svc.deploymentConfiguration?.minimumHealthyPercent, svc.deploymentConfiguration?.maximumPercent],
+    [100, 150],
+    'the deployment configuration deploy.json does not declare is untouched (ferry\'s defaults are for CreateService)',
+  );
 
   // Deployed once, the same image again is a no-op.
   const again = await must('deploy-app');

@@ -75,6 +75,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     history: script('history', []),
     run: script('run', []),
     logs: script('logs', []),
+    verify: script('verify', []),
   };
   for (const [name, want] of Object.entries(expected)) {
     const { metadata, ...got } = targets[name] as Record<string, unknown>;

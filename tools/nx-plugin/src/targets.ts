@@ -27,6 +27,7 @@ export const FERRY_TARGETS = [
   'history',
   'run',
   'logs',
+  'verify',
 ] as const;
 export type FerryTarget = (typeof FERRY_TARGETS)[number];
 
@@ -54,6 +55,7 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
   logs: "Show the app's container logs from CloudWatch Logs, each line prefixed by its task (--since, --follow, --task, --filter).",
   run: "Run a one-off task with the app's image (--command '<command line>'): output streamed, the container's exit code passed on.",
   deploy: 'Build, push, deploy, health-check and smoke-test this app (the whole chain), then print where it runs.',
+  verify: 'Check that a deploy can succeed (account, cluster, repository, execution role, target group, Fargate size, network): every problem at once, with its fix, before anything is built.',
 };
 
 export interface DeployTargetsInput {
@@ -111,5 +113,7 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // side effects must not hide behind a build).
     run: script('run', []),
     logs: script('logs', []),
+    // Reads the environment only: no build, no image.
+    verify: script('verify', []),
   };
 }

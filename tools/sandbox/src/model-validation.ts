@@ -64,8 +64,15 @@ export function loadModel(api: string): ServiceModel {
   return JSON.parse(readFileSync(file, 'utf8')) as ServiceModel;
 }
 
+/**
+ * Java's POSIX character classes, which JavaScript does not know (`\p{Print}` would be a syntax error
+ * with the `u` flag and a literal `p` without it): ASCII, as java.util.regex.Pattern defines them.
+ */
+const JAVA_POSIX: Record<string, string> = { Print: '[\\x20-\\x7E]', Graph: '[\\x21-\\x7E]', Alnum: '[A-Za-z0-9]', Alpha: '[A-Za-z]', Digit: '[0-9]', Punct: '[!-\\/:-@\\[-`{-~]' };
+
 /** AWS patterns are Java regular expressions matched against the whole value. */
-function compilePattern(p: string): RegExp | undefined {
+function compilePattern(java: string): RegExp | undefined {
+  const p = java.replace(/\\p\{(Print|Graph|Alnum|Alpha|Digit|Punct)\}/g, (_, c: string) => JAVA_POSIX[c]);
   for (const flags of ['u', '']) {
     try {
       return new RegExp(`^(?:${p})$`, flags);

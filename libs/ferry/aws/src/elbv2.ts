@@ -59,7 +59,19 @@ export interface ProvisionSpec {
   vpcId: string;
 }
 
+/** What a target group is: its port and protocol, and the load balancers that forward to it. */
+export interface TargetGroupFacts {
+  targetGroupArn: string;
+  name: string;
+  port?: number;
+  protocol?: string;
+  targetType?: string;
+  loadBalancerArns: string[];
+}
+
 export interface ElbPort {
+  /** DescribeTargetGroups of one ARN; null when ELBv2 says it does not exist (TargetGroupNotFound). */
+  describeTargetGroup(targetGroupArn: string): Promise<TargetGroupFacts | null>;
   /** Health-check settings and deregistration delay of a target group (cached). */
   timing(targetGroupArn: string): Promise<TargetGroupTiming>;
   /** `http://<DNS name>:<port>` of the listener forwarding to the target group; undefined when none does (cached). */
@@ -92,6 +104,25 @@ export function elbPort(client: ElasticLoadBalancingV2Client): ElbPort {
     });
 
   const port: ElbPort = {
+    describeTargetGroup: (arn) =>
+      attempt(`describe the target group ${arn} (elasticloadbalancing:DescribeTargetGroups)`, async () => {
+        try {
+          const tg = (await client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.[0];
+          if (!tg) return null;
+          return {
+            targetGroupArn: tg.TargetGroupArn ?? arn,
+            name: tg.TargetGroupName ?? arn,
+            ...(tg.Port !== undefined && { port: tg.Port }),
+            ...(tg.Protocol && { protocol: tg.Protocol }),
+            ...(tg.TargetType && { targetType: tg.TargetType }),
+            loadBalancerArns: tg.LoadBalancerArns ?? [],
+          };
+        } catch (e) {
+          // The Query API's error code is `TargetGroupNotFound` (SDK: TargetGroupNotFoundException).
+          if (awsErrorName(e) === 'TargetGroupNotFoundException' || awsErrorName(e) === 'TargetGroupNotFound') return null;
+          throw e;
+        }
+      }),
     timing: (arn) =>
       cached(timings, arn, async () => {
         const tg = await describeTg(arn);

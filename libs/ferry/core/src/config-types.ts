@@ -69,6 +69,23 @@ export interface DeploymentSettings {
   timeoutSeconds?: number;
 }
 
+/** One target-tracking policy of `autoscaling` (named `ferry-<metric>` in Application Auto Scaling). */
+export interface TargetTrackingSettings {
+  /** cpu: ECSServiceAverageCPUUtilization, memory: ECSServiceAverageMemoryUtilization, requests: ALBRequestCountPerTarget. */
+  metric: 'cpu' | 'memory' | 'requests';
+  /** TargetValue: a percentage for cpu and memory, requests per target for requests. */
+  target: number;
+  scaleInCooldown?: number;
+  scaleOutCooldown?: number;
+}
+
+/** `autoscaling` in deploy.json: ferry-managed Application Auto Scaling of the service's desired count. */
+export interface AutoscalingSettings {
+  min: number;
+  max: number;
+  targetTracking: TargetTrackingSettings[];
+}
+
 /** `loadBalancer` in deploy.json: the ELBv2 target group the service's tasks register in. */
 export interface LoadBalancerSettings {
   /** An existing target group; without one ferry provisions a load balancer in the sandbox and attaches none on AWS. */
@@ -146,11 +163,18 @@ export interface AppDeployConfig {
   smoke: { checks: SmokeCheck[]; script?: string };
   deployment: Required<Omit<DeploymentSettings, 'circuitBreaker'>> & {
     circuitBreaker: { enable: boolean; rollback: boolean };
+    /**
+     * The deployment settings deploy.json wrote for this environment: only these are sent to a
+     * service ferry did not create (the defaults apply on CreateService only). Filled by the loader.
+     */
+    declared?: ('minimumHealthyPercent' | 'maximumPercent' | 'circuitBreaker')[];
     /** Whether deploy.json set timeoutSeconds (otherwise the default grows with the target group's health-check timing and deregistration delay). */
     timeoutExplicit?: boolean;
   };
   /** The service's load balancer (see LoadBalancerSettings). */
   loadBalancer?: LoadBalancerSettings;
+  /** ferry-managed autoscaling of the desired count (see AutoscalingSettings); absent: ferry manages none. */
+  autoscaling?: AutoscalingSettings;
   lifecycle: Required<LifecyclePolicySettings>;
   /** Revisions of the task definition kept per service (older ones deregistered). Default 10. */
   keepRevisions: number;

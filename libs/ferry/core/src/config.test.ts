@@ -116,7 +116,7 @@ test('deploy.json: an empty object gets every default', () => {
     healthCheckStatus: 200,
     logs: {},
     smoke: { checks: [] },
-    deployment: { minimumHealthyPercent: 100, maximumPercent: 200, circuitBreaker: { enable: true, rollback: true }, timeoutSeconds: 600 },
+    deployment: { minimumHealthyPercent: 100, maximumPercent: 200, circuitBreaker: { enable: true, rollback: true }, timeoutSeconds: 600, declared: [] },
     lifecycle: { keepTaggedImages: 30, untaggedExpireDays: 1 },
     keepRevisions: 10,
     rollbackOn: ['health', 'smoke'],

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { AppDeployConfig, DeclaredField, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
+import type { AppDeployConfig, AutoscalingSettings, DeclaredField, EnvironmentConfig, MigrateSettings, WorkspaceConfig } from './config-types.ts';
 import { SCHEMA_DIR } from './commands.ts';
 import { splitCommandLine } from './command-line.ts';
 import { FerryError } from './errors.ts';
@@ -259,11 +259,11 @@ export function readAppConfigRaw(file: string, shown = displayPath(file)): Json 
   return raw;
 }
 
-const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck', 'logs', 'loadBalancer']);
+const OBJECT_FIELDS = new Set(['buildArgs', 'environment', 'secrets', 'deployment', 'lifecycle', 'smoke', 'containerHealthCheck', 'logs', 'loadBalancer', 'autoscaling']);
 
 /**
  * Merges per-environment overrides over the base fields: scalars and arrays replace, object-valued
- * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck, logs, loadBalancer) merge
+ * fields (buildArgs, environment, secrets, deployment, lifecycle, smoke, containerHealthCheck, logs, loadBalancer, autoscaling) merge
  * one level deep so an override can change one key without repeating the others.
  */
 export function mergeOverride(base: Json, override: Json | undefined): Json {
@@ -312,6 +312,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
       maximumPercent: dep.maximumPercent ?? 200,
       circuitBreaker: { enable: dep.circuitBreaker?.enable ?? true, rollback: dep.circuitBreaker?.rollback ?? true },
       timeoutSeconds: dep.timeoutSeconds ?? 600,
+      declared: (['minimumHealthyPercent', 'maximumPercent', 'circuitBreaker'] as const).filter((k) => dep[k] !== undefined),
       ...(dep.timeoutSeconds !== undefined && { timeoutExplicit: true }),
     },
     lifecycle: { keepTaggedImages: life.keepTaggedImages ?? 30, untaggedExpireDays: life.untaggedExpireDays ?? 1 },
@@ -336,6 +337,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.healthCheckPath !== undefined) app.healthCheckPath = r.healthCheckPath;
   if (r.url !== undefined) app.url = r.url;
   if (r.loadBalancer !== undefined) app.loadBalancer = structuredClone(r.loadBalancer);
+  if (r.autoscaling !== undefined) app.autoscaling = checkAutoscaling(structuredClone(r.autoscaling), shown);
   if (r.containerHealthCheck !== undefined) app.containerHealthCheck = structuredClone(r.containerHealthCheck);
   if (r.initProcessEnabled !== undefined) app.initProcessEnabled = r.initProcessEnabled;
   const migrate = migrateSettings(r.migrate as unknown, shown);
@@ -350,6 +352,25 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
     throw new FerryError('CONFIG_INVALID', `${shown}: healthCheckPath is set but containerPort is not; the health check needs the port the container listens on. Example: "containerPort": 3000`);
   }
   return app;
+}
+
+/**
+ * What the schema cannot say about `autoscaling` and Application Auto Scaling refuses
+ * (RegisterScalableTarget: MinCapacity ≤ MaxCapacity; a target-tracking percentage of CPU or memory
+ * above 100 can never be reached), and one policy per metric (ferry names them `ferry-<metric>`).
+ */
+export function checkAutoscaling(a: AutoscalingSettings, shown: string): AutoscalingSettings {
+  const example = 'Example: "autoscaling": { "min": 1, "max": 4, "targetTracking": [{ "metric": "cpu", "target": 60 }] }';
+  if (a.min > a.max) throw new FerryError('CONFIG_INVALID', `${shown}: autoscaling.min (${a.min}) must not be greater than autoscaling.max (${a.max}). ${example}`);
+  const seen = new Set<string>();
+  for (const [i, t] of a.targetTracking.entries()) {
+    if (seen.has(t.metric)) throw new FerryError('CONFIG_INVALID', `${shown}: autoscaling.targetTracking[${i}] repeats the metric "${t.metric}"; declare one policy per metric. ${example}`);
+    seen.add(t.metric);
+    if (t.metric !== 'requests' && t.target > 100) {
+      throw new FerryError('CONFIG_INVALID', `${shown}: autoscaling.targetTracking[${i}].target (${t.target}) is a percentage of ${t.metric} utilisation: at most 100. ${example}`);
+    }
+  }
+  return a;
 }
 
 /** Default time a migration may run before ferry stops it. */

@@ -22,7 +22,11 @@ export type StepName =
   | 'cleanup'
   /** A one-off task (run) or a deploy's migration task. */
   | 'run-task'
-  | 'migrate';
+  | 'migrate'
+  /** ferry-managed Application Auto Scaling (deploy.json `autoscaling`). */
+  | 'autoscaling'
+  /** The preflight checks of `verify`. */
+  | 'verify';
 
 export interface RolloutDeploymentView {
   id: string;

@@ -4,7 +4,8 @@
  * success and prune old revisions, or hand the failure to recover.ts.
  */
 import { FerryError, type AppDeployConfig } from '@ferry/core';
-import type { EcsPort, LogsPort } from '@ferry/aws';
+import type { EcsPort, LogsPort, ScalingPort } from '@ferry/aws';
+import { applyScaling, scalingChanges } from './autoscaling.ts';
 import type { DeployPlan } from './plan.ts';
 import { describeCluster } from './live.ts';
 import { runMigration } from './migrate.ts';
@@ -23,6 +24,8 @@ export interface DeployPorts {
   logs?: LogsPort;
   /** Whether `repository:tag` exists in ECR (imageExists from @ferry/aws over the ECR port). */
   imageExists(repository: string, tag: string): Promise<boolean>;
+  /** Application Auto Scaling: applies the plan's `scaling` once the service exists; absent: plans without `autoscaling` only. */
+  scaling?: ScalingPort;
 }
 
 export interface DeployResult {
@@ -34,7 +37,7 @@ export interface DeployResult {
   deregistered: string[];
 }
 
-type Step = 'log-group' | 'register-task-definition' | 'migrate' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
+type Step = 'autoscaling' | 'log-group' | 'register-task-definition' | 'migrate' | 'update-service' | 'create-service' | 'rollout' | 'rollback' | 'cleanup';
 
 /** Runs the plan: writes, the rollout, and what follows its verdict. */
 export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: AppDeployConfig, s: RolloutSettings): Promise<DeployResult> {
@@ -51,6 +54,7 @@ export async function applyDeploy(ports: DeployPorts, plan: DeployPlan, app: App
       await ecs.updateService({ cluster: plan.cluster, service: plan.service, desiredCount: plan.scale.to });
       step('update-service', 'done', `desired count ${plan.scale.from} -> ${plan.scale.to}; ${shortTaskDefinition(plan.taskDefinitionArn)} already runs ${plan.contentTag}`);
     } else step('update-service', 'skip', `up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.contentTag}`);
+    await scale(ports, plan, s);
     return { plan, taskDefinitionArn: plan.taskDefinitionArn, deregistered: [] };
   }
   if (plan.kind === 'watch') {
@@ -102,6 +106,7 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
   if (r.outcome.kind !== 'completed') return recover(ports.ecs, r, { app, imageRef: plan.imageRef, logs: ports.logs }, s);
   const arn = r.move.to;
   s.reporter.emit({ kind: 'step', app: plan.app, step: 'rollout', status: 'done', message: `deployment ${r.deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}` });
+  await scale(ports, plan, s);
   await recordCompleted(
     ports.ecs,
     {
@@ -121,6 +126,20 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
     return [] as string[];
   });
   return { plan, taskDefinitionArn: arn, deploymentId: r.deploymentId, deregistered };
+}
+
+/**
+ * deploy.json's autoscaling, once the service exists and its rollout COMPLETED: the scalable target,
+ * then ferry's policies (a policy on an unregistered target is refused: ObjectNotFoundException).
+ */
+async function scale(ports: DeployPorts, plan: DeployPlan, s: RolloutSettings): Promise<void> {
+  if (!plan.scaling) return;
+  const step = (status: 'done' | 'skip', message: string) => s.reporter.emit({ kind: 'step', app: plan.app, step: 'autoscaling', status, message });
+  if (!scalingChanges(plan.scaling)) return step('skip', `autoscaling ${plan.scaling.current?.minCapacity}..${plan.scaling.current?.maxCapacity} and ferry's policies as declared`);
+  if (!ports.scaling) throw new FerryError('DEPLOY_FAILED', `${plan.app}: the plan changes autoscaling but no Application Auto Scaling port was given`);
+  await s.beforeWrite?.();
+  const done = await applyScaling(ports.scaling, plan.scaling);
+  step('done', `autoscaling: ${done.join(', ')}`);
 }
 
 /**

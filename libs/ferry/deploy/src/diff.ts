@@ -5,6 +5,7 @@
 import { changedInputsSince, getProjectGraph, type AppDeployConfig, type ResolvedApp, type RunSession } from '@ferry/core';
 import type { DeployPlan, LiveState } from './plan.ts';
 import { shortTaskDefinition } from './rollout.ts';
+import { formatScaling, scalingChanges } from './autoscaling.ts';
 import { serviceUrl } from './health.ts';
 import { containerImage, imageTagOf, TAG_CONTENT, TAG_GIT_SHA, tagValue } from './task-definition.ts';
 
@@ -30,18 +31,21 @@ export function diffReport(d: DiffInput): DiffReport {
   const { plan } = d;
   const lines: string[] = [];
   lines.push(`${plan.app}: local ${d.localTag}, live ${d.liveTag ?? '(no service)'}${d.liveGitSha ? ` (built from ${d.liveGitSha.slice(0, 12)})` : ''}`);
-  const notes = (plan.notes ?? []).map((n) => `${plan.app}: ${n}`);
+  // ferry-managed autoscaling: what deploy would register, put or delete, and what it leaves alone.
+  const notes = [...(plan.notes ?? []), ...formatScaling(plan.scaling)].map((n) => `${plan.app}: ${n}`);
+  const scaling = scalingChanges(plan.scaling);
   if (plan.kind === 'up-to-date') {
-    if (plan.scale) {
-      lines.push(`${plan.app}: ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content; deploy would only set the desired count ${plan.scale.from} -> ${plan.scale.to} (no deployment).`, ...notes);
+    if (plan.scale || scaling) {
+      const what = [plan.scale && `set the desired count ${plan.scale.from} -> ${plan.scale.to}`, scaling && 'update autoscaling'].filter(Boolean).join(' and ');
+      lines.push(`${plan.app}: ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content; deploy would only ${what} (no deployment).`, ...notes);
       return { changed: true, lines, next: `nx run ${plan.app}:deploy-app` };
     }
     lines.push(`${plan.app}: up to date; ${shortTaskDefinition(plan.taskDefinitionArn)} already runs this content. deploy would do nothing.`, ...notes);
     return { changed: false, lines };
   }
   if (plan.kind === 'watch') {
-    lines.push(`${plan.app}: ${plan.deploymentId} is rolling out this content now; deploy-app would watch it.`, ...notes);
-    return { changed: false, lines, next: `nx run ${plan.app}:health-check` };
+    lines.push(`${plan.app}: ${plan.deploymentId} is rolling out this content now; deploy-app would watch it${scaling ? ', then update autoscaling' : ''}.`, ...notes);
+    return { changed: scaling, lines, next: `nx run ${plan.app}:health-check` };
   }
   const imageStep = d.imagePushed ? `${d.localTag} is already in ECR` : `${d.localTag} is not in ECR yet: build-image and push would run`;
   if (plan.kind === 'create-service') lines.push(`${plan.app}: service ${plan.service} does not exist; deploy would create it (${imageStep}).`);

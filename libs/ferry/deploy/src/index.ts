@@ -30,3 +30,5 @@ export * from './migrate.ts';
 export * from './app-logs.ts';
 export * from './load-balancer.ts';
 export * from './app-urls.ts';
+export * from './autoscaling.ts';
+export * from './preflight.ts';

@@ -6,7 +6,8 @@
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import { FerryError } from '@ferry/core';
-import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type ScalingPort, type TaskDefinitionWithTags } from '@ferry/aws';
+import { isNotFound, type EcsPort, type EcsService, type ElbPort, type ReadOptions, type ScalingPort, type TaskDefinitionWithTags } from '@ferry/aws';
+import { readLiveScaling, requestsResourceLabel, requestsTargetGroup } from './autoscaling.ts';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
 import { declares, desiredTaskDefinition, specFingerprint } from './task-definition.ts';
@@ -76,31 +77,43 @@ export interface DeployInput {
  * DescribeServices (none when the run's cache answers); any other plan reads the live task
  * definition and is made exactly as from a full read.
  */
-export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOptions & { scaling?: ScalingPort } = {}): Promise<{ plan: DeployPlan; live: LiveState | null }> {
+export async function planFor(
+  ecs: EcsPort,
+  input: DeployInput,
+  read: ReadOptions & { scaling?: ScalingPort; elb?: Pick<ElbPort, 'describeTargetGroup'> } = {},
+): Promise<{ plan: DeployPlan; live: LiveState | null }> {
   const fingerprint = specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
   let app = input.app;
   let serviceUrl: string | undefined;
+  let scalingResourceLabel: string | undefined;
   const planOn = (live: LiveState | null): DeployPlan => {
     const registerInput = desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, {
       contentTag: input.contentTag,
       gitSha: input.gitSha,
     });
-    return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl }, { force: input.force });
+    return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl, scalingResourceLabel }, { force: input.force });
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
   if (!live && input.env.kind !== 'sandbox') await requireCluster(ecs, input.env);
   if (live && read.scaling && countNeedsTargetCheck(live.service, input.app)) {
     live = { ...live, scalableTarget: await read.scaling.serviceTarget(input.env.cluster, input.app.service) };
   }
+  // deploy.json's autoscaling is planned against what Application Auto Scaling has (two reads, only when declared).
+  if (live && read.scaling && input.app.autoscaling) live = { ...live, scaling: await readLiveScaling(read.scaling, input.env.cluster, input.app.service) };
   const tg = await input.targetGroup?.(live);
   if (tg) app = withTargetGroup(app, tg);
+  const requestsTg = requestsTargetGroup(app, input.env);
+  if (requestsTg && read.elb) {
+    // A target group the sandbox would provision on this deploy (dry run) has no ARN yet.
+    scalingResourceLabel = requestsTg.startsWith('<') ? '<app/…/targetgroup/… of the load balancer ferry provisions>' : requestsResourceLabel(app, requestsTg, await read.elb.describeTargetGroup(requestsTg));
+  }
   // A service put behind a target group records its URL: one ELBv2 read when it is created, or
   // when an update attaches a target group it was not attached to.
   const attach = app.loadBalancer?.targetGroupArn;
   if (attach && !attach.startsWith('<') && input.urlOf && (!live || liveTargetGroup(live.service) !== attach)) serviceUrl = await input.urlOf(attach);
   let plan = planOn(live);
   if (live && needsLiveTaskDefinition(live, plan)) {
-    live = { ...(await withLiveTaskDefinition(ecs, live)), ...(live.scalableTarget !== undefined && { scalableTarget: live.scalableTarget }) };
+    live = { ...(await withLiveTaskDefinition(ecs, live)), ...(live.scalableTarget !== undefined && { scalableTarget: live.scalableTarget }), ...(live.scaling && { scaling: live.scaling }) };
     plan = planOn(live);
   }
   return { plan, live };
@@ -111,8 +124,9 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
  * declares a desired count that differs from the service's (then ferry must not fight autoscaling).
  * An unchanged or undeclared count costs no call.
  */
-export const countNeedsTargetCheck = (service: Pick<EcsService, 'desiredCount'>, app: Pick<AppDeployConfig, 'desiredCount' | 'declared'>): boolean =>
-  declares(app, 'desiredCount') && (service.desiredCount ?? 0) !== app.desiredCount;
+export const countNeedsTargetCheck = (service: Pick<EcsService, 'desiredCount'>, app: Pick<AppDeployConfig, 'desiredCount' | 'declared' | 'autoscaling'>): boolean =>
+  // deploy.json's own autoscaling already owns the count (countDecision): nothing to ask.
+  !app.autoscaling && declares(app, 'desiredCount') && (service.desiredCount ?? 0) !== app.desiredCount;
 
 /**
  * Before a plan creates a service on AWS: the cluster must exist and be ACTIVE. ferry never creates

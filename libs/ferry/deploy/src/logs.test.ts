@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EcsTaskDefinition } from '@ferry/aws';
 import { FerryError } from '@ferry/core';
-import { checkLogsPrerequisites, containerLogConfiguration, logGroupToEnsure, logsPlan, taskLogStreams } from './logs.ts';
+import { checkLogsPrerequisites, containerLogConfiguration, type LiveRoleFacts, logGroupToEnsure, logsPlan, taskLogStreams } from './logs.ts';
 import { desiredTaskDefinition, specFingerprint } from './task-definition.ts';
 import { appConfig, awsEnv, sandboxEnv, tdArn } from './fixtures.test-support.ts';
 
@@ -79,23 +79,39 @@ test('the spec fingerprint changes with the log configuration', () => {
 });
 
 const noRole = { ...awsEnv, executionRoleArn: undefined };
-const prerequisites: [string, Parameters<typeof appConfig>[0], typeof awsEnv, boolean][] = [
-  ['aws without a role, default logs', { logs: {} }, noRole, false],
-  ['aws without a role, FireLens', { logs: { logConfiguration: firelens } }, noRole, false],
-  ['aws without a role, logs off', { logs: false }, noRole, true],
-  ['aws with a role', { logs: {} }, awsEnv, true],
-  ['the sandbox needs no role', { logs: {} }, sandboxEnv, true],
+const NEW = { exists: false };
+const LIVE = { exists: true };
+const LIVE_ROLE = { exists: true, executionRoleArn: 'arn:aws:iam::123456789012:role/terraform-made' };
+const SECRET = { DB_PASSWORD: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf' };
+// ECS refuses awslogs (and FireLens, Splunk) and `secrets` on a Fargate task definition without an
+// execution role (AWS: "Task execution IAM role", Amazon ECS developer guide). ferry writes logs and
+// secrets only when deploy.json declares them, or on a first registration (logs default to awslogs).
+const prerequisites: [string, Parameters<typeof appConfig>[0], typeof awsEnv, LiveRoleFacts | undefined, boolean][] = [
+  ['new service, default logs (awslogs)', { logs: {}, declared: [] }, noRole, NEW, false],
+  ['new service, FireLens declared', { logs: { logConfiguration: firelens }, declared: ['logs'] }, noRole, NEW, false],
+  ['new service, logs off', { logs: false, declared: ['logs'] }, noRole, NEW, true],
+  ['new service, logs off, secrets', { logs: false, secrets: SECRET, declared: ['logs', 'secrets'] }, noRole, NEW, false],
+  ['existing service, logs not declared: the live log configuration is kept', { logs: {}, declared: [] }, noRole, LIVE, true],
+  ['existing service, awslogs declared', { logs: {}, declared: ['logs'] }, noRole, LIVE, false],
+  ['existing service, secrets declared', { logs: false, secrets: SECRET, declared: ['secrets'] }, noRole, LIVE, false],
+  ['existing service, awslogs declared, the live revision has a role (kept)', { logs: {}, declared: ['logs'] }, noRole, LIVE_ROLE, true],
+  ['not read yet, nothing declared', { logs: {}, declared: [] }, noRole, undefined, true],
+  ['not read yet, awslogs declared', { logs: {}, declared: ['logs'] }, noRole, undefined, false],
+  ['deploy.json has the role', { logs: {}, declared: [], executionRoleArn: 'arn:aws:iam::123456789012:role/app' }, noRole, NEW, true],
+  ['ferry.json has the role', { logs: {}, declared: [] }, awsEnv, NEW, true],
+  ['the sandbox needs no role', { logs: {}, declared: [] }, sandboxEnv, NEW, true],
 ];
-for (const [name, over, env, ok] of prerequisites) {
+for (const [name, over, env, live, ok] of prerequisites) {
   test(`execution role check: ${name}`, () => {
     try {
-      checkLogsPrerequisites(appConfig(over), env);
+      checkLogsPrerequisites(appConfig(over), env, live);
       assert.ok(ok, 'expected a refusal');
     } catch (e) {
       assert.ok(!ok, `unexpected: ${(e as Error).message}`);
       assert.instance(e, FerryError);
       assert.match((e as Error).message, "environment 'staging' has no executionRoleArn");
       assert.match((e as Error).message, 'environments.staging.executionRoleArn');
+      assert.match((e as Error).message, Object.keys((over as { secrets?: object }).secrets ?? {}).length && (over as { logs: unknown }).logs === false ? 'secrets need the task execution role' : 'log driver');
     }
   });
 }

@@ -50,23 +50,52 @@ export function containerLogConfiguration(plan: LogsPlan): LogConfiguration | un
 export const logGroupToEnsure = (plan: LogsPlan): { name: string; retentionDays: number } | undefined =>
   plan.kind === 'awslogs' ? { name: plan.group, retentionDays: plan.retentionDays } : undefined;
 
-/**
- * On AWS, the awslogs driver of a Fargate task writes with the task's execution role: without
- * `executionRoleArn` ECS refuses the task definition. Checked before anything is built or written.
- * The sandbox needs no role.
- */
-export function checkLogsPrerequisites(app: Pick<AppDeployConfig, 'logs' | 'service' | 'project'>, env: EnvironmentConfig): void {
-  if (env.kind !== 'aws' || env.executionRoleArn) return;
-  const plan = logsPlan(app, env);
-  const driver = plan.kind === 'awslogs' ? 'awslogs' : plan.kind === 'custom' ? plan.logConfiguration.logDriver : undefined;
-  if (driver !== 'awslogs' && driver !== 'awsfirelens' && driver !== 'splunk') return;
-  throw new FerryError(
-    'CONFIG_INVALID',
-    `${app.project}: environment '${env.name}' has no executionRoleArn in ferry.json, and the ${driver} log driver ${plan.kind === 'awslogs' ? "(ferry's default for logs) " : ''}needs the task execution role to ship the container's logs. ` +
-      `Set environments.${env.name}.executionRoleArn in ferry.json (a role with the AmazonECSTaskExecutionRolePolicy: logs:CreateLogStream, logs:PutLogEvents), ` +
-      `or set "logs": false in deploy.json to deploy without logs. See docs/aws.md.`,
-  );
+/** What deploy-app knows of the live task definition when it checks the execution role. */
+export interface LiveRoleFacts {
+  /** Whether the service (and so a task definition ferry patches) exists. */
+  exists: boolean;
+  /** The live task definition's execution role, which a patched revision keeps. */
+  executionRoleArn?: string;
 }
+
+/**
+ * What needs a task execution role that the registered revision would not have, or undefined.
+ * On AWS the awslogs driver (ferry's default for logs) ships logs with the task's execution role, and
+ * ECS resolves `secrets` with it: ECS refuses such a task definition without one. ferry writes logs
+ * and secrets into a revision only when deploy.json declares them, or on the first registration
+ * (a new service: logs default to awslogs); a live revision's own log configuration and secrets are
+ * kept as they are, with its own role. The role comes from deploy.json, ferry.json or the live
+ * revision. `live` undefined: not known yet, so only what deploy.json declares counts. The sandbox
+ * needs no role. Pure.
+ */
+export function executionRoleNeed(
+  app: Pick<AppDeployConfig, 'logs' | 'service' | 'project' | 'declared' | 'secrets' | 'executionRoleArn'>,
+  env: EnvironmentConfig,
+  live?: LiveRoleFacts,
+): string | undefined {
+  if (env.kind !== 'aws' || app.executionRoleArn || env.executionRoleArn || live?.executionRoleArn) return undefined;
+  const fresh = live?.exists === false;
+  if (fresh || app.declared.includes('logs')) {
+    const plan = logsPlan(app, env);
+    const driver = plan.kind === 'awslogs' ? 'awslogs' : plan.kind === 'custom' ? plan.logConfiguration.logDriver : undefined;
+    if (driver === 'awslogs' || driver === 'awsfirelens' || driver === 'splunk') return `the ${driver} log driver ${plan.kind === 'awslogs' ? "(ferry's default for logs) " : ''}needs the task execution role to ship the container's logs`;
+  }
+  if ((fresh || app.declared.includes('secrets')) && Object.keys(app.secrets).length > 0) return `the app's secrets need the task execution role (ECS resolves valueFrom with it)`;
+  return undefined;
+}
+
+/** Refuses, before anything is written, a revision that needs an execution role it would not have (executionRoleNeed). */
+export function checkLogsPrerequisites(app: Parameters<typeof executionRoleNeed>[0], env: EnvironmentConfig, live?: LiveRoleFacts): void {
+  const need = executionRoleNeed(app, env, live);
+  if (!need) return;
+  throw new FerryError('CONFIG_INVALID', `${app.project}: ${executionRoleFix(env, need)}`);
+}
+
+/** The refusal's text: what is missing and how to fix it. */
+export const executionRoleFix = (env: Pick<EnvironmentConfig, 'name'>, need: string): string =>
+  `environment '${env.name}' has no executionRoleArn in ferry.json, and ${need}. ` +
+  `Set environments.${env.name}.executionRoleArn in ferry.json (a role with the AmazonECSTaskExecutionRolePolicy: logs:CreateLogStream, logs:PutLogEvents; secretsmanager:GetSecretValue or ssm:GetParameters for secrets), ` +
+  `or set "logs": false in deploy.json to deploy without logs. See docs/aws.md.`;
 
 /** The awslogs stream of one container of one task: `<prefix>/<container>/<task id>`. */
 export interface TaskLogStream {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EcsTaskDefinition } from '@ferry/aws';
-import { countDecision, createServiceInput, formatPlan, planDeploy, type LiveState } from './plan.ts';
+import { countDecision, createServiceInput, existingDeploymentConfiguration, formatPlan, planDeploy, type LiveState } from './plan.ts';
 import { desiredTaskDefinition, TAG_CONTENT } from './task-definition.ts';
 import { diffReport } from './diff.ts';
 import { appConfig, awsEnv, deployment, sandboxEnv, service, tdArn } from './fixtures.test-support.ts';
@@ -69,12 +69,8 @@ test('new image -> update with the diff, the previous revision and exact inputs'
   assert.is(p.previousTaskDefinitionArn, tdArn(1));
   assert.match(p.taskDefinitionDiff, /- .*ft-a/);
   assert.match(p.taskDefinitionDiff, /\+ .*ft-b/);
-  assert.equal(p.updateInput, {
-    cluster: 'ferry-local',
-    service: 'api',
-    taskDefinition: 'api',
-    deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } },
-  });
+  // deploy.json declares no deployment settings: an existing service keeps its own (the defaults are CreateService's only).
+  assert.equal(p.updateInput, { cluster: 'ferry-local', service: 'api', taskDefinition: 'api' });
   assert.not.ok('desiredCount' in p.updateInput, 'the count is the same: not sent');
   assert.equal(p.registerInput.tags?.find((t) => t.key === TAG_CONTENT)?.value, 'ft-b');
   const text = formatPlan(p).join('\n');
@@ -173,11 +169,35 @@ test('same image but the PRIMARY FAILED -> update again', () => {
   assert.ok(p.kind === 'update' && /FAILED/.test(p.reasons.join()));
 });
 
-test('circuit-breaker setting change -> update', () => {
+test('circuit-breaker setting declared and different -> update with it, over the live settings', () => {
   const live = steady(IMG_A);
-  const a2 = appConfig({ deployment: { ...app.deployment, circuitBreaker: { enable: true, rollback: false } } });
+  const a2 = appConfig({ declared: [...app.declared, 'deployment'], deployment: { ...app.deployment, circuitBreaker: { enable: true, rollback: false }, declared: ['circuitBreaker'] } });
   const p = planDeploy(live, desired(IMG_A, a2)(live));
   assert.ok(p.kind === 'update' && p.reasons.includes('the deployment configuration differs'));
+  assert.equal(p.kind === 'update' && p.updateInput.deploymentConfiguration, { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: false } });
+});
+
+// A service ferry did not create keeps the deployment settings deploy.json does not declare
+// (ferry's defaults: min 100, max 200, circuit breaker with rollback, on CreateService only).
+test('existingDeploymentConfiguration: only what deploy.json declares is compared and sent', () => {
+  const own = { minimumHealthyPercent: 50, maximumPercent: 150, deploymentCircuitBreaker: { enable: false, rollback: false }, alarms: { alarmNames: ['a'], enable: true, rollback: true } };
+  const dep = (declared: ('minimumHealthyPercent' | 'maximumPercent' | 'circuitBreaker')[], over = {}) => ({ deployment: { ...app.deployment, ...over, declared } });
+  const cases: [string, ReturnType<typeof dep>, ReturnType<typeof existingDeploymentConfiguration>][] = [
+    ['nothing declared: nothing sent, no difference', dep([]), { differs: false }],
+    ['min declared, differs: the live settings with min set', dep(['minimumHealthyPercent']), { send: { ...own, minimumHealthyPercent: 100 }, differs: true }],
+    ['max declared, same as live: sent with a deploy, no reason to deploy', dep(['maximumPercent'], { maximumPercent: 150 }), { send: own, differs: false }],
+    ['circuit breaker declared', dep(['circuitBreaker']), { send: { ...own, deploymentCircuitBreaker: { enable: true, rollback: true } }, differs: true }],
+  ];
+  for (const [name, a, want] of cases) assert.equal(existingDeploymentConfiguration(own, a), want, name);
+  // No live settings at all (DescribeServices omits them): only the declared ones.
+  assert.equal(existingDeploymentConfiguration(undefined, dep(['maximumPercent'])), { send: { maximumPercent: 200 }, differs: true });
+  // The plan: an undeclared difference is no reason to deploy, and nothing of it is sent.
+  const live = steady(IMG_A, { deploymentConfiguration: own });
+  assert.is(planDeploy(live, desired(IMG_A)(live)).kind, 'up-to-date');
+  const p = planDeploy(live, desired(IMG_B)(live));
+  assert.ok(p.kind === 'update' && !('deploymentConfiguration' in p.updateInput), JSON.stringify(p));
+  // CreateService still gets ferry's defaults.
+  assert.equal(createServiceInput(app, sandboxEnv).deploymentConfiguration, { minimumHealthyPercent: 100, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } });
 });
 
 test('formatPlan for up-to-date and create-service', () => {

@@ -9,6 +9,7 @@ import { declares, diffTaskDefinitions, maskRegisterInput, normaliseTaskDefiniti
 import { shortTaskDefinition } from './rollout.ts';
 import type { SpecRecord } from './spec.ts';
 import { logGroupToEnsure, logsPlan } from './logs.ts';
+import { formatScaling, initialCount, planScaling, scalingChanges, type LiveScaling, type ScalingPlan } from './autoscaling.ts';
 
 /**
  * The service as it runs now, with the task definition of its PRIMARY deployment. When the
@@ -25,6 +26,8 @@ export interface LiveState {
    * differs from the service's).
    */
   scalableTarget?: ServiceScalableTarget | null;
+  /** Application Auto Scaling's target and policies on the service: read only when deploy.json declares `autoscaling`. */
+  scaling?: LiveScaling;
 }
 
 export interface DesiredState {
@@ -37,6 +40,8 @@ export interface DesiredState {
   fingerprint?: string;
   /** The URL of the app's target group (its load balancer's DNS name and listener), recorded on a new service as its `ferry:url` tag. */
   serviceUrl?: string;
+  /** ALBRequestCountPerTarget's ResourceLabel, when an `autoscaling` policy scales on requests (autoscaling.ts). */
+  scalingResourceLabel?: string;
 }
 
 /** The service tag under which ferry records the URL of the service's load balancer (read by health-check, smoke-test and `${app:<name>.url}`). */
@@ -86,6 +91,8 @@ interface PlanBase {
   spec?: { fingerprint: string; gitSha?: string };
   /** What ferry leaves or sets beside the deploy (the desired count): said with the plan. */
   notes?: string[];
+  /** ferry-managed autoscaling (deploy.json `autoscaling`): applied once the service exists. */
+  scaling?: ScalingPlan;
 }
 
 /** The CloudWatch Logs group the registered revision logs to: created (idempotently) before registering. */
@@ -129,12 +136,46 @@ export interface PlanOptions {
   force?: boolean;
 }
 
-function deploymentConfiguration(app: AppDeployConfig): NonNullable<UpdateServiceInput['deploymentConfiguration']> {
+type DeploymentConfiguration = NonNullable<UpdateServiceInput['deploymentConfiguration']>;
+
+/** The deployment configuration of a service ferry creates: deploy.json's settings over ferry's defaults. */
+function deploymentConfiguration(app: AppDeployConfig): DeploymentConfiguration {
   return {
     minimumHealthyPercent: app.deployment.minimumHealthyPercent,
     maximumPercent: app.deployment.maximumPercent,
     deploymentCircuitBreaker: { enable: app.deployment.circuitBreaker.enable, rollback: app.deployment.circuitBreaker.rollback },
   };
+}
+
+/**
+ * The deployment configuration for an existing service: the live one with only what deploy.json
+ * declares set over it (ferry's defaults apply on CreateService only, so a service ferry did not
+ * create keeps its own settings). `send` is undefined when nothing is declared; `differs` when a
+ * declared setting is not what the service has. The whole object is sent, so what ECS keeps of the
+ * live settings never depends on how it merges a partial one. Pure.
+ */
+export function existingDeploymentConfiguration(
+  live: DeploymentConfiguration | undefined,
+  app: Pick<AppDeployConfig, 'deployment'>,
+): { send?: DeploymentConfiguration; differs: boolean } {
+  const declared = app.deployment.declared ?? [];
+  if (declared.length === 0) return { differs: false };
+  const send: DeploymentConfiguration = structuredClone(live ?? {});
+  let differs = false;
+  if (declared.includes('minimumHealthyPercent')) {
+    differs ||= live?.minimumHealthyPercent !== app.deployment.minimumHealthyPercent;
+    send.minimumHealthyPercent = app.deployment.minimumHealthyPercent;
+  }
+  if (declared.includes('maximumPercent')) {
+    differs ||= live?.maximumPercent !== app.deployment.maximumPercent;
+    send.maximumPercent = app.deployment.maximumPercent;
+  }
+  if (declared.includes('circuitBreaker')) {
+    const cb = live?.deploymentCircuitBreaker;
+    differs ||= (cb?.enable ?? false) !== app.deployment.circuitBreaker.enable || (cb?.rollback ?? false) !== app.deployment.circuitBreaker.rollback;
+    send.deploymentCircuitBreaker = { ...cb, enable: app.deployment.circuitBreaker.enable, rollback: app.deployment.circuitBreaker.rollback };
+  }
+  return { send, differs };
 }
 
 /** CreateService input from config: awsvpc networking for `aws`, the load balancer entry (desiredLoadBalancers). */
@@ -143,7 +184,7 @@ export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig,
     cluster: env.cluster,
     serviceName: app.service,
     taskDefinition: app.family,
-    desiredCount: app.desiredCount,
+    desiredCount: initialCount(app),
     ...(app.capacityProviderStrategy ? { capacityProviderStrategy: structuredClone(app.capacityProviderStrategy) } : { launchType: app.launchType ?? 'FARGATE' }),
     deploymentConfiguration: deploymentConfiguration(app),
     propagateTags: 'SERVICE',
@@ -189,8 +230,10 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   const logGroup = group ? { logGroup: group } : {};
   if (!live || !svc || svc.status === 'INACTIVE') {
     const migrate = migrationStep(app.migrate, desired.contentTag, undefined, createLaunch);
+    const scaling = planScaling(app, env, null, desired.scalingResourceLabel);
     return {
       ...base,
+      ...(scaling && { scaling }),
       ...spec(registeredSha),
       kind: 'create-service',
       ensureCluster: env.kind === 'sandbox',
@@ -212,33 +255,26 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
 
   const reasons: string[] = [];
   if (!sameDef) reasons.push(current ? 'the task definition differs (see diff)' : 'the live task definition could not be read');
-  const dc = svc.deploymentConfiguration;
-  const want = deploymentConfiguration(app);
-  if (
-    dc &&
-    (dc.minimumHealthyPercent !== want.minimumHealthyPercent ||
-      dc.maximumPercent !== want.maximumPercent ||
-      (dc.deploymentCircuitBreaker?.enable ?? false) !== want.deploymentCircuitBreaker?.enable ||
-      (dc.deploymentCircuitBreaker?.rollback ?? false) !== want.deploymentCircuitBreaker?.rollback)
-  ) {
-    reasons.push('the deployment configuration differs');
-  }
+  const dc = existingDeploymentConfiguration(svc.deploymentConfiguration, app);
+  if (dc.differs) reasons.push('the deployment configuration differs');
   const lbChanges = loadBalancerChanges(svc, app, env);
   reasons.push(...lbChanges);
   if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
 
   const count = countDecision(svc, app, live.scalableTarget);
   const notes = count.note ? { notes: [count.note] } : {};
+  const scalingPlan = planScaling(app, env, live.scaling ?? null, desired.scalingResourceLabel);
+  const scaling = scalingPlan ? { scaling: scalingPlan } : {};
 
   if (!opts.force && reasons.length === 0 && primary) {
     const settled = primary.rolloutState === 'COMPLETED' || (primary.rolloutState === undefined && (svc.deployments?.length ?? 0) === 1);
     if (settled) {
       const scale = count.send !== undefined ? { scale: { from: svc.desiredCount ?? 0, to: count.send } } : {};
-      return { ...base, ...notes, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn, ...scale };
+      return { ...base, ...notes, ...scaling, kind: 'up-to-date', taskDefinitionDiff, taskDefinitionArn: liveArn, ...scale };
     }
     if (primary.rolloutState === 'IN_PROGRESS') {
       const previous = svc.deployments?.find((d) => d.status === 'ACTIVE')?.taskDefinition;
-      return { ...base, ...spec(liveGitSha), ...notes, kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
+      return { ...base, ...spec(liveGitSha), ...notes, ...scaling, kind: 'watch', taskDefinitionDiff, taskDefinitionArn: liveArn, deploymentId: primary.id ?? '', ...(previous && { previousTaskDefinitionArn: previous }) };
     }
   }
   if (opts.force && reasons.length === 0) reasons.push('--force');
@@ -249,6 +285,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     ...base,
     ...spec(registeredSha),
     ...notes,
+    ...scaling,
     kind: 'update',
     taskDefinitionDiff,
     ...logGroup,
@@ -258,7 +295,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
       service: app.service,
       taskDefinition: app.family,
       ...(count.send !== undefined && { desiredCount: count.send }),
-      deploymentConfiguration: want,
+      ...(dc.send && { deploymentConfiguration: dc.send }),
       ...(lbChanges.length > 0 && loadBalancerUpdate(app, env)),
     },
     previousTaskDefinitionArn: liveArn,
@@ -274,9 +311,11 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
  */
 export function countDecision(
   svc: Pick<EcsService, 'desiredCount'>,
-  app: Pick<AppDeployConfig, 'desiredCount' | 'declared'>,
+  app: Pick<AppDeployConfig, 'desiredCount' | 'declared' | 'autoscaling'>,
   target: ServiceScalableTarget | null | undefined,
 ): { send?: number; note?: string } {
+  // deploy.json's own autoscaling owns the count from the moment the service exists.
+  if (app.autoscaling) return { note: `desiredCount is managed by autoscaling (deploy.json: ${app.autoscaling.min}..${app.autoscaling.max}): ferry leaves it at ${svc.desiredCount ?? 0}` };
   if (target) {
     return { note: `desiredCount is managed by Application Auto Scaling (${target.minCapacity}..${target.maxCapacity}${target.suspended ? ', scaling suspended' : ''}): ferry leaves it at ${svc.desiredCount ?? 0}` };
   }
@@ -315,9 +354,10 @@ export function formatPlan(plan: DeployPlan): string[] {
           : `${head}up to date: ${shortTaskDefinition(plan.taskDefinitionArn)} runs ${plan.imageRef} and its rollout COMPLETED; nothing to do`,
         ...noteLines(plan),
         ...(plan.scale ? ['UpdateService ' + JSON.stringify({ cluster: plan.cluster, service: plan.service, desiredCount: plan.scale.to }, null, 2)] : []),
+        ...scalingLines(plan),
       ];
     case 'watch':
-      return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`, ...noteLines(plan)];
+      return [`${head}${shortTaskDefinition(plan.taskDefinitionArn)} (${plan.imageRef}) is already rolling out as ${plan.deploymentId}; would watch it`, ...noteLines(plan), ...scalingLines(plan)];
     case 'create-service':
       return [
         `${head}service ${plan.service} does not exist in cluster ${plan.cluster}; would ${plan.ensureCluster ? 'ensure the cluster, ' : ''}${plan.logGroup ? 'ensure the log group, ' : ''}register a task definition and create the service`,
@@ -325,6 +365,7 @@ export function formatPlan(plan: DeployPlan): string[] {
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         ...migrateLines(plan.migrate),
         'CreateService ' + JSON.stringify({ ...plan.createInput, taskDefinition: `<registered revision of ${plan.createInput.taskDefinition}>` }, null, 2),
+        ...scalingLines(plan),
       ];
     case 'update':
       return [
@@ -335,12 +376,16 @@ export function formatPlan(plan: DeployPlan): string[] {
         'RegisterTaskDefinition ' + JSON.stringify(maskRegisterInput(plan.registerInput), null, 2),
         ...migrateLines(plan.migrate),
         'UpdateService ' + JSON.stringify({ ...plan.updateInput, taskDefinition: `<registered revision of ${plan.updateInput.taskDefinition}>` }, null, 2),
+        ...scalingLines(plan),
       ];
   }
 }
 
 const migrateLines = (m: MigrationStep | undefined): string[] =>
   m ? [`then the migration, before the service changes (content tag ${m.fromTag ?? '(none)'} -> new): RunTask of the registered revision with ${formatCommandLine(m.command)} (timeout ${m.timeoutSeconds} s)`] : [];
+/** The scaling writes, said after the service's: they happen once the service exists (and its rollout COMPLETED). */
+const scalingLines = (plan: { app: string; scaling?: ScalingPlan }): string[] =>
+  plan.scaling ? [`${plan.app}: ${scalingChanges(plan.scaling) ? 'then, with the service in place:' : 'autoscaling unchanged'}`, ...formatScaling(plan.scaling)] : [];
 const noteLines = (plan: { app: string; notes?: string[] }): string[] => (plan.notes ?? []).map((n) => `${plan.app}: ${n}`);
 
 const logGroupLines = (g: LogGroupStep | undefined): string[] =>

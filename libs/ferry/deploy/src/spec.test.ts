@@ -143,6 +143,9 @@ test('spec-matched live state plans up-to-date with an empty diff, and needs no 
 });
 
 test('spec-matched but something else to do -> the plan needs the live task definition', () => {
+  // The deployment configuration counts only where deploy.json declares it (a service ferry did not
+  // create keeps its own settings): this app declares minimumHealthyPercent (100).
+  const declaring = appConfig({ declared: [...app.declared, 'deployment'], deployment: { ...app.deployment, declared: ['minimumHealthyPercent'] } });
   const cases: [string, LiveState, { force?: boolean }][] = [
     ['deployment configuration differs', specOnly({ deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } } }), {}],
     ['PRIMARY FAILED', specOnly({}, [deployment({ taskDefinition: arn, rolloutState: 'FAILED' })]), {}],
@@ -150,16 +153,19 @@ test('spec-matched but something else to do -> the plan needs the live task defi
     ['--force', specOnly(), { force: true }],
   ];
   for (const [name, live, opts] of cases) {
-    const p = planDeploy(live, desiredFor(live), opts);
+    const p = planDeploy(live, desiredFor(live, declaring), opts);
     assert.is.not(p.kind, 'up-to-date', name);
     assert.ok(needsLiveTaskDefinition(live, p), name);
   }
   // Read in full, the same state plans exactly as today.
   const dc = { minimumHealthyPercent: 50, maximumPercent: 200, deploymentCircuitBreaker: { enable: true, rollback: true } };
   const full: LiveState = { service: specOnly({ deploymentConfiguration: dc }).service, taskDef: bootstrap() };
-  const p = planDeploy(full, desiredFor(full));
+  const p = planDeploy(full, desiredFor(full, declaring));
   assert.ok(p.kind === 'update' && p.reasons.join() === 'the deployment configuration differs', JSON.stringify(p));
   assert.not.ok(needsLiveTaskDefinition(full, p));
+  // Not declared: the same live settings are the service's own, nothing to do.
+  const own = specOnly({ deploymentConfiguration: dc });
+  assert.is(planDeploy(own, desiredFor(own)).kind, 'up-to-date');
   // Only the count differs: still up to date (the count alone is set), no task definition read.
   const scaled = specOnly({ desiredCount: 1 });
   const q = planDeploy(scaled, desiredFor(scaled));

@@ -3,9 +3,10 @@
 import { getProjectGraph, resolveApp } from '@ferry/core';
 import { awsClients, checkAccount } from '@ferry/aws';
 import { applyBuildImage, describeBuildPlan, gatherBuildFacts, planBuildImage } from '@ferry/docker';
-import { CHAIN_HELP, CHAIN_OPTIONS, checkLogsPrerequisites, type ChainArgs } from '@ferry/deploy';
+import { CHAIN_HELP, CHAIN_OPTIONS, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
+import { preflightOnce } from './verify.ts';
 
 export const buildImageTarget: TargetSpec<ChainArgs> = {
   target: 'build-image',
@@ -15,8 +16,8 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
   describe: { ...CHAIN_HELP, 'dry-run': 'print the plan (the exact docker command) and build nothing' },
   async main({ args, reporter, workspaceRoot, signal, session }) {
     const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
-    // A deploy that could never register its task definition fails before anything is built.
-    checkLogsPrerequisites(resolved.app, resolved.env);
+    // aws: a deploy that could not succeed (cluster, execution role, target group, size, network…) stops before anything is built.
+    await preflightOnce(session, resolved);
     // Credentials of another account than the environment's: stop before building anything.
     await checkAccount(resolved.env, session.use(awsClients).identity(resolved.env), session.env);
     const ports = { ecr: session.use(awsClients).ecr(resolved.env), reporter, signal, session };

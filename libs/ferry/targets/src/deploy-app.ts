@@ -32,6 +32,7 @@ import {
   type HeldLock,
 } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
+import { preflightOnce } from './verify.ts';
 
 export const deployAppTarget: TargetSpec<ChainArgs> = {
   target: 'deploy-app',
@@ -43,7 +44,9 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
     // `${app:<project>.url}` in the environment becomes that app's URL (deployed before this one).
     const resolved = { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const { app, env } = resolved;
-    checkLogsPrerequisites(app, env);
+    // aws: the preflight first (account, cluster, execution role, target group, size, network: every
+    // problem at once, verify.ts); it already ran in this run's build-image when there was one.
+    if (env.kind === 'aws') await preflightOnce(session, resolved);
     await checkAccount(env, session.use(awsClients).identity(env), session.env);
     // The lock may have been taken while the image was built and pushed (lock-ahead.ts).
     const ahead = session.use(locksAhead).take({ env: env.name, cluster: env.cluster, service: app.service }, reporter, signal);
@@ -87,7 +90,12 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         }
         if (aheadLock) reporter.emit({ kind: 'info', app: app.project, message: `lock: holding the lock of ${app.service}, taken ahead while the image was built and pushed` });
       }
-      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
+      let { plan, live } = aheadLock ? { plan: undefined, live: undefined } : await planFor(ports.ecs, input, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling, elb: ports.elbv2 });
+      // A revision that needs an execution role it would not have (awslogs, secrets) is refused before any write.
+      const requireRole = (p: DeployPlan | undefined, l: typeof live) => {
+        if (p?.kind === 'create-service' || p?.kind === 'update') checkLogsPrerequisites(app, env, { exists: !!l, executionRoleArn: l?.taskDef?.taskDefinition.executionRoleArn });
+      };
+      requireRole(plan, live);
       if (plan && args['dry-run']) {
         for (const message of formatPlan(plan)) reporter.emit({ kind: 'info', app: app.project, message });
         reporter.emit({ kind: 'result', app: app.project, target: 'deploy-app', ok: true, summary: `dry run: ${plan.kind}`, data: { dryRun: true, plan } });
@@ -106,7 +114,8 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
               { app: app.project, cluster: env.cluster, service: app.service, ensureCluster: plan?.kind === 'create-service' && plan.ensureCluster },
               { waitMs, force: args['force-unlock'], signal, reporter },
               async (lock) => {
-                ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling }));
+                ({ plan, live } = await planFor(ports.ecs, input, { scaling: ports.scaling, elb: ports.elbv2 }));
+                requireRole(plan, live);
                 return applyDeploy(ports, plan!, app, { ...(await rolloutSettings(plan)), expectedRolloutMs: expectedRolloutMs(live?.service), beforeWrite: lock ? () => lock.verify() : undefined });
               },
               aheadLock,

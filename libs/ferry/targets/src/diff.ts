@@ -25,7 +25,7 @@ export const diffTarget: TargetSpec<{ explain: boolean; tag?: string; 'exit-code
     const { plan, live } = await planFor(
       ports.ecs,
       { app, env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, targetGroup: sandboxTargetGroup(ports.elbv2, app, env, { dryRun: true }) },
-      { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling },
+      { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling, elb: ports.elbv2 },
     );
     const liveTag = liveTagOf(live, app);
     const report = diffReport({ plan, localTag: image.tag, liveTag: liveTag.tag, liveGitSha: liveTag.gitSha, imagePushed: await ports.imageExists(app.repository, image.tag) });

@@ -192,7 +192,7 @@ function lockAhead(session: RunSession, r: ResolvedApp, task: { id?: string; arg
     // With the same inputs: other apps' URLs resolved, the target group the service would get.
     const app = await withResolvedAppUrls(session, r.workspaceRoot, r);
     const targetGroup = sandboxTargetGroup(ports.elbv2, app, r.env, { dryRun: true });
-    const { plan } = await planFor(ports.ecs, { app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force, targetGroup }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling });
+    const { plan } = await planFor(ports.ecs, { app, env: r.env, imageRef: image.imageRef, contentTag: image.tag, gitSha: image.gitSha, force: args.force, targetGroup }, { maxAgeMs: LIVE_MAX_AGE_MS, scaling: ports.scaling, elb: ports.elbv2 });
     return plan.kind === 'update';
   });
   return k;

@@ -11,8 +11,9 @@ import { pushTarget } from './push.ts';
 import { rollbackTarget } from './rollback.ts';
 import { runTarget } from './run.ts';
 import { smokeTestTarget } from './smoke-test.ts';
+import { verifyTarget } from './verify.ts';
 
-export { buildImageTarget, deployAppTarget, deployTarget, diffTarget, healthCheckTarget, historyTarget, logsTarget, pushTarget, rollbackTarget, runTarget, smokeTestTarget };
+export { buildImageTarget, deployAppTarget, deployTarget, diffTarget, healthCheckTarget, historyTarget, logsTarget, pushTarget, rollbackTarget, runTarget, smokeTestTarget, verifyTarget };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const TARGET_SPECS: Readonly<Record<string, TargetSpec<any>>> = {
@@ -27,5 +28,6 @@ export const TARGET_SPECS: Readonly<Record<string, TargetSpec<any>>> = {
   history: historyTarget,
   run: runTarget,
   logs: logsTarget,
+  verify: verifyTarget,
 };
 

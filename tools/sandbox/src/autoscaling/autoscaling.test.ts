@@ -54,4 +54,69 @@ test('validation: the model (required members, enums) and the API rules for ECS 
   assert.is((await failure(() => as.handlers.RegisterScalableTarget({ ...ecs('service/c/new'), MinCapacity: '1', MaxCapacity: 2 }))).name, 'SerializationException');
 });
 
+const cpuPolicy = (id = 'service/c/api', name = 'ferry-cpu', target = 60) => ({
+  ...ecs(id),
+  PolicyName: name,
+  PolicyType: 'TargetTrackingScaling',
+  TargetTrackingScalingPolicyConfiguration: { TargetValue: target, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, ScaleInCooldown: 300 },
+});
+type Policies = { ScalingPolicies: { PolicyName: string; PolicyARN: string; ResourceId: string; TargetTrackingScalingPolicyConfiguration?: { TargetValue: number } }[]; NextToken?: string };
+
+// PutScalingPolicy, DescribeScalingPolicies, DeleteScalingPolicy: shapes and errors from the model
+// (PutScalingPolicyRequest, ScalingPolicy, DeleteScalingPolicy errors); behaviour from the API reference:
+// a policy needs a registered target (API_PutScalingPolicy: ObjectNotFoundException), putting a policy
+// of an existing name updates it, DeregisterScalableTarget deletes the target's policies.
+test('scaling policies: put (create, then update in place), describe (filters, pages of 10), delete', async () => {
+  const as = open();
+  await as.handlers.RegisterScalableTarget({ ...ecs('service/p/api'), MinCapacity: 1, MaxCapacity: 4 });
+  const put = (await as.handlers.PutScalingPolicy(cpuPolicy('service/p/api'))) as { PolicyARN: string; Alarms: { AlarmName: string }[] };
+  assert.match(put.PolicyARN, /^arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:[0-9a-f-]{36}:resource\/ecs\/service\/p\/api:policyName\/ferry-cpu$/);
+  assert.is(put.Alarms.length, 2, 'target tracking answers with its AlarmHigh and AlarmLow');
+  const again = (await as.handlers.PutScalingPolicy(cpuPolicy('service/p/api', 'ferry-cpu', 70))) as { PolicyARN: string };
+  assert.is(again.PolicyARN, put.PolicyARN, 'same name: the policy is updated, not duplicated');
+  const describe = async (i: Record<string, unknown> = {}) => (await as.handlers.DescribeScalingPolicies({ ServiceNamespace: 'ecs', ResourceId: 'service/p/api', ...i })) as Policies;
+  const listed = await describe();
+  assert.equal(listed.ScalingPolicies.map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration?.TargetValue]), [['ferry-cpu', 70]]);
+  for (let n = 0; n < 11; n++) await as.handlers.PutScalingPolicy(cpuPolicy('service/p/api', `other-${String(n).padStart(2, '0')}`));
+  const first = await describe();
+  assert.is(first.ScalingPolicies.length, 10, 'default page: 10');
+  assert.is((await describe({ NextToken: first.NextToken })).ScalingPolicies.length, 2);
+  assert.equal((await describe({ PolicyNames: ['ferry-cpu'] })).ScalingPolicies.map((p) => p.PolicyName), ['ferry-cpu']);
+  assert.is((await failure(() => describe({ MaxResults: 11 }))).name, 'ValidationException');
+  await as.handlers.DeleteScalingPolicy({ ...ecs('service/p/api'), PolicyName: 'ferry-cpu' });
+  assert.equal((await describe({ PolicyNames: ['ferry-cpu'] })).ScalingPolicies, []);
+  const gone = await failure(() => as.handlers.DeleteScalingPolicy({ ...ecs('service/p/api'), PolicyName: 'ferry-cpu' }));
+  assert.is(gone.name, 'ObjectNotFoundException');
+  // Deregistering the target deletes its policies.
+  await as.handlers.DeregisterScalableTarget(ecs('service/p/api'));
+  assert.equal((await describe()).ScalingPolicies, []);
+});
+
+test('scaling policies refused like AWS: no target, missing configuration, metric rules, model violations', async () => {
+  const as = open();
+  const noTarget = await failure(() => as.handlers.PutScalingPolicy(cpuPolicy('service/q/none')));
+  assert.is(noTarget.name, 'ObjectNotFoundException');
+  assert.match(noTarget.message, /No scalable target registered .*service\/q\/none/);
+  await as.handlers.RegisterScalableTarget({ ...ecs('service/q/api'), MinCapacity: 1, MaxCapacity: 4 });
+  const refused = async (over: Record<string, unknown>, re: RegExp, name = 'ValidationException') => {
+    const e = await failure(() => as.handlers.PutScalingPolicy({ ...cpuPolicy('service/q/api'), ...over }));
+    assert.is(e.name, name, JSON.stringify(over));
+    assert.match(e.message, re);
+  };
+  const tt = (spec: Record<string, unknown>) => ({ TargetTrackingScalingPolicyConfiguration: { TargetValue: 100, PredefinedMetricSpecification: spec } });
+  await refused({ TargetTrackingScalingPolicyConfiguration: undefined }, /TargetTrackingScalingPolicyConfiguration is required/);
+  await refused(tt({ PredefinedMetricType: 'ALBRequestCountPerTarget' }), /ResourceLabel is required/);
+  await refused(tt({ PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: 'targetgroup/x/1' }), /Invalid ResourceLabel/);
+  await refused(tt({ PredefinedMetricType: 'ECSServiceAverageCPUUtilization', ResourceLabel: 'app/lb/1/targetgroup/tg/2' }), /only be specified for .*ALBRequestCountPerTarget/);
+  await refused(tt({ PredefinedMetricType: 'DynamoDBReadCapacityUtilization' }), /Unsupported metric type/);
+  // The model: an enum value it does not list, a required member missing, a wrong JSON type.
+  await refused({ PolicyType: 'Sometimes' }, /PolicyType|policyType/);
+  await refused(tt({ PredefinedMetricType: 'CPU' }), /PredefinedMetricType|predefinedMetricType/);
+  await refused({ TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } } }, /TargetValue|targetValue/);
+  await refused({ PolicyName: undefined }, /PolicyName|policyName/);
+  await refused({ TargetTrackingScalingPolicyConfiguration: { TargetValue: 50, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, ScaleInCooldown: '300' } }, /./, 'SerializationException');
+  const label = 'app/ferry-api/0123456789abcdef/targetgroup/ferry-api/fedcba9876543210';
+  await as.handlers.PutScalingPolicy({ ...cpuPolicy('service/q/api', 'ferry-requests'), ...tt({ PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: label }) });
+});
+
 test.run();

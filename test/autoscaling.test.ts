@@ -1,0 +1,197 @@
+// Integration: ferry-managed autoscaling (deploy.json `autoscaling`) as real CLI runs against a real
+// sandbox. ferry registers the scalable target and its `ferry-<metric>` target-tracking policies
+// after the service exists (requests: with the ResourceLabel of the load balancer in front of the
+// app), then, when deploy.json changes, updates the bounds, deletes its own policy no longer
+// declared, leaves a policy it did not create alone, and never sends the desired count that
+// autoscaling owns. The sandbox records targets and policies but does not scale on metrics
+// (docs/sandbox.md); the count is moved by hand, as a scale-out would.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
+import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+
+process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
+process.env.FERRY_SANDBOX_TICK_MS = '200';
+process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
+process.env.FERRY_SANDBOX_LB_PORT_START ??= String(38000 + Math.floor(Math.random() * 4000));
+
+const repoRoot = new URL('..', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'ferry-autoscaling-'));
+const ws = join(tmp, 'ws');
+const CLUSTER = 'scale-it';
+const APP = 'api';
+let sb: Sandbox;
+let ecs: ECSClient;
+let aas: ApplicationAutoScalingClient;
+
+const server = (version: string) => `const http = require('http');
+const server = http.createServer((req, res) => res.end(JSON.stringify({ version: ${JSON.stringify(version)} })));
+server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
+process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 500).unref(); });
+`;
+
+function git(...args: string[]) {
+  const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: ws, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function commit(files: Record<string, string>, message: string) {
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(ws, path), text);
+  git('add', '-A');
+  git('commit', '-qm', message);
+}
+
+function run(name: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${name}.ts`), `--project=${APP}`, ...args], {
+      cwd: ws,
+      env: {
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
+        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'),
+        NODE_NO_WARNINGS: '1',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        CI: '1',
+        DOCKER_CONFIG: join(tmp, 'docker-config'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+async function must(name: string, ...args: string[]) {
+  const r = await run(name, ...args);
+  assert.is(r.code, 0, `${name} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
+  return r.out;
+}
+
+async function buildAndPush(): Promise<string> {
+  const out = await must('build-image');
+  await must('push');
+  const tag = /content tag (ft-[0-9a-f]+)/.exec(out)?.[1] ?? /:(ft-[0-9a-f]+)/.exec(out)?.[1];
+  assert.ok(tag, `no content tag in build-image output:\n${out}`);
+  return tag!;
+}
+
+const RESOURCE = `service/${CLUSTER}/${APP}`;
+const deployJson = (autoscaling: object) =>
+  JSON.stringify({ repository: 'scale-it/api', containerPort: 8080, healthCheckPath: '/', desiredCount: 1, deployment: { timeoutSeconds: 120 }, logs: false, autoscaling }, null, 2);
+
+async function describe(): Promise<Service> {
+  const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP] }));
+  assert.ok(r.services?.[0], `service missing: ${JSON.stringify(r.failures)}`);
+  return r.services![0];
+}
+const target = async () => (await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [RESOURCE], ScalableDimension: 'ecs:service:DesiredCount' }))).ScalableTargets ?? [];
+const policies = async () =>
+  Object.fromEntries(
+    ((await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: RESOURCE }))).ScalingPolicies ?? []).map((p) => [p.PolicyName!, p.TargetTrackingScalingPolicyConfiguration]),
+  );
+
+test.before(async () => {
+  try {
+    sb = await startSandbox({ dataDir: join(tmp, 'sandbox'), port: 0, registryPort: 0, log: () => undefined });
+    ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+    aas = new ApplicationAutoScalingClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+    mkdirSync(join(ws, 'apps', APP), { recursive: true });
+    mkdirSync(join(tmp, 'docker-config'), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
+    const env = { kind: 'sandbox', region: 'us-east-1', cluster: CLUSTER, endpoint: sb.endpoint, registry: sb.registryHost, buildArgs: { BASE_IMAGE: sb.baseImage } };
+    writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'scale-it', private: true, type: 'module' }));
+    writeFileSync(join(ws, 'nx.json'), JSON.stringify({ plugins: [] }));
+    writeFileSync(join(ws, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: {} }));
+    writeFileSync(join(ws, 'ferry.json'), JSON.stringify({ defaultEnvironment: 'local', environments: { local: env } }, null, 2));
+    writeFileSync(join(ws, '.gitignore'), 'node_modules\ndist/\n.nx/\n');
+    writeFileSync(join(ws, 'apps', APP, 'project.json'), JSON.stringify({ name: APP, projectType: 'application', sourceRoot: `apps/${APP}` }));
+    writeFileSync(join(ws, 'apps', APP, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n');
+    git('init', '-q', '-b', 'main', '.');
+    commit(
+      {
+        [`apps/${APP}/deploy.json`]: deployJson({ min: 1, max: 3, targetTracking: [{ metric: 'cpu', target: 60, scaleInCooldown: 120 }, { metric: 'requests', target: 500 }] }),
+        [`apps/${APP}/server.js`]: server('v1'),
+      },
+      'v1',
+    );
+  } catch (e) {
+    console.error(e);
+    throw e;
+  }
+});
+
+test.after(async () => {
+  await sb?.stop({ removeTasks: true }).catch(() => undefined);
+  if (sb) {
+    const images = spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => r.startsWith(`${sb.registryHost}/`));
+    if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('a new service gets the scalable target and ferry\'s policies once it exists; later changes touch only ferry\'s', async () => {
+  await buildAndPush();
+  // --dry-run shows the scaling calls after CreateService and writes nothing.
+  const dry = await must('deploy-app', '--dry-run');
+  assert.match(dry, /CreateService \{[\s\S]*RegisterScalableTarget \{[\s\S]*PutScalingPolicy \{/);
+  assert.equal(await target(), []);
+
+  const first = await must('deploy-app');
+  assert.match(first, /autoscaling: scalable target 1..3, policy ferry-cpu, policy ferry-requests/);
+  const [t] = await target();
+  assert.equal([t?.MinCapacity, t?.MaxCapacity], [1, 3]);
+  const p1 = await policies();
+  assert.equal(Object.keys(p1).sort(), ['ferry-cpu', 'ferry-requests']);
+  assert.equal(p1['ferry-cpu'], { TargetValue: 60, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, ScaleInCooldown: 120 });
+  // ALBRequestCountPerTarget counts on the load balancer in front of the app (the one ferry provisioned).
+  assert.match(p1['ferry-requests']?.PredefinedMetricSpecification?.ResourceLabel ?? '', /^app\/[^/]+\/[0-9a-f]{16}\/targetgroup\/[^/]+\/[0-9a-f]{16}$/);
+
+  // Someone else's policy, and a scale-out (what autoscaling would do on load).
+  await aas.send(
+    new PutScalingPolicyCommand({
+      ServiceNamespace: 'ecs',
+      ResourceId: RESOURCE,
+      ScalableDimension: 'ecs:service:DesiredCount',
+      PolicyName: 'team-memory',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 80, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageMemoryUtilization' } },
+    }),
+  );
+  await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: APP, desiredCount: 2 }));
+
+  // New bounds, cpu at 70, requests no longer declared.
+  commit({ [`apps/${APP}/deploy.json`]: deployJson({ min: 2, max: 4, targetTracking: [{ metric: 'cpu', target: 70 }] }) }, 'autoscaling 2..4');
+  const diff = await run('diff', '--exit-code');
+  assert.is(diff.code, 2, diff.out);
+  assert.match(diff.out, /deploy would only update autoscaling \(no deployment\)/);
+  assert.match(diff.out, /scalable target service\/scale-it\/api 2..4 \(now 1..3\)/);
+  assert.match(diff.out, /policy ferry-requests is ferry's and no longer declared: DeleteScalingPolicy/);
+  assert.match(diff.out, /policy team-memory was not created by ferry: left alone/);
+  assert.match(diff.out, /desiredCount is managed by autoscaling \(deploy.json: 2..4\): ferry leaves it at 2/);
+
+  const second = await must('deploy-app');
+  assert.match(second, /up to date/);
+  const [t2] = await target();
+  assert.equal([t2?.MinCapacity, t2?.MaxCapacity], [2, 4]);
+  const p2 = await policies();
+  assert.equal(Object.keys(p2).sort(), ['ferry-cpu', 'team-memory']);
+  assert.is(p2['ferry-cpu']?.TargetValue, 70);
+  assert.is(p2['team-memory']?.TargetValue, 80, 'a policy ferry did not create is untouched');
+  assert.is((await describe()).desiredCount, 2, 'the count autoscaling set is never sent back to deploy.json\'s 1');
+
+  // Nothing left to do.
+  const again = await run('diff', '--exit-code');
+  assert.is(again.code, 0, again.out);
+});
+
+test.run();
