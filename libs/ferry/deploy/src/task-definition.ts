@@ -350,7 +350,11 @@ export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTas
       .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
   }));
   // ferry's content tag names the image's tag: the image line already shows (and compares) it.
-  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
+  // AWS's own `aws:` tags (CloudFormation's stack tags) cannot be sent with a registration (metaTags),
+  // so they are never a difference a deploy could remove or keep.
+  const allTags = (tags ?? base.tags ?? [])
+    .filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT && !(t.key ?? '').toLowerCase().startsWith('aws:'))
+    .sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
   const out = {
     ...base,
     cpu: normaliseCpu(base.cpu),
