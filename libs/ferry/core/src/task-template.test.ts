@@ -138,6 +138,7 @@ const invalid: [string, Record<string, unknown>, unknown, string][] = [
   ['a containerPort the container does not map', { ...base, containerPort: 3000 }, TEMPLATE, `${D}"containerPort" is 3000, but container "api" in apps/api/ecs-task-def.json maps 8080.`],
   ['a platform the runtime platform contradicts', { ...base, platform: 'linux/arm64' }, { ...TEMPLATE, runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' } }, `${D}"platform" is linux/arm64 (ARM64), but apps/api/ecs-task-def.json sets runtimePlatform.cpuArchitecture X86_64.`],
   ['an environment value the template never uses', { ...base, environment: { LOG_LEVEL: 'info', UNUSED: '1' } }, TEMPLATE, `${D}environment.UNUSED is set, but apps/api/ecs-task-def.json never uses \${env.UNUSED}`],
+  ['a family that changes per deploy', base, { ...TEMPLATE, family: 'api-${tag}' }, `${T}family must not change per deploy (got "api-\${tag}")`],
   ['not an object', base, '[1]', `${T}a task definition template must hold a JSON object`],
   ['invalid JSON', base, '{ "family": "api", }', `${T}invalid JSON`],
 ];
