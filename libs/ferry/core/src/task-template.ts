@@ -300,9 +300,9 @@ export function loadTaskTemplate(app: AppDeployConfig, env: EnvironmentConfig, w
     throw new FerryError('CONFIG_INVALID', `${first}${rest.length ? ` (${rest.length} more problem${rest.length > 1 ? 's' : ''} below.)` : ''}`, { details: rest });
   }
   // The family names every revision of the app: a value that changes per deploy would start a new family each time.
-  const perDeploy = typeof raw.family === 'string' ? placeholdersOf(raw.family).filter((p) => (p.kind === 'simple' && (p.name === 'image' || p.name === 'tag')) || p.kind === 'app') : [];
+  const perDeploy = typeof template.raw.family === 'string' ? placeholdersOf(template.raw.family).filter((p) => (p.kind === 'simple' && (p.name === 'image' || p.name === 'tag')) || p.kind === 'app') : [];
   if (perDeploy.length) {
-    throw new FerryError('CONFIG_INVALID', `${shown}: family must not change per deploy (got ${showValue(raw.family)}): \${image}, \${tag} and app URLs are not allowed there. Example: "family": "${app.service}-\${environment}"`);
+    throw new FerryError('CONFIG_INVALID', `${shown}: family must not change per deploy (got ${showValue(template.raw.family)}): \${image}, \${tag} and app URLs are not allowed there. Example: "family": "${app.service}-\${environment}"`);
   }
   const rendered = renderTemplate(template, app, standInValues(app, env));
   return { app: { ...app, family: rendered.family as string, logs: false, template }, template };
