@@ -80,6 +80,11 @@ async function buildAll() {
     // build bundles cleanly.
     mainFields: ['module', 'main'],
     external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
+    // The import generator bundles ferry's libraries, which find the schemas and AWS models next to
+    // their own file (import.meta.url): CommonJS has no import.meta, so it is this file's URL (dist/,
+    // where the ESM chunks that read them live too).
+    define: { ...common.define, 'import.meta.url': '__ferryImportMetaUrl' },
+    banner: { js: "const __ferryImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 
   // The scripts, the sandbox and the bin: ESM with shared chunks; CommonJS dependencies inside
