@@ -104,7 +104,16 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
   s.reporter.emit({ kind: 'step', app: plan.app, step: 'rollout', status: 'done', message: `deployment ${r.deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}` });
   await recordCompleted(
     ports.ecs,
-    { app: plan.app, service: plan.service, serviceArn: r.serviceArn, arn, contentTag: plan.contentTag, spec: plan.spec, rolloutMs: rolloutDurationMs(r.watched.lastSeen) },
+    {
+      app: plan.app,
+      service: plan.service,
+      serviceArn: r.serviceArn,
+      arn,
+      contentTag: plan.contentTag,
+      spec: plan.spec,
+      rolloutMs: rolloutDurationMs(r.watched.lastSeen),
+      ...(plan.kind === 'update' && plan.recordUrl && { url: plan.recordUrl }),
+    },
     s,
   );
   const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter).catch((e: unknown) => {
