@@ -16,7 +16,7 @@
  *   package.json          main: dist/plugin.cjs (Nx plugin), executors, generators, bin ferry
  *   dist/plugin.cjs       tools/nx-plugin/src/index.ts           (CommonJS: Nx requires plugins)
  *   dist/executor.cjs     tools/nx-plugin/src/executor.ts        (runs dist/<target>.mjs)
- *   dist/init.cjs, app.cjs  tools/nx-plugin/src/generators/*.ts
+ *   dist/init.cjs, app.cjs, import.cjs  tools/nx-plugin/src/generators/*.ts
  *   dist/<target>.mjs     scripts/<target>.ts (ESM, shared code in dist/chunk-*.mjs)
  *   dist/sandbox.mjs      tools/sandbox/src/cli.ts; dist/ferry.mjs the `ferry` bin
  *   schema/*.json         libs/ferry/core/schema (config.ts reads ../schema from dist/)
@@ -71,6 +71,7 @@ async function buildAll() {
       batch: join(repo, 'tools/nx-plugin/src/batch.ts'),
       init: join(repo, 'tools/nx-plugin/src/generators/init.ts'),
       app: join(repo, 'tools/nx-plugin/src/generators/app.ts'),
+      import: join(repo, 'tools/nx-plugin/src/generators/import.ts'),
     },
     outdir: join(stage, 'dist'),
     outExtension: { '.js': '.cjs' },
@@ -79,6 +80,11 @@ async function buildAll() {
     // build bundles cleanly.
     mainFields: ['module', 'main'],
     external: [...common.external, 'nx', 'nx/*', '@nx/devkit', '@nx/devkit/*'],
+    // The import generator bundles ferry's libraries, which find the schemas and AWS models next to
+    // their own file (import.meta.url): CommonJS has no import.meta, so it is this file's URL (dist/,
+    // where the ESM chunks that read them live too).
+    define: { ...common.define, 'import.meta.url': '__ferryImportMetaUrl' },
+    banner: { js: "const __ferryImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 
   // The scripts, the sandbox and the bin: ESM with shared chunks; CommonJS dependencies inside
@@ -122,6 +128,7 @@ async function buildAll() {
   copyFileSync(join(repo, 'tools/nx-plugin/src/executor.schema.json'), join(stage, 'nx', 'executor.schema.json'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/generators/init.schema.json'), join(stage, 'nx', 'init.schema.json'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/generators/app.schema.json'), join(stage, 'nx', 'app.schema.json'));
+  copyFileSync(join(repo, 'tools/nx-plugin/src/generators/import.schema.json'), join(stage, 'nx', 'import.schema.json'));
   copyFileSync(join(repo, 'tools/package/README.md'), join(stage, 'README.md'));
 
   const json = (file, value) => writeFileSync(join(stage, file), `${JSON.stringify(value, null, 2)}\n`);
@@ -140,6 +147,7 @@ async function buildAll() {
     generators: {
       init: { factory: './dist/init.cjs', schema: './nx/init.schema.json', description: "Register ferry's Nx plugin and write ferry.json with a local sandbox environment." },
       app: { factory: './dist/app.cjs', schema: './nx/app.schema.json', description: "Write a project's deploy.json from its Dockerfile and sources." },
+      import: { factory: './dist/import.cjs', schema: './nx/import.schema.json', description: "Write a project's deploy.json (and with --template its task definition template) from a live ECS service, so the first deploy is a no-op." },
     },
   });
   json('package.json', {

@@ -170,6 +170,15 @@ test('${app:<project>.url} in environment: deploy-app runs after that app\'s dep
   assert.equal(result.projects!['apps/web'].targets!['deploy-app'].dependsOn, [{ target: 'push', params: 'forward' }, { target: 'deploy-app', projects: ['api'], params: 'forward' }]);
 });
 
+test('${app:<project>.url} in a task definition template (any environment\'s): the same task-graph edge', async () => {
+  write('apps/web/project.json', { name: 'web' });
+  write('apps/web/deploy.json', { taskDefinition: 'td.json', environments: { staging: { taskDefinition: 'td.staging.json' } } });
+  write('apps/web/td.json', { family: 'web', containerDefinitions: [{ name: 'web', environment: [{ name: 'API', value: '${app:api.url}/v1' }] }] });
+  write('apps/web/td.staging.json', { family: 'web', containerDefinitions: [{ name: 'web', environment: [{ name: 'LEGACY', value: '${app:legacy.url}' }] }] });
+  const [[, result]] = await infer(['apps/web/deploy.json']);
+  assert.equal(result.projects!['apps/web'].targets!['deploy-app'].dependsOn, [{ target: 'push', params: 'forward' }, { target: 'deploy-app', projects: ['api', 'legacy'], params: 'forward' }]);
+});
+
 test('parseJsonObject: a valid object', () => {
   assert.equal(parseJsonObject('{ "a": [1, 2] }\n', 'x'), { value: { a: [1, 2] } });
 });

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { deployTargets, type FerryPluginOptions } from './targets.ts';
 // One parser for the plugin and deploy-app: a relative import (no path alias is known when Nx loads
 // the plugin; the package bundles it).
-import { deployJsonAppRefs } from '../../../libs/ferry/core/src/app-refs.ts';
+import { deployJsonAppRefs, deployJsonTemplates, documentAppRefs } from '../../../libs/ferry/core/src/app-refs.ts';
 
 export type { FerryPluginOptions } from './targets.ts';
 export { deployTargets, DEPLOY_CHAIN, FERRY_TARGETS } from './targets.ts';
@@ -54,7 +54,7 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
     projects: {
       [root]: {
         root,
-        targets: deployTargets({ environments, options, deployAfter: deployJsonAppRefs(deploy) }),
+        targets: deployTargets({ environments, options, deployAfter: [...new Set([...deployJsonAppRefs(deploy), ...templateAppRefs(abs, deploy)])].sort() }),
         metadata: {
           technologies: ['docker', 'aws-ecs'],
           ferry: {
@@ -65,6 +65,20 @@ function inferProject(file: string, options: FerryPluginOptions, workspaceRoot: 
       },
     },
   };
+}
+
+/**
+ * Other apps a project's task definition templates reference (`${app:<project>.url}`): deployed first,
+ * like references in deploy.json's environment. A template that is missing or not JSON adds none
+ * (every ferry target reports it with the fix).
+ */
+function templateAppRefs(projectAbs: string, deploy: Record<string, unknown>): string[] {
+  return deployJsonTemplates(deploy).flatMap((f) => {
+    const path = join(projectAbs, f);
+    if (!existsSync(path)) return [];
+    const read = parseJsonObject(readFileSync(path, 'utf8'), f);
+    return 'error' in read ? [] : documentAppRefs(read.value);
+  });
 }
 
 /** Environment names from `ferry.json` at the workspace root; none when the file is missing. */

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AwsError } from './context.ts';
-import { formatViolations, modelValidator, validatedOperations } from './model-validation.ts';
+import { formatViolations, loadModel, modelValidator, shapeCheck, validatedOperations } from './model-validation.ts';
 
 const ecs = modelValidator('ecs');
 const ecr = modelValidator('ecr');
@@ -76,6 +76,18 @@ test('validatedOperations: the handler runs only for a valid request', async () 
   }
   assert.is(ran, 0);
   assert.is(await table.DescribeServices({ services: ['x'] }), 1);
+});
+
+test('requests ignore members the model does not declare; shapeCheck with unknownMembers reports them with the known ones', () => {
+  // AWS JSON services ignore unknown members: the sandbox accepts them as ECS does.
+  assert.equal(ecs.validate('RegisterTaskDefinition', { family: 'f', containerDefinitions: [{ name: 'a', portMapings: [] }] }), []);
+  const strict = shapeCheck(loadModel('ecs'), 'RegisterTaskDefinitionRequest', { unknownMembers: true });
+  const out = strict({ family: 'f', containerDefinitions: [{ name: 'a', portMapings: [] }] });
+  assert.is(out.length, 1);
+  assert.is(out[0].path, 'containerDefinitions.1.member.portMapings');
+  assert.is(out[0].constraint, 'Member is not in the model');
+  assert.ok(out[0].known?.includes('portMappings'));
+  assert.equal(strict({ family: 'f', containerDefinitions: [{ name: 'a', portMappings: [{ containerPort: 80 }] }] }), []);
 });
 
 test.run();

@@ -29,7 +29,7 @@ interface Shape {
   key?: ShapeRef;
   value?: ShapeRef;
 }
-interface ServiceModel {
+export interface ServiceModel {
   metadata: { serviceId: string; targetPrefix: string };
   operations: Record<string, { input?: ShapeRef; errors: ShapeRef[] }>;
   shapes: Record<string, Shape>;
@@ -42,6 +42,8 @@ export interface Violation {
   constraint: string;
   /** A member of the wrong JSON type (deserialisation, not validation). */
   type?: boolean;
+  /** For a member the structure does not declare: the members it does. */
+  known?: string[];
 }
 
 type Check = (value: unknown, path: string, out: Violation[]) => void;
@@ -85,8 +87,35 @@ function compilePattern(java: string): RegExp | undefined {
 
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : v === null || v === undefined ? 'null' : `'${JSON.stringify(v)}'`);
 
+/** How strictly a compiled check reads a value. */
+export interface CompileOptions {
+  /**
+   * Report members a structure does not declare (`Member is not in the model`). Off for requests:
+   * AWS JSON services ignore unknown members. On for documents ferry turns into requests (a task
+   * definition template): the SDK drops an unknown member silently, so a typo would never reach AWS.
+   */
+  unknownMembers?: boolean;
+}
+
 /** Compiles the checks of every operation's input shape (shared shapes compiled once). */
-export function compileModel(model: ServiceModel): Map<string, Check> {
+export function compileModel(model: ServiceModel, opts: CompileOptions = {}): Map<string, Check> {
+  const compile = shapeCompiler(model, opts);
+  const out = new Map<string, Check>();
+  for (const [name, op] of Object.entries(model.operations)) if (op.input) out.set(name, compile(op.input.shape));
+  return out;
+}
+
+/** The check of one named shape of `model`, e.g. `RegisterTaskDefinitionRequest`. */
+export function shapeCheck(model: ServiceModel, shape: string, opts: CompileOptions = {}): (value: unknown) => Violation[] {
+  const check = shapeCompiler(model, opts)(shape);
+  return (value) => {
+    const out: Violation[] = [];
+    check(value, '', out);
+    return out;
+  };
+}
+
+function shapeCompiler(model: ServiceModel, opts: CompileOptions): (name: string) => Check {
   const cache = new Map<string, Check>();
   const compile = (name: string): Check => {
     const hit = cache.get(name);
@@ -104,9 +133,11 @@ export function compileModel(model: ServiceModel): Map<string, Check> {
       case 'structure': {
         const members = Object.entries(s.members ?? {}).map(([m, ref]) => [m, compile(ref.shape)] as const);
         const required = s.required ?? [];
+        const known = new Set(Object.keys(s.members ?? {}));
         return (v, path, out) => {
           if (typeof v !== 'object' || v === null || Array.isArray(v)) return void out.push({ path, value: v, constraint: 'Member must be a structure', type: true });
           const obj = v as Record<string, unknown>;
+          if (opts.unknownMembers) for (const k of Object.keys(obj)) if (!known.has(k)) out.push({ path: join(path, k), value: obj[k], constraint: 'Member is not in the model', known: [...known] });
           for (const r of required) if (obj[r] === undefined || obj[r] === null) out.push({ path: join(path, r), value: null, constraint: 'Member must not be null' });
           for (const [m, check] of members) if (obj[m] !== undefined && obj[m] !== null) check(obj[m], join(path, m), out);
         };
@@ -172,9 +203,7 @@ export function compileModel(model: ServiceModel): Map<string, Check> {
         return () => {};
     }
   };
-  const out = new Map<string, Check>();
-  for (const [name, op] of Object.entries(model.operations)) if (op.input) out.set(name, compile(op.input.shape));
-  return out;
+  return compile;
 }
 
 const join = (path: string, m: string) => (path ? `${path}.${m}` : m);

@@ -33,3 +33,21 @@ export async function resolveAppRefs(value: string, urlOf: (project: string) => 
   }
   return out + value.slice(last);
 }
+
+/** Every project referenced from any string value of a JSON document (a task definition template). */
+export function documentAppRefs(doc: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') for (const p of appRefs(v)) out.add(p);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(doc);
+  return [...out].sort();
+}
+
+/** The task definition templates a deploy.json names (`taskDefinition`, its own and every environment's), relative to the project root. */
+export function deployJsonTemplates(deploy: Record<string, unknown>): string[] {
+  const files = [deploy.taskDefinition, ...Object.values((deploy.environments as Record<string, { taskDefinition?: unknown }> | undefined) ?? {}).map((o) => o?.taskDefinition)];
+  return [...new Set(files.filter((f): f is string => typeof f === 'string'))].sort();
+}

@@ -202,6 +202,13 @@ export interface AppDeployConfig {
   /** Task execution role (default on new task definitions: the environment's). */
   executionRoleArn?: string;
   /**
+   * Template mode: a JSON task definition (RegisterTaskDefinition's input with placeholders), relative
+   * to the project root, registered as written instead of patching the live revision (task-template.ts).
+   */
+  taskDefinition?: string;
+  /** The loaded template when `taskDefinition` is set (filled by resolveApp, not written by users). */
+  template?: TaskTemplate;
+  /**
    * The top-level fields deploy.json wrote for this environment (its base fields and
    * `environments.<env>`), before defaults: filled by the loader. Patching a live task definition
    * changes only these (besides the image); defaults apply only to what ferry creates.
@@ -211,8 +218,20 @@ export interface AppDeployConfig {
   environments: Record<string, Partial<Omit<AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>>>;
 }
 
+/** A task definition template (deploy.json `taskDefinition`) as loaded: see task-template.ts. */
+export interface TaskTemplate {
+  /** Absolute path of the template file. */
+  file: string;
+  /** The file as messages name it (relative to the workspace root). */
+  shown: string;
+  /** The JSON as written, placeholders included. */
+  raw: Record<string, unknown>;
+  /** `${app:<project>.url}` values, once resolved for this run (withResolvedAppUrls). */
+  urls?: Record<string, string>;
+}
+
 /** A field deploy.json can declare (a top-level key of AppDeployConfig). */
-export type DeclaredField = Exclude<keyof AppDeployConfig, 'file' | 'project' | 'environments' | 'declared'>;
+export type DeclaredField = Exclude<keyof AppDeployConfig, 'file' | 'project' | 'environments' | 'declared' | 'template'>;
 
 /** One entry of `capacityProviderStrategy`. */
 export interface CapacityProviderItem {

@@ -327,6 +327,7 @@ export function applyAppDefaults(raw: Json, file: string, project: string, shown
   if (r.taskRoleArn !== undefined) app.taskRoleArn = r.taskRoleArn;
   if (r.executionRoleArn !== undefined) app.executionRoleArn = r.executionRoleArn;
   if (r.stopTimeout !== undefined) app.stopTimeout = r.stopTimeout;
+  if (r.taskDefinition !== undefined) app.taskDefinition = r.taskDefinition;
   if (app.launchType && app.capacityProviderStrategy) {
     throw new FerryError(
       'CONFIG_INVALID',

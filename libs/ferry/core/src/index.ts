@@ -15,3 +15,4 @@ export * from './content-tag/index.ts';
 export * from './session.ts';
 export * from './command-line.ts';
 export * from './app-refs.ts';
+export * from './task-template.ts';

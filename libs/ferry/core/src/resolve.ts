@@ -5,6 +5,7 @@ import { FerryError } from './errors.ts';
 import { getProjectGraph } from './graph.ts';
 import type { RunSession } from './session.ts';
 import { suggest } from './names.ts';
+import { loadTaskTemplate } from './task-template.ts';
 
 /**
  * Everything a target needs about one app in one environment: finds the project root through the
@@ -60,5 +61,7 @@ export async function resolveApp(workspaceRoot: string, project: string, envName
       throw new FerryError('CONFIG_INVALID', `${shown}: ${field} must stay inside the workspace (got ${JSON.stringify(app[field])}, which resolves to ${abs}). Example: "${field}": ${JSON.stringify(field === 'dockerfile' ? 'Dockerfile' : '.')}`);
     }
   }
+  // Template mode: the template is read and checked now, so every target refuses a bad one first.
+  if (app.taskDefinition !== undefined) return { app: loadTaskTemplate(app, env, workspaceRoot).app, env, projectRoot, workspaceRoot };
   return { app, env, projectRoot, workspaceRoot };
 }

@@ -4,7 +4,7 @@
  * records, the sandbox's load balancer tag, or its target group's load balancer). The Nx plugin
  * orders the referenced app's deploy-app first (a project-graph edge).
  */
-import { appRefs, FerryError, resolveApp, resolveAppRefs, type AppDeployConfig, type ResolvedApp, type RunSession } from '@ferry/core';
+import { appRefs, FerryError, resolveApp, resolveAppRefs, templateAppRefs, type AppDeployConfig, type ResolvedApp, type RunSession } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
 import { appPorts } from './context.ts';
 import { serviceUrl } from './health.ts';
@@ -12,9 +12,11 @@ import { liveTargetGroup } from './load-balancer.ts';
 
 /** The app with every `${app:<project>.url}` of its environment replaced; the app itself when it has none. */
 export async function withResolvedAppUrls(session: RunSession, workspaceRoot: string, resolved: ResolvedApp): Promise<AppDeployConfig> {
-  const { app, env } = resolved;
+  const { app } = resolved;
   const entries = Object.entries(app.environment);
-  if (!entries.some(([, v]) => appRefs(v).length > 0)) return app;
+  // A task definition template may reference other apps directly too (task-template.ts).
+  const templateRefs = app.template ? templateAppRefs(app.template.raw) : [];
+  if (!entries.some(([, v]) => appRefs(v).length > 0) && templateRefs.length === 0) return app;
   const urls = new Map<string, Promise<string>>();
   const urlOf = (project: string) => {
     let p = urls.get(project);
@@ -23,7 +25,10 @@ export async function withResolvedAppUrls(session: RunSession, workspaceRoot: st
   };
   const environment: Record<string, string> = {};
   for (const [k, v] of entries) environment[k] = await resolveAppRefs(v, urlOf);
-  return { ...app, environment };
+  if (!app.template) return { ...app, environment };
+  const resolvedUrls: Record<string, string> = {};
+  for (const project of templateRefs) resolvedUrls[project] = await urlOf(project);
+  return { ...app, environment, template: { ...app.template, urls: resolvedUrls } };
 }
 
 async function appUrl(session: RunSession, workspaceRoot: string, from: ResolvedApp, project: string): Promise<string> {

@@ -5,12 +5,12 @@
  * and real), diff, rollback and history.
  */
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
-import { FerryError } from '@ferry/core';
+import { FerryError, renderTemplate, templateValues } from '@ferry/core';
 import { isNotFound, type EcsPort, type EcsService, type ElbPort, type ReadOptions, type ScalingPort, type TaskDefinitionWithTags } from '@ferry/aws';
 import { readLiveScaling, requestsResourceLabel, requestsTargetGroup } from './autoscaling.ts';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
-import { declares, desiredTaskDefinition, specFingerprint } from './task-definition.ts';
+import { declares, desiredTaskDefinition, specFingerprint, templateFingerprint, templateTaskDefinition } from './task-definition.ts';
 import { liveTargetGroup, withTargetGroup } from './load-balancer.ts';
 
 export interface ReadLiveOptions extends ReadOptions {
@@ -82,15 +82,15 @@ export async function planFor(
   input: DeployInput,
   read: ReadOptions & { scaling?: ScalingPort; elb?: Pick<ElbPort, 'describeTargetGroup'> } = {},
 ): Promise<{ plan: DeployPlan; live: LiveState | null }> {
-  const fingerprint = specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
+  // Template mode: the rendered template is the desired definition, whatever runs now.
+  const rendered = input.app.template ? renderTemplate(input.app.template, input.app, templateValues(input.app, input.env, input.imageRef, input.contentTag)) : undefined;
+  const fingerprint = rendered ? templateFingerprint(rendered, input.app, input.contentTag) : specFingerprint(input.app, input.env, input.imageRef, input.contentTag);
   let app = input.app;
   let serviceUrl: string | undefined;
   let scalingResourceLabel: string | undefined;
   const planOn = (live: LiveState | null): DeployPlan => {
-    const registerInput = desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, {
-      contentTag: input.contentTag,
-      gitSha: input.gitSha,
-    });
+    const meta = { contentTag: input.contentTag, gitSha: input.gitSha };
+    const registerInput = rendered ? templateTaskDefinition(rendered, meta) : desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, meta);
     return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl, scalingResourceLabel }, { force: input.force });
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });

@@ -33,6 +33,14 @@ test('checkPlaintextSecrets: refuses with the fix, warns with --allow-plaintext-
   const warn = checkPlaintextSecrets('api', { DB_PASSWORD: 'hunter2' }, true);
   assert.match(warn!, /--allow-plaintext-secrets/);
   assert.not.match(warn!, /hunter2/);
+  // Template mode: deploy.json's "secrets" is refused there, so the fix names the template.
+  try {
+    checkPlaintextSecrets('api', { DB_PASSWORD: 'hunter2' }, false, 'apps/api/ecs-task-def.json');
+    assert.unreachable('expected a refusal');
+  } catch (e) {
+    assert.match((e as Error).message, /Move them to the container's "secrets" in apps\/api\/ecs-task-def\.json/);
+    assert.not.match((e as Error).message, /hunter2/);
+  }
 });
 
 test('diff masks secret-looking values, still shows that they changed', () => {

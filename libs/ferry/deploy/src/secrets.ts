@@ -22,15 +22,19 @@ export function plaintextSecrets(environment: Record<string, string>): string[] 
  * Throws CONFIG_INVALID naming the variables, unless `allow` (then returns a warning line). Undefined
  * when there is nothing to say.
  */
-export function checkPlaintextSecrets(project: string, environment: Record<string, string>, allow: boolean): string | undefined {
+export function checkPlaintextSecrets(project: string, environment: Record<string, string>, allow: boolean, template?: string): string | undefined {
   const names = plaintextSecrets(environment);
   if (!names.length) return undefined;
   const what = `${project}: environment ${names.join(', ')} look${names.length === 1 ? 's' : ''} like secret(s) in plaintext`;
   if (allow) return `${what}; deploying anyway (--allow-plaintext-secrets). Anyone who can describe the task definition can read them.`;
   throw new FerryError(
     'CONFIG_INVALID',
-    `${what}. Move them to "secrets" in deploy.json as SSM parameter or Secrets Manager references ` +
-      `(e.g. "secrets": { "${names[0]}": "arn:aws:ssm:<region>:<account>:parameter/${project}/${names[0].toLowerCase()}" }), ` +
+    (template
+      ? // Template mode: secrets are the container's, written in the template (deploy.json's are refused there).
+        `${what}. Move them to the container's "secrets" in ${template} as SSM parameter or Secrets Manager references ` +
+        `(e.g. { "name": "${names[0]}", "valueFrom": "arn:aws:ssm:<region>:<account>:parameter/${project}/${names[0].toLowerCase()}" }), `
+      : `${what}. Move them to "secrets" in deploy.json as SSM parameter or Secrets Manager references ` +
+        `(e.g. "secrets": { "${names[0]}": "arn:aws:ssm:<region>:<account>:parameter/${project}/${names[0].toLowerCase()}" }), `) +
       'or pass --allow-plaintext-secrets if the value really is not secret.',
   );
 }

@@ -239,6 +239,28 @@ export function desiredTaskDefinition(
   };
 }
 
+/**
+ * Template mode (deploy.json `taskDefinition`): the revision to register is the rendered template
+ * (renderTemplate in @ferry/core: placeholders filled, the app container's image set, checked
+ * against ECS's model) as written, plus ferry's tags. Nothing of the live revision is inherited:
+ * the template is the whole definition, and diff shows every way the live one differs from it.
+ */
+export function templateTaskDefinition(rendered: Record<string, unknown>, meta: RevisionMeta): RegisterTaskDefinitionInput {
+  const input = structuredClone(rendered) as unknown as RegisterTaskDefinitionInput;
+  return { ...input, tags: metaTags(input.tags ?? [], meta) };
+}
+
+/**
+ * The spec fingerprint in template mode: a hash of the rendered template (normalised, ferry's own
+ * tags left out), the app container's name and the content tag. A change to the template, to a value
+ * a placeholder takes or to the image is a new fingerprint; a deploy with none of them is one ECS read.
+ */
+export function templateFingerprint(rendered: Record<string, unknown>, app: Pick<AppDeployConfig, 'containerName'>, contentTag: string): string {
+  const spec = { mode: 'template', containerName: app.containerName, contentTag, taskDefinition: normaliseTaskDefinition(rendered as unknown as RegisterTaskDefinitionInput) };
+  const hash = createHash('sha256').update(JSON.stringify(prune(spec))).digest('hex').slice(0, 24);
+  return `${SPEC_VERSION}-${hash}`;
+}
+
 /** Bump when desiredTaskDefinition changes what it derives from config: old spec tags then stop matching. */
 export const SPEC_VERSION = 'v2';
 
@@ -328,7 +350,11 @@ export function normaliseTaskDefinition(td: RegisterTaskDefinitionInput | EcsTas
       .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
   }));
   // ferry's content tag names the image's tag: the image line already shows (and compares) it.
-  const allTags = (tags ?? base.tags ?? []).filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
+  // AWS's own `aws:` tags (CloudFormation's stack tags) cannot be sent with a registration (metaTags),
+  // so they are never a difference a deploy could remove or keep.
+  const allTags = (tags ?? base.tags ?? [])
+    .filter((t) => !META_TAGS.has(t.key ?? '') && t.key !== TAG_CONTENT && !(t.key ?? '').toLowerCase().startsWith('aws:'))
+    .sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
   const out = {
     ...base,
     cpu: normaliseCpu(base.cpu),

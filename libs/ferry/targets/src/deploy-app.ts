@@ -53,7 +53,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
     let aheadLock: HeldLock | undefined;
     let aheadSettled = false;
     try {
-      const secretsWarning = checkPlaintextSecrets(app.project, app.environment, args['allow-plaintext-secrets']);
+      const secretsWarning = checkPlaintextSecrets(app.project, app.environment, args['allow-plaintext-secrets'], app.template?.shown);
       if (secretsWarning) reporter.emit({ kind: 'warn', app: app.project, message: secretsWarning });
       const waitMs = lockWaitMs(args);
       const ports = appPorts(session, resolved);

@@ -2,7 +2,7 @@
 // standalone ECS task; streams its output, exits with its container's exit code.
 // Logic: libs/ferry/deploy/src/{run-task,one-off}.ts.
 import { FerryError, parseCommandOption, resolveApp } from '@ferry/core';
-import { appPorts, deployer, describeOneOff, oneOffExitCode, outcomeText, planOneOff, runOneOff, formatOneOffPlan } from '@ferry/deploy';
+import { appPorts, deployer, describeOneOff, oneOffExitCode, outcomeText, planOneOff, runOneOff, formatOneOffPlan, withResolvedAppUrls } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 interface RunArgs {
@@ -45,7 +45,10 @@ export const runTarget: TargetSpec<RunArgs> = {
     const timeoutS = args.timeout === undefined ? RUN_DEFAULT_TIMEOUT_S : Number(args.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new FerryError('USAGE', `--timeout must be a positive number of seconds (got ${JSON.stringify(args.timeout)}). Example: --timeout 600`);
     if (args.tag && args.revision) throw new FerryError('USAGE', '--tag and --revision name the image twice: pass one of them.');
-    const resolved = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    const resolved0 = await resolveApp(workspaceRoot, args.project!, args.env, session);
+    // Registered from config (no --revision): other apps' URLs resolved as deploy-app resolves them,
+    // so the one-off task runs the revision the service runs when nothing else changed.
+    const resolved = args.revision ? resolved0 : { ...resolved0, app: await withResolvedAppUrls(session, workspaceRoot, resolved0) };
     const project = resolved.app.project;
     const ports = appPorts(session, resolved);
     const plan = await planOneOff(session, ports, resolved, { command, environment, tag: args.tag, revision: args.revision, startedBy: 'ferry-run' });

@@ -33,7 +33,8 @@ const NEVER_FILES = new Set(['nx.json', 'package.json', 'package-lock.json', 'ts
  *  - no build target covers its project and it lies outside the build context (ferry cannot tell
  *    how it reaches the image, so it counts: a needless rebuild is cheaper than a stale image).
  * `{workspaceRoot}/…` inputs of the build target (e.g. the bundler script) count too.
- * `deploy.json` never counts: it configures the service, not the image; nor do ferry's records
+ * `deploy.json` and the task definition templates it names never count: they configure the
+ * service, not the image; nor do ferry's records
  * under a project (`dist/ferry/`), whatever .gitignore says.
  */
 export interface InputSelector {
@@ -57,6 +58,12 @@ export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamed
   const dockerfileAbs = resolve(app.projectRoot, app.app.dockerfile);
   const dockerfileRel = toPosix(relative(app.workspaceRoot, dockerfileAbs));
   const ig = dockerignoreFor(dockerfileAbs, contextAbs, memo);
+  // Task definition templates (deploy.json `taskDefinition`, any environment's) configure the service, like deploy.json.
+  const templates = new Set(
+    [app.app.taskDefinition, ...Object.values(app.app.environments ?? {}).map((o) => o?.taskDefinition)]
+      .filter((f): f is string => typeof f === 'string')
+      .map((f) => toPosix(relative(app.workspaceRoot, resolve(app.projectRoot, f)))),
+  );
   const build = graph.nodes[project]?.targetNames.includes('build') ? targetFileMatcher(graph, project, 'build', nxNamedInputs) : undefined;
   const covered = new Set(build?.projects ?? []);
   const inContext = (path: string): string | undefined =>
@@ -74,7 +81,7 @@ export function inputSelector(app: ResolvedApp, graph: ProjectGraphLite, nxNamed
     pathspecs: pathspecs(),
     dockerfileRel,
     keepProjectFile(owner, path) {
-      if (path === 'deploy.json' || path.endsWith('/deploy.json')) return false;
+      if (path === 'deploy.json' || path.endsWith('/deploy.json') || templates.has(path)) return false;
       if (isFerryRecord(graph.nodes[owner]?.root ?? '', path)) return false;
       if (build && build.matches(owner, path)) return true;
       const rel = inContext(path);
