@@ -12,6 +12,7 @@ import {
   CHAIN_HELP,
   CHAIN_OPTIONS,
   deployer,
+  deregistrations,
   expectedRolloutMs,
   fastPolls,
   formatPlan,
@@ -65,7 +66,7 @@ export const deployAppTarget: TargetSpec<ChainArgs> = {
         targetGroup: sandboxTargetGroup(ports.elbv2, app, env, { dryRun: args['dry-run'] }),
         urlOf: (arn: string) => ports.elbv2.url(arn),
       };
-      const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock };
+      const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), deregistrations: session.use(deregistrations), clock: session.clock };
       // A rollout behind a target group waits for its health checks and deregistration delay: the
       // default timeout grows by them (read only when something rolls out: a no-op reads no ELBv2).
       const rolloutSettings = async (p: DeployPlan | undefined) => {
