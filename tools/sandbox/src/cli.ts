@@ -94,6 +94,9 @@ async function printInfo(endpoint: string): Promise<void> {
     `  API (ECS + ECR):  ${info.endpoint}`,
     `  console:          ${info.endpoint}${CONSOLE_PATH}   (read-only, live)`,
     `  registry:         ${info.registryHost}   (docker login: aws ecr get-login-password | docker login -u AWS --password-stdin ${info.registryHost})`,
+    ...Object.entries((info as { registries?: Record<string, string> }).registries ?? {})
+      .filter(([, host]) => host !== info.registryHost)
+      .map(([account, host]) => `  registry ${account}: ${host}   (ECR calls with registryId ${account})`),
     `  base image:       ${info.baseImage}`,
     `  data:             ${info.dataDir}`,
     `  ECS API:          ${info.ecs ? 'yes' : 'not available (tools/sandbox/src/ecs missing)'}`,

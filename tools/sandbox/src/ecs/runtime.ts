@@ -50,7 +50,13 @@ export interface TaskRuntime {
   follow?(id: string, onLine: (line: string, timestampMs: number) => void): Promise<void>;
 }
 
-export function dockerRuntime(opts: { registryHost: string; registryAuth: { username: string; password: string } }): TaskRuntime {
+/** A registry the sandbox hosts: images from it are always pulled, with its credentials. */
+export interface SandboxRegistry {
+  host: string;
+  auth: { username: string; password: string };
+}
+
+export function dockerRuntime(opts: { registries: SandboxRegistry[] }): TaskRuntime {
   const docker = new Docker();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,13 +71,13 @@ export function dockerRuntime(opts: { registryHost: string; registryAuth: { user
 
   return {
     async ensureImage(image) {
-      const fromSandboxRegistry = image.startsWith(`${opts.registryHost}/`);
+      const fromSandboxRegistry = opts.registries.find((r) => image.startsWith(`${r.host}/`));
       if (!fromSandboxRegistry && (await hasImage(image))) return;
       const ref = /:[^/]+$/.test(image) || image.includes('@') ? image : `${image}:latest`;
       try {
         const stream = await docker.pull(ref, {
           authconfig: fromSandboxRegistry
-            ? { username: opts.registryAuth.username, password: opts.registryAuth.password, serveraddress: opts.registryHost }
+            ? { username: fromSandboxRegistry.auth.username, password: fromSandboxRegistry.auth.password, serveraddress: fromSandboxRegistry.host }
             : undefined,
         });
         await new Promise<void>((resolve, reject) => {
