@@ -102,8 +102,9 @@ const where = (i: { registryId?: string }) => (i.registryId ? ` (registry ${i.re
 /** The DNS suffix of a region's partition: amazonaws.com, or amazonaws.com.cn for the China regions. */
 export const partitionDnsSuffix = (region: string): string => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
 
-/** The account of an environment's registry: the account in an ECR host (`ferry.json` `registry`), else `accountId`. */
-export function registryAccountOf(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId'>): string | undefined {
+/** The account of an environment's registry: ferry.json `registryId`, the account in an ECR host (`registry`), else `accountId`. */
+export function registryAccountOf(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'registryId'>): string | undefined {
+  if (env.registryId) return env.registryId;
   if (env.kind !== 'aws') return undefined;
   const m = env.registry ? /^(\d{12})\.dkr\.ecr\./.exec(env.registry) : null;
   return m ? m[1] : env.registry ? undefined : env.accountId;
