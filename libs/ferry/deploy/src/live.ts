@@ -64,6 +64,8 @@ export interface DeployInput {
   imageRef: string;
   contentTag: string;
   gitSha?: string;
+  /** promote: the source the image comes from, recorded on the revision (`ferry:promoted-from`). */
+  promotedFrom?: string;
   force?: boolean;
   /** Sandbox: the target group to attach when deploy.json names none (load-balancer.ts, sandboxTargetGroup). */
   targetGroup?: (live: LiveState | null) => Promise<string | undefined>;
@@ -84,6 +86,7 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
     const registerInput = desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, {
       contentTag: input.contentTag,
       gitSha: input.gitSha,
+      promotedFrom: input.promotedFrom,
     });
     return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl }, { force: input.force });
   };

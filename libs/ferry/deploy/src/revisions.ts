@@ -7,7 +7,7 @@ import { parseTaskDefinitionRef, type EcsPort } from '@ferry/aws';
 import { FerryError, sessionPart, type AppDeployConfig, type Clock, type Reporter } from '@ferry/core';
 import { tokenBucket } from './wait.ts';
 import { shortTaskDefinition } from './rollout.ts';
-import { containerImage, imageTagOf, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { containerImage, imageTagOf, parsePromotedFrom, TAG_PROMOTED_FROM, type PromotedFrom, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
 
 /** One ACTIVE revision of the family. */
 export interface RevisionInfo {
@@ -29,6 +29,8 @@ export interface RevisionInfo {
   registeredAt?: number;
   /** The migration run with this revision (migrate.ts), when there was one. */
   migration?: MigrationRecord;
+  /** promote registered it: where its image ran before. */
+  promotedFrom?: PromotedFrom;
 }
 
 
@@ -152,6 +154,7 @@ async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number
     result: tagValue(tags, TAG_RESULT),
     registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
     ...((m) => (m ? { migration: m } : {}))(parseMigrationTags(tags)),
+    ...((p) => (p ? { promotedFrom: p } : {}))(parsePromotedFrom(tagValue(tags, TAG_PROMOTED_FROM))),
   };
 }
 
