@@ -164,4 +164,4 @@ export async function deployWithImage(
     // Taken ahead but not needed (up to date after all, dry run, a refusal before any write).
     if (ahead && !aheadSettled) await ahead.then((l) => l?.release(), () => undefined);
   }
-  }
+}
