@@ -287,6 +287,8 @@ export async function imageExists(port: EcrPort, repositoryName: string, tag: st
 export interface RegistryCredentials {
   /** Registry host without scheme, e.g. `123.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. */
   registry: string;
+  /** GetAuthorizationToken's proxyEndpoint as given (`https://<host>`; `http://` in the sandbox): the registry API's base URL. */
+  proxyEndpoint: string;
   username: string;
   password: string;
   expiresAt?: Date;
@@ -316,7 +318,7 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
   // From here on, any text this process prints has the password and the token masked.
   registerSecret(decoded.password);
   registerSecret(data.authorizationToken);
-  return { registry: registryHostOf(data.proxyEndpoint), ...decoded, expiresAt: data.expiresAt };
+  return { registry: registryHostOf(data.proxyEndpoint), proxyEndpoint: data.proxyEndpoint, ...decoded, expiresAt: data.expiresAt };
 }
 
 /**

@@ -30,3 +30,4 @@ export * from './migrate.ts';
 export * from './app-logs.ts';
 export * from './load-balancer.ts';
 export * from './app-urls.ts';
+export * from './promote.ts';
