@@ -83,7 +83,7 @@ test('deploy to a: the source of the promotes', async () => {
 test('promote --dry-run shows the copy and the deploy plan and changes nothing', async () => {
   const before = f.sb.stats();
   const out = await f.must('promote', ['--from=a', '--to=c', '--dry-run'], noDocker());
-  assert.match(out, new RegExp(`source: a ${APP} runs promote-a`));
+  assert.ok(out.includes(`source: a ${APP} runs ${APP}:1 with ${f.sb.registryHost}/${REPO}:${tagA} = ${digest}`), out);
   assert.match(out, /copy: 127\.0\.0\.1:\d+\/promote-a\/promo@sha256:[0-9a-f]{64} -> 127\.0\.0\.1:\d+\/promote-a\/promo:ft-/);
   assert.match(out, /would ensure the cluster|does not exist in cluster promote-c/);
   const after = f.sb.stats();
