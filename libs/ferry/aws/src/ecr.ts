@@ -322,16 +322,17 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
 }
 
 /**
- * The registry host images are tagged for: ferry.json `registry`, else the account's ECR host
- * (aws with `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
+ * The registry host images are tagged for: ferry.json `registry`, else the registry account's ECR
+ * host (aws with `registryId` or `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
  */
-export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>, port: EcrPort): Promise<string> {
+export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region' | 'registryId'>, port: EcrPort): Promise<string> {
   return configuredRegistry(env) ?? (await getRegistryCredentials(port)).registry;
 }
 
 /** The registry host known from ferry.json alone (no AWS call), if any. */
-export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>): string | undefined {
+export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region' | 'registryId'>): string | undefined {
   if (env.registry) return env.registry;
-  if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.${partitionDnsSuffix(env.region)}`;
+  const account = env.registryId ?? env.accountId;
+  if (env.kind === 'aws' && account) return `${account}.dkr.ecr.${env.region}.${partitionDnsSuffix(env.region)}`;
   return undefined;
 }
