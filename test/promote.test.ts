@@ -78,6 +78,9 @@ test('deploy to a: the source of the promotes', async () => {
   const img = await f.ecr.send(new DescribeImagesCommand({ repositoryName: REPO, imageIds: [{ imageTag: tagA }] }));
   digest = img.imageDetails![0].imageDigest!;
   assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  // DescribeTasks reports the digest the tag resolved to at pull time (model: Container.imageDigest).
+  assert.ok(a.tasks.length >= 1);
+  for (const t of a.tasks) assert.is(t.containers![0].imageDigest, digest);
 });
 
 test('promote --dry-run shows the copy and the deploy plan and changes nothing', async () => {
@@ -106,7 +109,10 @@ test('promote a -> b (same registry and repository): a PutImage retag, b runs th
   assert.is(b.image, `${f.sb.registryHost}/${REPO}@${digest}`, 'pinned by digest');
   assert.is(b.primary.rolloutState, 'COMPLETED');
   assert.ok(b.tasks.length >= 1);
-  for (const t of b.tasks) assert.is(t.containers![0].image, b.image);
+  for (const t of b.tasks) {
+    assert.is(t.containers![0].image, b.image);
+    assert.is(t.containers![0].imageDigest, digest, 'the task runs the source digest');
+  }
   const a = await running('promote-a');
   assert.is(b.tags['ferry:promoted-from'], `a ${digest} ${a.primary.taskDefinition}`);
   assert.not.ok(existsSync(dockerLog), `promote ran docker: ${existsSync(dockerLog) ? readFileSync(dockerLog, 'utf8') : ''}`);
@@ -128,6 +134,7 @@ test('promote a -> c (the second registry): manifest and blobs copied, c runs th
   assert.is(c.image, `${second}/${REPO}@${digest}`);
   assert.is(c.primary.rolloutState, 'COMPLETED');
   assert.ok(c.tasks.length >= 1);
+  for (const t of c.tasks) assert.is(t.containers![0].imageDigest, digest, 'pulled from the second registry: the same digest');
   assert.is(c.tags['ferry:promoted-from'].split(' ')[1], digest);
   const url = c.svc.tags!.find((t) => t.key === 'ferry:sandbox-url')!.value!;
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });

@@ -33,7 +33,8 @@ export interface ContainerState {
 /** The narrow set of engine calls the ECS sandbox makes. */
 export interface TaskRuntime {
   /** Pull `image` (always for the sandbox registry, like ECS's default pull behaviour; otherwise only when missing). */
-  ensureImage(image: string): Promise<void>;
+  /** Pulls (or finds) the image; resolves to its manifest digest when it comes from a registry (undefined for a local-only image). */
+  ensureImage(image: string): Promise<string | void>;
   /** Create and start; returns the container id. Throws on create/start failure. */
   run(spec: ContainerSpec): Promise<string>;
   /** Resolves with the exit code once the container exits. */
@@ -80,9 +81,12 @@ export function dockerRuntime(opts: { registries: SandboxRegistry[] }): TaskRunt
             ? { username: fromSandboxRegistry.auth.username, password: fromSandboxRegistry.auth.password, serveraddress: fromSandboxRegistry.host }
             : undefined,
         });
-        await new Promise<void>((resolve, reject) => {
-          docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+        // The engine reports the manifest digest it resolved as a `Digest: sha256:…` progress line.
+        const events = await new Promise<Array<{ status?: string }>>((resolve, reject) => {
+          docker.modem.followProgress(stream, (err: Error | null, output: Array<{ status?: string }>) => (err ? reject(err) : resolve(output ?? [])));
         });
+        const reported = events.map((e) => /^Digest: (sha256:[a-f0-9]{64})$/.exec(e.status ?? '')?.[1]).find(Boolean);
+        return reported ?? /@(sha256:[a-f0-9]{64})$/.exec(ref)?.[1];
       } catch (e) {
         throw new PullError(`pull image manifest has been retried 1 time(s): failed to resolve ref ${ref}: ${(e as Error).message.trim()}`);
       }
