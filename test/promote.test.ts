@@ -50,11 +50,10 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  const second = f.sb?.registries?.[SECOND_ACCOUNT];
-  if (second) {
-    const images = spawnSync('docker', ['images', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => r.startsWith(`${second}/`));
-    if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
-  }
+  // Images pulled by digest (b and c run pinned images), from both registries; f.stop() removes the tagged ones.
+  const hosts = Object.values(f.sb?.registries ?? {});
+  const images = spawnSync('docker', ['images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => hosts.some((h) => r.startsWith(`${h}/`)) && !r.endsWith('@<none>'));
+  if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
   await f.stop();
 });
 
