@@ -50,8 +50,13 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  // Images pulled by digest (b and c run pinned images), from both registries; f.stop() removes the tagged ones.
+  // Images pulled by digest (b and c run pinned images), from both registries; f.stop() removes the
+  // tagged ones. After the stop: a running task's image cannot be removed.
   const hosts = Object.values(f.sb?.registries ?? {});
+  await f.stop();
+  const images = spawnSync('docker', ['images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => hosts.some((h) => r.startsWith(`${h}/`)) && !r.endsWith('@<none>'));
+  if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
+});
   const images = spawnSync('docker', ['images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => hosts.some((h) => r.startsWith(`${h}/`)) && !r.endsWith('@<none>'));
   if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
   await f.stop();
