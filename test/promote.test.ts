@@ -57,10 +57,6 @@ test.after(async () => {
   const images = spawnSync('docker', ['images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => hosts.some((h) => r.startsWith(`${h}/`)) && !r.endsWith('@<none>'));
   if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
 });
-  const images = spawnSync('docker', ['images', '--digests', '--format', '{{.Repository}}@{{.Digest}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => hosts.some((h) => r.startsWith(`${h}/`)) && !r.endsWith('@<none>'));
-  if (images.length) spawnSync('docker', ['rmi', '-f', ...images]);
-  await f.stop();
-});
 
 const noDocker = () => ({ env: { PATH: `${join(f.tmp, 'fake-bin')}:${process.env.PATH}` } });
 
