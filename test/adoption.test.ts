@@ -59,7 +59,6 @@ const env: NodeJS.ProcessEnv = {
   FERRY_SANDBOX_NOHC_GRACE_MS: '1000',
   FERRY_SANDBOX_TICK_MS: '200',
   FERRY_SANDBOX_STOP_TIMEOUT_S: '5',
-  FERRY_SANDBOX_LB_PORT_START: String(46000 + Math.floor(Math.random() * 3000)),
   npm_config_update_notifier: 'false',
 };
 delete env.FERRY_SANDBOX_DIR;

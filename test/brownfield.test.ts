@@ -17,7 +17,6 @@ import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbo
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
 process.env.FERRY_SANDBOX_TICK_MS = '200';
 process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
-process.env.FERRY_SANDBOX_LB_PORT_START ??= String(46000 + Math.floor(Math.random() * 4000));
 
 const repoRoot = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-brownfield-'));

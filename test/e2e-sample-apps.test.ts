@@ -23,7 +23,6 @@ import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbo
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
 process.env.FERRY_SANDBOX_TICK_MS = '200';
 process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
-process.env.FERRY_SANDBOX_LB_PORT_START ??= String(46000 + Math.floor(Math.random() * 4000));
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-e2e-sample-'));
@@ -94,10 +93,11 @@ function commit(message: string) {
   git(ws.root, 'commit', '-qam', message);
 }
 
-/** Content tags the run computed, from build-image's `tag: done` lines. */
+/** Content tags of the run, from the summary table's rows (`api  local  deployed  ft-…  api:2 …`) or a dry run's `would push` lines. */
 function tagsIn(out: string): Partial<Record<App, string>> {
   const tags: Partial<Record<App, string>> = {};
-  for (const m of out.matchAll(/\[(api|web|worker)\] tag: done — content tag (ft-[0-9a-f]{20})/g)) tags[m[1] as App] = m[2];
+  for (const m of out.matchAll(/\[(api|web|worker)\] would push \S+:(ft-[0-9a-f]{20})/g)) tags[m[1] as App] = m[2];
+  for (const m of out.matchAll(/^(api|web|worker) +\S+ +(?:deployed|up to date|rolled back|failed|done) +(ft-[0-9a-f]{20}) /gm)) tags[m[1] as App] = m[2];
   return tags;
 }
 
@@ -240,7 +240,7 @@ step('1. first deploy of api, web and worker from nothing: every service runs th
     assert.is(svc.runningCount, svc.desiredCount);
     assert.is(await liveTag(app), tag1[app], `${app} runs the tag build-image computed`);
     assert.equal(await ecrTags(app), [tag1[app]!], `${app}: exactly one image in ECR`);
-    assert.match(r.out, new RegExp(`\\[${app}\\] deploy: ok — local: ${app}:1 runs ${tag1[app]}`));
+    assert.match(r.out, new RegExp(`^${app} +local +deployed +${tag1[app]} +${app}:1 `, 'm'), `${app}'s row in the run summary`);
   }
   assert.is(new Set(Object.values(tag1)).size, 3, 'three different images');
   assert.is((await service('api')).runningCount, 2, 'api runs its desiredCount of 2');
@@ -283,8 +283,12 @@ step('2. a second run is a no-op: no build, no push, no ECS or ECR write', async
   assert.equal(await Promise.all(APPS.map(snapshot)), before, 'services untouched');
   for (const app of APPS) {
     assert.match(r.out, new RegExp(`\\[${app}\\] build-image: skipped — .*:${tag1[app]} is already in the registry`));
-    assert.match(r.out, new RegExp(`\\[${app}\\] push: skipped`));
     assert.match(r.out, new RegExp(`\\[${app}\\] deploy-app: ok — up to date: ${app}:1 runs ${tag1[app]}`));
+    assert.match(r.out, new RegExp(`\\[${app}\\] checks: ok — ECS ACTIVE`));
+    // At most 3 lines of ferry's own per app in a no-op (image, rollout, checks), then the summary.
+    const own = r.out.split('\n').filter((l) => l.startsWith(`[${app}] `));
+    assert.ok(own.length <= 3, `${app} printed ${own.length} lines:\n${own.join('\n')}`);
+    assert.match(r.out, new RegExp(`^${app} +local +up to date +${tag1[app]} `, 'm'));
   }
   assert.not.match(r.out, /\] build-image: building/);
 });
@@ -352,7 +356,7 @@ step('4. a broken api fails with the reason printed; the service stays on the pr
   assert.match(r.out, /EssentialContainerExited: Essential container in task exited \(api exit 3\)/);
   assert.match(r.out, /circuit breaker/);
   assert.match(r.out, /Rolled back: api:\d+ is live again/);
-  assert.not.match(r.out, /\[api\] smoke-test: ok/, 'the chain stopped at deploy-app');
+  assert.not.match(r.out, /\[api\] (smoke-test|checks): ok/, 'the chain stopped at deploy-app');
   const svc = await service('api');
   assert.is(svc.taskDefinition, rev3Api, 'the service is back on the step-3 revision');
   // ECS keeps the FAILED deployment beside the new PRIMARY while it drains (ECS-SEMANTICS §2).

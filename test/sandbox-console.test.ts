@@ -1,6 +1,7 @@
 // Integration: the sandbox console in a real browser (Debian's headless Chromium). A service created
 // through the ECS API with tasks as real Docker containers shows on the page; after a second deploy
-// (UpdateService to a new revision) a fresh load shows the new revision, its rollout and its logs.
+// (UpdateService to a new revision) the page left open redraws itself with the new deployment while
+// it rolls out and when it completed, and a fresh load shows the new revision and its logs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -20,6 +21,7 @@ import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 import { docker } from '../tools/sandbox/src/docker.ts';
 import { freePort } from '../tools/sandbox/src/ecs/lb.ts';
+import { chromium as pw } from 'playwright-core';
 import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 const chromium = await new Promise<string | undefined>((resolve) => execFile('sh', ['-c', 'command -v chromium'], (err, out) => resolve(err ? undefined : out.trim())));
@@ -71,6 +73,12 @@ function dumpDom(url: string): Promise<string> {
     ),
   );
 }
+
+/** Waits until the open page's rendered part contains `text` (the page's own polling redraws it). */
+const shows = (p: import('playwright-core').Page, text: string) =>
+  // A function, not a string: the page's Content-Security-Policy forbids eval.
+  p.waitForFunction((t) => ((globalThis as unknown as BrowserGlobals).document.getElementById('main')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
+type BrowserGlobals = { document: { getElementById(id: string): { textContent: string | null } | null } };
 
 /** The rendered part of the page (the script's own source also names the sections). */
 const rendered = (dom: string) => dom.slice(dom.indexOf('<header>'), dom.indexOf('<script>'));
@@ -171,12 +179,32 @@ if (!chromium) {
     assert.ok(one.includes('&lt;b&gt;hello from v1&lt;/b&gt;'), 'the task log line, as text');
     assert.not.ok(one.includes('<b>hello'), 'no markup from a log line');
 
-    await register('2');
-    await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: `${FAMILY}:2` }));
-    const second = await completed(2);
-    assert.is.not(second.id, first.id);
+    // The same page, left open in a browser (driven over CDP), redraws the second deploy by itself:
+    // no reload, no navigation.
+    const browser = await pw.launch({ executablePath: chromium!, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const live = await browser.newPage();
+      let navigations = 0;
+      live.on('framenavigated', (f) => void (f === live.mainFrame() && navigations++));
+      await live.goto(page);
+      await shows(live, first.id!);
+
+      await register('2');
+      await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'web', taskDefinition: `${FAMILY}:2` }));
+      // While it rolls out, the open page shows both deployments (the new PRIMARY beside the old one).
+      const rolling = (await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['web'] }))).services![0].deployments!.find((d) => d.status === 'PRIMARY')!;
+      await shows(live, rolling.id!);
+      const second = await completed(2);
+      assert.is.not(second.id, first.id);
+      assert.is(second.id, rolling.id);
+      await shows(live, `${FAMILY}:2 · 1/1 running`);
+      assert.is(navigations, 1, 'the page updated in place: loaded once, never reloaded');
+    } finally {
+      await browser.close();
+    }
 
     const two = rendered(await dumpDom(page));
+    const second = (await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['web'] }))).services![0].deployments![0];
     assert.ok(two.includes(`<td class="mono">${second.id}</td>`), 'the new deployment');
     assert.ok(two.includes(`<td class="mono">${FAMILY}:2</td>`), 'the new revision');
     assert.ok(two.includes(`${FAMILY}:2 · 1/1 running`), 'the service runs the new revision');

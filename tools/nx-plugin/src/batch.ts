@@ -7,8 +7,8 @@
  * `NX_BATCH_MODE=false`) goes back to one process per task.
  *
  * In-process needs the esbuild bundle of ferry's code (launch.ts; the npm package ships one). When
- * there is none (`FERRY_BUNDLE=0`, bundling failed, or `scriptsDir` points at the workspace's own
- * scripts) each task runs as its own `node <script>` child, one at a time, with the same results.
+ * there is none (bundling failed, or `scriptsDir` points at the workspace's own scripts) each task
+ * runs as its own `node <script>` child, one at a time, with the same results.
  */
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -134,7 +134,7 @@ export default async function* runScriptBatch(
   // Like a task process, the worker runs inside an Nx run that has just written the project
   // graph: this is what tells ferry to read that graph instead of asking Nx again (core/graph.ts).
   if (tasks.length) process.env.NX_TASK_TARGET_PROJECT ??= tasks[0].project;
-  const inProcess = process.env.FERRY_IN_PROCESS !== '0' && !tasks.some((t) => t.custom) ? await loadBatchModule(context.root, bundledDir) : 'custom scripts or FERRY_IN_PROCESS=0';
+  const inProcess = !tasks.some((t) => t.custom) ? await loadBatchModule(context.root, bundledDir) : 'custom scripts';
   const timings: Record<string, unknown> = {
     pid: process.pid,
     // Node start-up and Nx's batch worker before it called this executor.

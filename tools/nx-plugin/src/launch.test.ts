@@ -82,13 +82,7 @@ test('a script that does not compile falls back to tsx, which reports the error'
   rmSync(join(root, 'scripts/broken.ts'));
 });
 
-test('FERRY_BUNDLE=0 and non-tsx argv (the npm package) are left alone', async () => {
-  process.env.FERRY_BUNDLE = '0';
-  try {
-    assert.equal((await launchArgs(root, tsxArgs('hello'))).args, tsxArgs('hello'));
-  } finally {
-    delete process.env.FERRY_BUNDLE;
-  }
+test('non-tsx argv (the npm package) is left alone', async () => {
   const pkg = ['/ws/node_modules/@ferry/nx/dist/deploy.mjs', '--project=api'];
   assert.equal((await launchArgs(root, pkg)).args, pkg);
 });
@@ -97,7 +91,6 @@ test('in-process only for a bundle inside the process Nx forked for this task', 
   const bundle = { args: ['/x.mjs'], mode: 'bundle' as const };
   assert.ok(canRunInProcess(bundle, { NX_FORKED_TASK_EXECUTOR: 'true' }));
   assert.not.ok(canRunInProcess(bundle, {}), 'nx itself or a direct call');
-  assert.not.ok(canRunInProcess(bundle, { NX_FORKED_TASK_EXECUTOR: 'true', FERRY_IN_PROCESS: '0' }));
   assert.not.ok(canRunInProcess({ args: ['--import', 'tsx', '/x.ts'], mode: 'tsx' }, { NX_FORKED_TASK_EXECUTOR: 'true' }));
 });
 

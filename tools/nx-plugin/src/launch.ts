@@ -11,7 +11,7 @@
  * from (size + mtime) plus the lock file, and any change makes the next launch rebuild it, so
  * nobody runs stale code. Concurrent launches (Nx runs tasks in parallel) each see a complete
  * bundle: builds go to a fresh folder and a manifest rename publishes them. Any bundling problem
- * falls back to tsx, which then reports the real error. `FERRY_BUNDLE=0` disables the cache.
+ * falls back to tsx, which then reports the real error.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -157,7 +157,6 @@ export async function launchArgs(root: string, nodeArgs: string[]): Promise<Laun
   const file = relative(root, nodeArgs[2]);
   const rest = nodeArgs.slice(3);
   const tsx = (reason: string): Launch => ({ args: nodeArgs, mode: 'tsx', reason });
-  if (process.env.FERRY_BUNDLE === '0') return tsx('FERRY_BUNDLE=0');
   if (file.startsWith('..')) return tsx('script outside the workspace');
   const cache = join(root, CACHE_DIR);
   let manifest = readManifest(cache);
@@ -179,10 +178,9 @@ export async function launchArgs(root: string, nodeArgs: string[]): Promise<Laun
  * forks for this one task (`NX_FORKED_TASK_EXECUTOR`). The single-task executor runs only when Nx
  * runs a process per task (`--batch=false`; otherwise batch.ts serves the whole run), so the fork
  * runs exactly one task and its exit code is the task's result. Saves a node start per task.
- * `FERRY_IN_PROCESS=0` turns it off.
  */
 export function canRunInProcess(launch: Launch, env: NodeJS.ProcessEnv = process.env): boolean {
-  return launch.mode === 'bundle' && env.NX_FORKED_TASK_EXECUTOR === 'true' && env.FERRY_IN_PROCESS !== '0';
+  return launch.mode === 'bundle' && env.NX_FORKED_TASK_EXECUTOR === 'true';
 }
 
 /**

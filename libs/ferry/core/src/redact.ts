@@ -5,6 +5,11 @@
 
 const MASK = '***';
 
+/**
+ * Secrets obtained at run time (a registry password, an ECR token). The one process-wide set in
+ * libs/ on purpose: a secret must be masked in every line this process prints, including a crash
+ * report written where no run session is at hand. It only grows, and holds nothing but masks.
+ */
 const extra = new Set<string>();
 
 /** Registers a literal secret (a registry password, a token just obtained) so it is masked everywhere in this process. */

@@ -105,7 +105,16 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
   s.reporter.emit({ kind: 'step', app: plan.app, step: 'rollout', status: 'done', message: `deployment ${r.deploymentId} COMPLETED: ${shortTaskDefinition(arn)} runs ${plan.imageRef}` });
   await recordCompleted(
     ports.ecs,
-    { app: plan.app, service: plan.service, serviceArn: r.serviceArn, arn, contentTag: plan.contentTag, spec: plan.spec, rolloutMs: rolloutDurationMs(r.watched.lastSeen) },
+    {
+      app: plan.app,
+      service: plan.service,
+      serviceArn: r.serviceArn,
+      arn,
+      contentTag: plan.contentTag,
+      spec: plan.spec,
+      rolloutMs: rolloutDurationMs(r.watched.lastSeen),
+      ...(plan.kind === 'update' && plan.recordUrl && { url: plan.recordUrl }),
+    },
     s,
   );
   const pacing = { take: s.deregistrations ?? tokenBucket(DEREGISTER_PER_SECOND, s.clock ?? systemClock), clock: s.clock ?? systemClock, signal: s.signal };

@@ -46,6 +46,10 @@ export function diffReport(d: DiffInput): DiffReport {
   const imageStep = d.imagePushed ? `${d.localTag} is already in ECR` : `${d.localTag} is not in ECR yet: build-image and push would run`;
   if (plan.kind === 'create-service') lines.push(`${plan.app}: service ${plan.service} does not exist; deploy would create it (${imageStep}).`);
   else lines.push(`${plan.app}: deploy would register a new revision and update ${plan.service}: ${plan.reasons.join('; ')} (${imageStep}).`);
+  if (plan.migrate) {
+    const m = plan.migrate;
+    lines.push(`${plan.app}: before the service changes, deploy would run the migration once with the new revision: ${m.command.join(' ')} (timeout ${m.timeoutSeconds} s${m.fromTag ? `, content tag ${m.fromTag} -> ${d.localTag}` : ', new service'}).`);
+  }
   if (plan.taskDefinitionDiff) lines.push('task definition (live -> local):', plan.taskDefinitionDiff);
   lines.push(...notes);
   return { changed: true, lines, next: d.imagePushed ? `nx run ${plan.app}:deploy-app` : `nx run ${plan.app}:deploy` };

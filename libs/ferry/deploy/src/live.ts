@@ -10,7 +10,7 @@ import { isNotFound, type EcsPort, type EcsService, type ReadOptions, type Scali
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
 import { declares, desiredTaskDefinition, specFingerprint } from './task-definition.ts';
-import { withTargetGroup } from './load-balancer.ts';
+import { liveTargetGroup, withTargetGroup } from './load-balancer.ts';
 
 export interface ReadLiveOptions extends ReadOptions {
   /**
@@ -97,9 +97,10 @@ export async function planFor(ecs: EcsPort, input: DeployInput, read: ReadOption
   }
   const tg = await input.targetGroup?.(live);
   if (tg) app = withTargetGroup(app, tg);
-  // A new service behind a target group records its URL (one ELBv2 read, at creation only).
+  // A service put behind a target group records its URL: one ELBv2 read when it is created, or
+  // when an update attaches a target group it was not attached to.
   const attach = app.loadBalancer?.targetGroupArn;
-  if (!live && attach && !attach.startsWith('<') && input.urlOf) serviceUrl = await input.urlOf(attach);
+  if (attach && !attach.startsWith('<') && input.urlOf && (!live || liveTargetGroup(live.service) !== attach)) serviceUrl = await input.urlOf(attach);
   let plan = planOn(live);
   if (live && needsLiveTaskDefinition(live, plan)) {
     live = { ...(await withLiveTaskDefinition(ecs, live)), ...(live.scalableTarget !== undefined && { scalableTarget: live.scalableTarget }) };

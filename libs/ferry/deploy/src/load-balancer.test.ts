@@ -17,10 +17,10 @@ const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/
 const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api2/fedcba9876543210';
 const withTg = (grace?: number) => appConfig({ loadBalancer: { targetGroupArn: TG, ...(grace !== undefined && { healthCheckGracePeriodSeconds: grace }) } });
 
-test('desiredLoadBalancers: configured target group, the sandbox leniency, none on AWS without one', () => {
+test('desiredLoadBalancers: the configured (or provisioned) target group; none without one, in the sandbox too (ECS requires a target group)', () => {
   assert.equal(desiredLoadBalancers(withTg(), awsEnv), [{ targetGroupArn: TG, containerName: 'api', containerPort: 3000 }]);
   assert.equal(desiredLoadBalancers(appConfig({ loadBalancer: { targetGroupArn: TG, containerName: 'proxy', containerPort: 8080 } }), awsEnv), [{ targetGroupArn: TG, containerName: 'proxy', containerPort: 8080 }]);
-  assert.equal(desiredLoadBalancers(appConfig(), sandboxEnv), [{ containerName: 'api', containerPort: 3000 }]);
+  assert.is(desiredLoadBalancers(appConfig(), sandboxEnv), undefined);
   assert.is(desiredLoadBalancers(appConfig(), awsEnv), undefined);
   assert.is(desiredLoadBalancers(appConfig({ containerPort: undefined }), sandboxEnv), undefined, 'a worker has none');
 });
@@ -53,6 +53,14 @@ test('a changed target group plans an UpdateService with loadBalancers (and show
   assert.equal(p.updateInput.loadBalancers, [{ targetGroupArn: TG, containerName: 'api', containerPort: 3000 }]);
   assert.is(p.updateInput.healthCheckGracePeriodSeconds, 15);
   assert.ok(p.reasons.some((r) => r.startsWith('loadBalancers ')), p.reasons.join('; '));
+  assert.is(p.recordUrl, undefined, 'no URL known: nothing to record');
+  // With the new target group's URL (read from ELBv2), the update records it as the ferry:url tag
+  // after the rollout, as CreateService does: health-check, smoke-test and ${app:…url} read it.
+  const withUrl = planDeploy(live, { app, env: awsEnv, imageRef: img, contentTag: 'ft-a', registerInput, serviceUrl: 'http://alb.example:80' });
+  assert.is(withUrl.kind === 'update' && withUrl.recordUrl, 'http://alb.example:80');
+  const tagged = { ...live, service: { ...live.service, tags: [{ key: TAG_URL, value: 'http://alb.example:80' }] } };
+  const again = planDeploy(tagged, { app, env: awsEnv, imageRef: img, contentTag: 'ft-a', registerInput, serviceUrl: 'http://alb.example:80' });
+  assert.is(again.kind === 'update' && again.recordUrl, undefined, 'already recorded');
 });
 
 test('rollout timeout: the default grows by the target group timing, an explicit one does not', () => {

@@ -23,12 +23,12 @@ function desired(image: string, a = app, env = sandboxEnv) {
 
 const steady = (image: string, over = {}): LiveState => ({ service: service([deployment({})], over), taskDef: liveTd(image) });
 
-test('no service -> create-service with the sandbox load balancer and cluster check', () => {
+test('no service -> create-service with the cluster check; no load balancer until a target group is known (sandboxTargetGroup provisions one)', () => {
   const p = planDeploy(null, desired(IMG_A)(null));
   assert.is(p.kind, 'create-service');
   if (p.kind !== 'create-service') return;
   assert.ok(p.ensureCluster);
-  assert.equal(p.createInput.loadBalancers, [{ containerName: 'api', containerPort: 3000 }]);
+  assert.is(p.createInput.loadBalancers, undefined, 'ECS requires a target group in every loadBalancers entry');
   assert.is(p.createInput.desiredCount, 2);
   assert.equal(p.createInput.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
   assert.is(p.registerInput.containerDefinitions![0].image, IMG_A);
@@ -84,6 +84,14 @@ test('new image -> update with the diff, the previous revision and exact inputs'
   const report = diffReport({ plan: p, localTag: 'ft-b', liveTag: 'ft-a', imagePushed: false });
   assert.ok(report.changed);
   assert.is(report.next, 'nx run api:deploy');
+  assert.not.ok(report.lines.some((l) => l.includes('migration')), 'no migrate configured: no migration line');
+  // With a migration to run, diff says so (it runs before the service changes: migrate.ts).
+  const withMigration = { ...p, migrate: { command: ['node', 'migrate.js'], timeoutSeconds: 60, environment: {}, launch: {} as never, fromTag: 'ft-a' } };
+  assert.ok(
+    diffReport({ plan: withMigration, localTag: 'ft-b', liveTag: 'ft-a', imagePushed: false }).lines.includes(
+      'api: before the service changes, deploy would run the migration once with the new revision: node migrate.js (timeout 60 s, content tag ft-a -> ft-b).',
+    ),
+  );
 });
 
 test('only desiredCount differs -> never a deploy: the count alone, said in the plan and the diff', () => {

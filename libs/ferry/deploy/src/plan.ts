@@ -46,14 +46,13 @@ type LoadBalancerEntry = NonNullable<CreateServiceInput['loadBalancers']>[number
 
 /**
  * The service's `loadBalancers` as the config wants them: the target group of `loadBalancer` (configured,
- * or provisioned by ferry in the sandbox) with its container and port; in the sandbox without one, the
- * sandbox's own per-service load balancer (an entry without a target group); otherwise none. Pure.
+ * or provisioned by ferry in the sandbox: load-balancer.ts sandboxTargetGroup) with its container and
+ * port; otherwise none (ECS requires a target group in every entry). Pure.
  */
-export function desiredLoadBalancers(app: AppDeployConfig, env: EnvironmentConfig): LoadBalancerEntry[] | undefined {
+export function desiredLoadBalancers(app: AppDeployConfig, _env: EnvironmentConfig): LoadBalancerEntry[] | undefined {
   const lb = app.loadBalancer ?? {};
   const port = lb.containerPort ?? app.containerPort;
   if (lb.targetGroupArn && port !== undefined) return [{ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName ?? app.containerName, containerPort: port }];
-  if (env.kind === 'sandbox' && app.containerPort !== undefined) return [{ containerName: app.containerName, containerPort: app.containerPort }];
   return undefined;
 }
 
@@ -121,6 +120,8 @@ export type DeployPlan =
       /** The migration to run with the registered revision before the service changes (the content tag changes). */
       migrate?: MigrationStep;
       reasons: string[];
+      /** The URL of the target group this update attaches, recorded as the service's `ferry:url` tag after the rollout. */
+      recordUrl?: string;
     });
 
 export interface PlanOptions {
@@ -262,6 +263,7 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
     },
     previousTaskDefinitionArn: liveArn,
     reasons,
+    ...(lbChanges.length > 0 && desired.serviceUrl && tagValue(svc.tags, TAG_URL) !== desired.serviceUrl && { recordUrl: desired.serviceUrl }),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Reporter } from '@ferry/core';
 import type { EcsPort, EcsTag } from '@ferry/aws';
+import { TAG_URL } from './plan.ts';
 import { shortTaskDefinition, TAG_ROLLOUT_MS } from './rollout.ts';
 import { formatSpecTag, TAG_SPEC } from './spec.ts';
 import { TAG_COMPLETED_AT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS } from './task-definition.ts';
@@ -49,7 +50,17 @@ export async function recordResult(ecs: EcsPort, arn: string, result: RolloutRec
  */
 export async function recordSpec(
   ecs: EcsPort,
-  r: { app: string; service: string; serviceArn?: string; arn: string; contentTag: string; spec?: { fingerprint: string; gitSha?: string }; rolloutMs?: number },
+  r: {
+    app: string;
+    service: string;
+    serviceArn?: string;
+    arn: string;
+    contentTag: string;
+    spec?: { fingerprint: string; gitSha?: string };
+    rolloutMs?: number;
+    /** The URL of a target group the rollout attached the service to (its `ferry:url` tag, plan.ts TAG_URL). */
+    url?: string;
+  },
   o: { reporter: Reporter; beforeWrite?: () => Promise<void> },
 ): Promise<void> {
   if (!r.spec || !r.serviceArn || !r.arn) return;
@@ -57,7 +68,11 @@ export async function recordSpec(
   if (!value) return;
   try {
     await o.beforeWrite?.();
-    await ecs.tagResource(r.serviceArn, [{ key: TAG_SPEC, value }, ...(r.rolloutMs !== undefined ? [{ key: TAG_ROLLOUT_MS, value: String(r.rolloutMs) }] : [])]);
+    await ecs.tagResource(r.serviceArn, [
+      { key: TAG_SPEC, value },
+      ...(r.rolloutMs !== undefined ? [{ key: TAG_ROLLOUT_MS, value: String(r.rolloutMs) }] : []),
+      ...(r.url ? [{ key: TAG_URL, value: r.url }] : []),
+    ]);
   } catch (e) {
     o.reporter.emit({ kind: 'warn', app: r.app, message: `could not record the spec tag on ${r.service} (${(e as Error).message}); the next deploy reads the task definition` });
   }

@@ -15,11 +15,10 @@
  * build's own dependsOn apply as always), started by the batch's prefetch as soon as the registry
  * answered, so it runs beside the lock ahead and the other apps' work.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FerryError, sessionPart, type RunSession } from '@ferry/core';
+import { exec, FerryError, sessionPart, type RunSession } from '@ferry/core';
 
 /** The target that builds an app's bundle; build-image no longer depends on it through Nx. */
 export const APP_BUILD_TARGET = 'build';
@@ -50,31 +49,20 @@ function nxBin(workspaceRoot: string): string {
 }
 
 /** Runs the nested Nx; resolves with its output, rejects with a BUILD_FAILED FerryError. */
-function runNxBuild(session: RunSession, projects: readonly string[]): Promise<string> {
+async function runNxBuild(session: RunSession, projects: readonly string[]): Promise<string> {
   const root = session.workspaceRoot;
   let bin: string;
   try {
     bin = nxBin(root);
   } catch (e) {
-    return Promise.reject(new FerryError('BUILD_FAILED', `cannot build ${projects.join(', ')}: Nx is not installed in ${root} (${(e as Error).message}). Run npm install.`));
+    throw new FerryError('BUILD_FAILED', `cannot build ${projects.join(', ')}: Nx is not installed in ${root} (${(e as Error).message}). Run npm install.`);
   }
   const args = nestedNxArgs(projects);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: nestedNxEnv(session.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', (e) => reject(new FerryError('BUILD_FAILED', `could not start Nx to build ${projects.join(', ')}: ${e.message}`)));
-    child.on('close', (code) => {
-      const output = Buffer.concat(chunks).toString('utf8');
-      if (code === 0) return resolve(output);
-      const tail = output.trimEnd().split('\n').slice(-40);
-      reject(
-        new FerryError('BUILD_FAILED', `the app's own build failed: nx ${args.join(' ')} exited with ${code}. Fix the build (run it alone: nx run ${projects[0]}:${APP_BUILD_TARGET}), then deploy again.`, {
-          details: tail,
-        }),
-      );
-    });
+  const r = await exec(process.execPath, [bin, ...args], { cwd: root, baseEnv: nestedNxEnv(session.env), nothrow: true });
+  if (r.exitCode === 127) throw new FerryError('BUILD_FAILED', `could not start Nx to build ${projects.join(', ')}: ${r.stderr.trim()}`);
+  if (r.exitCode === 0) return r.output;
+  throw new FerryError('BUILD_FAILED', `the app's own build failed: nx ${args.join(' ')} exited with ${r.exitCode}. Fix the build (run it alone: nx run ${projects[0]}:${APP_BUILD_TARGET}), then deploy again.`, {
+    details: r.output.trimEnd().split('\n').slice(-40),
   });
 }
 

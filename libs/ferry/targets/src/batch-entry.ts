@@ -6,9 +6,9 @@
  * dependency order with ferry's concurrency caps (batch.ts), and closes the session at the end.
  */
 import { cpus } from 'node:os';
-import { findWorkspaceRoot, loadWorkspaceConfig, RunSession } from '@ferry/core';
+import { findWorkspaceRoot, loadWorkspaceConfig, RunSession, type FerryEvent } from '@ferry/core';
 import { locksAhead } from '@ferry/deploy';
-import { createReporter, endRun, replaceSdkNodeWarning, runRecord, type TargetSpec } from '@ferry/ui';
+import { createReporter, endRun, narration, replaceSdkNodeWarning, runRecord, type TargetSpec } from '@ferry/ui';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
 import { TARGET_SPECS } from './specs.ts';
 import { envFlag, prefetchServices } from './prefetch.ts';
@@ -63,6 +63,8 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
   const specs: Readonly<Record<string, TargetSpec<any>>> = single
     ? { ...TARGET_SPECS, [tasks[0].script]: { ...single, onEnd: ({ session: s, reporter }) => endRun(s, reporter).then(() => undefined) } }
     : TARGET_SPECS;
+  const story = session.use(narration);
+  story.plan(tasks.map((t) => ({ app: t.project, target: t.script })));
   try {
     const prefetched = await prefetchServices(session, tasks);
     timings.prefetchCalls = prefetched.calls;
@@ -87,9 +89,12 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
       // A deploy-app that will not run gives back the lock taken ahead for it (its build failed).
       const ahead = result.status === 'skipped' ? prefetched.lockByDeployTask.get(result.id) : undefined;
       if (ahead) await locks.release(ahead);
-      if (result.status === 'skipped') {
-        const task = tasks.find((t) => t.id === result.id);
-        if (task) session.use(runRecord).skipped({ app: task.project, target: task.script, env: envFlag(task.argv) ?? (session.env.FERRY_ENV || undefined) }, session.clock.now());
+      const task = tasks.find((t) => t.id === result.id);
+      if (task) story.finished(task.project, task.script);
+      if (result.status === 'skipped' && task) {
+        session.use(runRecord).skipped({ app: task.project, target: task.script, env: envFlag(task.argv) ?? (session.env.FERRY_ENV || undefined) }, session.clock.now());
+        // A health-check line held for this smoke-test (it will not run now) is printed after all.
+        if (task.script === 'smoke-test') printHeld(story.take(task.project), tasks, opts);
       }
       yield result;
     }
@@ -101,6 +106,14 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
     // Locks taken ahead that no deploy-app took are given back here, also on interrupt.
     await session.close();
   }
+}
+
+/** A line the narration held for a task that did not run (text output only). */
+function printHeld(held: FerryEvent | undefined, tasks: readonly BatchTask[], opts: RunTasksOptions): void {
+  if (!held || tasks.every((t) => t.argv.includes('--json'))) return;
+  const reporter = createReporter({ json: false, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
+  reporter.emit(held);
+  reporter.finish();
 }
 
 /** The summary of a batch, after its last task: `--json` when every task was asked for JSON. */

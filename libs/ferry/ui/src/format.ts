@@ -81,6 +81,9 @@ export class OutcomeFolder {
 /** Steps whose "nothing to do" is not worth a line without --verbose (set-up checks). */
 export const QUIET_SKIPS = new Set(['ensure-repository']);
 
+/** Steps whose completion is not worth a line without --verbose (the next line says it: the tag is in build-image's). */
+export const QUIET_DONES = new Set(['tag']);
+
 /** Steps whose start is worth a line in a CI log without --verbose: the slow ones. */
 export const STARTS_SHOWN = new Set(['build-image', 'push', 'rollout', 'rollback']);
 

@@ -5,3 +5,4 @@ export * from './summary.ts';
 export * from './notify.ts';
 export * from './run-end.ts';
 export * from './node-warning.ts';
+export * from './narration.ts';

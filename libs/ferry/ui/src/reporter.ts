@@ -6,7 +6,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
-import { formatDeployment, formatEvent, OutcomeFolder, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
+import { formatDeployment, formatEvent, OutcomeFolder, QUIET_DONES, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
+import type { Narration } from './narration.ts';
 
 export interface ReporterOptions {
   json: boolean;
@@ -19,6 +20,11 @@ export interface ReporterOptions {
   out?: NodeJS.WritableStream;
   /** Where errors go in the text modes; default process.stderr. */
   err?: NodeJS.WritableStream;
+  /**
+   * The text output of the run so far, shared by the tasks of a batch (narration.ts), with the
+   * target and app this reporter speaks for. Without it every outcome is printed.
+   */
+  narration?: { memory: Narration; target: string; app: string };
 }
 
 /** An error as shown to the user and put into the `--json` document. */
@@ -63,7 +69,8 @@ export function createReporter(opts: ReporterOptions): UiReporter {
   const c = new Chalk({ level: colorEnabled(opts.color, tty) ? 2 : 0 });
   const ctx: FormatContext = { c, verbose: !!opts.verbose };
   if (opts.json) return new JsonReporter(out);
-  return tty ? new TtyReporter(out, err, ctx) : new PlainReporter(out, err, ctx);
+  const story = opts.verbose ? undefined : opts.narration;
+  return tty ? new TtyReporter(out, err, ctx, story) : new PlainReporter(out, err, ctx, story);
 }
 
 function redactDeep<T>(value: T): T {
@@ -108,6 +115,27 @@ class JsonReporter implements UiReporter {
   }
 }
 
+/** Whether an event is worth no line of its own without --verbose. */
+function quiet(event: FerryEvent): boolean {
+  if (event.kind === 'progress') return true;
+  if (event.kind !== 'step') return false;
+  // The start of a quick step: its outcome follows.
+  if (event.status === 'start') return !STARTS_SHOWN.has(event.step);
+  return (event.status === 'skip' && QUIET_SKIPS.has(event.step)) || (event.status === 'done' && QUIET_DONES.has(event.step));
+}
+
+type Story = NonNullable<ReporterOptions['narration']>;
+
+/** The folded events through the run's narration (if any): what to print now. */
+const told = (events: FerryEvent[], story: Story | undefined): FerryEvent[] => (story ? events.flatMap((e) => story.memory.shape(e, story.target)) : events);
+
+/** At the end of a task: lines the narration held for this task's app and target. */
+const leftover = (story: Story | undefined): FerryEvent[] => {
+  if (story?.target !== 'smoke-test') return [];
+  const held = story.memory.take(story.app);
+  return held ? [held] : [];
+};
+
 class PlainReporter implements UiReporter {
   /** Last line per app and deployment, so only a deployment whose state changed is printed again. */
   private readonly lastRollout = new Map<string, string>();
@@ -116,14 +144,12 @@ class PlainReporter implements UiReporter {
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
+    private readonly story?: Story,
   ) {}
   emit(event: FerryEvent): void {
     if (this.ctx.verbose) return this.write(event);
-    // Without --verbose: the start of a quick step is not worth a line; its outcome follows.
-    if (event.kind === 'step' && event.status === 'start' && !STARTS_SHOWN.has(event.step)) return;
-    if (event.kind === 'step' && event.status === 'skip' && QUIET_SKIPS.has(event.step)) return;
-    if (event.kind === 'progress') return;
-    for (const e of this.folder.push(event)) this.write(e);
+    if (quiet(event)) return;
+    for (const e of told(this.folder.push(event), this.story)) this.write(e);
   }
   private write(event: FerryEvent): void {
     let e = event;
@@ -141,11 +167,11 @@ class PlainReporter implements UiReporter {
     for (const line of formatEvent(e, this.ctx)) this.out.write(`${redact(line)}\n`);
   }
   reportError(error: ReportedError): void {
-    for (const e of this.folder.flush()) this.write(e);
+    for (const e of [...told(this.folder.flush(), this.story), ...leftover(this.story)]) this.write(e);
     for (const line of errorLines(error, this.ctx.c)) this.err.write(`${line}\n`);
   }
   finish(): void {
-    for (const e of this.folder.flush()) this.write(e);
+    for (const e of [...told(this.folder.flush(), this.story), ...leftover(this.story)]) this.write(e);
   }
 }
 
@@ -162,6 +188,7 @@ class TtyReporter implements UiReporter {
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
+    private readonly story?: Story,
   ) {
     // ora measures lines with the stream's width; a stream without one (tests, forced tty) gets 80.
     const stream = out as NodeJS.WriteStream;
@@ -224,7 +251,8 @@ class TtyReporter implements UiReporter {
       this.print(event.newEvents.map((m) => `${c.cyan(`[${event.app}]`)} ${c.dim('event')} ${m}`));
       return;
     }
-    const shown = this.ctx.verbose ? [event] : this.folder.push(event);
+    if (!this.ctx.verbose && quiet(event)) return;
+    const shown = this.ctx.verbose ? [event] : told(this.folder.push(event), this.story);
     this.print(shown.flatMap((e) => this.lines(e)));
   }
   /** The permanent lines of a finished step, warning, info, result or summary. */
@@ -242,11 +270,11 @@ class TtyReporter implements UiReporter {
     }
   }
   reportError(error: ReportedError): void {
-    this.print(this.folder.flush().flatMap((e) => this.lines(e)));
+    this.print([...told(this.folder.flush(), this.story), ...leftover(this.story)].flatMap((e) => this.lines(e)));
     this.print(errorLines(error, this.ctx.c), this.err);
   }
   finish(): void {
-    this.print(this.folder.flush().flatMap((e) => this.lines(e)));
+    this.print([...told(this.folder.flush(), this.story), ...leftover(this.story)].flatMap((e) => this.lines(e)));
     this.active.clear();
     this.rollouts.clear();
     if (this.spinner.isSpinning) this.spinner.stop();

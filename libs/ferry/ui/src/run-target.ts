@@ -7,6 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FerryError, findWorkspaceRoot, isFerryError, redact, RunSession, type Reporter } from '@ferry/core';
+import { narration } from './narration.ts';
 import { createReporter, type ReportedError, type UiReporter } from './reporter.ts';
 import { endTask, noteEvent, runRecord, type TaskRun } from './summary.ts';
 
@@ -123,7 +124,9 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   }
   values.project ??= process.env.NX_TASK_TARGET_PROJECT || undefined;
   const json = !!values.json;
-  const reporter: UiReporter = createReporter({ json, verbose: !!values.verbose, color: values['no-color'] ? false : undefined, out, err });
+  // In a batch the tasks share what the run's text output already said (narration.ts).
+  const story = spec.session ? { memory: spec.session.use(narration), target: spec.target, app: String(values.project ?? '') } : undefined;
+  const reporter: UiReporter = createReporter({ json, verbose: !!values.verbose, color: values['no-color'] ? false : undefined, out, err, narration: story });
   if (!values.project && !spec.projectOptional) {
     reporter.reportError({ code: 'USAGE', message: `--project is required. Example: nx run api:${spec.target}, or --project api.`, details: [], exitCode: EXIT_USAGE });
     reporter.finish();

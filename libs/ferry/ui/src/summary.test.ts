@@ -43,9 +43,12 @@ const cases: { name: string; tasks: Parameters<typeof record>[0]; rows: { app: s
     ok: true,
   },
   {
-    name: 'a no-op is up to date; the environment named by --env wins over the default',
-    tasks: [['web', 'deploy-app', 'staging', 0, 1, 0, [deployAppResult('web', 'up-to-date', 'ft-2', 1)]]],
-    rows: [{ app: 'web', environment: 'staging', result: 'up to date', tag: 'ft-2', revision: 'web:1', durationMs: 1000, phases: ['rollout'] }],
+    name: 'a no-op is up to date, with no phase for the timeline (nothing was built, pushed or rolled out); the environment named by --env wins over the default',
+    tasks: [
+      ['web', 'build-image', 'staging', 0, 1, 0, [{ kind: 'step', app: 'web', step: 'build-image', status: 'skip', message: 'r/web:ft-2 is already in the registry' }]],
+      ['web', 'deploy-app', 'staging', 0, 1, 0, [deployAppResult('web', 'up-to-date', 'ft-2', 1)]],
+    ],
+    rows: [{ app: 'web', environment: 'staging', result: 'up to date', tag: 'ft-2', revision: 'web:1', durationMs: 1000, phases: [] }],
     ok: true,
   },
   {

@@ -24,6 +24,8 @@ export interface TaskRun {
   end?: number;
   status: 'running' | 'success' | 'failure' | 'skipped';
   results: ResultEvent[];
+  /** The task found nothing to do (its own step was skipped, or deploy-app was up to date): no phase in the timeline. */
+  idle?: boolean;
   /** Whether a rollback completed / failed during the task. */
   rolledBack: boolean;
   rollbackFailed: boolean;
@@ -48,8 +50,11 @@ export class RunRecord {
 
 /** Notes an event of a running task. */
 export function noteEvent(task: TaskRun, e: FerryEvent): void {
-  if (e.kind === 'result') task.results.push(e);
-  else if (e.kind === 'step' && e.step === 'rollback') {
+  if (e.kind === 'result') {
+    task.results.push(e);
+    if (e.target === 'deploy-app' && e.data?.action === 'up-to-date') task.idle = true;
+  } else if (e.kind === 'step' && e.status === 'skip' && e.step === task.target) task.idle = true;
+  if (e.kind === 'step' && e.step === 'rollback') {
     if (e.status === 'done') task.rolledBack = true;
     if (e.status === 'fail') task.rollbackFailed = true;
   }
@@ -98,7 +103,7 @@ export function buildSummary(record: RunRecord, o: { run: string; defaultEnv: st
     const start = Math.min(...tasks.map((t) => t.start));
     const end = Math.max(...tasks.map((t) => t.end ?? o.now));
     const phases: RunPhase[] = tasks
-      .filter((t) => PHASE_OF[t.target] && t.status !== 'skipped')
+      .filter((t) => PHASE_OF[t.target] && t.status !== 'skipped' && !t.idle)
       .map((t) => ({ name: PHASE_OF[t.target], start: t.start, end: t.end ?? o.now }));
     rows.push({ app, environment, result: outcome, ...(tag && { tag }), ...(revision && { revision }), durationMs: Math.max(0, end - start), ...(url && { url }), ...(failed.length && { failed }), phases });
   }

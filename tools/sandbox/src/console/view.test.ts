@@ -14,7 +14,8 @@ function rollout() {
   const [a, b] = w.tasks(old, 2);
   const next = w.deploy(2);
   const [c] = w.tasks(next, 1, { status: 'PROVISIONING' });
-  w.svc.lbPort = 9001;
+  // What CreateService tags a service behind a target group with (its load balancer's URL).
+  w.svc.tags = [{ key: 'ferry:sandbox-url', value: 'http://web-lb.elb.localhost:9001' }];
   a._port = 7001;
   b._port = 7002;
   w.svc.events.unshift({ id: 'e1', createdAt: T0 / 1000, message: '(service web) has started 2 tasks.' }, { id: 'e0', createdAt: T0 / 1000 - 1, message: 'older' });
@@ -40,15 +41,15 @@ test('services: deployments with their task definition, rollout state and counts
   assert.is(svc.events[0].at, new Date(T0).toISOString());
 });
 
-test('load balancer: the URL and the healthy RUNNING tasks as targets; none without lbPort', () => {
+test('load balancer: the URL and the healthy RUNNING tasks as targets; none without a load balancer', () => {
   const { w, a, b } = rollout();
   const [svc] = view({ ecs: w.ecs }).services;
-  assert.is(svc.url, 'http://127.0.0.1:9001');
+  assert.is(svc.url, 'http://web-lb.elb.localhost:9001');
   assert.equal(svc.targets, [
     { task: b.id, address: '127.0.0.1:7002' },
     { task: a.id, address: '127.0.0.1:7001' },
   ], 'newest first');
-  delete w.svc.lbPort;
+  w.svc.tags = [];
   const bare = view({ ecs: w.ecs }).services[0];
   assert.is(bare.url, undefined);
   assert.equal(bare.targets, []);

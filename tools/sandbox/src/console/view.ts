@@ -149,9 +149,9 @@ export function consoleView(src: ConsoleSources): ConsoleState {
           desired: v.desiredCount,
           running: v.runningCount,
           pending: v.pendingCount,
-          // The service's URL: its own proxy port, or the URL tag of a target group's load balancer.
-          ...(svc.lbPort ? { url: `http://127.0.0.1:${svc.lbPort}` } : urlTag(svc) ? { url: urlTag(svc) } : {}),
-          targets: svc.lbPort || urlTag(svc)
+          // The service's URL: the URL tag of its target group's load balancer.
+          ...(urlTag(svc) ? { url: urlTag(svc) } : {}),
+          targets: urlTag(svc)
             ? live.filter((t) => t._service === key && countsHealthy(t) && t._port !== undefined).map((t) => ({ task: t.id, address: `127.0.0.1:${t._port}` }))
             : [],
           deployments: v.deployments.map((d) => ({

@@ -7,7 +7,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { BufferedStateStore, SandboxContext } from '../context.ts';
 import { adoptTasks } from './adoption.ts';
 import type { ControllerPort } from './api/common.ts';
-import { LoadBalancers, portIsFree, type Target } from './lb.ts';
 import type { EcsState, ServiceRecord, TaskRecord } from './model.ts';
 import type { ControllerOptions } from './options.ts';
 import type { TaskRuntime } from './runtime.ts';
@@ -17,9 +16,8 @@ import { applyAll, type SchedulerState, type StepEnv, type Transition } from './
 import { TaskRunner } from './task-runner.ts';
 import { type Arns, serviceTasks } from './views.ts';
 
-/** The ECS controller of one sandbox: the reconcile loop, the load balancers and the task runner. */
+/** The ECS controller of one sandbox: the reconcile loop, target registration and the task runner. */
 export class Controller implements ControllerPort {
-  readonly lb: LoadBalancers;
   private readonly runner: TaskRunner;
   private readonly scheduler: SchedulerState;
   private readonly env: StepEnv;
@@ -36,7 +34,6 @@ export class Controller implements ControllerPort {
     arns: Arns,
     private readonly opts: ControllerOptions,
   ) {
-    this.lb = new LoadBalancers((key) => this.targets(key), ctx.log);
     this.scheduler = { get ecs() { return store.get(); }, backoff: new Map() };
     this.env = {
       clock: () => Date.now(),
@@ -69,14 +66,6 @@ export class Controller implements ControllerPort {
     });
   }
 
-  async allocateLbPort(): Promise<number> {
-    const used = new Set(Object.values(this.state.services).map((s) => s.lbPort));
-    for (let p = this.opts.lbPortStart; p < this.opts.lbPortStart + 1000 && p < 65536; p++) {
-      if (!used.has(p) && (await portIsFree(p))) return p;
-    }
-    throw new Error(`no free load balancer port from ${this.opts.lbPortStart}`);
-  }
-
   runTask(task: TaskRecord): void {
     this.carryOut(applyAll(this.scheduler, [{ kind: 'launchTask', task }], this.env));
   }
@@ -90,7 +79,6 @@ export class Controller implements ControllerPort {
   async start(): Promise<void> {
     await adoptTasks({ ctx: this.ctx, store: this.store, runtime: this.runtime, runner: this.runner });
     this.running = true;
-    for (const svc of Object.values(this.state.services)) await this.openLb(svc);
     this.timer = setInterval(() => this.tick(), this.opts.tickMs);
     this.poke();
   }
@@ -99,7 +87,6 @@ export class Controller implements ControllerPort {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.runner.stopMonitors();
-    await this.lb.closeAll();
     if (removeTasks) {
       this.store.update((s) => {
         for (const t of Object.values(s.tasks)) {
@@ -136,7 +123,7 @@ export class Controller implements ControllerPort {
     for (const [key, svc] of Object.entries(this.state.services)) {
       if (svc.status === 'INACTIVE') continue;
       const tg = this.targetGroupOf(svc);
-      const url = svc.lbPort ? `http://127.0.0.1:${svc.lbPort}` : tg ? this.ctx.elb?.url(tg) : undefined;
+      const url = tg ? this.ctx.elb?.url(tg) : undefined;
       if (url) lbs[key] = url;
     }
     return { loadBalancers: lbs };
@@ -150,7 +137,6 @@ export class Controller implements ControllerPort {
     try {
       for (const [key, svc] of Object.entries(this.state.services)) {
         if (svc.status === 'INACTIVE') continue;
-        if (svc.lbPort && !this.lb.has(key)) void this.openLb(svc);
         this.registerTargets(key, svc);
         this.carryOut(reconcileService(this.scheduler, key, this.env));
       }
@@ -175,7 +161,6 @@ export class Controller implements ControllerPort {
     for (const tr of trs) {
       if (tr.kind === 'launchTask') this.runner.launch(tr.task.id);
       else if (tr.kind === 'stopTask' || tr.kind === 'essentialContainerExited') this.runner.stop(tr.taskId);
-      else if (tr.kind === 'serviceInactive') void this.lb.close(tr.service);
       else if (tr.kind === 'tasksPruned') void this.runner.removeTaskContainers(tr.taskIds).catch((e) => this.ctx.log(`removing pruned task containers: ${(e as Error).message}`));
     }
   }
@@ -186,7 +171,7 @@ export class Controller implements ControllerPort {
 
   /** The ELBv2 target group the service's tasks register in (the first loadBalancers entry naming one the sandbox knows). */
   private targetGroupOf(svc: ServiceRecord): string | undefined {
-    if (svc.lbPort !== undefined || !this.ctx.elb) return undefined;
+    if (!this.ctx.elb) return undefined;
     return svc.loadBalancers.find((l) => l.targetGroupArn && this.ctx.elb!.targetGroup(l.targetGroupArn))?.targetGroupArn;
   }
 
@@ -203,27 +188,12 @@ export class Controller implements ControllerPort {
 
   /**
    * Takes a stopping task out of its load balancer: an ELBv2 target is deregistered and (for a task
-   * that was serving, `wait`) the stop waits for the target group's deregistration delay; a task of a
-   * legacy service load balancer waits for its in-flight requests.
+   * that was serving, `wait`) the stop waits for the target group's deregistration delay.
    */
   private async drain(t: TaskRecord, wait: boolean): Promise<void> {
     if (t._tg && t._port !== undefined && this.ctx.elb) {
       const done = this.ctx.elb.deregister(t._tg, { id: '127.0.0.1', port: t._port });
       if (wait) await done;
-      return;
     }
-    if (wait) await this.lb.drained(t.id, this.opts.drainMaxMs);
-  }
-
-  private targets(key: string): Target[] {
-    return serviceTasks(this.state, key)
-      .filter((t) => countsHealthy(t) && t._port !== undefined)
-      .map((t) => ({ taskId: t.id, port: t._port! }));
-  }
-
-  private async openLb(svc: ServiceRecord) {
-    if (!svc.lbPort || svc.status === 'INACTIVE') return;
-    const key = serviceKey(svc);
-    await this.lb.open(key, svc.lbPort).catch((e) => this.ctx.log(`load balancer for ${key} on 127.0.0.1:${svc.lbPort} failed to open: ${(e as Error).message}`));
   }
 }

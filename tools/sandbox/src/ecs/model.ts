@@ -143,8 +143,6 @@ export interface ServiceRecord {
   deployments: DeploymentRecord[];
   history: DeploymentRecord[];
   events: ServiceEvent[];
-  /** Sandbox load balancer port (stable for the service's lifetime), when loadBalancers is set. */
-  lbPort?: number;
   /** Bookkeeping: whether the "unable to stop or start" event was already sent for this stall. */
   _stalled?: boolean;
   /** Bookkeeping: the last steady-state message time, to repeat it at most every 6 h like ECS. */

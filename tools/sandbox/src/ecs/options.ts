@@ -8,10 +8,6 @@ export interface ControllerOptions {
   noHealthCheckGraceMs: number;
   /** SIGTERM → SIGKILL delay when the container definition sets no stopTimeout (ECS: 30 s). */
   defaultStopTimeoutSeconds: number;
-  /** Longest wait for in-flight load-balancer requests before a deregistered task gets SIGTERM. */
-  drainMaxMs: number;
-  /** First port tried for service load balancers. */
-  lbPortStart: number;
   /** STOPPED tasks stay visible this long (ECS: at least 1 h). */
   stoppedRetentionMs: number;
   /** Stopped tasks per service whose containers are kept (stopped, not removed) so their output stays readable. */
@@ -33,8 +29,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Controller
     tickMs: num('FERRY_SANDBOX_TICK_MS', 300),
     noHealthCheckGraceMs: num('FERRY_SANDBOX_NOHC_GRACE_MS', 2000),
     defaultStopTimeoutSeconds: num('FERRY_SANDBOX_STOP_TIMEOUT_S', 30),
-    drainMaxMs: num('FERRY_SANDBOX_DRAIN_MS', 10_000),
-    lbPortStart: num('FERRY_SANDBOX_LB_PORT_START', 4600),
     stoppedRetentionMs: num('FERRY_SANDBOX_STOPPED_RETENTION_MS', 3 * 3600_000),
     keepStoppedContainers: num('FERRY_SANDBOX_KEEP_STOPPED', 5),
     failedVisibleMs: num('FERRY_SANDBOX_FAILED_VISIBLE_MS', 20_000),

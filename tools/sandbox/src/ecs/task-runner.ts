@@ -29,7 +29,7 @@ export interface TaskRunnerDeps {
   runtime: TaskRuntime;
   /** Takes a stopping task out of its load balancer; with `wait` (it was serving) resolves once it is drained. */
   lb: { drain(t: TaskRecord, wait: boolean): Promise<void> };
-  opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'drainMaxMs' | 'keepStoppedContainers'>;
+  opts: Pick<ControllerOptions, 'defaultStopTimeoutSeconds' | 'keepStoppedContainers'>;
   observer: TaskObserver;
 }
 

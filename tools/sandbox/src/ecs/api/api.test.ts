@@ -2,11 +2,34 @@
 // what it is asked to do). Task lifecycle and rollouts are covered by test/sandbox-ecs.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AwsError } from '../../context.ts';
-import { bufferedStore } from '../../state.ts';
+import { createElbv2Service } from '../../elbv2/index.ts';
+import { bufferedStore, stateFactory } from '../../state.ts';
+import { freePort } from '../lb.ts';
 import { createHandlers } from './index.ts';
 import { initialEcsState } from '../model.ts';
 import { arns } from '../views.ts';
+
+// The sandbox's own ELBv2 part: target groups named in loadBalancers are looked up there, as ECS
+// looks them up in ELBv2 (a listener on a loopback port makes the load balancer real).
+const elbDir = mkdtempSync(join(tmpdir(), 'ferry-ecs-api-elb-'));
+const elbv2 = createElbv2Service({ state: stateFactory(elbDir), region: 'us-east-1', accountId: '000000000000', log: () => {} });
+let targetGroupArn = '';
+let targetGroupUrl = '';
+test.before(async () => {
+  const lb = ((await elbv2.handlers.CreateLoadBalancer({ Name: 'web-lb', Subnets: ['subnet-1', 'subnet-2'], Type: 'application' })) as any).LoadBalancers[0];
+  targetGroupArn = ((await elbv2.handlers.CreateTargetGroup({ Name: 'web-tg', Protocol: 'HTTP', Port: 80, VpcId: 'vpc-1', TargetType: 'ip' })) as any).TargetGroups[0].TargetGroupArn;
+  const port = await freePort();
+  await elbv2.handlers.CreateListener({ LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: port, DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }] });
+  targetGroupUrl = `http://${lb.DNSName}:${port}`;
+});
+test.after(async () => {
+  await elbv2.stop({ removeTasks: false });
+  rmSync(elbDir, { recursive: true, force: true });
+});
 
 function setup() {
   let state = initialEcsState();
@@ -14,13 +37,13 @@ function setup() {
   // The buffered store over an in-memory "file" that counts its writes.
   const store = bufferedStore({ get: () => state, update: (m) => (m(state), writes++) });
   const stops: string[] = [];
-  let port = 4600;
   const h = createHandlers({
     store,
     arns: arns('us-east-1', '000000000000'),
     accountId: '000000000000',
     urlTagKey: 'ferry:sandbox-url',
-    controller: { poke() {}, runTask: (t) => void (state.tasks[t.id] = t), stopTask: (id) => void stops.push(id), allocateLbPort: async () => port++ },
+    controller: { poke() {}, runTask: (t) => void (state.tasks[t.id] = t), stopTask: (id) => void stops.push(id) },
+    elb: elbv2.port,
   });
   const call = async (op: string, input: unknown = {}) => (await h[op](input)) as any;
   return { call, stops, state: () => state, writes: () => writes, reset: () => (state = initialEcsState()) };
@@ -108,7 +131,7 @@ test('services: create, deployments on task definition change only, tags with th
       serviceName: 'web',
       taskDefinition: 'web',
       desiredCount: 2,
-      loadBalancers: [{ containerName: 'app', containerPort: 80 }],
+      loadBalancers: [{ containerName: 'app', containerPort: 80, targetGroupArn }],
       deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
       tags: [{ key: 'team', value: 'x' }],
     })
@@ -116,12 +139,25 @@ test('services: create, deployments on task definition change only, tags with th
   assert.is(created.serviceArn, 'arn:aws:ecs:us-east-1:000000000000:service/default/web');
   assert.equal(created.deploymentConfiguration.minimumHealthyPercent, 100);
   assert.equal(created.deploymentConfiguration.maximumPercent, 200);
-  assert.equal(created.tags, [{ key: 'team', value: 'x' }, { key: 'ferry:sandbox-url', value: 'http://127.0.0.1:4600' }]);
+  assert.equal(created.tags, [{ key: 'team', value: 'x' }, { key: 'ferry:sandbox-url', value: targetGroupUrl }]);
   assert.is(created.deployments.length, 1);
   await rejects(call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }), 'InvalidParameterException', /idempotent/);
   await rejects(
-    call('CreateService', { serviceName: 'lb', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'nope', containerPort: 80 }] }),
+    call('CreateService', { serviceName: 'lb', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'nope', containerPort: 80, targetGroupArn }] }),
     'InvalidParameterException',
+  );
+  // An entry names an ALB/NLB target group or a Classic load balancer (ECS API reference,
+  // LoadBalancer); the sandbox has no Classic ones ("The load balancer <name> does not exist.", as
+  // ECS answers for a missing one: field capture in aws/amazon-ecs-agent#647).
+  await rejects(
+    call('CreateService', { serviceName: 'lb', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'app', containerPort: 80 }] }),
+    'InvalidParameterException',
+    /targetGroupArn .* or a loadBalancerName/,
+  );
+  await rejects(
+    call('CreateService', { serviceName: 'lb', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'app', containerPort: 80, loadBalancerName: 'classic' }] }),
+    'InvalidParameterException',
+    /The load balancer classic does not exist/,
   );
   await rejects(call('CreateService', { serviceName: 'z', taskDefinition: 'missing', desiredCount: 1 }), 'ClientException');
   await rejects(
@@ -211,7 +247,7 @@ test('a call that changes state is written once when it ends; reads and refused 
   assert.is(writes(), 1);
   await call('RegisterTaskDefinition', td('web'));
   assert.is(writes(), 2);
-  await call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'app', containerPort: 80 }] });
+  await call('CreateService', { serviceName: 'web', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ containerName: 'app', containerPort: 80, targetGroupArn }] });
   assert.is(writes(), 3, 'CreateService: one write');
   await call('DescribeServices', { services: ['web'] });
   await call('ListTasks', {});

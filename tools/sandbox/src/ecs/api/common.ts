@@ -14,8 +14,6 @@ export interface ControllerPort {
   stopTask(taskId: string, stopCode: string, reason: string): void;
   /** Launch a standalone task (RunTask) the handler built, PROVISIONING; the runner takes it from there. */
   runTask(task: TaskRecord): void;
-  /** A stable free loopback port for a service's load balancer. */
-  allocateLbPort(): Promise<number>;
 }
 
 /** Everything an ECS resource module works with. */

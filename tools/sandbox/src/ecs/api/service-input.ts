@@ -50,6 +50,13 @@ export function checkLoadBalancers(lbs: unknown, td: TaskDefRecord) {
       throw invalid('loadBalancers entries need containerName and containerPort.');
     const c = td.containerDefinitions.find((x) => x.name === lb.containerName);
     if (!c) throw invalid(`The container ${lb.containerName} does not exist in the task definition.`);
+    // ECS's LoadBalancer: an Application/Network Load Balancer is named by targetGroupArn, a Classic
+    // one by loadBalancerName (API reference, LoadBalancer). The sandbox has no Classic load
+    // balancers: such a name does not exist here (ECS: "The load balancer <name> does not exist.").
+    if (typeof lb.targetGroupArn !== 'string' || !lb.targetGroupArn) {
+      if (typeof lb.loadBalancerName === 'string' && lb.loadBalancerName) throw invalid(`The load balancer ${lb.loadBalancerName} does not exist.`);
+      throw invalid('loadBalancers entries need a targetGroupArn (an Application or Network Load Balancer target group) or a loadBalancerName (a Classic Load Balancer).');
+    }
     return { ...lb };
   });
 }

@@ -26,8 +26,8 @@ export function serviceOperations(deps: ApiDeps): Operations {
   const checkTargetGroups = (lbs: ServiceRecord['loadBalancers'], td: TaskDefRecord): string | undefined => {
     let url: string | undefined;
     for (const lb of lbs) {
-      if (!lb.targetGroupArn || !deps.elb) continue;
-      if (!deps.elb.targetGroup(lb.targetGroupArn)) throw invalid(`Unable to find target group ${lb.targetGroupArn}. The target group does not exist.`);
+      if (!lb.targetGroupArn) continue;
+      if (!deps.elb?.targetGroup(lb.targetGroupArn)) throw invalid(`Unable to find target group ${lb.targetGroupArn}. The target group does not exist.`);
       if (deps.elb.loadBalancersOf(lb.targetGroupArn).length === 0)
         throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
       const c = td.containerDefinitions.find((x) => x.name === lb.containerName);
@@ -63,8 +63,6 @@ export function serviceOperations(deps: ApiDeps): Operations {
       if (input.propagateTags !== undefined && !['TASK_DEFINITION', 'SERVICE', 'NONE'].includes(input.propagateTags))
         throw invalid('propagateTags must be TASK_DEFINITION, SERVICE or NONE.');
       const tgUrl = checkTargetGroups(loadBalancers, td);
-      const lbPort = loadBalancers.length && !tgUrl ? await deps.controller.allocateLbPort() : undefined;
-      if (lbPort !== undefined) tags = mergeTags(tags, [{ key: deps.urlTagKey, value: `http://127.0.0.1:${lbPort}` }]);
       if (tgUrl) tags = mergeTags(tags, [{ key: deps.urlTagKey, value: tgUrl }]);
       const key = `${cluster.name}/${name}`;
       store.update((s) => {
@@ -92,7 +90,6 @@ export function serviceOperations(deps: ApiDeps): Operations {
           deployments: [],
           history: [],
           events: [],
-          lbPort,
         };
         startDeployment(s, svc, Date.now());
         s.services[key] = svc;
@@ -112,17 +109,12 @@ export function serviceOperations(deps: ApiDeps): Operations {
       const dc = input.deploymentConfiguration !== undefined ? checkDeploymentConfiguration(input.deploymentConfiguration, svc.deploymentConfiguration) : undefined;
       const loadBalancers = input.loadBalancers !== undefined ? checkLoadBalancers(input.loadBalancers, td ?? findTaskDef(st(), svc.taskDefinition)!) : undefined;
       const tgUrl = loadBalancers ? checkTargetGroups(loadBalancers, td ?? findTaskDef(st(), svc.taskDefinition)!) : undefined;
-      if (loadBalancers && loadBalancers.length > 0 && svc.lbPort === undefined && !tgUrl)
-        throw invalid('The sandbox cannot add a load balancer without a target group to a service created without one; name a target group (targetGroupArn) or recreate the service.');
       if (input.forceNewDeployment !== undefined && typeof input.forceNewDeployment !== 'boolean') throw invalid('forceNewDeployment must be a boolean.');
       store.update((s) => {
         if (desiredCount !== undefined) svc.desiredCount = desiredCount;
         if (dc) svc.deploymentConfiguration = dc;
         if (loadBalancers) svc.loadBalancers = loadBalancers;
-        if (tgUrl) {
-          svc.lbPort = undefined;
-          svc.tags = mergeTags(svc.tags, [{ key: deps.urlTagKey, value: tgUrl }]);
-        }
+        if (tgUrl) svc.tags = mergeTags(svc.tags, [{ key: deps.urlTagKey, value: tgUrl }]);
         if (input.networkConfiguration !== undefined) svc.networkConfiguration = input.networkConfiguration;
         if (input.healthCheckGracePeriodSeconds !== undefined) svc.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
         if (input.propagateTags !== undefined) svc.propagateTags = input.propagateTags;
