@@ -83,9 +83,22 @@ test('deploy to a: the source of the promotes', async () => {
   for (const t of a.tasks) assert.is(t.containers![0].imageDigest, digest);
 });
 
+test('promote refuses incomplete or contradictory environments before any AWS call', async () => {
+  const before = f.sb.stats();
+  const none = await f.run('promote', ['--from=a']);
+  assert.is.not(none.code, 0);
+  assert.match(none.out, /promote needs --from <environment> and --to <environment>/);
+  const same = await f.run('promote', ['--from=a', '--to=a']);
+  assert.match(same.out, /--from and --to are both a/);
+  const disagree = await f.run('promote', ['--from=a', '--to=b', '--env=c']);
+  assert.match(disagree.out, /--env c and --to b disagree/);
+  assert.equal(f.sb.stats().ecs, before.ecs, 'no ECS call');
+});
+
 test('promote --dry-run shows the copy and the deploy plan and changes nothing', async () => {
   const before = f.sb.stats();
-  const out = await f.must('promote', ['--from=a', '--to=c', '--dry-run'], noDocker());
+  // The Nx configuration form: `nx run promo:promote:c --from a` passes --env=c, the target.
+  const out = await f.must('promote', ['--from=a', '--env=c', '--dry-run'], noDocker());
   assert.ok(out.includes(`source: a ${APP} runs ${APP}:1 with ${f.sb.registryHost}/${REPO}:${tagA} = ${digest}`), out);
   assert.match(out, /copy: 127\.0\.0\.1:\d+\/promote-a\/promo@sha256:[0-9a-f]{64} -> 127\.0\.0\.1:\d+\/promote-a\/promo:ft-/);
   assert.match(out, /would ensure the cluster|does not exist in cluster promote-c/);

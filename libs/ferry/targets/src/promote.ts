@@ -27,7 +27,7 @@ export const promoteTarget: TargetSpec<PromoteArgs> = {
   },
   describe: {
     from: 'the environment whose running image is promoted (ferry.json)',
-    to: 'the environment that gets it',
+    to: 'the environment that gets it (default: --env, i.e. nx run <app>:promote:<env>)',
     tag: 'the tag the image gets in the target registry (default: its tag or content tag in the source)',
     'dry-run': 'show the copy and the deploy plan; change nothing',
     'no-rollback': CHAIN_HELP['no-rollback'],
@@ -38,9 +38,12 @@ export const promoteTarget: TargetSpec<PromoteArgs> = {
     'allow-plaintext-secrets': CHAIN_HELP['allow-plaintext-secrets'],
   },
   async main(ctx) {
-    const { args, reporter, workspaceRoot, session } = ctx;
+    const { reporter, workspaceRoot, session } = ctx;
+    // `nx run api:promote:prod --from staging`: the configuration's --env is the target.
+    const args = { ...ctx.args, to: ctx.args.to ?? ctx.args.env };
     if (!args.from || !args.to) throw new FerryError('USAGE', 'promote needs --from <environment> and --to <environment>, e.g. nx run api:promote --from staging --to prod');
     if (args.from === args.to) throw new FerryError('USAGE', `--from and --to are both ${args.from}: promote moves an image between two environments.`);
+    if (ctx.args.to && ctx.args.env && ctx.args.env !== ctx.args.to) throw new FerryError('USAGE', `--env ${ctx.args.env} and --to ${ctx.args.to} disagree: give the target once (--to, or the configuration nx run <app>:promote:<env>).`);
     const source = await resolveApp(workspaceRoot, args.project!, args.from, session);
     const target = await resolveApp(workspaceRoot, args.project!, args.to, session);
     const project = target.app.project;
