@@ -5,7 +5,7 @@
  *   status  say whether it runs and print its endpoints
  *   serve   run it in the foreground (what `up` spawns)
  */
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxAdmin } from './client.ts';
@@ -174,6 +174,9 @@ async function down(flags: Flags): Promise<void> {
   }
   rmSync(runtimeFile(flags.dataDir), { force: true });
   await stopStaleRegistry(registryFiles(flags.dataDir));
+  // The extra accounts' registries (FERRY_SANDBOX_REGISTRY_ACCOUNTS), each under accounts/<id>/.
+  const accounts = join(flags.dataDir, 'accounts');
+  for (const id of existsSync(accounts) ? readdirSync(accounts) : []) await stopStaleRegistry(registryFiles(join(accounts, id)));
   // Task containers of this data directory's sandbox, in case the server could not remove them.
   if (label) {
     const left = await taskContainers(label);
