@@ -71,6 +71,7 @@ test('infers the full target set for a project with deploy.json', async () => {
     'smoke-test': script('smoke-test', after('health-check')),
     diff: script('diff', build),
     rollback: script('rollback', []),
+    promote: script('promote', []),
     deploy: script('deploy', after('smoke-test')),
     history: script('history', []),
     run: script('run', []),

@@ -65,7 +65,7 @@ test('Nx sees the inferred targets beside the project’s own, and none on a pro
   assert.is(r.code, 0, r.out);
   const { graph } = JSON.parse(readFileSync(join(ws, 'graph.json'), 'utf8'));
   const targets = (name: string) => Object.keys(graph.nodes[name].data.targets ?? {}).sort();
-  assert.equal(targets('a'), ['build', 'build-image', 'deploy', 'deploy-app', 'diff', 'health-check', 'history', 'logs', 'push', 'rollback', 'run', 'smoke-test', 'verify']);
+  assert.equal(targets('a'), ['build', 'build-image', 'deploy', 'deploy-app', 'diff', 'health-check', 'history', 'logs', 'promote', 'push', 'rollback', 'run', 'smoke-test', 'verify']);
   assert.equal(targets('c'), []);
 });
 

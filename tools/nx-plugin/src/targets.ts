@@ -23,6 +23,7 @@ export const FERRY_TARGETS = [
   'smoke-test',
   'diff',
   'rollback',
+  'promote',
   'deploy',
   'history',
   'run',
@@ -51,6 +52,7 @@ const DESCRIPTIONS: Record<FerryTarget, string> = {
   'smoke-test': "Run deploy.json's smoke checks against the service URL.",
   diff: 'Show what deploy-app would change (task definition and service), without changing anything.',
   rollback: 'Point the service back at the previous task definition revision and wait for it.',
+  promote: 'Deploy to --to the exact image digest that runs in --from (copied to the target registry when it differs); no build.',
   history: 'Show who deployed which tag and git revision of this service, when, and the result (from ECS).',
   logs: "Show the app's container logs from CloudWatch Logs, each line prefixed by its task (--since, --follow, --task, --filter).",
   run: "Run a one-off task with the app's image (--command '<command line>'): output streamed, the container's exit code passed on.",
@@ -106,6 +108,8 @@ export function deployTargets(input: DeployTargetsInput): Record<FerryTarget, Ta
     // diff needs the bundle (the content tag is a hash of it) but no image.
     diff: script('diff', build),
     rollback: script('rollback', []),
+    // Never builds: the image is the one that runs in --from, copied by digest.
+    promote: script('promote', []),
     // The chain runs through dependsOn; scripts/deploy.ts then prints where the app runs.
     deploy: script('deploy', after('smoke-test')),
     history: script('history', []),

@@ -5,7 +5,7 @@
  *   status  say whether it runs and print its endpoints
  *   serve   run it in the foreground (what `up` spawns)
  */
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxAdmin } from './client.ts';
@@ -94,6 +94,9 @@ async function printInfo(endpoint: string): Promise<void> {
     `  API (ECS + ECR):  ${info.endpoint}`,
     `  console:          ${info.endpoint}${CONSOLE_PATH}   (read-only, live)`,
     `  registry:         ${info.registryHost}   (docker login: aws ecr get-login-password | docker login -u AWS --password-stdin ${info.registryHost})`,
+    ...Object.entries((info as { registries?: Record<string, string> }).registries ?? {})
+      .filter(([, host]) => host !== info.registryHost)
+      .map(([account, host]) => `  registry ${account}: ${host}   (ECR calls with registryId ${account})`),
     `  base image:       ${info.baseImage}`,
     `  data:             ${info.dataDir}`,
     `  ECS API:          ${info.ecs ? 'yes' : 'not available (tools/sandbox/src/ecs missing)'}`,
@@ -171,6 +174,9 @@ async function down(flags: Flags): Promise<void> {
   }
   rmSync(runtimeFile(flags.dataDir), { force: true });
   await stopStaleRegistry(registryFiles(flags.dataDir));
+  // The extra accounts' registries (FERRY_SANDBOX_REGISTRY_ACCOUNTS), each under accounts/<id>/.
+  const accounts = join(flags.dataDir, 'accounts');
+  for (const id of existsSync(accounts) ? readdirSync(accounts) : []) await stopStaleRegistry(registryFiles(join(accounts, id)));
   // Task containers of this data directory's sandbox, in case the server could not remove them.
   if (label) {
     const left = await taskContainers(label);

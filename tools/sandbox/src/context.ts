@@ -57,6 +57,11 @@ export interface SandboxContext {
   registryHost: string;
   /** Registry credentials (htpasswd user). Never printed. */
   registryAuth: { username: string; password: string };
+  /**
+   * Every registry the sandbox hosts, one per account (ecr/registries.ts), the own account's first:
+   * tasks pull from any of them with its credentials. Absent: `registryHost` only.
+   */
+  registries?: Array<{ accountId: string; host: string; auth: { username: string; password: string } }>;
   /** The local Node base image (`ferry-sandbox/node:20`), passed to builds as BASE_IMAGE. */
   baseImage: string;
   /** Open a persistent JSON state file `<dataDir>/state/<name>.json` with an initial value. */

@@ -9,6 +9,7 @@ import { BASE_IMAGE, ensureBaseImage } from './base-image.ts';
 import { ensureEngine } from './docker.ts';
 import { consoleView } from './console/view.ts';
 import { createEcrService, type EcrService, type PushGuard } from './ecr/index.ts';
+import { parseRegistryAccounts, routeByRegistry, type ExtraRegistry } from './ecr/registries.ts';
 import { listRepositoryImages } from './ecr/images.ts';
 import { openEcrState } from './ecr/store.ts';
 import { initialEcsState, type EcsState } from './ecs/model.ts';
@@ -37,6 +38,11 @@ export interface SandboxOptions {
   ensureBaseImage?: boolean;
   /** Serve ECS through src/ecs/index.ts when it exists. Default true. */
   ecs?: boolean;
+  /**
+   * More accounts whose ECR registries the sandbox hosts (each its own registry and port; requests
+   * name them by `registryId`). Default: `FERRY_SANDBOX_REGISTRY_ACCOUNTS` (ecr/registries.ts).
+   */
+  registryAccounts?: ExtraRegistry[];
   /** How often lifecycle policies are applied. Default 30 s. */
   lifecycleIntervalMs?: number;
   log?: (message: string) => void;
@@ -48,6 +54,8 @@ export interface Sandbox {
   endpoint: string;
   /** `127.0.0.1:<port>`: the registry for docker login/push and repositoryUri. */
   registryHost: string;
+  /** Every hosted registry by account id (the own account's is `registryHost`). */
+  registries: Record<string, string>;
   dataDir: string;
   baseImage: string;
   ctx: SandboxContext;
@@ -123,6 +131,64 @@ async function loadEcs(log: (m: string) => void): Promise<EcsFactory | undefined
 }
 
 /**
+ * One account's ECR: its registry process (storage and credentials under `<dataDir>/registry`),
+ * the counting proxy on `port` that enforces ECR's push rules, and the ECR part over them (state
+ * under `<dataDir>/state`).
+ */
+async function startAccountEcr(o: {
+  accountId: string;
+  region: string;
+  dataDir: string;
+  port: number;
+  control: Control;
+  baseImage: string;
+  containerLabel: SandboxContext['containerLabel'];
+  lifecycleIntervalMs?: number;
+  log: (m: string) => void;
+}): Promise<{ ctx: SandboxContext; ecr: EcrService; registryHost: string; registryClient: RegistryClient; stop: () => Promise<void> }> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e) => o.log(`cleanup: ${(e as Error).message}`));
+  };
+  try {
+    const files = registryFiles(o.dataDir);
+    const { password, secret } = ensureCredentials(files);
+    const registryAuth = { username: REGISTRY_USER, password };
+    const registry = await startRegistry(files, await freePort(), secret);
+    stops.push(() => registry.stop());
+    let ecr: EcrService | undefined;
+    const guard: PushGuard = {
+      checkRepository: (n) => ecr?.checkRepository(n),
+      checkTagPush: async (n, t, d) => ecr?.checkTagPush(n, t, d),
+      pushed: (n, d) => ecr?.pushed(n, d),
+    };
+    const proxy = await startRegistryProxy({ port: o.port, upstreamPort: registry.port, control: o.control, guard });
+    stops.push(() => proxy.stop());
+    const registryHost = `127.0.0.1:${proxy.port}`;
+    const ctx: SandboxContext = {
+      dataDir: o.dataDir,
+      region: o.region,
+      accountId: o.accountId,
+      registryHost,
+      registryAuth,
+      baseImage: o.baseImage,
+      state: stateFactory(o.dataDir),
+      containerLabel: o.containerLabel,
+      log: o.log,
+    };
+    const registryClient = new RegistryClient(registry.port, registryAuth, files.storageDir);
+    ecr = createEcrService(ctx, registryClient, { lifecycleIntervalMs: o.lifecycleIntervalMs });
+    await ecr.start();
+    const started = ecr;
+    stops.push(() => started.stop({ removeTasks: false }));
+    return { ctx, ecr, registryHost, registryClient, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
  * Starts the sandbox in this process: the registry (real docker-registry behind a counting proxy),
  * the ECR API, the ECS API when present, and the HTTP endpoint. Undoes what it started if a step fails.
  */
@@ -140,38 +206,29 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const baseImage = opts.ensureBaseImage !== false ? await ensureBaseImage({ log }) : BASE_IMAGE;
 
     const control = new Control();
-    const files = registryFiles(dataDir);
-    const { password, secret } = ensureCredentials(files);
-    const registryAuth = { username: REGISTRY_USER, password };
-    const registry = await startRegistry(files, await freePort(), secret);
-    cleanups.push(() => registry.stop());
-
-    let ecr: EcrService | undefined;
-    const guard: PushGuard = {
-      checkRepository: (n) => ecr?.checkRepository(n),
-      checkTagPush: async (n, t, d) => ecr?.checkTagPush(n, t, d),
-      pushed: (n, d) => ecr?.pushed(n, d),
-    };
-    const proxy = await startRegistryProxy({ port: registryPort, upstreamPort: registry.port, control, guard });
-    cleanups.push(() => proxy.stop());
-    const registryHost = `127.0.0.1:${proxy.port}`;
-
-    const ctx: SandboxContext = {
-      dataDir,
-      region: opts.region ?? 'us-east-1',
-      accountId: opts.accountId ?? '000000000000',
-      registryHost,
-      registryAuth,
-      baseImage,
-      state: stateFactory(dataDir),
-      containerLabel: { key: 'ferry.sandbox', value: instanceId(dataDir) },
-      log,
-    };
-    const registryClient = new RegistryClient(registry.port, registryAuth, files.storageDir);
-    ecr = createEcrService(ctx, registryClient, { lifecycleIntervalMs: opts.lifecycleIntervalMs });
-    await ecr.start();
-    const ecrService = ecr;
-    cleanups.push(() => ecrService.stop({ removeTasks: false }));
+    const accountId = opts.accountId ?? '000000000000';
+    const region = opts.region ?? 'us-east-1';
+    const base = { region, baseImage, containerLabel: { key: 'ferry.sandbox', value: instanceId(dataDir) }, log };
+    // The sandbox's own account keeps the data directory's top level (registry/, state/); each
+    // extra account has its own under accounts/<id>/ (ecr/registries.ts).
+    const own = await startAccountEcr({ ...base, accountId, dataDir, port: registryPort, control, lifecycleIntervalMs: opts.lifecycleIntervalMs });
+    cleanups.push(own.stop);
+    const registryHost = own.registryHost;
+    const ctx = own.ctx;
+    const ecrParts = new Map<string, EcrService>([[accountId, own.ecr]]);
+    const registries = [{ accountId, host: own.registryHost, auth: own.ctx.registryAuth }];
+    const extra = opts.registryAccounts ?? parseRegistryAccounts(process.env.FERRY_SANDBOX_REGISTRY_ACCOUNTS, registryPort, accountId);
+    for (const r of extra) {
+      const dir = join(dataDir, 'accounts', r.accountId);
+      mkdirSync(dir, { recursive: true });
+      const part = await startAccountEcr({ ...base, accountId: r.accountId, dataDir: dir, port: r.port, control, lifecycleIntervalMs: opts.lifecycleIntervalMs });
+      cleanups.push(part.stop);
+      ecrParts.set(r.accountId, part.ecr);
+      registries.push({ accountId: r.accountId, host: part.registryHost, auth: part.ctx.registryAuth });
+    }
+    ctx.registries = registries;
+    const ecr = routeByRegistry(accountId, ecrParts);
+    const registryClient = own.registryClient;
 
     const logs = createLogsService(ctx);
     ctx.logs = logs.sink;
@@ -209,11 +266,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         region: ctx.region,
         accountId: ctx.accountId,
         registryHost,
+        registries: Object.fromEntries(registries.map((r) => [r.accountId, r.host])),
         baseImage,
         dataDir,
         containerLabel: `${ctx.containerLabel.key}=${ctx.containerLabel.value}`,
         env: sandboxEnv(endpoint, ctx.region),
-        ecr: ecrService.info?.(),
+        ecr: ecr.info?.(),
         ecs: ecs ? (ecs.info?.() ?? {}) : null,
         elbv2: elbv2.info?.(),
       }),
@@ -243,6 +301,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const sandbox: Sandbox = {
       endpoint,
       registryHost,
+      registries: Object.fromEntries(registries.map((r) => [r.accountId, r.host])),
       dataDir,
       baseImage,
       ctx,
@@ -251,7 +310,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       resetStats: () => control.resetStats(),
       setFaults: (spec) => control.setFaults(spec),
       clearFaults: () => control.clearFaults(),
-      applyLifecyclePolicies: () => ecrService.applyLifecyclePolicies(),
+      applyLifecyclePolicies: async () => {
+        let n = 0;
+        for (const part of ecrParts.values()) n += await part.applyLifecyclePolicies();
+        return n;
+      },
       stop(stopOpts = {}) {
         if (stopOpts.removeTasks) removeTasksOnStop = true;
         stopped ??= undo();

@@ -98,6 +98,10 @@ test('registryId: the registry account when it is not the caller\'s, on every EC
   assert.is(registryAccountOf({ kind: 'aws', accountId: '123456789012' }), '123456789012');
   assert.is(registryAccountOf({ kind: 'aws', registry: 'registry.example.com', accountId: '123456789012' }), undefined, 'not an ECR host: no account');
   assert.is(registryAccountOf({ kind: 'sandbox', accountId: '000000000000' }), undefined);
+  assert.is(configuredRegistry({ kind: 'aws', region: 'eu-west-1', accountId: '123456789012', registryId: '999999999999' }), '999999999999.dkr.ecr.eu-west-1.amazonaws.com', 'registryId names the host');
+  assert.is(configuredRegistry({ kind: 'sandbox', region: 'us-east-1', accountId: '000000000000', registryId: '111111111111' }), undefined, 'sandbox: from GetAuthorizationToken');
+  assert.is(registryAccountOf({ kind: 'sandbox', accountId: '000000000000', registryId: '111111111111' }), '111111111111', 'registryId: the sandbox\'s extra registry');
+  assert.is(registryAccountOf({ kind: 'aws', registry: '999999999999.dkr.ecr.eu-west-1.amazonaws.com', accountId: '123456789012', registryId: '555555555555' }), '555555555555', 'registryId wins');
   assert.is(registryIdFor('999999999999', '123456789012'), '999999999999');
   assert.is(registryIdFor('123456789012', '123456789012'), undefined);
   const sent: { name: string; input: Record<string, unknown> }[] = [];

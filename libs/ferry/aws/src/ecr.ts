@@ -102,8 +102,9 @@ const where = (i: { registryId?: string }) => (i.registryId ? ` (registry ${i.re
 /** The DNS suffix of a region's partition: amazonaws.com, or amazonaws.com.cn for the China regions. */
 export const partitionDnsSuffix = (region: string): string => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
 
-/** The account of an environment's registry: the account in an ECR host (`ferry.json` `registry`), else `accountId`. */
-export function registryAccountOf(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId'>): string | undefined {
+/** The account of an environment's registry: ferry.json `registryId`, the account in an ECR host (`registry`), else `accountId`. */
+export function registryAccountOf(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'registryId'>): string | undefined {
+  if (env.registryId) return env.registryId;
   if (env.kind !== 'aws') return undefined;
   const m = env.registry ? /^(\d{12})\.dkr\.ecr\./.exec(env.registry) : null;
   return m ? m[1] : env.registry ? undefined : env.accountId;
@@ -286,6 +287,8 @@ export async function imageExists(port: EcrPort, repositoryName: string, tag: st
 export interface RegistryCredentials {
   /** Registry host without scheme, e.g. `123.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. */
   registry: string;
+  /** GetAuthorizationToken's proxyEndpoint as given (`https://<host>`; `http://` in the sandbox): the registry API's base URL. */
+  proxyEndpoint: string;
   username: string;
   password: string;
   expiresAt?: Date;
@@ -315,20 +318,21 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
   // From here on, any text this process prints has the password and the token masked.
   registerSecret(decoded.password);
   registerSecret(data.authorizationToken);
-  return { registry: registryHostOf(data.proxyEndpoint), ...decoded, expiresAt: data.expiresAt };
+  return { registry: registryHostOf(data.proxyEndpoint), proxyEndpoint: data.proxyEndpoint, ...decoded, expiresAt: data.expiresAt };
 }
 
 /**
- * The registry host images are tagged for: ferry.json `registry`, else the account's ECR host
- * (aws with `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
+ * The registry host images are tagged for: ferry.json `registry`, else the registry account's ECR
+ * host (aws with `registryId` or `accountId`), else the proxyEndpoint GetAuthorizationToken reports.
  */
-export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>, port: EcrPort): Promise<string> {
+export async function registryFor(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region' | 'registryId'>, port: EcrPort): Promise<string> {
   return configuredRegistry(env) ?? (await getRegistryCredentials(port)).registry;
 }
 
 /** The registry host known from ferry.json alone (no AWS call), if any. */
-export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region'>): string | undefined {
+export function configuredRegistry(env: Pick<EnvironmentConfig, 'kind' | 'registry' | 'accountId' | 'region' | 'registryId'>): string | undefined {
   if (env.registry) return env.registry;
-  if (env.kind === 'aws' && env.accountId) return `${env.accountId}.dkr.ecr.${env.region}.${partitionDnsSuffix(env.region)}`;
+  const account = env.registryId ?? env.accountId;
+  if (env.kind === 'aws' && account) return `${account}.dkr.ecr.${env.region}.${partitionDnsSuffix(env.region)}`;
   return undefined;
 }

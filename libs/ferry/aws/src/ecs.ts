@@ -95,6 +95,11 @@ export interface EcsPort {
    * 100; undefined when there are more (then read per service). Optional: a port may not offer it.
    */
   listClusterTasks?(cluster: string, desiredStatus: 'RUNNING' | 'STOPPED', maxPages: number): Promise<{ arns: string[]; calls: number } | undefined>;
+  /**
+   * Task ARNs of the cluster whose task definition is of `family` and whose desired status is
+   * RUNNING (ListTasks `family` filter, all pages): services' and standalone tasks alike.
+   */
+  listFamilyTasks(cluster: string, family: string): Promise<string[]>;
   /** DescribeTasks, batched by 100. */
   describeTasks(cluster: string, tasks: string[], read?: ReadOptions): Promise<Task[]>;
   tagResource(arn: string, tags: Tag[]): Promise<void>;
@@ -187,6 +192,17 @@ export function createEcsPort(client: ECSClient): EcsPort {
         let nextToken: string | undefined;
         do {
           const r = await client.send(new ListTasksCommand({ cluster, serviceName, desiredStatus, nextToken }));
+          arns.push(...(r.taskArns ?? []));
+          nextToken = r.nextToken;
+        } while (nextToken);
+        return arns;
+      }),
+    listFamilyTasks: (cluster, family) =>
+      attempt(`list the running tasks of family ${family} in cluster ${cluster}`, async () => {
+        const arns: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const r = await client.send(new ListTasksCommand({ cluster, family, desiredStatus: 'RUNNING', nextToken }));
           arns.push(...(r.taskArns ?? []));
           nextToken = r.nextToken;
         } while (nextToken);

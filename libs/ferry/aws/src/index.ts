@@ -7,3 +7,4 @@ export * from './logs.ts';
 export * from './scaling.ts';
 export * from './identity.ts';
 export * from './elbv2.ts';
+export * from './registry-copy.ts';

@@ -251,6 +251,12 @@ export interface EnvironmentConfig {
   accountId?: string;
   /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5000`. Optional: derived from GetAuthorizationToken's proxyEndpoint. */
   registry?: string;
+  /**
+   * The account of the environment's ECR registry when it is not the caller's (a central registry
+   * account; in the sandbox, one of the extra registries of FERRY_SANDBOX_REGISTRY_ACCOUNTS): every
+   * ECR call names it. For `aws`, an ECR host in `registry` says the same.
+   */
+  registryId?: string;
   /** Endpoint override for the ECS and ECR APIs (the sandbox's `http://127.0.0.1:4566`). */
   endpoint?: string;
   /** AWS profile for `aws` environments. */

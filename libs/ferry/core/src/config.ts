@@ -49,7 +49,8 @@ export const DEFAULT_LOCAL_ENVIRONMENT: EnvironmentConfig = {
  */
 function sandboxDefaults(env: EnvironmentConfig): void {
   env.endpoint ??= DEFAULT_LOCAL_ENVIRONMENT.endpoint;
-  env.registry ??= DEFAULT_LOCAL_ENVIRONMENT.registry;
+  // A sandbox environment on another account's registry learns its host from GetAuthorizationToken.
+  if (!env.registryId) env.registry ??= DEFAULT_LOCAL_ENVIRONMENT.registry;
   env.accountId ??= DEFAULT_LOCAL_ENVIRONMENT.accountId;
   env.executionRoleArn ??= `arn:aws:iam::${env.accountId}:role/ferry-sandbox-task-execution`;
   env.network ??= structuredClone(DEFAULT_LOCAL_ENVIRONMENT.network);

@@ -8,6 +8,8 @@ export type StepName =
   | 'build'
   | 'build-image'
   | 'push'
+  /** promote: the image copied to the target registry. */
+  | 'copy'
   | 'ensure-repository'
   | 'log-group'
   | 'register-task-definition'

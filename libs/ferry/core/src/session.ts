@@ -19,6 +19,7 @@
  *   live ECS state         aws/live-ecs.ts         (held by the AWS client pool, per environment)
  *   locks taken ahead      deploy/lock-ahead.ts    locksAhead
  *   fast poll budget       deploy/wait.ts          fastPolls
+ *   deregistration budget  deploy/revisions.ts     deregistrations
  */
 import { randomBytes } from 'node:crypto';
 

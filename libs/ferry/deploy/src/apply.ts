@@ -3,7 +3,7 @@
  * in ECR, register the revision, move the service to it (roll.ts), and then either record the
  * success and prune old revisions, or hand the failure to recover.ts.
  */
-import { FerryError, type AppDeployConfig } from '@ferry/core';
+import { FerryError, systemClock, type AppDeployConfig } from '@ferry/core';
 import type { EcsPort, LogsPort, ScalingPort } from '@ferry/aws';
 import { applyScaling, scalingChanges } from './autoscaling.ts';
 import type { DeployPlan } from './plan.ts';
@@ -11,9 +11,10 @@ import { describeCluster } from './live.ts';
 import { runMigration } from './migrate.ts';
 import { recordCompleted } from './records.ts';
 import { recover } from './recover.ts';
-import { pruneRevisions } from './revisions.ts';
+import { DEREGISTER_PER_SECOND, pruneRevisions } from './revisions.ts';
 import { rollService, type RolloutResult, type RolloutSettings, type ServiceMove } from './roll.ts';
 import { rolloutDurationMs, shortTaskDefinition } from './rollout.ts';
+import { tokenBucket } from './wait.ts';
 
 export type { RolloutSettings } from './roll.ts';
 
@@ -121,7 +122,8 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
     },
     s,
   );
-  const deregistered = await pruneRevisions(ports.ecs, app, arn, s.reporter).catch((e: unknown) => {
+  const pacing = { take: s.deregistrations ?? tokenBucket(DEREGISTER_PER_SECOND, s.clock ?? systemClock), clock: s.clock ?? systemClock, signal: s.signal };
+  const deregistered = await pruneRevisions(ports.ecs, app, { cluster: plan.cluster, liveArn: arn }, s.reporter, pacing).catch((e: unknown) => {
     s.reporter.emit({ kind: 'warn', app: plan.app, message: `could not list old revisions of ${app.family} to clean up: ${(e as Error).message}` });
     return [] as string[];
   });

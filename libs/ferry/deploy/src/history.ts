@@ -2,12 +2,13 @@
  * Deployment history, read from the AWS side so every machine sees the same: each task-definition
  * revision carries `ferry:content-tag`, `ferry:git-sha` (registration) and `ferry:deployed-by`,
  * `ferry:deployed-at`, `ferry:result` (deploy.ts recordResult). One row per revision, its latest
- * rollout: a revision deployed again (a rollback to it) shows its newest deploy.
+ * rollout: a revision deployed again (a rollback to it) shows its newest deploy. A revision promote
+ * registered also names where its image ran before (`ferry:promoted-from`): the two deploys link.
  */
 import type { MigrationRecord } from './migrate.ts';
 import type { RevisionInfo } from './revisions.ts';
 import { shortTaskDefinition } from './rollout.ts';
-import { imageTagOf } from './task-definition.ts';
+import { imageTagOf, type PromotedFrom } from './task-definition.ts';
 
 /** One row of `history`. */
 export interface HistoryEntry {
@@ -22,6 +23,8 @@ export interface HistoryEntry {
   live: boolean;
   /** The migration run with this revision (migrate.ts): exit code, duration, when, who, command. */
   migration?: MigrationRecord;
+  /** A promoted revision: the environment, image digest and revision it came from (`ferry:promoted-from`). */
+  promotedFrom?: PromotedFrom;
 }
 
 /** Newest first; `limit` rows. Pure. */
@@ -42,6 +45,7 @@ export function historyEntries(revisions: RevisionInfo[], liveArn: string | unde
         result: r.result ?? r.status ?? (r.migration && r.migration.exitCode !== 0 ? 'migration-failed' : 'registered'),
         live: r.arn === liveArn,
         ...(r.migration && { migration: r.migration }),
+        ...(r.promotedFrom && { promotedFrom: r.promotedFrom }),
       };
     });
 }
@@ -52,7 +56,7 @@ export function historyRows(entries: HistoryEntry[]): string[][] {
     ['revision', 'tag', 'git', 'deployed by', 'at', 'result', 'migration'],
     ...entries.map((e) => [
       `${e.taskDefinition}${e.live ? ' (live)' : ''}`,
-      e.tag ?? '-',
+      `${e.tag ?? '-'}${e.promotedFrom ? ` (promoted from ${e.promotedFrom.env} ${shortTaskDefinition(e.promotedFrom.taskDefinitionArn)})` : ''}`,
       e.gitSha ? e.gitSha.slice(0, 12) + (e.gitSha.endsWith('-dirty') ? '-dirty' : '') : '-',
       e.deployedBy ?? '-',
       e.at ?? '-',

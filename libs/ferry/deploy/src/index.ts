@@ -32,3 +32,4 @@ export * from './load-balancer.ts';
 export * from './app-urls.ts';
 export * from './autoscaling.ts';
 export * from './preflight.ts';
+export * from './promote.ts';

@@ -65,6 +65,8 @@ export interface DeployInput {
   imageRef: string;
   contentTag: string;
   gitSha?: string;
+  /** promote: the source the image comes from, recorded on the revision (`ferry:promoted-from`). */
+  promotedFrom?: string;
   force?: boolean;
   /** Sandbox: the target group to attach when deploy.json names none (load-balancer.ts, sandboxTargetGroup). */
   targetGroup?: (live: LiveState | null) => Promise<string | undefined>;
@@ -89,7 +91,7 @@ export async function planFor(
   let serviceUrl: string | undefined;
   let scalingResourceLabel: string | undefined;
   const planOn = (live: LiveState | null): DeployPlan => {
-    const meta = { contentTag: input.contentTag, gitSha: input.gitSha };
+    const meta = { contentTag: input.contentTag, gitSha: input.gitSha, promotedFrom: input.promotedFrom };
     const registerInput = rendered ? templateTaskDefinition(rendered, meta) : desiredTaskDefinition(live?.taskDef ?? null, app, input.env, input.imageRef, meta);
     return planDeploy(live, { app, env: input.env, imageRef: input.imageRef, contentTag: input.contentTag, registerInput, fingerprint, serviceUrl, scalingResourceLabel }, { force: input.force });
   };

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FerryError } from '@ferry/core';
-import { findRevision, previousCompleted, revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
+import { findRevision, previousCompleted, pruneSelection, revisionsOfFamily, revisionsToDeregister, type RevisionInfo } from './revisions.ts';
 import { describeStoppedTasks, failureEvents, formatFailure } from './failure.ts';
 import { tdArn } from './fixtures.test-support.ts';
 
@@ -31,6 +31,24 @@ test('revisionsToDeregister keeps the newest N, the live one and the rollback ta
   assert.equal(revisionsToDeregister(revs, 10, tdArn(6)), []);
   assert.equal(revisionsToDeregister(revs, 0, tdArn(6)).map((r) => r.revision), [5, 4, 2, 1]);
 });
+
+// pruneSelection: keep N, the live one and the rollback target; never one a RUNNING task uses
+// (ListTasks family filter + DescribeTasks taskDefinitionArn, ECS-SEMANTICS §4); oldest first, at most max.
+const many = (n: number) => Array.from({ length: n }, (_, i) => rev(n - i, `t${n - i}`, 'completed', n - i));
+const pruneCases: Array<[string, RevisionInfo[], number, number, number[], number, { deregister: number[]; inUse: number[]; deferred: number }]> = [
+  ['nothing beyond keep', many(5), 10, 5, [], 20, { deregister: [], inUse: [], deferred: 0 }],
+  ['oldest first, live and rollback target spared', many(6), 2, 6, [], 20, { deregister: [1, 2, 3, 4], inUse: [], deferred: 0 }],
+  ['a revision a running task uses is kept', many(6), 2, 6, [2, 4], 20, { deregister: [1, 3], inUse: [2, 4], deferred: 0 }],
+  ['hundreds of revisions: at most max per run, the rest deferred', many(300), 10, 300, [], 20, { deregister: Array.from({ length: 20 }, (_, i) => i + 1), inUse: [], deferred: 270 }],
+  ['in-use revisions do not count toward max', many(30), 10, 30, [1, 2], 5, { deregister: [3, 4, 5, 6, 7], inUse: [1, 2], deferred: 13 }],
+  ['max 0 deregisters nothing', many(12), 10, 12, [], 0, { deregister: [], inUse: [], deferred: 2 }],
+];
+for (const [label, revs, keep, live, running, max, want] of pruneCases) {
+  test(`pruneSelection: ${label}`, () => {
+    const got = pruneSelection(revs, keep, tdArn(live), new Set(running.map((n) => tdArn(n))), max);
+    assert.equal({ deregister: got.deregister.map((r) => r.revision), inUse: got.inUse.map((r) => r.revision), deferred: got.deferred }, want);
+  });
+}
 
 const findCases: Array<[string, string, number]> = [
   ['revision number', '2', 2],

@@ -4,9 +4,10 @@
  */
 import { parseMigrationTags, type MigrationRecord } from './migrate.ts';
 import { parseTaskDefinitionRef, type EcsPort } from '@ferry/aws';
-import { FerryError, type AppDeployConfig, type Reporter } from '@ferry/core';
+import { FerryError, sessionPart, type AppDeployConfig, type Clock, type Reporter } from '@ferry/core';
+import { tokenBucket } from './wait.ts';
 import { shortTaskDefinition } from './rollout.ts';
-import { containerImage, imageTagOf, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
+import { containerImage, imageTagOf, parsePromotedFrom, TAG_PROMOTED_FROM, type PromotedFrom, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
 
 /** One ACTIVE revision of the family. */
 export interface RevisionInfo {
@@ -28,6 +29,8 @@ export interface RevisionInfo {
   registeredAt?: number;
   /** The migration run with this revision (migrate.ts), when there was one. */
   migration?: MigrationRecord;
+  /** promote registered it: where its image ran before. */
+  promotedFrom?: PromotedFrom;
 }
 
 
@@ -62,6 +65,34 @@ export function revisionsToDeregister(revisions: RevisionInfo[], keep: number, l
     .sort((a, b) => b.revision - a.revision)
     .slice(Math.max(0, keep))
     .filter((r) => !protect.has(r.arn));
+}
+
+/** At most this many DeregisterTaskDefinition calls per run and family; the rest wait for the next run. */
+export const PRUNE_MAX_PER_RUN = 20;
+/** DeregisterTaskDefinition calls a run makes per second, all families together (the session's `deregistrations`). */
+export const DEREGISTER_PER_SECOND = 2;
+
+/** What one prune run does: which revisions it deregisters, which it spares because tasks run them, how many wait. */
+export interface PruneSelection {
+  /** Oldest first (the oldest are the least likely to be wanted again), at most `max`. */
+  deregister: RevisionInfo[];
+  /** Beyond `keep` but used by a task with desired status RUNNING: never deregistered. */
+  inUse: RevisionInfo[];
+  /** Left for a later run (over `max`). */
+  deferred: number;
+}
+
+/**
+ * The prune plan (pure): revisionsToDeregister minus the revisions a running task uses (ListTasks +
+ * DescribeTasks of the cluster: a standalone task, or a service of another name on the family),
+ * oldest first, at most `max` of them.
+ */
+export function pruneSelection(revisions: RevisionInfo[], keep: number, liveArn: string, runningTaskDefinitions: ReadonlySet<string>, max = PRUNE_MAX_PER_RUN): PruneSelection {
+  const candidates = revisionsToDeregister(revisions, keep, liveArn).sort((a, b) => a.revision - b.revision);
+  const inUse = candidates.filter((r) => runningTaskDefinitions.has(r.arn));
+  const free = candidates.filter((r) => !runningTaskDefinitions.has(r.arn));
+  const n = Math.max(0, max);
+  return { deregister: free.slice(0, n), inUse, deferred: Math.max(0, free.length - n) };
 }
 
 /**
@@ -123,20 +154,48 @@ async function describeRevision(ecs: EcsPort, r: { arn: string; revision: number
     result: tagValue(tags, TAG_RESULT),
     registeredAt: taskDefinition.registeredAt ? new Date(taskDefinition.registeredAt).getTime() : undefined,
     ...((m) => (m ? { migration: m } : {}))(parseMigrationTags(tags)),
+    ...((p) => (p ? { promotedFrom: p } : {}))(parsePromotedFrom(tagValue(tags, TAG_PROMOTED_FROM))),
   };
 }
 
+/** How a prune run paces its DeregisterTaskDefinition calls: the run's budget (a token bucket), its clock and interrupt. */
+export interface PrunePacing {
+  /** Takes one call from the run's budget (the session's `deregistrations`); false: wait and ask again. */
+  take: () => boolean;
+  clock: Pick<Clock, 'sleep'>;
+  signal?: AbortSignal;
+  /** At most this many deregistrations (default PRUNE_MAX_PER_RUN). */
+  max?: number;
+}
+
+/** The DeregisterTaskDefinition budget of a run: DEREGISTER_PER_SECOND for all the families it prunes. */
+export const deregistrations = sessionPart('deregistrations', (s) => tokenBucket(DEREGISTER_PER_SECOND, s.clock));
+
 /**
- * After a good deploy: deregisters the revisions beyond `keepRevisions` (revisionsToDeregister).
- * Reads no revision while the family has no more than that. A failure here is a warning: cleanup
- * must not turn a good deploy into a failed one.
+ * After a good deploy: deregisters the revisions beyond `keepRevisions` (pruneSelection), at most
+ * `pacing.max` of them, one at a time out of the run's budget, never one a RUNNING task of the
+ * environment's cluster uses. Reads no revision while the family has no more than `keepRevisions`.
+ * Scheduled tasks (EventBridge rules naming a revision) are not seen: `keepRevisions` is their
+ * guard (docs/runbook.md). A failure here is a warning: cleanup must not turn a good deploy into a
+ * failed one.
  */
-export async function pruneRevisions(ecs: EcsPort, app: Pick<AppDeployConfig, 'project' | 'family' | 'keepRevisions'>, liveArn: string, reporter: Reporter): Promise<string[]> {
+export async function pruneRevisions(
+  ecs: EcsPort,
+  app: Pick<AppDeployConfig, 'project' | 'family' | 'keepRevisions'>,
+  where: { cluster: string; liveArn: string },
+  reporter: Reporter,
+  pacing: PrunePacing,
+): Promise<string[]> {
   const family = await familyRevisions(ecs, app.family);
   if (family.length <= Math.max(0, app.keepRevisions)) return [];
-  const drop = revisionsToDeregister(await describeRevisions(ecs, family), app.keepRevisions, liveArn);
+  const revisions = await describeRevisions(ecs, family);
+  const taskArns = await ecs.listFamilyTasks(where.cluster, app.family);
+  const running = new Set((taskArns.length ? await ecs.describeTasks(where.cluster, taskArns) : []).map((t) => t.taskDefinitionArn ?? ''));
+  const pick = pruneSelection(revisions, app.keepRevisions, where.liveArn, running, pacing.max);
   const done: string[] = [];
-  for (const r of drop) {
+  for (const r of pick.deregister) {
+    while (!pacing.take()) if (!(await pacing.clock.sleep(100, pacing.signal))) break;
+    if (pacing.signal?.aborted) break;
     try {
       await ecs.deregisterTaskDefinition(r.arn);
       done.push(r.arn);
@@ -144,6 +203,14 @@ export async function pruneRevisions(ecs: EcsPort, app: Pick<AppDeployConfig, 'p
       reporter.emit({ kind: 'warn', app: app.project, message: `could not deregister ${shortTaskDefinition(r.arn)}: ${(e as Error).message}` });
     }
   }
-  if (done.length) reporter.emit({ kind: 'step', app: app.project, step: 'cleanup', status: 'done', message: `deregistered ${done.length} old revision(s): ${done.map(shortTaskDefinition).join(', ')}` });
+  const left = pick.deferred + (pick.deregister.length - done.length);
+  const notes = [
+    pick.inUse.length ? `kept ${pick.inUse.map((r) => shortTaskDefinition(r.arn)).join(', ')} (running tasks use them)` : '',
+    left ? `${left} more left for the next deploy (at most ${pacing.max ?? PRUNE_MAX_PER_RUN} per run)` : '',
+  ].filter(Boolean);
+  if (done.length || notes.length) {
+    const head = done.length ? `deregistered ${done.length} old revision(s): ${done.map(shortTaskDefinition).join(', ')}` : 'deregistered no old revision';
+    reporter.emit({ kind: 'step', app: app.project, step: 'cleanup', status: 'done', message: [head, ...notes].join('; ') });
+  }
   return done;
 }

@@ -33,6 +33,8 @@ export interface RolloutSettings {
   expectedRolloutMs?: number;
   /** The run's budget of faster polls (the session's `fastPolls`). */
   fastPoll?: () => boolean;
+  /** The run's DeregisterTaskDefinition budget for pruning after a completed rollout (the session's `deregistrations`). */
+  deregistrations?: () => boolean;
   clock?: Clock;
 }
 

@@ -24,7 +24,25 @@ export const TAG_RESULT = 'ferry:result';
 /** The migration run with this revision (migrate.ts): `exit=<code> ms=<duration> at=<epoch ms> by=<who>`, and its command. */
 export const TAG_MIGRATION = 'ferry:migration';
 export const TAG_MIGRATION_COMMAND = 'ferry:migration-command';
-const META_TAGS = new Set([TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RETURNED_AT, TAG_RESULT, TAG_MIGRATION, TAG_MIGRATION_COMMAND]);
+/** A revision `promote` registered: `<source env> <image digest> <source task definition ARN>` (promote.ts). */
+export const TAG_PROMOTED_FROM = 'ferry:promoted-from';
+
+/** The value of TAG_PROMOTED_FROM, read back. */
+export interface PromotedFrom {
+  env: string;
+  digest: string;
+  taskDefinitionArn: string;
+}
+
+/** TAG_PROMOTED_FROM's value (space-separated: ECS tag values do not allow `|`). Pure. */
+export const promotedFromValue = (p: PromotedFrom): string => `${p.env} ${p.digest} ${p.taskDefinitionArn}`;
+
+/** TAG_PROMOTED_FROM read back; undefined when absent or not three fields. Pure. */
+export function parsePromotedFrom(value: string | undefined): PromotedFrom | undefined {
+  const [env, digest, taskDefinitionArn, ...rest] = (value ?? '').split(' ');
+  return env && digest && taskDefinitionArn && rest.length === 0 ? { env, digest, taskDefinitionArn } : undefined;
+}
+const META_TAGS = new Set([TAG_PROMOTED_FROM, TAG_GIT_SHA, TAG_STATUS, TAG_COMPLETED_AT, TAG_DEPLOYED_BY, TAG_DEPLOYED_AT, TAG_RETURNED_AT, TAG_RESULT, TAG_MIGRATION, TAG_MIGRATION_COMMAND]);
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept (ECS-SEMANTICS §4). */
 export const SERVER_FIELDS = [
@@ -50,6 +68,8 @@ export function stripServerFields(td: EcsTaskDefinition): RegisterTaskDefinition
 export interface RevisionMeta {
   contentTag: string;
   gitSha?: string;
+  /** Set by promote: where the image ran before (TAG_PROMOTED_FROM). */
+  promotedFrom?: string;
 }
 
 type ContainerDef = NonNullable<RegisterTaskDefinitionInput['containerDefinitions']>[number];
@@ -65,6 +85,7 @@ function metaTags(existing: EcsTag[], meta: RevisionMeta): EcsTag[] {
   const kept = existing.filter((t) => t.key !== TAG_CONTENT && !META_TAGS.has(t.key ?? '') && !(t.key ?? '').toLowerCase().startsWith('aws:'));
   const added: EcsTag[] = [{ key: TAG_CONTENT, value: meta.contentTag }];
   if (meta.gitSha) added.push({ key: TAG_GIT_SHA, value: meta.gitSha });
+  if (meta.promotedFrom) added.push({ key: TAG_PROMOTED_FROM, value: meta.promotedFrom });
   return [...kept, ...added];
 }
 

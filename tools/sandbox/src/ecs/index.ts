@@ -26,7 +26,7 @@ export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions
   // Written behind: once per controller tick and once at the end of each API call.
   const store = bufferedStore(ctx.state('ecs', initialEcsState()));
   const a = arns(ctx.region, ctx.accountId);
-  const runtime = options.runtime ?? dockerRuntime({ registryHost: ctx.registryHost, registryAuth: ctx.registryAuth });
+  const runtime = options.runtime ?? dockerRuntime({ registries: ctx.registries ?? [{ host: ctx.registryHost, auth: ctx.registryAuth }] });
   const controller = new Controller(ctx, store, runtime, a, { ...optionsFromEnv(), ...options.controller });
   const handlers = createHandlers({ store, arns: a, accountId: ctx.accountId, controller, urlTagKey: SANDBOX_URL_TAG, elb: ctx.elb });
   return {

@@ -166,6 +166,8 @@ export interface TaskContainerRecord {
   containerArn: string;
   name: string;
   image: string;
+  /** The manifest digest the image resolved to when it was pulled (DescribeTasks `containers[].imageDigest`, model `Container`). */
+  imageDigest?: string;
   lastStatus: string;
   exitCode?: number;
   reason?: string;

@@ -33,7 +33,8 @@ export interface ContainerState {
 /** The narrow set of engine calls the ECS sandbox makes. */
 export interface TaskRuntime {
   /** Pull `image` (always for the sandbox registry, like ECS's default pull behaviour; otherwise only when missing). */
-  ensureImage(image: string): Promise<void>;
+  /** Pulls (or finds) the image; resolves to its manifest digest when it comes from a registry (undefined for a local-only image). */
+  ensureImage(image: string): Promise<string | void>;
   /** Create and start; returns the container id. Throws on create/start failure. */
   run(spec: ContainerSpec): Promise<string>;
   /** Resolves with the exit code once the container exits. */
@@ -50,7 +51,13 @@ export interface TaskRuntime {
   follow?(id: string, onLine: (line: string, timestampMs: number) => void): Promise<void>;
 }
 
-export function dockerRuntime(opts: { registryHost: string; registryAuth: { username: string; password: string } }): TaskRuntime {
+/** A registry the sandbox hosts: images from it are always pulled, with its credentials. */
+export interface SandboxRegistry {
+  host: string;
+  auth: { username: string; password: string };
+}
+
+export function dockerRuntime(opts: { registries: SandboxRegistry[] }): TaskRuntime {
   const docker = new Docker();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,18 +72,21 @@ export function dockerRuntime(opts: { registryHost: string; registryAuth: { user
 
   return {
     async ensureImage(image) {
-      const fromSandboxRegistry = image.startsWith(`${opts.registryHost}/`);
+      const fromSandboxRegistry = opts.registries.find((r) => image.startsWith(`${r.host}/`));
       if (!fromSandboxRegistry && (await hasImage(image))) return;
       const ref = /:[^/]+$/.test(image) || image.includes('@') ? image : `${image}:latest`;
       try {
         const stream = await docker.pull(ref, {
           authconfig: fromSandboxRegistry
-            ? { username: opts.registryAuth.username, password: opts.registryAuth.password, serveraddress: opts.registryHost }
+            ? { username: fromSandboxRegistry.auth.username, password: fromSandboxRegistry.auth.password, serveraddress: fromSandboxRegistry.host }
             : undefined,
         });
-        await new Promise<void>((resolve, reject) => {
-          docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+        // The engine reports the manifest digest it resolved as a `Digest: sha256:…` progress line.
+        const events = await new Promise<Array<{ status?: string }>>((resolve, reject) => {
+          docker.modem.followProgress(stream, (err: Error | null, output: Array<{ status?: string }>) => (err ? reject(err) : resolve(output ?? [])));
         });
+        const reported = events.map((e) => /^Digest: (sha256:[a-f0-9]{64})$/.exec(e.status ?? '')?.[1]).find(Boolean);
+        return reported ?? /@(sha256:[a-f0-9]{64})$/.exec(ref)?.[1];
       } catch (e) {
         throw new PullError(`pull image manifest has been retried 1 time(s): failed to resolve ref ${ref}: ${(e as Error).message.trim()}`);
       }

@@ -143,7 +143,11 @@ export class TaskRunner {
     this.setStatus(t, 'PENDING', { pullStartedAt: nowSeconds() });
     const lbContainer = svc?.loadBalancers[0]?.containerName ?? td.containerDefinitions.find((c) => c.essential !== false)?.name;
     try {
-      for (const c of td.containerDefinitions) await runtime.ensureImage(c.image);
+      for (const c of td.containerDefinitions) {
+        const digest = await runtime.ensureImage(c.image);
+        const record = t.containers.find((r) => r.name === c.name);
+        if (digest && record) store.update(() => (record.imageDigest = digest));
+      }
       this.setStatus(t, 'ACTIVATING', { pullStoppedAt: nowSeconds() });
       if (aborted()) return await this.finishStop(id);
       if (ctx.logs) checkAwslogsGroups(td.containerDefinitions, ctx.logs);

@@ -240,6 +240,15 @@ export class FakeEcs implements EcsPort {
     });
   }
 
+  listFamilyTasks(cluster: string, family: string): Promise<string[]> {
+    return this.call('listFamilyTasks', family, () => {
+      this.cluster(cluster);
+      return [...this.tasks.values()]
+        .filter((t) => t.clusterArn?.endsWith(`/${cluster}`) && t.desiredStatus === 'RUNNING' && t.taskDefinitionArn?.split('/').pop()?.split(':')[0] === family)
+        .map((t) => t.taskArn!);
+    });
+  }
+
   listClusterTasks(cluster: string, desiredStatus: 'RUNNING' | 'STOPPED', maxPages: number): Promise<{ arns: string[]; calls: number } | undefined> {
     return this.call('listClusterTasks', desiredStatus, () => {
       this.cluster(cluster);
