@@ -3,7 +3,7 @@
 // ECS behaviour relied on: API_RunTask (group defaults to `family:<family>`, at most 10 tasks per
 // call, startedBy as given), ECS-SEMANTICS §3 (stopCode EssentialContainerExited with "Essential
 // container in task exited", UserInitiated for StopTask, STOPPED tasks listed with desiredStatus
-// STOPPED), the vendored model tools/sandbox/models/ecs.json (RunTaskRequest: taskDefinition
+// STOPPED), the vendored model libs/ferry/core/models/ecs.json (RunTaskRequest: taskDefinition
 // required, LaunchType enum) and using_awslogs.html (stream `<prefix>/<container>/<task id>`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

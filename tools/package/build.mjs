@@ -21,7 +21,7 @@
  *   dist/sandbox.mjs      tools/sandbox/src/cli.ts; dist/ferry.mjs the `ferry` bin
  *   schema/*.json         libs/ferry/core/schema (config.ts reads ../schema from dist/)
  *   engine.sh             tools/sandbox/engine.sh (docker.ts reads ../engine.sh from dist/)
- *   models/               tools/sandbox/models: AWS's models (ECS, ECR, Application Auto Scaling, ELBv2) with their licence (model-validation.ts reads ../models from dist/)
+ *   models/               libs/ferry/core/models: AWS's models (ECS, ECR, Application Auto Scaling, ELBv2) with their licence (model-validation.ts reads ../models from dist/)
  *   nx/*.schema.json      executor and generator option schemas
  */
 import { build } from 'esbuild';
@@ -123,7 +123,7 @@ async function buildAll() {
   chmodSync(join(stage, 'engine.sh'), 0o755);
   mkdirSync(join(stage, 'models'));
   // Every vendored model (ECS, ECR, Application Auto Scaling, ELBv2, …) with its licence and notice.
-  for (const f of readdirSync(join(repo, 'tools/sandbox/models')).filter((f) => f.endsWith('.json') || ['LICENSE.txt', 'NOTICE', 'README.md'].includes(f))) copyFileSync(join(repo, 'tools/sandbox/models', f), join(stage, 'models', f));
+  for (const f of readdirSync(join(repo, 'libs/ferry/core/models')).filter((f) => f.endsWith('.json') || ['LICENSE.txt', 'NOTICE', 'README.md'].includes(f))) copyFileSync(join(repo, 'libs/ferry/core/models', f), join(stage, 'models', f));
   mkdirSync(join(stage, 'nx'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/executor.schema.json'), join(stage, 'nx', 'executor.schema.json'));
   copyFileSync(join(repo, 'tools/nx-plugin/src/generators/init.schema.json'), join(stage, 'nx', 'init.schema.json'));

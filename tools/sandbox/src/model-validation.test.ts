@@ -1,4 +1,4 @@
-// Request validation against the vendored AWS models (tools/sandbox/models/{ecs,ecr}.json, trimmed
+// Request validation against the vendored AWS models (libs/ferry/core/models/{ecs,ecr}.json, trimmed
 // from botocore's service-2.json). Each case names the model shape whose constraint it relies on.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,5 +1,5 @@
 // Table tests for template mode: placeholders, the checks against ECS's model (the vendored botocore
-// model, tools/sandbox/models/ecs.json, RegisterTaskDefinitionRequest), and the deploy.json fields
+// model, libs/ferry/core/models/ecs.json, RegisterTaskDefinitionRequest), and the deploy.json fields
 // a template refuses.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { loadModel, shapeCheck, type Violation } from '../../../../tools/sandbox/src/model-validation.ts';
+import { loadModel, shapeCheck, type Violation } from './aws-models.ts';
 import type { AppDeployConfig, DeclaredField, EnvironmentConfig, TaskTemplate } from './config-types.ts';
 import { displayPath, readJsonFile } from './config.ts';
 import { FerryError } from './errors.ts';

@@ -3,7 +3,7 @@
 // rolling-update service (ECS API reference, UpdateService:
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html); ALB target group
 // defaults interval 30 s, timeout 5 s, healthy threshold 5, deregistration delay 300 s (ELBv2
-// CreateTargetGroup and target group attributes, tools/sandbox/models/elbv2.json and
+// CreateTargetGroup and target group attributes, libs/ferry/core/models/elbv2.json and
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

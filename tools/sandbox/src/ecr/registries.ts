@@ -4,7 +4,7 @@
  * own ECR part; one API endpoint serves them all and routes each request by its `registryId`
  * (GetAuthorizationToken: `registryIds`), as ECR does for a caller allowed into another account's
  * registry (every ECR operation that names a repository takes an optional `registryId`:
- * tools/sandbox/models/ecr.json; "If you do not specify a registry, the default registry is
+ * libs/ferry/core/models/ecr.json; "If you do not specify a registry, the default registry is
  * assumed"). Without one, a request goes to the sandbox's own account.
  */
 import { AwsError, type OperationHandler, type SandboxService } from '../context.ts';

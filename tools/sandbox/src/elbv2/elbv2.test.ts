@@ -1,7 +1,7 @@
 // The sandbox's ELBv2 subset through the real @aws-sdk/client-elastic-load-balancing-v2 client on the
 // sandbox endpoint (Query protocol: form-encoded request, XML answer), with real loopback HTTP
 // backends as targets. AWS behaviours relied on, with their sources:
-// - request shapes, ranges and error codes: tools/sandbox/models/elbv2.json (botocore service-2.json),
+// - request shapes, ranges and error codes: libs/ferry/core/models/elbv2.json (botocore service-2.json),
 //   e.g. HealthCheckIntervalSeconds min 5, TargetGroupNotFound -> TargetGroupNotFoundException;
 // - target states initial -> healthy after HealthyThresholdCount passes, unhealthy after
 //   UnhealthyThresholdCount failures, draining for deregistration_delay.timeout_seconds (default 300):

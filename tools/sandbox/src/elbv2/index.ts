@@ -2,7 +2,7 @@
  * The sandbox's Elastic Load Balancing v2 part: the subset a service behind an Application Load
  * Balancer needs (CreateLoadBalancer, CreateTargetGroup, CreateListener, Describe*, DescribeTargetHealth,
  * Modify*Attributes, ModifyTargetGroup, Register/DeregisterTargets, Delete*), over a persisted state
- * (`<dataDir>/state/elbv2.json`). Shapes and error codes: tools/sandbox/models/elbv2.json (AWS's
+ * (`<dataDir>/state/elbv2.json`). Shapes and error codes: libs/ferry/core/models/elbv2.json (AWS's
  * service-2.json); the wire is the Query protocol (query-protocol.ts).
  *
  * Each listener is a real HTTP server on 127.0.0.1:<Port> (every sandbox load balancer's DNS name is

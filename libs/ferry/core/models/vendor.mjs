@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates the trimmed service models in this folder from botocore's `service-2.json` files:
-//   node tools/sandbox/models/vendor.mjs <folder with ecs/, ecr/, application-autoscaling/ and elbv2/ service-2.json>
+//   node libs/ferry/core/models/vendor.mjs <folder with ecs/, ecr/, application-autoscaling/ and elbv2/ service-2.json>
 // Keeps what request validation needs (metadata, each operation's input and error shapes, every
 // shape's type, members, required, enum, min/max and pattern) and drops the documentation.
 import { readFileSync, writeFileSync } from 'node:fs';
