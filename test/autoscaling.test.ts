@@ -7,20 +7,19 @@
 // (docs/sandbox.md); the count is moved by hand, as a scale-out would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
+import { repoRoot, ScriptRunner } from './script-runner.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
 process.env.FERRY_SANDBOX_TICK_MS = '200';
 process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
-process.env.FERRY_SANDBOX_LB_PORT_START ??= String(38000 + Math.floor(Math.random() * 4000));
 
-const repoRoot = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-autoscaling-'));
 const ws = join(tmp, 'ws');
 const CLUSTER = 'scale-it';
@@ -35,55 +34,12 @@ server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
 process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 500).unref(); });
 `;
 
-function git(...args: string[]) {
-  const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: ws, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function commit(files: Record<string, string>, message: string) {
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(ws, path), text);
-  git('add', '-A');
-  git('commit', '-qm', message);
-}
-
-function run(name: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${name}.ts`), `--project=${APP}`, ...args], {
-      cwd: ws,
-      env: {
-        ...process.env,
-        NX_DAEMON: 'false',
-        NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
-        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'),
-        NODE_NO_WARNINGS: '1',
-        FORCE_COLOR: '0',
-        NO_COLOR: '1',
-        CI: '1',
-        DOCKER_CONFIG: join(tmp, 'docker-config'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
-async function must(name: string, ...args: string[]) {
-  const r = await run(name, ...args);
-  assert.is(r.code, 0, `${name} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
-  return r.out;
-}
-
-async function buildAndPush(): Promise<string> {
-  const out = await must('build-image');
-  await must('push');
-  const tag = /content tag (ft-[0-9a-f]+)/.exec(out)?.[1] ?? /:(ft-[0-9a-f]+)/.exec(out)?.[1];
-  assert.ok(tag, `no content tag in build-image output:\n${out}`);
-  return tag!;
-}
+const runner = new ScriptRunner({ ws, tmp, project: APP });
+const git = (...args: string[]) => runner.git(...args);
+const commit = (files: Record<string, string>, message: string) => runner.commit(files, message);
+const run = (name: string, ...args: string[]) => runner.run(name, args);
+const must = (name: string, ...args: string[]) => runner.must(name, ...args);
+const buildAndPush = () => runner.buildAndPush();
 
 const RESOURCE = `service/${CLUSTER}/${APP}`;
 const deployJson = (autoscaling: object) =>

@@ -6,11 +6,12 @@
 // containers[].exitCode, STOPPED tasks listed with desiredStatus STOPPED and startedBy).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, type Service, type Task } from '@aws-sdk/client-ecs';
+import { repoRoot, ScriptRunner } from './script-runner.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 
 // Fast sandbox timings (docs/sandbox.md); a load-balancer port range of our own.
@@ -18,7 +19,6 @@ process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
 process.env.FERRY_SANDBOX_TICK_MS = '200';
 process.env.FERRY_SANDBOX_STOP_TIMEOUT_S = '5';
 
-const repoRoot = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-pipeline-run-'));
 const ws = join(tmp, 'ws');
 const CLUSTER = `run-it-${process.pid}`;
@@ -26,7 +26,6 @@ const APP = 'hello';
 const REPO = `run-it-${process.pid}/hello`;
 let sb: Sandbox;
 let ecs: ECSClient;
-let graphComputed = false;
 
 const server = (version: string, crash = false) => `const VERSION = ${JSON.stringify(version)};
 ${crash ? "console.error('boom: cannot start'); process.exit(3);\n" : ''}const http = require('http');
@@ -57,79 +56,13 @@ function deployJson(over: Record<string, unknown> = {}) {
   );
 }
 
-function git(...args: string[]) {
-  const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: ws, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function commit(files: Record<string, string>, message: string) {
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(ws, path), text);
-  git('add', '-A');
-  git('commit', '-qm', message);
-}
-
-/** Runs `scripts/<name>.ts --project=hello …` in the workspace, like the Nx executor does. */
-function run(name: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  return runWith(name, args);
-}
-
-/** `run`, sending SIGINT once the output matches `interruptWhen`. */
-function runWith(name: string, args: string[], interruptWhen?: RegExp): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${name}.ts`), `--project=${APP}`, ...args], {
-      cwd: ws,
-      env: {
-        ...process.env,
-        NX_DAEMON: 'false',
-        NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
-        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'),
-        NODE_NO_WARNINGS: '1',
-        FORCE_COLOR: '0',
-        NO_COLOR: '1',
-        CI: '1',
-        DOCKER_CONFIG: join(tmp, 'docker-config'),
-        // As when Nx runs the target: reuse the project graph the first run computed (the suite
-        // never changes imports), instead of recomputing it for every run.
-        ...(graphComputed ? { NX_TASK_TARGET_PROJECT: APP } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let sent = false;
-    const onData = (d: Buffer) => {
-      out += d;
-      if (interruptWhen && !sent && interruptWhen.test(out)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    };
-    // A run that never ends (a follow that never sees its line) fails the test instead of hanging it.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('close', () => clearTimeout(killer));
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('close', (code, signal) => {
-      code ??= signal ? 128 + 2 : 1;
-      graphComputed ||= code === 0;
-      resolve({ code: code ?? 1, out });
-    });
-  });
-}
-
-async function must(name: string, ...args: string[]) {
-  const r = await run(name, ...args);
-  assert.is(r.code, 0, `${name} ${args.join(' ')} exited ${r.code}:\n${r.out}`);
-  return r.out;
-}
-
-async function buildAndPush(): Promise<string> {
-  const out = await must('build-image');
-  await must('push');
-  const tag = /content tag (ft-[0-9a-f]+)/.exec(out)?.[1] ?? /:(ft-[0-9a-f]+)/.exec(out)?.[1];
-  assert.ok(tag, `no content tag in build-image output:\n${out}`);
-  return tag!;
-}
+const runner = new ScriptRunner({ ws, tmp, project: APP, reuseGraph: true });
+const git = (...args: string[]) => runner.git(...args);
+const commit = (files: Record<string, string>, message: string) => runner.commit(files, message);
+const runWith = (name: string, args: string[], interruptWhen?: RegExp) => runner.run(name, args, { interruptWhen, killAfterMs: 180000 });
+const run = (name: string, ...args: string[]) => runWith(name, args);
+const must = (name: string, ...args: string[]) => runner.must(name, ...args);
+const buildAndPush = () => runner.buildAndPush();
 
 async function describe(): Promise<Service> {
   const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP], include: ['TAGS'] }));

@@ -5,53 +5,29 @@
 // environment and in the sandbox environment.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
+import { repoRoot, ScriptRunner } from './script-runner.ts';
 
-const repoRoot = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-verify-'));
 const ws = join(tmp, 'ws');
 const CLUSTER = 'verify-it';
 const APP = 'api';
 let sb: Sandbox;
 
-function git(...args: string[]) {
-  const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: ws, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
-
-function verify(envName: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'verify.ts'), `--project=${APP}`, `--env=${envName}`], {
-      cwd: ws,
-      env: {
-        ...process.env,
-        NX_DAEMON: 'false',
-        NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
-        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'),
-        NODE_NO_WARNINGS: '1',
-        FORCE_COLOR: '0',
-        NO_COLOR: '1',
-        CI: '1',
-        // The `aws` environments' credentials: the sandbox accepts any and answers STS with its account.
-        AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
-        AWS_PROFILE: '',
-        DOCKER_CONFIG: join(tmp, 'docker-config'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
+const runner = new ScriptRunner({
+  ws,
+  tmp,
+  project: APP,
+  // The `aws` environments' credentials: the sandbox accepts any and answers STS with its account.
+  env: { AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey, AWS_PROFILE: '' },
+});
+const git = (...args: string[]) => runner.git(...args);
+const verify = (envName: string) => runner.run('verify', [`--env=${envName}`]);
 
 test.before(async () => {
   try {
