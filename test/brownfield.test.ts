@@ -7,12 +7,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
-import { repoRoot, ScriptRunner } from './script-runner.ts';
+import { ScriptRunner } from './script-runner.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
@@ -57,18 +57,7 @@ async function liveTaskDefinition() {
 test.before(async () => {
   sb = await startSandbox({ dataDir: join(tmp, 'sandbox'), port: 0, registryPort: 0, log: () => undefined });
   ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
-  mkdirSync(join(ws, 'apps', APP), { recursive: true });
-  mkdirSync(join(tmp, 'docker-config'), { recursive: true });
-  symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
-  const env = { kind: 'sandbox', region: 'us-east-1', cluster: CLUSTER, endpoint: sb.endpoint, registry: sb.registryHost, buildArgs: { BASE_IMAGE: sb.baseImage } };
-  writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'brown-it', private: true, type: 'module' }));
-  writeFileSync(join(ws, 'nx.json'), JSON.stringify({ plugins: [] }));
-  writeFileSync(join(ws, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: {} }));
-  writeFileSync(join(ws, 'ferry.json'), JSON.stringify({ defaultEnvironment: 'local', environments: { local: env } }, null, 2));
-  writeFileSync(join(ws, '.gitignore'), 'node_modules\ndist/\n.nx/\n');
-  writeFileSync(join(ws, 'apps', APP, 'project.json'), JSON.stringify({ name: APP, projectType: 'application', sourceRoot: `apps/${APP}` }));
-  writeFileSync(join(ws, 'apps', APP, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n');
-  git('init', '-q', '-b', 'main', '.');
+  runner.scaffold('brown-it', sb, CLUSTER);
   commit({ [`apps/${APP}/deploy.json`]: deployJson, [`apps/${APP}/server.js`]: server('v1') }, 'v1');
 });
 

@@ -3,8 +3,9 @@
 // the Nx executor runs them, with plain CI output.
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Sandbox } from '../tools/sandbox/src/index.ts';
 
 export const repoRoot = new URL('..', import.meta.url).pathname;
 
@@ -44,6 +45,27 @@ export class ScriptRunner {
     const r = spawnSync('git', ['-c', 'user.email=it@ferry', '-c', 'user.name=ferry-it', ...args], { cwd: this.o.ws, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
+  }
+
+  /**
+   * A one-app Nx workspace on the sandbox, as a git repository: package files, ferry.json with a
+   * `local` sandbox environment on `cluster`, the app's project.json and a Dockerfile that runs its
+   * `server.js` on the sandbox's base image. The first commit is the caller's.
+   */
+  scaffold(name: string, sb: Pick<Sandbox, 'endpoint' | 'registryHost' | 'baseImage'>, cluster: string): void {
+    const { ws, tmp, project } = this.o;
+    mkdirSync(join(ws, 'apps', project), { recursive: true });
+    mkdirSync(join(tmp, 'docker-config'), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));
+    const env = { kind: 'sandbox', region: 'us-east-1', cluster, endpoint: sb.endpoint, registry: sb.registryHost, buildArgs: { BASE_IMAGE: sb.baseImage } };
+    writeFileSync(join(ws, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+    writeFileSync(join(ws, 'nx.json'), JSON.stringify({ plugins: [] }));
+    writeFileSync(join(ws, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: {} }));
+    writeFileSync(join(ws, 'ferry.json'), JSON.stringify({ defaultEnvironment: 'local', environments: { local: env } }, null, 2));
+    writeFileSync(join(ws, '.gitignore'), 'node_modules\ndist/\n.nx/\n');
+    writeFileSync(join(ws, 'apps', project, 'project.json'), JSON.stringify({ name: project, projectType: 'application', sourceRoot: `apps/${project}` }));
+    writeFileSync(join(ws, 'apps', project, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n');
+    this.git('init', '-q', '-b', 'main', '.');
   }
 
   /** Writes the files (workspace-relative) and commits everything. */
