@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig, loadWorkspaceConfig, mergeOverride } from './config.ts';
-import { FerryError } from './errors.ts';
+import { errorOf } from './testing/errors.ts';
 import { assertValidName, isValidName } from './names.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ferry-config-'));
@@ -13,16 +13,6 @@ writeFileSync(join(root, 'nx.json'), '{}\n');
 mkdirSync(join(root, 'apps/api'), { recursive: true });
 const file = join(root, 'apps/api/deploy.json');
 test.after(() => rmSync(root, { recursive: true, force: true }));
-
-function errorOf(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FerryError) return e;
-    throw e;
-  }
-  throw new Error('expected a FerryError');
-}
 
 function loadRaw(text: string, project = 'api') {
   writeFileSync(file, text);

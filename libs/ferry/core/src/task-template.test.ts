@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyAppDefaults } from './config.ts';
 import type { EnvironmentConfig } from './config-types.ts';
-import { FerryError } from './errors.ts';
+import { errorOf } from './testing/errors.ts';
 import { loadTaskTemplate, placeholdersOf, renderTemplate, templateAppRefs, templateValues, violationPath } from './task-template.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ferry-template-'));
@@ -47,16 +47,6 @@ const TEMPLATE = {
     { name: 'log-router', image: 'fluent/fluent-bit:3', essential: true, firelensConfiguration: { type: 'fluentbit' } },
   ],
 };
-
-function errorOf(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FerryError) return e;
-    throw e;
-  }
-  throw new Error('expected a FerryError');
-}
 
 /** Writes deploy.json and the template, then loads as resolveApp does. */
 function load(deploy: Record<string, unknown>, template: unknown = TEMPLATE, name = 'ecs-task-def.json') {
