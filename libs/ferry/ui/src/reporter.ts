@@ -129,11 +129,11 @@ type Story = NonNullable<ReporterOptions['narration']>;
 /** The folded events through the run's narration (if any): what to print now. */
 const told = (events: FerryEvent[], story: Story | undefined): FerryEvent[] => (story ? events.flatMap((e) => story.memory.shape(e, story.target)) : events);
 
-/** At the end of a task: lines the narration held for this task's app and target. */
-const leftover = (story: Story | undefined): FerryEvent[] => {
-  if (story?.target !== 'smoke-test') return [];
-  const held = story.memory.take(story.app);
-  return held ? [held] : [];
+/** At the end of a task: the folder's held-back line and the lines the narration held for this task's app and target. */
+const atEnd = (folder: OutcomeFolder, story: Story | undefined): FerryEvent[] => {
+  const own = told(folder.flush(), story);
+  const held = story?.target === 'smoke-test' ? story.memory.take(story.app) : undefined;
+  return held ? [...own, held] : own;
 };
 
 class PlainReporter implements UiReporter {
@@ -167,11 +167,11 @@ class PlainReporter implements UiReporter {
     for (const line of formatEvent(e, this.ctx)) this.out.write(`${redact(line)}\n`);
   }
   reportError(error: ReportedError): void {
-    for (const e of [...told(this.folder.flush(), this.story), ...leftover(this.story)]) this.write(e);
+    for (const e of atEnd(this.folder, this.story)) this.write(e);
     for (const line of errorLines(error, this.ctx.c)) this.err.write(`${line}\n`);
   }
   finish(): void {
-    for (const e of [...told(this.folder.flush(), this.story), ...leftover(this.story)]) this.write(e);
+    for (const e of atEnd(this.folder, this.story)) this.write(e);
   }
 }
 
@@ -270,11 +270,11 @@ class TtyReporter implements UiReporter {
     }
   }
   reportError(error: ReportedError): void {
-    this.print([...told(this.folder.flush(), this.story), ...leftover(this.story)].flatMap((e) => this.lines(e)));
+    this.print(atEnd(this.folder, this.story).flatMap((e) => this.lines(e)));
     this.print(errorLines(error, this.ctx.c), this.err);
   }
   finish(): void {
-    this.print([...told(this.folder.flush(), this.story), ...leftover(this.story)].flatMap((e) => this.lines(e)));
+    this.print(atEnd(this.folder, this.story).flatMap((e) => this.lines(e)));
     this.active.clear();
     this.rollouts.clear();
     if (this.spinner.isSpinning) this.spinner.stop();
