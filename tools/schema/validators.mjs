@@ -16,7 +16,9 @@ const schema = (name) => JSON.parse(readFileSync(`${root}libs/ferry/core/schema/
 /** The generated module's text (deterministic for the same schemas and ajv version). */
 export function generate() {
   // The same options config.ts used to compile at run time.
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code: { source: true, esm: true } });
+  // inlineRefs: false: a $ref becomes a call of its one compiled function instead of a copy of it at
+  // every use, which keeps this module (loaded by every run) about a third smaller.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, inlineRefs: false, code: { source: true, esm: true } });
   ajv.addKeyword({ keyword: 'x-expect', schemaType: 'string' });
   ajv.addSchema(schema('deploy'), 'deploy');
   ajv.addSchema(schema('ferry'), 'ferry');

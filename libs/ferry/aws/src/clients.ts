@@ -1,37 +1,32 @@
 /**
- * ECS, ECR, CloudWatch Logs, Application Auto Scaling, STS and ELBv2 clients for one ferry environment. All talk to the sandbox (kind `sandbox`: its
- * endpoint, dummy static credentials) or to real AWS (kind `aws`: the SDK's standard credential
- * chain) through the same code path. Two failures are turned into FerryErrors here so that every
+ * ECS, ECR, CloudWatch Logs, Application Auto Scaling, STS and ELBv2 clients for one ferry
+ * environment. All talk to the sandbox (kind `sandbox`: its endpoint, dummy static credentials) or
+ * to real AWS (kind `aws`: the SDK's standard credential chain) through the same code path. ECS and
+ * ECR, which every deploy calls, are made with the pool entry; the other four ports load their SDK
+ * module and make their client on their first call (`lazyPort`): a no-op deploy calls none of them,
+ * and loading them cost the batch worker a third of its start-up (docs/performance.md). Two failures are turned into FerryErrors here so that every
  * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
  * endpoint (AWS_ERROR naming the endpoint and `npm run sandbox:up`).
  *
  * Within a run, clients come from the session's pool (`session.use(awsClients)`); createAwsClients
  * makes a new set (tests, one-off tools).
  */
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { STSClient } from '@aws-sdk/client-sts';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FerryError, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, registryAccountOf, registryIdFor, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
-import { logsPort, type LogsPort } from './logs.ts';
-import { scalingPort, type ScalingPort } from './scaling.ts';
-import { identityPort, type IdentityPort } from './identity.ts';
-import { elbPort, type ElbPort } from './elbv2.ts';
+import type { LogsPort } from './logs.ts';
+import type { ScalingPort } from './scaling.ts';
+import type { IdentityPort } from './identity.ts';
+import type { ElbPort } from './elbv2.ts';
 import { isConnectionError } from './errors.ts';
 
-/** The AWS clients every pipeline step works with. */
+/** The SDK clients every deploy calls (the other services are reached through their lazy ports). */
 export interface AwsClients {
   ecs: ECSClient;
   ecr: ECRClient;
-  logs: CloudWatchLogsClient;
-  autoscaling: ApplicationAutoScalingClient;
-  sts: STSClient;
-  elbv2: ElasticLoadBalancingV2Client;
   /** Where the API calls go (`undefined`: the AWS default endpoints). For messages. */
   endpoints: { ecs?: string; ecr?: string; logs?: string; autoscaling?: string; sts?: string; elbv2?: string };
 }
@@ -110,11 +105,28 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      const identity = identityPort(clients.sts);
+      const config = (service: keyof AwsClients['endpoints']) => ({ ...commonConfig(env, processEnv, maxAttempts, region), ...(endpoints[service] ? { endpoint: endpoints[service] } : {}) });
+      const prepare = (service: keyof AwsClients['endpoints']) => (client: TranslatableClient) => installErrorTranslation(client, env, endpoints[service], processEnv);
+      const identity = lazyPort<IdentityPort>({ caller: true }, async () => {
+        const [{ STSClient }, { identityPort }] = await Promise.all([import('@aws-sdk/client-sts'), import('./identity.ts')]);
+        return identityPort(made(new STSClient(config('sts')), prepare('sts')));
+      });
       // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
       const registryAccount = registryAccountOf(env);
       const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs: logsPort(clients.logs), scaling: scalingPort(clients.autoscaling), identity, elbv2: elbPort(clients.elbv2) };
+      const logs = lazyPort<LogsPort>({ ensureLogGroup: true, lastEvents: true, readStream: true, filterEvents: true }, async () => {
+        const [{ CloudWatchLogsClient }, { logsPort }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./logs.ts')]);
+        return logsPort(made(new CloudWatchLogsClient(config('logs')), prepare('logs')));
+      });
+      const scaling = lazyPort<ScalingPort>({ serviceTarget: true, servicePolicies: true, registerTarget: true, putPolicy: true, deletePolicy: true }, async () => {
+        const [{ ApplicationAutoScalingClient }, { scalingPort }] = await Promise.all([import('@aws-sdk/client-application-auto-scaling'), import('./scaling.ts')]);
+        return scalingPort(made(new ApplicationAutoScalingClient(config('autoscaling')), prepare('autoscaling')));
+      });
+      const elbv2 = lazyPort<ElbPort>({ describeTargetGroup: true, timing: true, url: true, targetHealth: true, findTargetGroup: true, provision: true }, async () => {
+        const [{ ElasticLoadBalancingV2Client }, { elbPort }] = await Promise.all([import('@aws-sdk/client-elastic-load-balancing-v2'), import('./elbv2.ts')]);
+        return elbPort(made(new ElasticLoadBalancingV2Client(config('elbv2')), prepare('elbv2')));
+      });
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs, scaling, identity, elbv2 };
       this.sets.set(key, set);
     }
     return set;
@@ -164,8 +176,9 @@ export class AwsClientPool {
 /** The run's AWS clients (see AwsClientPool). */
 export const awsClients = sessionPart('AWS clients', (s) => new AwsClientPool(s));
 
-function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoints: AwsClients['endpoints']): AwsClients {
-  const common = {
+/** What every client of one environment is configured with. */
+function commonConfig(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string) {
+  return {
     region,
     // Adaptive adds client-side rate limiting on top of standard retries: bursts of
     // ThrottlingException (real ECS under load, or the sandbox's fault injection) are ridden out.
@@ -173,19 +186,36 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
     maxAttempts,
     ...(env.kind === 'sandbox' ? { credentials: SANDBOX_CREDENTIALS } : { profile: profileFor(env, processEnv) }),
   };
+}
+
+function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoints: AwsClients['endpoints']): AwsClients {
+  const common = commonConfig(env, processEnv, maxAttempts, region);
   const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
   const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
-  const logs = new CloudWatchLogsClient({ ...common, ...(endpoints.logs ? { endpoint: endpoints.logs } : {}) });
-  const elbv2 = new ElasticLoadBalancingV2Client({ ...common, ...(endpoints.elbv2 ? { endpoint: endpoints.elbv2 } : {}) });
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
-  const autoscaling = new ApplicationAutoScalingClient({ ...common, ...(endpoints.autoscaling ? { endpoint: endpoints.autoscaling } : {}) });
-  installErrorTranslation(logs, env, endpoints.logs, processEnv);
-  const sts = new STSClient({ ...common, ...(endpoints.sts ? { endpoint: endpoints.sts } : {}) });
-  installErrorTranslation(autoscaling, env, endpoints.autoscaling, processEnv);
-  installErrorTranslation(sts, env, endpoints.sts, processEnv);
-  installErrorTranslation(elbv2, env, endpoints.elbv2, processEnv);
-  return { ecs, ecr, logs, autoscaling, sts, elbv2, endpoints };
+  return { ecs, ecr, endpoints };
+}
+
+/** `client` after `prepare` ran on it. */
+const made = <C>(client: C, prepare: (c: C) => void): C => (prepare(client), client);
+
+/**
+ * A port whose implementation is made on its first call (`load`: import the SDK module, make the
+ * client) and shared by every later call; a failed load is tried again on the next call. Every
+ * method of the port must be listed (the type checks that), and every method is async, so callers
+ * cannot tell the difference.
+ */
+export function lazyPort<P extends { [K in keyof P]: (...args: any[]) => Promise<unknown> }>(methods: { [K in keyof P]: true }, load: () => Promise<P>): P {
+  let port: Promise<P> | undefined;
+  const get = () => {
+    port ??= load();
+    port.catch(() => (port = undefined));
+    return port;
+  };
+  const out = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of Object.keys(methods)) out[name] = async (...args) => ((await get())[name as keyof P] as (...a: unknown[]) => Promise<unknown>)(...args);
+  return out as unknown as P;
 }
 
 /** Message for an environment without credentials. */
@@ -207,12 +237,18 @@ function isMissingCredentials(e: unknown): boolean {
   return name === 'CredentialsProviderError' || /Could not load credentials|Unable to find (environment variable )?credentials|token is expired|SSO session/i.test(message);
 }
 
+/** What installErrorTranslation needs of an SDK client. */
+interface TranslatableClient {
+  middlewareStack: unknown;
+  config: { credentials: unknown };
+}
+
 /**
  * Wraps the whole call (all retries included: the `initialize` step sits outside retry) so a client
  * reports missing credentials and dead endpoints as FerryErrors. Throttling is left to the retry
  * strategy; anything else reaches the caller untouched for classification by `errors.ts`.
  */
-function installErrorTranslation(client: ECSClient | ECRClient | CloudWatchLogsClient | ApplicationAutoScalingClient | STSClient | ElasticLoadBalancingV2Client, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
+function installErrorTranslation(client: TranslatableClient, env: EnvironmentConfig, endpoint: string | undefined, processEnv: NodeJS.ProcessEnv): void {
   let credentialsChecked = env.kind === 'sandbox';
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, opts: { step: 'initialize'; name: string; priority: 'high' }): void;

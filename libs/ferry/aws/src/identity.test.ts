@@ -6,7 +6,8 @@ import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { EnvironmentConfig, FerryError } from '@ferry/core';
 import { Control } from '../../../../tools/sandbox/src/control.ts';
 import { startApiServer } from '../../../../tools/sandbox/src/server.ts';
-import { checkAccount, credentialSource, identityPort } from './identity.ts';
+import { checkAccount, credentialSource } from './account.ts';
+import { identityPort } from './identity.ts';
 
 let api: Awaited<ReturnType<typeof startApiServer>>;
 let endpoint = '';

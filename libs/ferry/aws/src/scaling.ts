@@ -55,11 +55,9 @@ export interface ScalingPort {
   deletePolicy(cluster: string, service: string, policyName: string): Promise<void>;
 }
 
-/** The scalable dimension of an ECS service's desired count. */
-export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
+import { ECS_DESIRED_COUNT, ecsServiceResourceId } from './scaling-ids.ts';
 
-/** `service/<cluster>/<service>`: the ResourceId of an ECS service (the cluster by name). */
-export const ecsServiceResourceId = (cluster: string, service: string): string => `service/${cluster.split('/').pop()}/${service}`;
+export { ECS_DESIRED_COUNT, ecsServiceResourceId };
 
 export function scalingPort(client: ApplicationAutoScalingClient): ScalingPort {
   return {

@@ -4,7 +4,6 @@
  */
 import { extname, resolve } from 'node:path';
 import Table from 'cli-table3';
-import junitModule from 'junit-report-builder';
 import { exec, lastLines, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
 
 export interface SmokeResponse {
@@ -119,8 +118,12 @@ export async function runScript(script: string, serviceUrl: string, opts: { cwd:
 
 type JunitBuilder = import('junit-report-builder').Builder;
 
-/** The results as a JUnit XML document (one suite per app, one case per check). */
-export function junitXml(suiteName: string, results: CheckResult[]): string {
+/**
+ * The results as a JUnit XML document (one suite per app, one case per check). The builder module
+ * (a sixth of ferry's bundled code) is loaded only when a report is asked for (`--junit`).
+ */
+export async function junitXml(suiteName: string, results: CheckResult[]): Promise<string> {
+  const junitModule = await import('junit-report-builder');
   // The package's CJS build exports the builder as module.exports; its types describe an ES default.
   const root = ((junitModule as unknown as { default?: JunitBuilder }).default ?? junitModule) as unknown as JunitBuilder;
   const b = root.newBuilder();
