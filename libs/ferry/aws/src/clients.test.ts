@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { ListClustersCommand } from '@aws-sdk/client-ecs';
-import type { EnvironmentConfig } from '@ferry/core';
-import { createAwsClients, endpointFor, profileFor } from './clients.ts';
+import { RunSession, type EnvironmentConfig } from '@ferry/core';
+import { AwsClientPool, createAwsClients, endpointFor, lazyPort, profileFor } from './clients.ts';
 
 const sandbox: EnvironmentConfig = { name: 'local', kind: 'sandbox', region: 'us-east-1', cluster: 'ferry', endpoint: 'http://127.0.0.1:4566' };
 const staging: EnvironmentConfig = { name: 'staging', kind: 'aws', region: 'eu-west-1', cluster: 'main', profile: 'stg' };
@@ -101,6 +101,36 @@ test('an aws environment without credentials fails before the first call with AW
   } finally {
     process.env = saved;
     await new Promise((r) => srv.close(r));
+  }
+});
+
+test('lazyPort: loads once for concurrent first calls, passes arguments through, and tries a failed load again', async () => {
+  let loads = 0;
+  let fail = true;
+  const port = lazyPort<{ twice(n: number): Promise<number>; name(): Promise<string> }>({ twice: true, name: true }, async () => {
+    loads++;
+    if (fail) throw new Error('module not found');
+    return { twice: async (n) => n * 2, name: async () => 'p' };
+  });
+  assert.is(loads, 0, 'nothing is loaded before the first call');
+  await port.twice(1).then(() => assert.unreachable('should fail'), (e: Error) => assert.is(e.message, 'module not found'));
+  fail = false;
+  assert.equal(await Promise.all([port.twice(2), port.twice(3), port.name()]), [4, 6, 'p']);
+  assert.is(loads, 2, 'one failed load, then one load shared by three calls');
+});
+
+test('the pool\'s lazy ports reach their service through the environment\'s endpoint (a dead one is named)', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  const env = { ...sandbox, endpoint: `http://127.0.0.1:${port}` };
+  const pool = new AwsClientPool(new RunSession({ workspaceRoot: process.cwd(), env: { AWS_MAX_ATTEMPTS: '1' } }));
+  // Each call loads its SDK client on first use, with the same error translation as ECS and ECR.
+  for (const call of [() => pool.logs(env).lastEvents('g', 's', 1), () => pool.elbv2(env).describeTargetGroup('arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/x/1'), () => pool.scaling(env).serviceTarget('c', 's'), () => pool.identity(env).caller()]) {
+    const e = await call().then(() => undefined, (err: any) => err);
+    assert.ok(e, 'the call fails');
+    assert.ok(String(e.message).includes(`http://127.0.0.1:${port}`), String(e.message));
   }
 });
 

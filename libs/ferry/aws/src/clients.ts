@@ -108,22 +108,22 @@ export class AwsClientPool {
       const config = (service: keyof AwsClients['endpoints']) => ({ ...commonConfig(env, processEnv, maxAttempts, region), ...(endpoints[service] ? { endpoint: endpoints[service] } : {}) });
       const prepare = (service: keyof AwsClients['endpoints']) => (client: TranslatableClient) => installErrorTranslation(client, env, endpoints[service], processEnv);
       const identity = lazyPort<IdentityPort>({ caller: true }, async () => {
-        const [{ STSClient }, { identityPort }] = await Promise.all([import('@aws-sdk/client-sts'), import('./identity.ts')]);
+        const [{ STSClient }, { identityPort }] = await Promise.all([import('@aws-sdk/client-sts').then(commonJs), import('./identity.ts')]);
         return identityPort(made(new STSClient(config('sts')), prepare('sts')));
       });
       // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
       const registryAccount = registryAccountOf(env);
       const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
       const logs = lazyPort<LogsPort>({ ensureLogGroup: true, lastEvents: true, readStream: true, filterEvents: true }, async () => {
-        const [{ CloudWatchLogsClient }, { logsPort }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./logs.ts')]);
+        const [{ CloudWatchLogsClient }, { logsPort }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs').then(commonJs), import('./logs.ts')]);
         return logsPort(made(new CloudWatchLogsClient(config('logs')), prepare('logs')));
       });
       const scaling = lazyPort<ScalingPort>({ serviceTarget: true, servicePolicies: true, registerTarget: true, putPolicy: true, deletePolicy: true }, async () => {
-        const [{ ApplicationAutoScalingClient }, { scalingPort }] = await Promise.all([import('@aws-sdk/client-application-auto-scaling'), import('./scaling.ts')]);
+        const [{ ApplicationAutoScalingClient }, { scalingPort }] = await Promise.all([import('@aws-sdk/client-application-auto-scaling').then(commonJs), import('./scaling.ts')]);
         return scalingPort(made(new ApplicationAutoScalingClient(config('autoscaling')), prepare('autoscaling')));
       });
       const elbv2 = lazyPort<ElbPort>({ describeTargetGroup: true, timing: true, url: true, targetHealth: true, findTargetGroup: true, provision: true }, async () => {
-        const [{ ElasticLoadBalancingV2Client }, { elbPort }] = await Promise.all([import('@aws-sdk/client-elastic-load-balancing-v2'), import('./elbv2.ts')]);
+        const [{ ElasticLoadBalancingV2Client }, { elbPort }] = await Promise.all([import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs), import('./elbv2.ts')]);
         return elbPort(made(new ElasticLoadBalancingV2Client(config('elbv2')), prepare('elbv2')));
       });
       set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs, scaling, identity, elbv2 };
@@ -196,6 +196,12 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
   return { ecs, ecr, endpoints };
 }
+
+/**
+ * A CommonJS package's exports from `import()`: Node's loader adds named exports beside `default`,
+ * a bundle's may give only `default` (module.exports), which holds them all either way.
+ */
+const commonJs = <M>(mod: M): M => (mod as { default?: M }).default ?? mod;
 
 /** `client` after `prepare` ran on it. */
 const made = <C>(client: C, prepare: (c: C) => void): C => (prepare(client), client);
