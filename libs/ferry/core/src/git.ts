@@ -45,13 +45,29 @@ export function gitRevision(workspaceRoot: string, session?: RunSession): Promis
 }
 
 async function readGitRevision(workspaceRoot: string): Promise<GitRevision> {
-  const [head, status] = await Promise.all([
-    runGit(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true }),
-    runGit(workspaceRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=normal']),
-  ]);
-  const sha = head.trim();
+  // One git process: porcelain v2's branch header names the commit (`# branch.oid <sha>`, or
+  // `(initial)` before the first commit), and any other entry means the tree differs from it.
+  // https://git-scm.com/docs/git-status#_porcelain_format_version_2
+  const out = await runGit(workspaceRoot, ['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '-z', '--untracked-files=normal']);
+  return parseStatusV2(out);
+}
+
+/** The commit and dirty flag from `git status --porcelain=v2 --branch -z` output. Pure. */
+export function parseStatusV2(out: string): GitRevision {
+  const records = out.split('\0').filter(Boolean);
+  const oid = records.find((r) => r.startsWith('# branch.oid '))?.slice('# branch.oid '.length) ?? '';
+  const sha = /^[0-9a-f]{40,64}$/.test(oid) ? oid : '';
   // No commit yet: there is no revision to name, and everything in the tree is uncommitted.
-  return { sha, dirty: sha === '' || status.length > 0 };
+  return { sha, dirty: sha === '' || records.some((r) => !r.startsWith('# ')) };
+}
+
+/** The run's answer per workspace for the origin remote's URL ('' when there is none). */
+const remoteUrlMemo = sessionPart('git remote URL', () => new PromiseMemo<string>());
+
+/** `remote.origin.url` of the workspace, '' when unset; with a session, one git read per run. */
+export function gitRemoteUrl(workspaceRoot: string, session?: RunSession): Promise<string> {
+  const read = async () => (await runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true })).trim();
+  return session ? session.use(remoteUrlMemo).get(workspaceRoot, read) : read();
 }
 
 /** One file of the working tree as git sees it. */

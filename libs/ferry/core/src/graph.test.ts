@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FerryError } from './errors.ts';
 import { RunSession } from './session.ts';
-import { gitRevision, gitSnapshot } from './git.ts';
+import { gitRemoteUrl, gitRevision, gitSnapshot, parseStatusV2 } from './git.ts';
 import { getProjectGraph, reduceGraph, transitiveDependencies } from './graph.ts';
 import { createFixtureWorkspace, writeFiles } from './testing/workspace.ts';
 
@@ -170,6 +170,31 @@ test('gitRevision reports the commit and whether the tree is dirty', async () =>
   const rev = await gitRevision(ws.root);
   assert.match(rev.sha, /^[0-9a-f]{40}$/);
   assert.is(rev.dirty, true); // apps/api/src/more.ts from the test above is untracked
+});
+
+// git 2.39's own output of `git status --porcelain=v2 --branch --no-ahead-behind -z` (NUL shown as |),
+// in the format https://git-scm.com/docs/git-status#_porcelain_format_version_2 describes.
+const SHA = '9f1bb30f79a2a61a2aedb69dbf7710d4b8d7150f';
+const statusCases: [string, string, { sha: string; dirty: boolean }][] = [
+  ['before the first commit', '# branch.oid (initial)|# branch.head master|? a|', { sha: '', dirty: true }],
+  ['before the first commit, empty tree', '# branch.oid (initial)|# branch.head master|', { sha: '', dirty: true }],
+  ['clean', `# branch.oid ${SHA}|# branch.head master|`, { sha: SHA, dirty: false }],
+  ['a modified file', `# branch.oid ${SHA}|# branch.head master|1 .M N... 100644 100644 100644 587be6b4c3f93f93c489c0111bba5596147a26cb 587be6b4c3f93f93c489c0111bba5596147a26cb a|`, { sha: SHA, dirty: true }],
+  ['detached, untracked file', `# branch.oid ${SHA}|# branch.head (detached)|? new.ts|`, { sha: SHA, dirty: true }],
+  ['with an upstream', `# branch.oid ${SHA}|# branch.head main|# branch.upstream origin/main|# branch.ab +? -?|`, { sha: SHA, dirty: false }],
+];
+for (const [label, out, want] of statusCases) {
+  test(`parseStatusV2: ${label}`, () => assert.equal(parseStatusV2(out.split('|').join('\0')), want));
+}
+
+test('gitRemoteUrl: the origin URL, and empty without one', async () => {
+  assert.is(await gitRemoteUrl(ws.root), '');
+  execFileSync('git', ['remote', 'add', 'origin', 'https://example.com/team/repo.git'], { cwd: ws.root });
+  try {
+    assert.is(await gitRemoteUrl(ws.root), 'https://example.com/team/repo.git');
+  } finally {
+    execFileSync('git', ['remote', 'remove', 'origin'], { cwd: ws.root });
+  }
 });
 
 test.run();

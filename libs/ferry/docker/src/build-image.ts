@@ -11,7 +11,7 @@ import {
   contentTagMemo,
   getProjectGraph,
   gitRevision,
-  runGit,
+  gitRemoteUrl,
   type ContentTag,
   type Reporter,
   type ResolvedApp,
@@ -30,7 +30,8 @@ export interface BuildImageFacts {
   contentTag: ContentTag;
   git: { sha: string; dirty: boolean };
   registry: string;
-  builder: DockerBuilder;
+  /** Undefined when the image is in the registry already (nothing to build: no docker client was started). */
+  builder?: DockerBuilder;
   /** Undefined when the image is in the registry already (nothing to build, the engine was not asked). */
   engine?: EngineInfo;
   /** The tag in ECR: its digest, null when absent, `unknown` when the registry could not be asked (dry run only). */
@@ -59,7 +60,7 @@ export interface CommandSpec {
 
 export type BuildImagePlan =
   | { action: 'skip'; reason: 'in-registry' | 'local'; message: string; record: ImageRecord; warnings: string[] }
-  | { action: 'build'; message: string; command: CommandSpec; record: ImageRecord; warnings: string[] };
+  | { action: 'build'; message: string; command: CommandSpec; builder: DockerBuilder; record: ImageRecord; warnings: string[] };
 
 export function imageRefOf(registry: string, repository: string, tag: string): string {
   return `${registry}/${repository}:${tag}`;
@@ -92,7 +93,6 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
     }
     warnings.push(`building ${tag} from uncommitted changes for '${env.name}' (--allow-dirty): nobody can rebuild this exact image from git`);
   }
-  if (f.builder.warning) warnings.push(f.builder.warning);
   const record: ImageRecord = {
     project: app.project,
     environment: env.name,
@@ -101,7 +101,7 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
     tag,
     imageRef,
     gitSha: f.git.sha,
-    builder: f.builder.kind,
+    ...(f.builder ? { builder: f.builder.kind } : {}),
     inputs: summarizeInputs(f.contentTag),
   };
 
@@ -114,6 +114,9 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
       warnings,
     };
   }
+  const builder = f.builder;
+  if (!builder) throw new Error(`build facts of ${app.project} without a builder although ${imageRef} is not in the registry`);
+  if (builder.warning) warnings.push(builder.warning);
   if (f.local) {
     return {
       action: 'skip',
@@ -137,7 +140,7 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
   if (f.sourceUrl) labels[LABELS.source] = f.sourceUrl;
   const cacheFrom = f.localTags.filter((t) => t !== imageRef).slice(0, 1);
   const args = dockerBuildArgs({
-    builder: f.builder,
+    builder,
     tags: [imageRef],
     dockerfile,
     context: resolve(projectRoot, app.context),
@@ -149,8 +152,9 @@ export function planBuildImage(f: BuildImageFacts, opts: BuildImageOptions = {})
   });
   return {
     action: 'build',
-    message: `building ${imageRef} with ${f.builder.kind === 'legacy' ? 'the legacy builder' : `BuildKit (${f.builder.kind})`}${cacheFrom.length ? `, cache from ${cacheFrom[0]}` : ''}`,
-    command: { cmd: f.builder.docker, args, env: f.builder.env },
+    message: `building ${imageRef} with ${builder.kind === 'legacy' ? 'the legacy builder' : `BuildKit (${builder.kind})`}${cacheFrom.length ? `, cache from ${cacheFrom[0]}` : ''}`,
+    command: { cmd: builder.docker, args, env: builder.env },
+    builder,
     record,
     warnings,
   };
@@ -175,13 +179,14 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   const [contentTag, git, sourceUrl] = await Promise.all([
     computeContentTag(resolved, graph, ports.session && contentTagMemo(ports.session)),
     gitRevision(workspaceRoot, ports.session),
-    runGit(workspaceRoot, ['config', '--get', 'remote.origin.url'], { allowFail: true }).then((u) => sourceUrlOf(u.trim())),
+    gitRemoteUrl(workspaceRoot, ports.session).then(sourceUrlOf),
   ]);
   ports.reporter.emit({ kind: 'step', app: app.project, step: 'tag', status: 'done', message: `content tag ${contentTag.tag}${contentTag.inputs.dirty ? ' (dirty)' : ''}`, data: { tag: contentTag.tag, dirty: contentTag.inputs.dirty } });
 
-  // The client probe (cached per process) and the registry question go out together.
-  const builderProbe = detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
-  builderProbe.catch(() => undefined);
+  // The registry first: an image that is there needs no docker client at all, and on a no-op that
+  // is every app (the batch's prefetch has usually asked already: the run keeps images found).
+  // Otherwise the client probe (once per run) follows; the app's own bundle, which a build waits
+  // for next, is being built in the background meanwhile (prefetch.ts), so the probe costs no time.
   let registry: string;
   let inRegistry: BuildImageFacts['inRegistry'];
   try {
@@ -195,14 +200,14 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     inRegistry = 'unknown';
     ports.reporter.emit({ kind: 'warn', app: app.project, message: `registry not checked: ${(e as Error).message}` });
   }
-  const builder = await builderProbe;
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   const imageRef = imageRefOf(registry, app.repository, contentTag.tag);
-  // In the registry already: nothing will be built, so the engine is not asked anything (a no-op
-  // deploy of many apps would otherwise start four docker clients per app). A dry run shows all.
+  // In the registry already: nothing will be built, so no docker client is started (a no-op
+  // deploy of many apps would otherwise start five per app). A dry run shows all.
   if (inRegistry && inRegistry !== 'unknown' && !opts.dryRun) {
-    return { resolved, contentTag, git, registry, builder, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)), sourceUrl };
+    return { resolved, contentTag, git, registry, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)), sourceUrl };
   }
+  const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   // Four docker clients at once; the engine check speaks first when the engine is down.
   const asked = Promise.all([inspectLocalImage(docker, imageRef), listLocalImages(docker, `${registry}/${app.repository}`)]);
   asked.catch(() => undefined);
@@ -235,7 +240,7 @@ export function stripCredentials(url: string): string {
 }
 
 /** Carries out a plan: writes the record for a skip, or runs the build and records the result. */
-export async function applyBuildImage(resolved: ResolvedApp, plan: BuildImagePlan, ports: BuildImagePorts, builder: DockerBuilder): Promise<ImageRecord> {
+export async function applyBuildImage(resolved: ResolvedApp, plan: BuildImagePlan, ports: BuildImagePorts): Promise<ImageRecord> {
   const project = resolved.app.project;
   const { reporter } = ports;
   for (const w of plan.warnings) reporter.emit({ kind: 'warn', app: project, message: w });
@@ -245,7 +250,7 @@ export async function applyBuildImage(resolved: ResolvedApp, plan: BuildImagePla
     return plan.record;
   }
   reporter.emit({ kind: 'step', app: project, step: 'build-image', status: 'start', message: plan.message, data: { command: [plan.command.cmd, ...plan.command.args] } });
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
+  const docker: DockerContext = { builder: plan.builder, run: ports.run, env: ports.env };
   const started = Date.now();
   try {
     await dockerBuild(docker, plan.command.args, { onLine: (line) => reporter.emit({ kind: 'progress', app: project, step: 'build-image', message: line }), signal: ports.signal });

@@ -37,7 +37,7 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
       await session.use(appBuilds).ensure(project);
       reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'done', message: `${project}:${APP_BUILD_TARGET} ready after ${((Date.now() - started) / 1000).toFixed(1)}s` });
     }
-    const record = await applyBuildImage(resolved, plan, ports, facts.builder);
+    const record = await applyBuildImage(resolved, plan, ports);
     const summary = plan.action === 'skip' ? plan.message : `built ${record.imageRef}`;
     reporter.emit({ kind: 'result', app: project, target: 'build-image', ok: true, summary, data: { ...record, action: plan.action } });
     return 0;
