@@ -2,6 +2,7 @@
  * health-check: the ECS view (service ACTIVE, one COMPLETED deployment, running == desired, tasks
  * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
  */
+import { httpRequest } from './http.ts';
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter, type ResolvedApp } from '@ferry/core';
 import { isNotFound, type EcsPort, type EcsService, type EcsTask, type ElbPort, type TargetHealthRow } from '@ferry/aws';
 import { liveTargetGroup } from './load-balancer.ts';
@@ -85,20 +86,17 @@ export interface HttpCheckOptions {
   delayMs?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
 }
 
 /** GET url until it answers `expectStatus`, retrying with backoff. */
 export async function probeHttp(url: string, o: HttpCheckOptions): Promise<HttpProbe> {
   const attempts = o.attempts ?? 5;
   let delay = o.delayMs ?? 500;
-  const f = o.fetchImpl ?? fetch;
   let last: HttpProbe = { ok: false, latencyMs: 0, attempts: 0 };
   for (let i = 1; i <= attempts; i++) {
     const started = performance.now();
     try {
-      const res = await f(url, { signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 5000), ...(o.signal ? [o.signal] : [])]) });
-      await res.arrayBuffer();
+      const res = await httpRequest(url, { signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs ?? 5000), ...(o.signal ? [o.signal] : [])]) });
       last = { ok: res.status === o.expectStatus, status: res.status, latencyMs: Math.round(performance.now() - started), attempts: i };
     } catch (e) {
       last = { ok: false, latencyMs: Math.round(performance.now() - started), error: (e as Error).message, attempts: i };

@@ -2,6 +2,7 @@
  * smoke-test: the declarative checks of deploy.json `smoke.checks` against the service URL, plus an
  * optional script run as a child process with SERVICE_URL. `evaluateCheck` is pure.
  */
+import { httpRequest, type HttpRequest } from './http.ts';
 import { extname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { exec, lastLines, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
@@ -66,7 +67,7 @@ export function evaluateCheck(check: SmokeCheck, res: SmokeResponse): CheckResul
 }
 
 /** The request for a check: method, URL, headers and body (objects sent as JSON). */
-export function checkRequest(check: SmokeCheck, baseUrl: string): { url: string; init: RequestInit } {
+export function checkRequest(check: SmokeCheck, baseUrl: string): { url: string; init: HttpRequest } {
   const headers: Record<string, string> = { ...(check.headers ?? {}) };
   let body: string | undefined;
   if (check.body !== undefined) {
@@ -76,13 +77,12 @@ export function checkRequest(check: SmokeCheck, baseUrl: string): { url: string;
   return { url: baseUrl.replace(/\/+$/, '') + check.path, init: { method: check.method ?? 'GET', headers, body } };
 }
 
-export async function runCheck(check: SmokeCheck, baseUrl: string, opts: { timeoutMs?: number; signal?: AbortSignal; fetchImpl?: typeof fetch } = {}): Promise<CheckResult> {
+export async function runCheck(check: SmokeCheck, baseUrl: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<CheckResult> {
   const { url, init } = checkRequest(check, baseUrl);
   const started = performance.now();
   try {
-    const res = await (opts.fetchImpl ?? fetch)(url, { ...init, signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? 10_000), ...(opts.signal ? [opts.signal] : [])]) });
-    const body = await res.text();
-    return evaluateCheck(check, { status: res.status, body, latencyMs: Math.round(performance.now() - started) });
+    const res = await httpRequest(url, { ...init, signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? 10_000), ...(opts.signal ? [opts.signal] : [])]) });
+    return evaluateCheck(check, { status: res.status, body: res.body, latencyMs: Math.round(performance.now() - started) });
   } catch (e) {
     return { name: check.name, ok: false, failures: [`request failed: ${(e as Error).message}`], latencyMs: Math.round(performance.now() - started) };
   }
