@@ -114,6 +114,37 @@ export class RunSession {
  * A promise memo keyed by string: the first call for a key computes, later calls share the answer;
  * a rejected computation is forgotten so the next call tries again.
  */
+/**
+ * At most `size` holders at once; the others wait in arrival order. For work that must not run
+ * all at once although its tasks do (image builds: CPU-bound, capped at the cores).
+ */
+export class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`Slots: size must be a whole number >= 1 (got ${size})`);
+  }
+
+  /** Runs `fn` once a slot is free, and frees it when `fn` settles. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.used++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    }
+  }
+
+  /** How many holders run now. */
+  get running(): number {
+    return this.used;
+  }
+}
+
 export class PromiseMemo<T> {
   private readonly map = new Map<string, Promise<T>>();
   get(key: string, compute: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@
  * `--dry-run` prints the plan; the executor runs the same plan.
  */
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import {
   FerryError,
@@ -12,6 +13,8 @@ import {
   getProjectGraph,
   gitRevision,
   gitRemoteUrl,
+  sessionPart,
+  Slots,
   type ContentTag,
   type Reporter,
   type ResolvedApp,
@@ -239,6 +242,13 @@ export function stripCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1');
 }
 
+/**
+ * The run's image builds: CPU-bound, so at most one per core at a time. Only `docker build` waits
+ * for a slot, not the rest of a build-image task (its registry question, and above all its wait for
+ * the app's bundle), so K changed apps all get ready at once and only their builds queue.
+ */
+export const imageBuilds = sessionPart('image builds', () => new Slots(Math.max(1, cpus().length)));
+
 /** Carries out a plan: writes the record for a skip, or runs the build and records the result. */
 export async function applyBuildImage(resolved: ResolvedApp, plan: BuildImagePlan, ports: BuildImagePorts): Promise<ImageRecord> {
   const project = resolved.app.project;
@@ -253,7 +263,8 @@ export async function applyBuildImage(resolved: ResolvedApp, plan: BuildImagePla
   const docker: DockerContext = { builder: plan.builder, run: ports.run, env: ports.env };
   const started = Date.now();
   try {
-    await dockerBuild(docker, plan.command.args, { onLine: (line) => reporter.emit({ kind: 'progress', app: project, step: 'build-image', message: line }), signal: ports.signal });
+    const build = () => dockerBuild(docker, plan.command.args, { onLine: (line) => reporter.emit({ kind: 'progress', app: project, step: 'build-image', message: line }), signal: ports.signal });
+    await (ports.session ? ports.session.use(imageBuilds).run(build) : build());
   } catch (e) {
     reporter.emit({ kind: 'step', app: project, step: 'build-image', status: 'fail', message: (e as Error).message });
     throw e;

@@ -99,7 +99,8 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
  * records nothing (and the app's `build` may have replaced dist/), so it plans for the image of the
  * workspace as it is now.
  */
-export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder: DockerBuilder }> {
+/** What push decides from; `builder` is undefined when the image is in the registry (nothing to push). */
+export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder?: DockerBuilder }> {
   const recorded = opts.dryRun ? readImageRecord(resolved) : requireImageRecord(resolved);
   const [content, registry] = await Promise.all([
     getProjectGraph(resolved.workspaceRoot, ports.session).then((g) => computeContentTag(resolved, g, ports.session && contentTagMemo(ports.session))),
@@ -123,11 +124,11 @@ export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, o
       inputs: summarizeInputs(content),
     };
   }
-  const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
-  // Pushed already (the no-op case): the local engine has nothing to add.
+  // Pushed already (the no-op case): the local engine has nothing to add, and no docker client is started.
   const inRegistry = await imageExists(ports.ecr, record.repository, record.tag);
-  const local = inRegistry && !opts.dryRun ? null : await inspectLocalImage(docker, record.imageRef);
+  if (inRegistry && !opts.dryRun) return { facts: { record, inRegistry, local: null } };
+  const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
+  const local = await inspectLocalImage({ builder, run: ports.run, env: ports.env }, record.imageRef);
   return { facts: { record, inRegistry, local: local ? { id: local.id } : null }, builder };
 }
 
@@ -149,12 +150,13 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
   });
 
   const { facts, builder } = await gatherPushFacts(resolved, ports);
-  const plan = planPush(facts, builder.docker);
+  const plan = planPush(facts, builder?.docker);
   if (plan.action === 'skip') {
     writeImageRecord(resolved, plan.record);
     reporter.emit({ kind: 'step', app: project, step: 'push', status: 'skip', message: plan.message, data: { imageRef: plan.record.imageRef, digest: plan.record.digest } });
     return plan.record;
   }
+  if (!builder) throw new Error(`push facts of ${project} without a docker client although ${plan.record.imageRef} is not in the registry`);
 
   reporter.emit({ kind: 'step', app: project, step: 'push', status: 'start', message: plan.message, data: { imageRef: plan.record.imageRef } });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
@@ -209,7 +211,7 @@ export async function describePushPlan(resolved: ResolvedApp, ports: PushPorts):
     `would ensure ECR repository ${resolved.app.repository} (IMMUTABLE tags, scan on push, lifecycle: keep ${resolved.app.lifecycle.keepTaggedImages} tagged, expire untagged after ${resolved.app.lifecycle.untaggedExpireDays} day(s))`,
   ];
   const { facts, builder } = await gatherPushFacts(resolved, ports, { dryRun: true });
-  const plan = planPush(facts, builder.docker, { dryRun: true });
+  const plan = planPush(facts, builder?.docker, { dryRun: true });
   lines.push(plan.message);
   if (plan.action === 'push') {
     lines.push(`would run: ${formatCommand(plan.commands.login[0], plan.commands.login.slice(1))}   (password from ECR GetAuthorizationToken on stdin, in a temporary DOCKER_CONFIG)`);

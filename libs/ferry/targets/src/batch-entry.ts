@@ -5,7 +5,6 @@
  * core/session.ts), reads what the tasks will need in one pass (prefetch.ts), runs the tasks in
  * dependency order with ferry's concurrency caps (batch.ts), and closes the session at the end.
  */
-import { cpus } from 'node:os';
 import { findWorkspaceRoot, loadWorkspaceConfig, RunSession, type FerryEvent } from '@ferry/core';
 import { locksAhead } from '@ferry/deploy';
 import { createReporter, endRun, narration, replaceSdkNodeWarning, runRecord, type TargetSpec } from '@ferry/ui';
@@ -76,7 +75,6 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
       workspaceRoot: opts.workspaceRoot,
       session,
       maxParallel: maxParallelFrom(session.env, configuredCaps(tasks, session)),
-      maxBuilds: Math.max(1, cpus().length),
       live: opts.live,
       signals: opts.signals,
       priority: (script) => CHAIN.indexOf(script),

@@ -23,14 +23,12 @@ function recorder() {
   const log: string[] = [];
   let running = 0;
   let maxRunning = 0;
-  const buildsRunning = { now: 0, max: 0 };
   const spec = (name: string, o: { fail?: (project: string) => boolean; ms?: number } = {}): TargetSpec<Record<string, unknown>> => ({
     target: name,
     options: {},
     async main({ args, reporter, signal }) {
       running++;
       maxRunning = Math.max(maxRunning, running);
-      if (name === 'build-image') buildsRunning.max = Math.max(buildsRunning.max, ++buildsRunning.now);
       log.push(`start ${args.project}:${name}`);
       reporter.emit({ kind: 'info', app: String(args.project), message: `hello from ${name}` });
       try {
@@ -43,13 +41,12 @@ function recorder() {
         });
       } finally {
         running--;
-        if (name === 'build-image') buildsRunning.now--;
       }
       log.push(`end ${args.project}:${name}`);
       return o.fail?.(String(args.project)) ? 3 : 0;
     },
   });
-  return { log, spec, max: () => maxRunning, builds: buildsRunning };
+  return { log, spec, max: () => maxRunning };
 }
 
 const CHAIN = ['build-image', 'push', 'deploy-app'];
@@ -68,7 +65,7 @@ async function collect(tasks: BatchTask[], o: Omit<BatchOptions, 'workspaceRoot'
 test('every task runs once, after its dependencies, never more than maxParallel at a time', async () => {
   const r = recorder();
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s)]));
-  const results = await collect(chainTasks(['a', 'b', 'c', 'd']), { specs, maxParallel: 2, maxBuilds: 2 });
+  const results = await collect(chainTasks(['a', 'b', 'c', 'd']), { specs, maxParallel: 2 });
   assert.is(results.length, 12);
   assert.ok(results.every((x) => x.status === 'success' && x.code === 0));
   assert.is(r.max(), 2);
@@ -86,7 +83,7 @@ test('onStart is told of each task right before it runs, never of a skipped one'
   const results = await collect(chainTasks(['a', 'b']), {
     specs,
     maxParallel: 1,
-    maxBuilds: 1,
+   
     onStart: (t) => started.push(`${t.id} (${r.log.filter((l) => l.startsWith('start')).length} started before)`),
   });
   assert.is(results.filter((x) => x.status === 'skipped').length, 2, 'b:push and b:deploy-app skipped');
@@ -100,7 +97,7 @@ test('a consumer that takes its time never strands a task that became ready mean
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { ms: 1 })]));
   const seen: string[] = [];
   const run = (async () => {
-    for await (const x of runBatch(chainTasks(['a', 'b']), { workspaceRoot: root, session: new RunSession({ workspaceRoot: root }), specs, maxParallel: 4, maxBuilds: 4 })) {
+    for await (const x of runBatch(chainTasks(['a', 'b']), { workspaceRoot: root, session: new RunSession({ workspaceRoot: root }), specs, maxParallel: 4 })) {
       seen.push(x.id);
       // Nx sends each result over IPC before it asks for the next one.
       await tick(30);
@@ -111,19 +108,18 @@ test('a consumer that takes its time never strands a task that became ready mean
   assert.is(seen.length, 6);
 });
 
-test('builds have their own cap; later steps of started apps go first', async () => {
+test('later steps of started apps go first', async () => {
   const r = recorder();
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s)]));
-  await collect(chainTasks(['a', 'b', 'c', 'd', 'e']), { specs, maxParallel: 4, maxBuilds: 1, priority: (s) => CHAIN.indexOf(s) });
-  assert.is(r.builds.max, 1);
-  // a's push is ready when b's build is: with builds capped at 1 the push must not wait for all builds.
+  await collect(chainTasks(['a', 'b', 'c', 'd', 'e']), { specs, maxParallel: 2, priority: (s) => CHAIN.indexOf(s) });
+  // a's push is ready when a's build ends: it must not wait for every other app's build.
   assert.ok(r.log.indexOf('start a:push') < r.log.indexOf('start e:build-image'));
 });
 
 test('a failed task fails alone; its dependents are skipped and other apps finish', async () => {
   const r = recorder();
   const specs = { ...Object.fromEntries(CHAIN.map((s) => [s, r.spec(s)])), push: r.spec('push', { fail: (p) => p === 'b' }) };
-  const results = await collect(chainTasks(['a', 'b', 'c']), { specs, maxParallel: 3, maxBuilds: 3 });
+  const results = await collect(chainTasks(['a', 'b', 'c']), { specs, maxParallel: 3 });
   const by = Object.fromEntries(results.map((x) => [x.id, x]));
   assert.is(by['b:push'].status, 'failure');
   assert.is(by['b:push'].code, 3);
@@ -137,7 +133,7 @@ test("each task's output is its own; live output is forwarded as it is written",
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s)]));
   let live = '';
   const sink = new Writable({ write: (c, _e, done) => ((live += String(c)), done()) });
-  const results = await collect(chainTasks(['a', 'b'], ['push']), { specs, maxParallel: 2, maxBuilds: 1, live: { out: sink, err: sink } });
+  const results = await collect(chainTasks(['a', 'b'], ['push']), { specs, maxParallel: 2, live: { out: sink, err: sink } });
   const a = results.find((x) => x.id === 'a:push')!;
   assert.match(a.output, /\[a\].*hello from push/);
   assert.not.match(a.output, /\[b\]/);
@@ -149,7 +145,7 @@ test('an interrupt stops running tasks (exit 130) and skips the rest', async () 
   const r = recorder();
   const specs = Object.fromEntries(CHAIN.map((s) => [s, r.spec(s, { ms: 10_000 })]));
   const signals = new EventEmitter();
-  const run = collect(chainTasks(['a', 'b']), { specs, maxParallel: 1, maxBuilds: 1, signals });
+  const run = collect(chainTasks(['a', 'b']), { specs, maxParallel: 1, signals });
   await tick(100);
   signals.emit('SIGINT');
   const results = await run;

@@ -50,8 +50,6 @@ export interface BatchOptions {
   session: RunSession;
   /** How many tasks run at once. */
   maxParallel: number;
-  /** How many `build-image` tasks run at once (image builds are CPU-bound). */
-  maxBuilds: number;
   /** Live output: each task's writes are forwarded here as they happen; omit to only capture. */
   live?: { out: NodeJS.WritableStream; err: NodeJS.WritableStream };
   /** SIGINT/SIGTERM source (default process): on a signal running tasks are interrupted, pending ones skipped. */
@@ -121,7 +119,6 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
   const problem = validateBatch(tasks, opts.specs);
   if (problem) throw new Error(`ferry batch: ${problem}`);
   const maxParallel = Math.max(1, Math.floor(opts.maxParallel));
-  const maxBuilds = Math.max(1, Math.floor(opts.maxBuilds));
   const priority = opts.priority ?? (() => 0);
   const status = new Map<string, BatchStatus | 'running'>();
   const done: BatchTaskResult[] = [];
@@ -150,18 +147,15 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
   source.on('SIGTERM', onTerm);
 
   let running = 0;
-  let builds = 0;
   const start = (task: BatchTask) => {
     opts.onStart?.(task);
     status.set(task.id, 'running');
     running++;
-    if (task.script === 'build-image') builds++;
     const out = new TaskOutput(opts.live?.out, tasks.length === 1);
     const err = new TaskOutput(opts.live?.err, tasks.length === 1);
     const startTime = Date.now();
     const finish = (code: number | undefined, extra = '') => {
       running--;
-      if (task.script === 'build-image') builds--;
       const result: BatchTaskResult = {
         id: task.id,
         status: code === 0 ? 'success' : 'failure',
@@ -204,7 +198,6 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
         .sort((a, b) => priority(b.script) - priority(a.script));
       for (const t of ready) {
         if (running >= maxParallel) break;
-        if (t.script === 'build-image' && builds >= maxBuilds) continue;
         pending.delete(t.id);
         start(t);
       }
