@@ -156,6 +156,19 @@ test('imported with --template: no-op first deploy; diff shows a template change
   assert.not.match(bad.out, /docker build|built /);
   assert.equal(await world(), before);
 
+  // A literal secret-looking value in the template (here the sidecar's): deploy-app refuses it before
+  // anything is written, as it refuses one in deploy.json's environment, naming the file, the JSON
+  // path and the fix; the value is never printed.
+  changed.containerDefinitions[1].command = sidecar().command;
+  changed.containerDefinitions[1].environment = [{ name: 'UPSTREAM_TOKEN', value: 'tok-4f9a1c' }];
+  writeFileSync(join(apiDir(), 'ecs-task-def.json'), JSON.stringify(changed, null, 2));
+  const secret = await fx.run('deploy-app');
+  assert.is(secret.code, 1, secret.out);
+  assert.match(secret.out, /apps\/api\/ecs-task-def\.json: containerDefinitions\[1\]\.environment\[0\] \(UPSTREAM_TOKEN, container "sidecar"\) looks like a secret in plaintext/);
+  assert.match(secret.out, /container's "secrets" with a valueFrom/);
+  assert.not.match(secret.out, /tok-4f9a1c/);
+  assert.equal(await world(), before);
+
   // Back to the committed template.
   fx.git('checkout', '--', '.');
 });

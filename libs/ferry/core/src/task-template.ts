@@ -256,8 +256,11 @@ export function templateConflicts(app: AppDeployConfig, raw: Json, shownDeploy: 
   return out;
 }
 
-/** Stand-in values for checking a template before the image exists (resolveApp, every target). */
-function standInValues(app: AppDeployConfig, env: EnvironmentConfig): TemplateValues {
+/**
+ * Stand-in values for checking a template before the image exists (resolveApp, every target; the
+ * plaintext-secrets check of deploy-app). Only the image, the tag and unresolved app URLs are stand-ins.
+ */
+export function standInValues(app: AppDeployConfig, env: EnvironmentConfig): TemplateValues {
   return {
     image: `${env.registry ?? 'registry.invalid'}/${app.repository}:ferry-template-check`,
     tag: 'ferry-template-check',
@@ -266,7 +269,7 @@ function standInValues(app: AppDeployConfig, env: EnvironmentConfig): TemplateVa
     cluster: env.cluster,
     service: app.service,
     env: app.environment,
-    url: (project) => `http://${project.replace(/[^A-Za-z0-9-]/g, '-')}.invalid`,
+    url: (project) => app.template?.urls?.[project] ?? `http://${project.replace(/[^A-Za-z0-9-]/g, '-')}.invalid`,
   };
 }
 

@@ -43,28 +43,28 @@ export function revisionsOfFamily(arns: string[], family: string): { arn: string
     .sort((a, b) => b.revision - a.revision);
 }
 
+/** Whether `r` may be the rollback target of a service running `liveImage`: a completed revision of another image. */
+const rollbackCandidate = (r: RevisionInfo, liveArn: string, liveImage: string | undefined) => r.arn !== liveArn && r.status === 'completed' && (liveImage === undefined || r.image !== liveImage);
+
 /**
  * The previous completed revision: the most recently completed revision whose image differs from
  * the live one. Revisions that never completed (failed rollouts) are never a rollback target.
  */
 export function previousCompleted(revisions: RevisionInfo[], liveArn: string): RevisionInfo | undefined {
-  const live = revisions.find((r) => r.arn === liveArn);
-  const liveImage = live?.image;
-  return revisions
-    .filter((r) => r.arn !== liveArn && r.status === 'completed' && (liveImage === undefined || r.image !== liveImage))
-    .sort((a, b) => (b.completedAt ?? 0) - (a.completedAt ?? 0) || b.revision - a.revision)[0];
+  const liveImage = revisions.find((r) => r.arn === liveArn)?.image;
+  return revisions.filter((r) => rollbackCandidate(r, liveArn, liveImage)).sort((a, b) => (b.completedAt ?? 0) - (a.completedAt ?? 0) || b.revision - a.revision)[0];
 }
 
-/**
- * The revisions to deregister after a successful deploy: all but the newest `keep`, never the live
- * one nor the previous completed one (the rollback target).
- */
-export function revisionsToDeregister(revisions: RevisionInfo[], keep: number, liveArn: string): RevisionInfo[] {
-  const protect = new Set([liveArn, previousCompleted(revisions, liveArn)?.arn]);
-  return [...revisions]
+/** A revision as ListTaskDefinitions names it (revisionsOfFamily). */
+export type ListedRevision = { arn: string; revision: number };
+
+/** The revisions beyond the newest `keep` of the family, other than the live one, oldest first: what pruning may remove. */
+function beyondKeep(family: ListedRevision[], keep: number, liveArn: string): ListedRevision[] {
+  return [...family]
     .sort((a, b) => b.revision - a.revision)
     .slice(Math.max(0, keep))
-    .filter((r) => !protect.has(r.arn));
+    .filter((r) => r.arn !== liveArn)
+    .reverse();
 }
 
 /** At most this many DeregisterTaskDefinition calls per run and family; the rest wait for the next run. */
@@ -72,27 +72,82 @@ export const PRUNE_MAX_PER_RUN = 20;
 /** DeregisterTaskDefinition calls a run makes per second, all families together (the session's `deregistrations`). */
 export const DEREGISTER_PER_SECOND = 2;
 
+/** Revisions after the live one, newest first, that a prune run reads at most to find the rollback target. */
+export const PRUNE_LOOKBACK = 4;
+/**
+ * DescribeTaskDefinition calls of one prune run at most, whatever the size of the family: the live
+ * revision, the look-back, and the oldest PRUNE_MAX_PER_RUN + 1 candidates (pruneReads).
+ */
+export const PRUNE_DESCRIBE_MAX = 1 + PRUNE_LOOKBACK + PRUNE_MAX_PER_RUN + 1;
+
+/** Which revisions one prune run describes, decided from ListTaskDefinitions and the running tasks alone. */
+export interface PruneReads {
+  /**
+   * The oldest revisions beyond `keep`, not the live one, used by no running task: `max` + 1 of them
+   * (one may turn out to be the rollback target), oldest first. Only these can be deregistered.
+   */
+  window: ListedRevision[];
+  /**
+   * The newest revisions besides the live one and the window, newest first, at most PRUNE_LOOKBACK:
+   * where the rollback target is (the revision live before this deploy, unless failed or same-image
+   * revisions came between). Read one by one until one is a rollback candidate.
+   */
+  lookback: ListedRevision[];
+}
+
+/** pruneReads (pure): never more than PRUNE_DESCRIBE_MAX - 1 revisions besides the live one. */
+export function pruneReads(family: ListedRevision[], keep: number, liveArn: string, running: ReadonlySet<string>, max = PRUNE_MAX_PER_RUN): PruneReads {
+  const n = Math.min(Math.max(0, max), PRUNE_MAX_PER_RUN);
+  const window = n > 0 ? beyondKeep(family, keep, liveArn).filter((r) => !running.has(r.arn)).slice(0, n + 1) : [];
+  if (!window.length) return { window, lookback: [] };
+  const inWindow = new Set(window.map((r) => r.arn));
+  const lookback = [...family]
+    .sort((a, b) => b.revision - a.revision)
+    .filter((r) => r.arn !== liveArn && !inWindow.has(r.arn))
+    .slice(0, PRUNE_LOOKBACK);
+  return { window, lookback };
+}
+
 /** What one prune run does: which revisions it deregisters, which it spares because tasks run them, how many wait. */
 export interface PruneSelection {
   /** Oldest first (the oldest are the least likely to be wanted again), at most `max`. */
   deregister: RevisionInfo[];
   /** Beyond `keep` but used by a task with desired status RUNNING: never deregistered. */
-  inUse: RevisionInfo[];
-  /** Left for a later run (over `max`). */
+  inUse: ListedRevision[];
+  /** Left for a later run (over `max`, or not read this run). */
   deferred: number;
+  /** The rollback target among the revisions read: never deregistered. */
+  rollbackTarget?: RevisionInfo;
 }
 
 /**
- * The prune plan (pure): revisionsToDeregister minus the revisions a running task uses (ListTasks +
- * DescribeTasks of the cluster: a standalone task, or a service of another name on the family),
- * oldest first, at most `max` of them.
+ * The prune plan (pure). `family`: the family's ACTIVE revisions (ListTaskDefinitions); `described`:
+ * the ones read (DescribeTaskDefinition: tags, image), the live one among them. Deregisters, oldest
+ * first and at most `max`, revisions beyond the newest `keep` that were read, never the live one,
+ * the rollback target (previousCompleted of the revisions read), nor one a running task uses
+ * (ListTasks + DescribeTasks of the cluster: a standalone task, or a service of another name on
+ * the family). A revision not read is never deregistered: the true rollback target, if it was not
+ * read, is therefore safe, and any revision read other than the target chosen here cannot be it
+ * (the target is the most recently completed; the one chosen is the most recent of those read).
  */
-export function pruneSelection(revisions: RevisionInfo[], keep: number, liveArn: string, runningTaskDefinitions: ReadonlySet<string>, max = PRUNE_MAX_PER_RUN): PruneSelection {
-  const candidates = revisionsToDeregister(revisions, keep, liveArn).sort((a, b) => a.revision - b.revision);
+export function pruneSelection(
+  family: ListedRevision[],
+  described: RevisionInfo[],
+  keep: number,
+  liveArn: string,
+  runningTaskDefinitions: ReadonlySet<string>,
+  max = PRUNE_MAX_PER_RUN,
+): PruneSelection {
+  const read = new Map(described.map((r) => [r.arn, r]));
+  const rollbackTarget = previousCompleted(described, liveArn);
+  const candidates = beyondKeep(family, keep, liveArn).filter((r) => r.arn !== rollbackTarget?.arn);
   const inUse = candidates.filter((r) => runningTaskDefinitions.has(r.arn));
   const free = candidates.filter((r) => !runningTaskDefinitions.has(r.arn));
-  const n = Math.max(0, max);
-  return { deregister: free.slice(0, n), inUse, deferred: Math.max(0, free.length - n) };
+  const deregister = free
+    .map((r) => read.get(r.arn))
+    .filter((r): r is RevisionInfo => !!r)
+    .slice(0, Math.max(0, max));
+  return { deregister, inUse, deferred: free.length - deregister.length, ...(rollbackTarget && { rollbackTarget }) };
 }
 
 /**
@@ -174,7 +229,10 @@ export const deregistrations = sessionPart('deregistrations', (s) => tokenBucket
 /**
  * After a good deploy: deregisters the revisions beyond `keepRevisions` (pruneSelection), at most
  * `pacing.max` of them, one at a time out of the run's budget, never one a RUNNING task of the
- * environment's cluster uses. Reads no revision while the family has no more than `keepRevisions`.
+ * environment's cluster uses. Reads no revision while the family has no more than `keepRevisions`;
+ * otherwise reads the family's listing, the running tasks of the family, and at most
+ * PRUNE_DESCRIBE_MAX revisions (pruneReads), however many the family has: a family of hundreds is
+ * pruned over several deploys, each reading about as many revisions as it deregisters.
  * Scheduled tasks (EventBridge rules naming a revision) are not seen: `keepRevisions` is their
  * guard (docs/runbook.md). A failure here is a warning: cleanup must not turn a good deploy into a
  * failed one.
@@ -188,10 +246,24 @@ export async function pruneRevisions(
 ): Promise<string[]> {
   const family = await familyRevisions(ecs, app.family);
   if (family.length <= Math.max(0, app.keepRevisions)) return [];
-  const revisions = await describeRevisions(ecs, family);
   const taskArns = await ecs.listFamilyTasks(where.cluster, app.family);
   const running = new Set((taskArns.length ? await ecs.describeTasks(where.cluster, taskArns) : []).map((t) => t.taskDefinitionArn ?? ''));
-  const pick = pruneSelection(revisions, app.keepRevisions, where.liveArn, running, pacing.max);
+  const max = pacing.max ?? PRUNE_MAX_PER_RUN;
+  const reads = pruneReads(family, app.keepRevisions, where.liveArn, running, max);
+  const described: RevisionInfo[] = [];
+  if (reads.window.length) {
+    const live = { arn: where.liveArn, revision: parseTaskDefinitionRef(where.liveArn).revision ?? 0 };
+    const [first, ...more] = reads.lookback;
+    described.push(...(await describeRevisions(ecs, [live, ...(first ? [first] : []), ...reads.window])));
+    // The rest of the look-back one at a time, until a rollback candidate is found (usually at once).
+    const liveImage = described[0].image;
+    const found = () => described.some((r) => reads.lookback.some((l) => l.arn === r.arn) && rollbackCandidate(r, where.liveArn, liveImage));
+    for (const r of more) {
+      if (found()) break;
+      described.push(await describeRevision(ecs, r));
+    }
+  }
+  const pick = pruneSelection(family, described, app.keepRevisions, where.liveArn, running, max);
   const done: string[] = [];
   for (const r of pick.deregister) {
     while (!pacing.take()) if (!(await pacing.clock.sleep(100, pacing.signal))) break;
@@ -206,7 +278,7 @@ export async function pruneRevisions(
   const left = pick.deferred + (pick.deregister.length - done.length);
   const notes = [
     pick.inUse.length ? `kept ${pick.inUse.map((r) => shortTaskDefinition(r.arn)).join(', ')} (running tasks use them)` : '',
-    left ? `${left} more left for the next deploy (at most ${pacing.max ?? PRUNE_MAX_PER_RUN} per run)` : '',
+    left ? `${left} more left for the next deploy (at most ${max} per run)` : '',
   ].filter(Boolean);
   if (done.length || notes.length) {
     const head = done.length ? `deregistered ${done.length} old revision(s): ${done.map(shortTaskDefinition).join(', ')}` : 'deregistered no old revision';

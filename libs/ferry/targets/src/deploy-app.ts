@@ -9,6 +9,7 @@ import {
   appPorts,
   checkLogsPrerequisites,
   checkPlaintextSecrets,
+  checkTemplateSecrets,
   CHAIN_HELP,
   CHAIN_OPTIONS,
   deployer,
@@ -96,8 +97,11 @@ export async function deployWithImage(
   let aheadLock: HeldLock | undefined;
   let aheadSettled = false;
   try {
-    const secretsWarning = checkPlaintextSecrets(app.project, app.environment, args['allow-plaintext-secrets'], app.template?.shown);
-    if (secretsWarning) reporter.emit({ kind: 'warn', app: app.project, message: secretsWarning });
+    // deploy.json's environment, then (template mode) what the template's containers write themselves.
+    for (const check of [() => checkPlaintextSecrets(app.project, app.environment, args['allow-plaintext-secrets'], app.template?.shown), () => checkTemplateSecrets(app, env, args['allow-plaintext-secrets'])]) {
+      const secretsWarning = check();
+      if (secretsWarning) reporter.emit({ kind: 'warn', app: app.project, message: secretsWarning });
+    }
     const waitMs = lockWaitMs(args);
     const ports = appPorts(session, resolved);
     const image = await imageFor(ports.ecr);
