@@ -3,15 +3,26 @@
 // after the service exists (requests: with the ResourceLabel of the load balancer in front of the
 // app), then, when deploy.json changes, updates the bounds, deletes its own policy no longer
 // declared, leaves a policy it did not create alone, and never sends the desired count that
-// autoscaling owns. The sandbox records targets and policies but does not scale on metrics
-// (docs/sandbox.md); the count is moved by hand, as a scale-out would.
+// autoscaling owns. When `autoscaling` leaves deploy.json, ferry deletes its policies and deregisters
+// the target it registered (tagged ferry:app) only once no policy of anyone else hangs on it
+// (DeregisterScalableTarget deletes every policy of the target: API_DeregisterScalableTarget).
+// The sandbox records targets and policies but does not scale on metrics (docs/sandbox.md); the
+// count is moved by hand, as a scale-out would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
+import {
+  ApplicationAutoScalingClient,
+  DeleteScalingPolicyCommand,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+  ListTagsForResourceCommand,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
 import { ScriptRunner } from './script-runner.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
@@ -42,11 +53,11 @@ const must = (name: string, ...args: string[]) => runner.must(name, ...args);
 const buildAndPush = () => runner.buildAndPush();
 
 const RESOURCE = `service/${CLUSTER}/${APP}`;
-const deployJson = (autoscaling: object) =>
-  JSON.stringify({ repository: 'scale-it/api', containerPort: 8080, healthCheckPath: '/', desiredCount: 1, deployment: { timeoutSeconds: 120 }, logs: false, autoscaling }, null, 2);
+const deployJson = (autoscaling?: object) =>
+  JSON.stringify({ repository: 'scale-it/api', containerPort: 8080, healthCheckPath: '/', desiredCount: 1, deployment: { timeoutSeconds: 120 }, logs: false, ...(autoscaling && { autoscaling }) }, null, 2);
 
 async function describe(): Promise<Service> {
-  const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP] }));
+  const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP], include: ['TAGS'] }));
   assert.ok(r.services?.[0], `service missing: ${JSON.stringify(r.failures)}`);
   return r.services![0];
 }
@@ -95,6 +106,9 @@ test('a new service gets the scalable target and ferry\'s policies once it exist
   assert.match(first, /autoscaling: scalable target 1..3, policy ferry-cpu, policy ferry-requests/);
   const [t] = await target();
   assert.equal([t?.MinCapacity, t?.MaxCapacity], [1, 3]);
+  // The target ferry registered carries its tag; the service says ferry manages its autoscaling.
+  assert.equal((await aas.send(new ListTagsForResourceCommand({ ResourceARN: t!.ScalableTargetARN! }))).Tags, { 'ferry:app': APP });
+  assert.ok((await describe()).tags?.some((x) => x.key === 'ferry:autoscaling'), 'service tagged ferry:autoscaling');
   const p1 = await policies();
   assert.equal(Object.keys(p1).sort(), ['ferry-cpu', 'ferry-requests']);
   assert.equal(p1['ferry-cpu'], { TargetValue: 60, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, ScaleInCooldown: 120 });
@@ -137,6 +151,67 @@ test('a new service gets the scalable target and ferry\'s policies once it exist
   // Nothing left to do.
   const again = await run('diff', '--exit-code');
   assert.is(again.code, 0, again.out);
+});
+
+test('autoscaling removed from deploy.json: ferry deletes its policy; its target goes once no one else\'s policy hangs on it', async () => {
+  commit({ [`apps/${APP}/deploy.json`]: deployJson() }, 'no autoscaling');
+  const diff = await run('diff', '--exit-code');
+  assert.is(diff.code, 2, diff.out);
+  assert.match(diff.out, /autoscaling: no longer declared in deploy.json: ferry removes what it created and leaves the rest/);
+  assert.match(diff.out, /policy ferry-cpu is ferry's and no longer declared: DeleteScalingPolicy/);
+  // Deregistering the target would delete team-memory too (API_DeregisterScalableTarget): it stays.
+  assert.match(diff.out, /scalable target service\/scale-it\/api 2..4 was registered by ferry but also carries policy team-memory, which deregistering would delete: left registered/);
+  assert.match(diff.out, /policy team-memory was not created by ferry: left alone/);
+  assert.not.match(diff.out, /DeregisterScalableTarget/);
+  const dry = await must('deploy-app', '--dry-run');
+  assert.match(dry, /DeleteScalingPolicy/);
+  assert.equal(Object.keys(await policies()).sort(), ['ferry-cpu', 'team-memory'], '--dry-run writes nothing');
+
+  const removed = await must('deploy-app');
+  assert.match(removed, /autoscaling: deleted ferry-cpu, scalable target left: was registered by ferry but also carries policy team-memory/);
+  const p = await policies();
+  assert.equal(Object.keys(p), ['team-memory'], 'ferry\'s policy is gone');
+  assert.is(p['team-memory']?.TargetValue, 80, 'the policy created outside ferry survives, unchanged');
+  const [kept] = await target();
+  assert.equal([kept?.MinCapacity, kept?.MaxCapacity], [2, 4]);
+  const svc = await describe();
+  assert.is(svc.desiredCount, 2, 'a registered target still owns the count');
+  assert.ok(svc.tags?.some((x) => x.key === 'ferry:autoscaling'), 'the marker stays while ferry\'s target is kept');
+
+  // Once the team's policy is gone, the next deploy deregisters ferry's target and deploy.json's count applies again.
+  await aas.send(new DeleteScalingPolicyCommand({ ServiceNamespace: 'ecs', ResourceId: RESOURCE, ScalableDimension: 'ecs:service:DesiredCount', PolicyName: 'team-memory' }));
+  const diff2 = await run('diff', '--exit-code');
+  assert.is(diff2.code, 2, diff2.out);
+  assert.match(diff2.out, /scalable target service\/scale-it\/api 2..4 was registered by ferry: DeregisterScalableTarget \{"ServiceNamespace":"ecs","ResourceId":"service\/scale-it\/api","ScalableDimension":"ecs:service:DesiredCount"\}/);
+  assert.match(diff2.out, /UntagResource .*"tagKeys":\["ferry:autoscaling"\]/);
+  const last = await must('deploy-app');
+  assert.match(last, /autoscaling: deregistered the scalable target 2..4, service's ferry:autoscaling tag removed/);
+  assert.equal(await target(), []);
+  const after = await describe();
+  assert.is(after.desiredCount, 1, 'deploy.json\'s desiredCount once no target owns the count');
+  assert.not.ok(after.tags?.some((x) => x.key === 'ferry:autoscaling'));
+
+  // Nothing of ferry's left: a diff neither changes nor asks Application Auto Scaling anything.
+  await fetch(`${sb.endpoint}/_sandbox/stats/reset`, { method: 'POST' });
+  const quiet = await run('diff', '--exit-code');
+  assert.is(quiet.code, 0, quiet.out);
+  assert.equal(((await (await fetch(`${sb.endpoint}/_sandbox/stats`)).json()) as { autoscaling: object }).autoscaling, {}, "no Application Auto Scaling call");
+
+  // A target someone else registers is never ferry's: a deploy without autoscaling leaves it.
+  await aas.send(new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: RESOURCE, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 2 }));
+  await must('deploy-app');
+  assert.is((await target()).length, 1);
+});
+
+// Application Auto Scaling refuses a target on an ECS service that does not exist: ValidationException
+// "ECS service doesn't exist: <resource id>" (moto's backend; the Terraform AWS provider's
+// aws_appautoscaling_target retries on it; spinnaker/spinnaker#4371). Not in AWS's API reference.
+test('RegisterScalableTarget on a service that does not exist is refused (ValidationException)', async () => {
+  const e = await aas
+    .send(new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: `service/${CLUSTER}/nope`, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 2 }))
+    .then(() => undefined, (x: Error) => x);
+  assert.is(e?.name, 'ValidationException');
+  assert.is(e?.message, `ECS service doesn't exist: service/${CLUSTER}/nope`);
 });
 
 test.run();

@@ -72,5 +72,16 @@ export interface SandboxContext {
   logs?: import('./logs/index.ts').LogSink;
   /** The ELBv2 part's target groups (elbv2/index.ts): the ECS part registers and drains its tasks there. */
   elb?: import('./elbv2/index.ts').ElbPort;
+  /**
+   * The ECS part's services (ecs/index.ts), for the parts that answer whether one exists (Application
+   * Auto Scaling's RegisterScalableTarget). Absent: the sandbox runs without ECS, so no service exists.
+   */
+  ecsServices?: EcsServicesPort;
   log(message: string): void;
+}
+
+/** Whether an ECS service exists, as the ECS part knows it (cluster and service by name). */
+export interface EcsServicesPort {
+  /** The service's status (deleted ones stay INACTIVE); undefined when the cluster has no such service. */
+  status(cluster: string, service: string): 'ACTIVE' | 'DRAINING' | 'INACTIVE' | undefined;
 }

@@ -50,7 +50,11 @@ export function modelValidator(api: ModelledApi): { validate: RequestValidator; 
       // A member of the wrong JSON type fails deserialisation before any validation (AWS JSON 1.1).
       if (typeError) return new AwsError('SerializationException', `${typeError.constraint.replace(/^Member/, `'${typeError.path}'`)}; got ${show(typeError.value)}`);
       const declared = model.operations[operation]?.errors.map((e) => e.shape) ?? [];
-      const type = ERROR_OVERRIDES[api]?.[operation] ?? (declared.includes('InvalidParameterException') ? 'InvalidParameterException' : declared.includes(fallback) ? fallback : 'InvalidParameterException');
+      // An operation that declares neither (Application Auto Scaling's ListTagsForResource) gets the
+      // service's own parameter error: InvalidParameterException where the model has one, else the
+      // common ValidationException (https://docs.aws.amazon.com/autoscaling/application/APIReference/CommonErrors.html).
+      const own = model.shapes.InvalidParameterException ? 'InvalidParameterException' : 'ValidationException';
+      const type = ERROR_OVERRIDES[api]?.[operation] ?? (declared.includes('InvalidParameterException') ? 'InvalidParameterException' : declared.includes(fallback) ? fallback : own);
       return new AwsError(type, formatViolations(violations));
     },
   };

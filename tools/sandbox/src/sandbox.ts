@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SandboxContext, SandboxService } from './context.ts';
+import type { EcsServicesPort, SandboxContext, SandboxService } from './context.ts';
 import { Control, type FaultSpec, type Stats } from './control.ts';
 import { BASE_IMAGE, ensureBaseImage } from './base-image.ts';
 import { ensureEngine } from './docker.ts';
@@ -113,7 +113,7 @@ function instanceId(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-type EcsFactory = (ctx: SandboxContext) => SandboxService;
+type EcsFactory = (ctx: SandboxContext) => SandboxService & { services?: EcsServicesPort };
 
 /** Loads the ECS part if it exists (it is written separately); undefined when absent. */
 async function loadEcs(log: (m: string) => void): Promise<EcsFactory | undefined> {
@@ -245,6 +245,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const factory = opts.ecs === false ? undefined : await loadEcs(log);
     const ecs = factory?.(ctx);
+    // Application Auto Scaling asks it whether an ECS service exists (RegisterScalableTarget).
+    if (ecs?.services) ctx.ecsServices = ecs.services;
     let removeTasksOnStop = false;
     if (ecs) {
       await ecs.start();

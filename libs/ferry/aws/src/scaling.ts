@@ -4,14 +4,20 @@
  * count (DescribeScalableTargets): if one does, the count is autoscaling's and ferry never sends it.
  * With `autoscaling` in deploy.json, ferry registers the scalable target and puts its own
  * target-tracking policies (RegisterScalableTarget, DescribeScalingPolicies, PutScalingPolicy,
- * DeleteScalingPolicy).
+ * DeleteScalingPolicy); a target ferry registers carries its tag (RegisterScalableTarget `Tags`), and
+ * when `autoscaling` leaves deploy.json ferry reads that tag (ListTagsForResource) and the target's
+ * scheduled actions (DescribeScheduledActions) before it deregisters what it registered
+ * (DeregisterScalableTarget).
  * Resource id and dimension as the API defines them for ECS services:
  * https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DescribeScalableTargets.html
  */
 import {
   DeleteScalingPolicyCommand,
+  DeregisterScalableTargetCommand,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
+  DescribeScheduledActionsCommand,
+  ListTagsForResourceCommand,
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
   type ApplicationAutoScalingClient,
@@ -20,7 +26,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { attempt } from './errors.ts';
 
-export type { MetricType, PutScalingPolicyRequest, RegisterScalableTargetRequest } from '@aws-sdk/client-application-auto-scaling';
+export type { DeregisterScalableTargetRequest, MetricType, PutScalingPolicyRequest, RegisterScalableTargetRequest } from '@aws-sdk/client-application-auto-scaling';
 
 /** A scalable target on an ECS service's desired count: the bounds autoscaling keeps it within. */
 export interface ServiceScalableTarget {
@@ -28,6 +34,8 @@ export interface ServiceScalableTarget {
   maxCapacity: number;
   /** Whether scaling in or out is suspended (`SuspendedState`): still autoscaling's count. */
   suspended: boolean;
+  /** ScalableTargetARN: what its tags are read by (ListTagsForResource). */
+  arn?: string;
 }
 
 /** A scaling policy on an ECS service's desired count, as DescribeScalingPolicies returns what ferry compares. */
@@ -53,6 +61,12 @@ export interface ScalingPort {
   registerTarget(input: RegisterScalableTargetRequest): Promise<void>;
   putPolicy(input: PutScalingPolicyRequest): Promise<void>;
   deletePolicy(cluster: string, service: string, policyName: string): Promise<void>;
+  /** The tags of a scalable target (ListTagsForResource on its ScalableTargetARN). */
+  targetTags(arn: string): Promise<Record<string, string>>;
+  /** The names of the scheduled actions on the service's desired count (deregistering the target deletes them). */
+  scheduledActions(cluster: string, service: string): Promise<string[]>;
+  /** DeregisterScalableTarget of the service's desired count (AWS deletes its policies and scheduled actions with it). */
+  deregisterTarget(cluster: string, service: string): Promise<void>;
 }
 
 import { ECS_DESIRED_COUNT, ecsServiceResourceId } from './scaling-ids.ts';
@@ -69,7 +83,12 @@ export function scalingPort(client: ApplicationAutoScalingClient): ScalingPort {
       const t = (r.ScalableTargets ?? []).find((x) => x.ResourceId === resourceId && x.ScalableDimension === ECS_DESIRED_COUNT);
       if (!t) return null;
       const s = t.SuspendedState;
-      return { minCapacity: t.MinCapacity ?? 0, maxCapacity: t.MaxCapacity ?? 0, suspended: !!(s?.DynamicScalingInSuspended || s?.DynamicScalingOutSuspended || s?.ScheduledScalingSuspended) };
+      return {
+        minCapacity: t.MinCapacity ?? 0,
+        maxCapacity: t.MaxCapacity ?? 0,
+        suspended: !!(s?.DynamicScalingInSuspended || s?.DynamicScalingOutSuspended || s?.ScheduledScalingSuspended),
+        ...(t.ScalableTargetARN && { arn: t.ScalableTargetARN }),
+      };
     },
     async servicePolicies(cluster, service) {
       const resourceId = ecsServiceResourceId(cluster, service);
@@ -110,6 +129,29 @@ export function scalingPort(client: ApplicationAutoScalingClient): ScalingPort {
       const resourceId = ecsServiceResourceId(cluster, service);
       await attempt(`delete the scaling policy ${policyName} of ${resourceId} (application-autoscaling:DeleteScalingPolicy)`, () =>
         client.send(new DeleteScalingPolicyCommand({ PolicyName: policyName, ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: ECS_DESIRED_COUNT })),
+      );
+    },
+    async targetTags(arn) {
+      const r = await attempt(`read the tags of the scalable target ${arn} (application-autoscaling:ListTagsForResource)`, () => client.send(new ListTagsForResourceCommand({ ResourceARN: arn })));
+      return r.Tags ?? {};
+    },
+    async scheduledActions(cluster, service) {
+      const resourceId = ecsServiceResourceId(cluster, service);
+      const out: string[] = [];
+      let NextToken: string | undefined;
+      do {
+        const r = await attempt(`read the scheduled actions of ${resourceId} (application-autoscaling:DescribeScheduledActions)`, () =>
+          client.send(new DescribeScheduledActionsCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: ECS_DESIRED_COUNT, ...(NextToken && { NextToken }) })),
+        );
+        out.push(...(r.ScheduledActions ?? []).map((a) => a.ScheduledActionName ?? ''));
+        NextToken = r.NextToken;
+      } while (NextToken);
+      return out;
+    },
+    async deregisterTarget(cluster, service) {
+      const resourceId = ecsServiceResourceId(cluster, service);
+      await attempt(`deregister the scalable target ${resourceId} (application-autoscaling:DeregisterScalableTarget)`, () =>
+        client.send(new DeregisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: ECS_DESIRED_COUNT })),
       );
     },
   };

@@ -5,7 +5,7 @@
  */
 import { FerryError, systemClock, type AppDeployConfig } from '@ferry/core';
 import type { EcsPort, LogsPort, ScalingPort } from '@ferry/aws';
-import { applyScaling, scalingChanges } from './autoscaling.ts';
+import { applyScaling, scalingChanges, scalingUnchanged } from './autoscaling.ts';
 import type { DeployPlan } from './plan.ts';
 import { describeCluster } from './live.ts';
 import { runMigration } from './migrate.ts';
@@ -137,10 +137,10 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
 async function scale(ports: DeployPorts, plan: DeployPlan, s: RolloutSettings): Promise<void> {
   if (!plan.scaling) return;
   const step = (status: 'done' | 'skip', message: string) => s.reporter.emit({ kind: 'step', app: plan.app, step: 'autoscaling', status, message });
-  if (!scalingChanges(plan.scaling)) return step('skip', `autoscaling ${plan.scaling.current?.minCapacity}..${plan.scaling.current?.maxCapacity} and ferry's policies as declared`);
+  if (!scalingChanges(plan.scaling)) return step('skip', scalingUnchanged(plan.scaling));
   if (!ports.scaling) throw new FerryError('DEPLOY_FAILED', `${plan.app}: the plan changes autoscaling but no Application Auto Scaling port was given`);
   await s.beforeWrite?.();
-  const done = await applyScaling(ports.scaling, plan.scaling);
+  const done = await applyScaling(ports.scaling, plan.scaling, ports.ecs);
   step('done', `autoscaling: ${done.join(', ')}`);
 }
 

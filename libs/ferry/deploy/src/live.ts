@@ -7,10 +7,10 @@
 import type { AppDeployConfig, EnvironmentConfig } from '@ferry/core';
 import { FerryError, renderTemplate, templateValues } from '@ferry/core';
 import { isNotFound, type EcsPort, type EcsService, type ElbPort, type ReadOptions, type ScalingPort, type TaskDefinitionWithTags } from '@ferry/aws';
-import { readLiveScaling, requestsResourceLabel, requestsTargetGroup } from './autoscaling.ts';
+import { readLiveScaling, requestsResourceLabel, requestsTargetGroup, TAG_AUTOSCALING } from './autoscaling.ts';
 import { needsLiveTaskDefinition, planDeploy, type DeployPlan, type LiveState } from './plan.ts';
 import { matchSpec, primaryTaskDefinition } from './spec.ts';
-import { declares, desiredTaskDefinition, specFingerprint, templateFingerprint, templateTaskDefinition } from './task-definition.ts';
+import { declares, desiredTaskDefinition, specFingerprint, tagValue, templateFingerprint, templateTaskDefinition } from './task-definition.ts';
 import { liveTargetGroup, withTargetGroup } from './load-balancer.ts';
 
 export interface ReadLiveOptions extends ReadOptions {
@@ -97,11 +97,15 @@ export async function planFor(
   };
   let live = await readLive(ecs, input.app, input.env, { spec: fingerprint, maxAgeMs: read.maxAgeMs });
   if (!live && input.env.kind !== 'sandbox') await requireCluster(ecs, input.env);
-  if (live && read.scaling && countNeedsTargetCheck(live.service, input.app)) {
-    live = { ...live, scalableTarget: await read.scaling.serviceTarget(input.env.cluster, input.app.service) };
+  // deploy.json's autoscaling is planned against what Application Auto Scaling has (two reads, only
+  // when declared); without it, only a service ferry marked as autoscaled (TAG_AUTOSCALING) is read,
+  // to remove what ferry created.
+  if (live && read.scaling && live.service.status !== 'INACTIVE' && (input.app.autoscaling || tagValue(live.service.tags, TAG_AUTOSCALING) !== undefined)) {
+    live = { ...live, scaling: await readLiveScaling(read.scaling, input.env.cluster, input.app.service, !input.app.autoscaling) };
   }
-  // deploy.json's autoscaling is planned against what Application Auto Scaling has (two reads, only when declared).
-  if (live && read.scaling && input.app.autoscaling) live = { ...live, scaling: await readLiveScaling(read.scaling, input.env.cluster, input.app.service) };
+  if (live && read.scaling && countNeedsTargetCheck(live.service, input.app)) {
+    live = { ...live, scalableTarget: live.scaling ? live.scaling.target : await read.scaling.serviceTarget(input.env.cluster, input.app.service) };
+  }
   const tg = await input.targetGroup?.(live);
   if (tg) app = withTargetGroup(app, tg);
   const requestsTg = requestsTargetGroup(app, input.env);

@@ -9,7 +9,7 @@ import { declares, diffTaskDefinitions, maskRegisterInput, normaliseTaskDefiniti
 import { shortTaskDefinition } from './rollout.ts';
 import type { SpecRecord } from './spec.ts';
 import { logGroupToEnsure, logsPlan } from './logs.ts';
-import { formatScaling, initialCount, planScaling, scalingChanges, type LiveScaling, type ScalingPlan } from './autoscaling.ts';
+import { formatScaling, initialCount, planScaling, scalingChanges, TAG_AUTOSCALING, type LiveScaling, type ScalingPlan } from './autoscaling.ts';
 
 /**
  * The service as it runs now, with the task definition of its PRIMARY deployment. When the
@@ -188,7 +188,8 @@ export function createServiceInput(app: AppDeployConfig, env: EnvironmentConfig,
     ...(app.capacityProviderStrategy ? { capacityProviderStrategy: structuredClone(app.capacityProviderStrategy) } : { launchType: app.launchType ?? 'FARGATE' }),
     deploymentConfiguration: deploymentConfiguration(app),
     propagateTags: 'SERVICE',
-    tags: [{ key: 'ferry:app', value: app.project }],
+    // ferry manages the autoscaling of a service it creates with `autoscaling` (autoscaling.ts TAG_AUTOSCALING).
+    tags: [{ key: 'ferry:app', value: app.project }, ...(app.autoscaling ? [{ key: TAG_AUTOSCALING, value: 'true' }] : [])],
   };
   const loadBalancers = desiredLoadBalancers(app, env);
   if (loadBalancers) {
@@ -261,9 +262,10 @@ export function planDeploy(live: LiveState | null, desired: DesiredState, opts: 
   reasons.push(...lbChanges);
   if (primary?.rolloutState === 'FAILED') reasons.push(`the current deployment ${primary.id} FAILED`);
 
-  const count = countDecision(svc, app, live.scalableTarget);
+  const scalingPlan = planScaling(app, env, live.scaling ?? null, desired.scalingResourceLabel, svc);
+  // A target this deploy deregisters no longer owns the count.
+  const count = countDecision(svc, app, scalingPlan?.deregister ? null : live.scalableTarget);
   const notes = count.note ? { notes: [count.note] } : {};
-  const scalingPlan = planScaling(app, env, live.scaling ?? null, desired.scalingResourceLabel);
   const scaling = scalingPlan ? { scaling: scalingPlan } : {};
 
   if (!opts.force && reasons.length === 0 && primary) {

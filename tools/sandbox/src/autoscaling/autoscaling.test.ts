@@ -4,10 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateFactory } from '../state.ts';
+import type { EcsServicesPort } from '../context.ts';
 import { createAutoScalingService } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-autoscaling-'));
-const open = () => createAutoScalingService({ state: stateFactory(dir), region: 'us-east-1', accountId: '000000000000' });
+// The ECS services these tests register targets on: what the ECS part answers (context.ts EcsServicesPort).
+const SERVICES = new Set(['c/api', 'c/web', 'c/new', 'p/api', 'q/api', 't/api']);
+const withServices: EcsServicesPort = { status: (c, s) => (SERVICES.has(`${c}/${s}`) ? 'ACTIVE' : undefined) };
+const open = (ecsServices: EcsServicesPort | null = withServices) =>
+  createAutoScalingService({ state: stateFactory(dir), region: 'us-east-1', accountId: '000000000000', ...(ecsServices && { ecsServices }) });
 const failure = async (f: () => unknown) => {
   try {
     await f();
@@ -117,6 +122,56 @@ test('scaling policies refused like AWS: no target, missing configuration, metri
   await refused({ TargetTrackingScalingPolicyConfiguration: { TargetValue: 50, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, ScaleInCooldown: '300' } }, /./, 'SerializationException');
   const label = 'app/ferry-api/0123456789abcdef/targetgroup/ferry-api/fedcba9876543210';
   await as.handlers.PutScalingPolicy({ ...cpuPolicy('service/q/api', 'ferry-requests'), ...tt({ PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: label }) });
+});
+
+// An ECS resource id whose service does not exist: ValidationException "ECS service doesn't exist: <id>".
+// Sources (no AWS reference page states it): moto's application-autoscaling backend
+// (_ecs_service_exists_for_target raises that text), the Terraform AWS provider's
+// aws_appautoscaling_target, which retries RegisterScalableTarget on a ValidationException containing
+// "ECS service doesn't exist" while a new service propagates, and spinnaker/spinnaker#4371.
+test('RegisterScalableTarget refuses an ECS service that does not exist (ValidationException)', async () => {
+  const missing = await failure(() => open().handlers.RegisterScalableTarget({ ...ecs('service/c/missing'), MinCapacity: 1, MaxCapacity: 2 }));
+  assert.is(missing.name, 'ValidationException');
+  assert.is(missing.message, "ECS service doesn't exist: service/c/missing");
+  // Another cluster's service of the same name is another service.
+  assert.is((await failure(() => open().handlers.RegisterScalableTarget({ ...ecs('service/other/api'), MinCapacity: 1, MaxCapacity: 2 }))).name, 'ValidationException');
+  // A sandbox without its ECS part has no service at all.
+  assert.match((await failure(() => open(null).handlers.RegisterScalableTarget({ ...ecs('service/c/api'), MinCapacity: 1, MaxCapacity: 2 }))).message, /ECS service doesn't exist/);
+  assert.equal(((await open().handlers.DescribeScalableTargets({ ServiceNamespace: 'ecs', ResourceIds: ['service/c/missing'] })) as { ScalableTargets: unknown[] }).ScalableTargets, [], 'nothing registered');
+});
+
+// Tags of scalable targets: RegisterScalableTarget `Tags` ("to tag the scalable target when it is
+// created. To tag an existing scalable target, use the TagResource operation"), TagResource (adds or
+// edits), UntagResource, ListTagsForResource; all three answer ResourceNotFoundException for an ARN
+// that names no target, and the model's AmazonResourceName pattern and required members apply
+// (service-2.json: TagResourceRequest, UntagResourceRequest, ListTagsForResourceRequest). DescribeScheduledActions
+// answers an empty list: the sandbox takes no PutScheduledAction.
+test('scalable target tags: on registration, TagResource, UntagResource, ListTagsForResource, gone with the target', async () => {
+  const as = open();
+  const { ScalableTargetARN: arn } = (await as.handlers.RegisterScalableTarget({ ...ecs('service/t/api'), MinCapacity: 1, MaxCapacity: 3, Tags: { 'ferry:app': 'api' } })) as { ScalableTargetARN: string };
+  const tags = async () => ((await as.handlers.ListTagsForResource({ ResourceARN: arn })) as { Tags: Record<string, string> }).Tags;
+  assert.equal(await tags(), { 'ferry:app': 'api' });
+  // Updating the target does not tag it.
+  await as.handlers.RegisterScalableTarget({ ...ecs('service/t/api'), MaxCapacity: 4, Tags: { other: 'x' } });
+  assert.equal(await tags(), { 'ferry:app': 'api' });
+  const described = ((await as.handlers.DescribeScalableTargets({ ServiceNamespace: 'ecs', ResourceIds: ['service/t/api'] })) as { ScalableTargets: Record<string, unknown>[] }).ScalableTargets[0]!;
+  assert.is(described.Tags, undefined, 'ScalableTarget has no Tags member');
+  await as.handlers.TagResource({ ResourceARN: arn, Tags: { team: 'a', 'ferry:app': 'api2' } });
+  assert.equal(await tags(), { 'ferry:app': 'api2', team: 'a' });
+  await as.handlers.UntagResource({ ResourceARN: arn, TagKeys: ['ferry:app', 'absent'] });
+  assert.equal(await tags(), { team: 'a' });
+  assert.equal(await as.handlers.DescribeScheduledActions({ ServiceNamespace: 'ecs', ResourceId: 'service/t/api' }), { ScheduledActions: [] });
+  // Refusals: the model (required members, the ARN pattern), then an ARN that names no target.
+  assert.is((await failure(() => as.handlers.TagResource({ ResourceARN: arn }))).name, 'ValidationException');
+  assert.is((await failure(() => as.handlers.ListTagsForResource({ ResourceARN: 'arn:aws:ecs:us-east-1:000000000000:service/t/api' }))).name, 'ValidationException');
+  assert.is((await failure(() => as.handlers.DescribeScheduledActions({}))).name, 'ValidationException');
+  await as.handlers.DeregisterScalableTarget(ecs('service/t/api'));
+  for (const call of [() => as.handlers.ListTagsForResource({ ResourceARN: arn }), () => as.handlers.TagResource({ ResourceARN: arn, Tags: { a: 'b' } }), () => as.handlers.UntagResource({ ResourceARN: arn, TagKeys: ['team'] })]) {
+    assert.is((await failure(call)).name, 'ResourceNotFoundException');
+  }
+  // Registered again: a new target, without the old one's tags.
+  const again = (await as.handlers.RegisterScalableTarget({ ...ecs('service/t/api'), MinCapacity: 1, MaxCapacity: 3 })) as { ScalableTargetARN: string };
+  assert.equal(((await as.handlers.ListTagsForResource({ ResourceARN: again.ScalableTargetARN })) as { Tags: Record<string, string> }).Tags, {});
 });
 
 test.run();

@@ -1,7 +1,9 @@
 /**
  * The sandbox's Application Auto Scaling part: the subset ferry uses and tests set up
  * (RegisterScalableTarget, DescribeScalableTargets, DeregisterScalableTarget, PutScalingPolicy,
- * DescribeScalingPolicies, DeleteScalingPolicy) over a persisted state
+ * DescribeScalingPolicies, DeleteScalingPolicy, the tags of scalable targets: TagResource,
+ * UntagResource, ListTagsForResource; DescribeScheduledActions, always empty since the sandbox
+ * does not take PutScheduledAction) over a persisted state
  * (`<dataDir>/state/autoscaling.json`). Requests are validated against AWS's model first
  * (`models/application-autoscaling.json`, model-validation.ts), then by the API's own rules.
  * It records scalable targets and policies only: no policy runs (there are no CloudWatch metrics),
@@ -11,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SandboxContext, SandboxService } from '../context.ts';
-import { AwsError } from '../context.ts';
+import { AwsError, type EcsServicesPort } from '../context.ts';
 import { validatedOperations } from '../model-validation.ts';
 import { bufferedStore, flushAfterEach } from '../state.ts';
 
@@ -51,6 +53,8 @@ export interface AutoScalingState {
   targets: Record<string, TargetRecord>;
   /** Older state files have none. */
   policies?: Record<string, PolicyRecord>;
+  /** ScalableTargetARN -> its tags (TagMap). Older state files have none. */
+  tags?: Record<string, Record<string, string>>;
 }
 
 const keyOf = (ns: string, id: string, dim: string) => `${ns}|${id}|${dim}`;
@@ -104,7 +108,28 @@ function checkEcsTarget(ns: string, id: string, dim: string): void {
   if (dim !== 'ecs:service:DesiredCount') throw validation(`Unsupported scalable dimension ${dim} for service namespace ecs.`);
 }
 
-export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 'region' | 'accountId'>): SandboxService {
+/**
+ * RegisterScalableTarget on an ECS service the ECS part does not have. AWS answers ValidationException
+ * "ECS service doesn't exist: <resource id>": the text moto's application-autoscaling backend raises
+ * (`_ecs_service_exists_for_target`), the ValidationException the Terraform AWS provider retries on
+ * while a new service propagates (aws_appautoscaling_target create: "ECS service doesn't exist"), and
+ * spinnaker/spinnaker#4371 (clouddriver's RegisterScalableTarget "sometimes fails with 'ECS service
+ * doesn't exist'" right after CreateService; it retries on the validation exception). A deleted
+ * (INACTIVE) service is not refused here: no source says what AWS answers for one.
+ */
+function checkEcsServiceExists(ecsServices: EcsServicesPort | undefined, id: string): void {
+  const [, cluster, service] = id.split('/');
+  if (!ecsServices?.status(cluster!, service!)) throw validation(`ECS service doesn't exist: ${id}`);
+}
+
+/** The account's scalable target whose ARN this is (TagResource, UntagResource, ListTagsForResource), or ResourceNotFoundException (the model's error of all three). */
+function targetByArn(state: AutoScalingState, arn: string): TargetRecord {
+  const t = Object.values(state.targets).find((x) => x.ScalableTargetARN === arn);
+  if (!t) throw new AwsError('ResourceNotFoundException', `Scalable target with ARN ${arn} not found.`);
+  return t;
+}
+
+export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 'region' | 'accountId' | 'ecsServices'>): SandboxService {
   const store = bufferedStore(ctx.state<AutoScalingState>('autoscaling', { targets: {} }));
   const state = () => store.get();
   let seq = Object.keys(state().targets).length;
@@ -113,6 +138,8 @@ export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 're
     RegisterScalableTarget(i) {
       const { ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim } = i as { ServiceNamespace: string; ResourceId: string; ScalableDimension: string };
       checkEcsTarget(ns, id, dim);
+      // Read now, not at creation: the ECS part is created after this one (sandbox.ts).
+      if (ns === 'ecs') checkEcsServiceExists(ctx.ecsServices, id);
       const key = keyOf(ns, id, dim);
       const existing = state().targets[key];
       const min = (i.MinCapacity as number | undefined) ?? existing?.MinCapacity;
@@ -133,6 +160,8 @@ export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 're
           ...((i.SuspendedState ?? existing?.SuspendedState) && { SuspendedState: (i.SuspendedState ?? existing?.SuspendedState) as TargetRecord['SuspendedState'] }),
           ScalableTargetARN: arn,
         };
+        // Tags "when it is created"; an existing target is tagged with TagResource (RegisterScalableTarget, Tags).
+        if (!existing && i.Tags) (s.tags ??= {})[arn] = { ...(i.Tags as Record<string, string>) };
       });
       return { ScalableTargetARN: arn };
     },
@@ -150,11 +179,37 @@ export function createAutoScalingService(ctx: Pick<SandboxContext, 'state' | 're
       const key = keyOf(String(i.ServiceNamespace), String(i.ResourceId), String(i.ScalableDimension));
       if (!state().targets[key]) throw notRegistered(i.ServiceNamespace, i.ResourceId, i.ScalableDimension);
       // "Deregistering a scalable target deletes the scaling policies and the scheduled actions that are associated with it." (API_DeregisterScalableTarget)
+      const arn = state().targets[key]!.ScalableTargetARN;
       store.update((s) => {
         delete s.targets[key];
+        delete s.tags?.[arn];
         for (const k of Object.keys(s.policies ?? {})) if (k.startsWith(`${key}|`)) delete s.policies![k];
       });
       return {};
+    },
+    TagResource(i) {
+      // Adds or edits: an existing key gets the new value (API_TagResource).
+      const t = targetByArn(state(), i.ResourceARN as string);
+      store.update((s) => {
+        (s.tags ??= {})[t.ScalableTargetARN] = { ...s.tags[t.ScalableTargetARN], ...(i.Tags as Record<string, string>) };
+      });
+      return {};
+    },
+    UntagResource(i) {
+      const t = targetByArn(state(), i.ResourceARN as string);
+      store.update((s) => {
+        const tags = s.tags?.[t.ScalableTargetARN];
+        for (const k of i.TagKeys as string[]) delete tags?.[k];
+      });
+      return {};
+    },
+    ListTagsForResource(i) {
+      const t = targetByArn(state(), i.ResourceARN as string);
+      return { Tags: { ...state().tags?.[t.ScalableTargetARN] } };
+    },
+    DescribeScheduledActions() {
+      // PutScheduledAction is not served: no target has a scheduled action.
+      return { ScheduledActions: [] };
     },
     PutScalingPolicy(i) {
       const { ServiceNamespace: ns, ResourceId: id, ScalableDimension: dim, PolicyName: name } = i as Record<string, string>;

@@ -4,7 +4,7 @@
  * tick and has the task runner (task-runner.ts) run tasks as Docker containers (runtime.ts) behind
  * per-service load balancers (lb.ts). See docs/sandbox.md, section ECS.
  */
-import type { SandboxContext, SandboxService } from '../context.ts';
+import type { EcsServicesPort, SandboxContext, SandboxService } from '../context.ts';
 import { bufferedStore } from '../state.ts';
 import { createHandlers } from './api/index.ts';
 import { Controller } from './controller.ts';
@@ -22,7 +22,7 @@ export interface EcsServiceOptions {
   controller?: Partial<ControllerOptions>;
 }
 
-export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions = {}): SandboxService & { info(): unknown } {
+export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions = {}): SandboxService & { info(): unknown; services: EcsServicesPort } {
   // Written behind: once per controller tick and once at the end of each API call.
   const store = bufferedStore(ctx.state('ecs', initialEcsState()));
   const a = arns(ctx.region, ctx.accountId);
@@ -34,5 +34,6 @@ export function createEcsService(ctx: SandboxContext, options: EcsServiceOptions
     start: () => controller.start(),
     stop: ({ removeTasks }) => controller.stop(removeTasks),
     info: () => ({ ...controller.info(), urlTag: SANDBOX_URL_TAG }),
+    services: { status: (cluster, service) => store.get().services[`${cluster}/${service}`]?.status },
   };
 }
