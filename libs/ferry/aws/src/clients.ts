@@ -118,7 +118,7 @@ export class AwsClientPool {
         const [{ CloudWatchLogsClient }, { logsPort }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs').then(commonJs), import('./logs.ts')]);
         return logsPort(made(new CloudWatchLogsClient(config('logs')), prepare('logs')));
       });
-      const scaling = lazyPort<ScalingPort>({ serviceTarget: true, servicePolicies: true, registerTarget: true, putPolicy: true, deletePolicy: true }, async () => {
+      const scaling = lazyPort<ScalingPort>({ serviceTarget: true, servicePolicies: true, registerTarget: true, putPolicy: true, deletePolicy: true, targetTags: true, scheduledActions: true, deregisterTarget: true }, async () => {
         const [{ ApplicationAutoScalingClient }, { scalingPort }] = await Promise.all([import('@aws-sdk/client-application-auto-scaling').then(commonJs), import('./scaling.ts')]);
         return scalingPort(made(new ApplicationAutoScalingClient(config('autoscaling')), prepare('autoscaling')));
       });
