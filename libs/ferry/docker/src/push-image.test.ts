@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ResolvedApp } from '@ferry/core';
-import { checkRecordIsCurrent, planPush } from './push-image.ts';
+import { RunSession, type ResolvedApp } from '@ferry/core';
+import { checkRecordIsCurrent, planPush, registryLogins } from './push-image.ts';
 import type { ImageRecord } from './image-record.ts';
 
 const record: ImageRecord = {
@@ -63,6 +63,40 @@ test('checkRecordIsCurrent refuses a stale record and says to run build-image', 
     assert.match(e.message, /registry 127\.0\.0\.1:5000, the environment now uses 127\.0\.0\.1:5001/);
     assert.match(e.message, /nx run api:build-image --configuration=local/);
   }
+});
+
+test('registryLogins: one login per key for the whole run, removed when the run ends; a failed one is not kept', async () => {
+  const session = new RunSession({ workspaceRoot: '/w' });
+  const logins = session.use(registryLogins);
+  const made: string[] = [];
+  const disposed: string[] = [];
+  let fail = true;
+  const login = (name: string) => async () => {
+    if (name === 'flaky' && fail) throw new Error('registry down');
+    made.push(name);
+    return { configDir: `/tmp/${name}`, dispose: () => disposed.push(name) };
+  };
+  const [a1, a2] = await Promise.all([logins.get('docker\0reg-a', login('a')), logins.get('docker\0reg-a', login('a'))]);
+  assert.is(a1, a2, 'two apps pushing to one registry share one login');
+  await logins.get('docker\0reg-b', login('b'));
+  await logins.get('docker\0reg-x', login('flaky')).then(() => assert.unreachable('should fail'), () => undefined);
+  fail = false;
+  await logins.get('docker\0reg-x', login('flaky'));
+  assert.equal(made, ['a', 'b', 'flaky'], 'a failed login is tried again by the next push');
+  assert.equal(disposed, [], 'kept while the run lasts');
+  await session.close();
+  assert.equal(disposed.sort(), ['a', 'b', 'flaky']);
+});
+
+test('registryLogins: a login that ends after the run closed is removed at once', async () => {
+  const session = new RunSession({ workspaceRoot: '/w' });
+  let finish!: () => void;
+  const disposed: string[] = [];
+  const pending = session.use(registryLogins).get('k', () => new Promise((r) => (finish = () => r({ configDir: '/tmp/late', dispose: () => disposed.push('late') }))));
+  await session.close();
+  finish();
+  await pending;
+  assert.equal(disposed, ['late']);
 });
 
 test.run();

@@ -1,15 +1,16 @@
 /**
  * The push step: make sure the ECR repository is set up, skip when the tag is already there,
  * otherwise log in with a short-lived ECR token in a temporary DOCKER_CONFIG, push, record the
- * digest, and always throw the login away. An unreachable registry is retried with backoff.
+ * digest. The login is the run's: one per registry and docker client however many apps push
+ * (`registryLogins`), thrown away when the run ends. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
+import { FerryError, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs } from './build-image.ts';
 import { formatCommand } from './build-args.ts';
-import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext } from './docker.ts';
+import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext, type LoginSession } from './docker.ts';
 import { imageRecordPath, readImageRecord, writeImageRecord, type ImageRecord } from './image-record.ts';
 import type { RunProcess } from './process.ts';
 
@@ -99,6 +100,31 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
  * records nothing (and the app's `build` may have replaced dist/), so it plans for the image of the
  * workspace as it is now.
  */
+/**
+ * The run's docker logins, by docker client and registry: each in its own temporary DOCKER_CONFIG
+ * (mode 0700), every one removed when the run's session closes. A failed login is not kept.
+ */
+export const registryLogins = sessionPart('registry logins', (session) => {
+  const logins = new PromiseMemo<LoginSession>();
+  const made: LoginSession[] = [];
+  let closed = false;
+  session.onClose(() => {
+    closed = true;
+    for (const l of made) l.dispose();
+  });
+  return {
+    get(key: string, login: () => Promise<LoginSession>): Promise<LoginSession> {
+      return logins.get(key, async () => {
+        const l = await login();
+        // A login that finished after the run ended (interrupted) goes at once.
+        if (closed) l.dispose();
+        else made.push(l);
+        return l;
+      });
+    },
+  };
+});
+
 /** What push decides from; `builder` is undefined when the image is in the registry (nothing to push). */
 export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder?: DockerBuilder }> {
   const recorded = opts.dryRun ? readImageRecord(resolved) : requireImageRecord(resolved);
@@ -177,8 +203,13 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
 
   let digest: string;
   try {
-    const creds = await getRegistryCredentials(ports.ecr);
-    const session = await withRetry('login', () => dockerLogin(docker, plan.record.registry, creds.username, creds.password));
+    const login = async () => {
+      const creds = await getRegistryCredentials(ports.ecr);
+      return withRetry('login', () => dockerLogin(docker, plan.record.registry, creds.username, creds.password));
+    };
+    // With a run: its login to this registry, made by the first app that pushes and kept until the
+    // run ends (an ECR token lasts 12 hours). K changed apps start one `docker login`, not K.
+    const session = ports.session ? await ports.session.use(registryLogins).get(`${builder.docker}\0${plan.record.registry}`, login) : await login();
     try {
       digest = await withRetry('push', () =>
         dockerPush(docker, plan.record.imageRef, {
@@ -188,7 +219,7 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
         }),
       );
     } finally {
-      session.dispose();
+      if (!ports.session) session.dispose();
     }
   } catch (e) {
     reporter.emit({ kind: 'step', app: project, step: 'push', status: 'fail', message: (e as Error).message });
