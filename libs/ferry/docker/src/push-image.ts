@@ -4,7 +4,7 @@
  * digest, and always throw the login away. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
+import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs } from './build-image.ts';
@@ -157,7 +157,7 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
   }
 
   reporter.emit({ kind: 'step', app: project, step: 'push', status: 'start', message: plan.message, data: { imageRef: plan.record.imageRef } });
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env, secrets: ports.session?.use(runSecrets) };
   const retry = ports.retry ?? { retries: 3, minTimeout: 500 };
   const withRetry = <T>(what: string, fn: () => Promise<T>) =>
     pRetry(fn, {
