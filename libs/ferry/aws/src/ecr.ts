@@ -326,8 +326,8 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
   if (!data?.authorizationToken || !data.proxyEndpoint) {
     throw new FerryError('AWS_ERROR', 'ECR GetAuthorizationToken returned no authorization data. Retry; if it persists, check the ECR endpoint and permissions (ecr:GetAuthorizationToken).');
   }
-  // The session's port (`AwsClientPool.ecr`) has already added the token and the password to the
-  // run's secrets: everything the run prints from here on has them masked.
+  // The run's ECR port (`AwsClientPool.ecr`, built with `secrets`) added the token and the password
+  // to the run's secrets as ECR answered: everything the run prints from here on has them masked.
   const decoded = decodeAuthorizationToken(data.authorizationToken);
   return { registry: registryHostOf(data.proxyEndpoint), proxyEndpoint: data.proxyEndpoint, ...decoded, expiresAt: data.expiresAt };
 }
