@@ -13,7 +13,7 @@
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { FerryError, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
+import { FerryError, runSecrets, SANDBOX_UP, sessionPart, type EnvironmentConfig, type RunSession } from '@ferry/core';
 import { ecrPort, registryAccountOf, registryIdFor, type EcrPort } from './ecr.ts';
 import { createEcsPort, type EcsPort } from './ecs.ts';
 import { LiveEcsCache, readThroughEcs } from './live-ecs.ts';
@@ -89,11 +89,12 @@ export function createAwsClients(env: EnvironmentConfig, opts: AwsClientOptions 
  * every task of a run shares connections and, above all, one adaptive-retry rate limiter per
  * account and Region instead of one per app, which is what keeps a fan-out of many apps inside the
  * API's rate limits. The ports it hands out carry the run's caches: the read-through cache of live
- * ECS state (live-ecs.ts) and the ECR images found so far.
+ * ECS state (live-ecs.ts) and the ECR images found so far; the ECR port adds every registry token
+ * it obtains to the run's secrets (`runSecrets`).
  */
 export class AwsClientPool {
   private readonly sets = new Map<string, { clients: AwsClients; live: LiveEcsCache; ecs: EcsPort; ecr: EcrPort; logs: LogsPort; scaling: ScalingPort; identity: IdentityPort; elbv2: ElbPort }>();
-  constructor(private readonly session: Pick<RunSession, 'env' | 'clock'>) {}
+  constructor(private readonly session: Pick<RunSession, 'env' | 'clock' | 'use'>) {}
 
   private entry(env: EnvironmentConfig) {
     const processEnv = this.session.env;
@@ -126,7 +127,7 @@ export class AwsClientPool {
         const [{ ElasticLoadBalancingV2Client }, { elbPort }] = await Promise.all([import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs), import('./elbv2.ts')]);
         return elbPort(made(new ElasticLoadBalancingV2Client(config('elbv2')), prepare('elbv2')));
       });
-      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId }), logs, scaling, identity, elbv2 };
+      set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId, secrets: this.session.use(runSecrets) }), logs, scaling, identity, elbv2 };
       this.sets.set(key, set);
     }
     return set;

@@ -29,7 +29,7 @@ import {
   type PutLifecyclePolicyCommandInput,
   type PutLifecyclePolicyCommandOutput,
 } from '@aws-sdk/client-ecr';
-import { FerryError, registerSecret, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter } from '@ferry/core';
+import { FerryError, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter, type SecretSet } from '@ferry/core';
 import { attempt, awsErrorName, isNotFound } from './errors.ts';
 
 /** The ECR calls ferry makes. Implemented over ECRClient by `ecrPort`; tests may pass a fake. */
@@ -53,8 +53,10 @@ const image = (i: DescribeImagesCommandInput | BatchGetImageCommandInput | PutIm
  * `rememberFound` (the session's ports): an image found once is not asked for again in this run
  * (build-image, push and deploy-app of one app each ask for the same tag); a lookup that found
  * nothing always asks again.
+ * `secrets` (the session's set, `runSecrets`): every authorization token, and the password in it, is
+ * added the moment ECR hands it out, so all the run prints has them masked.
  */
-export function ecrPort(client: ECRClient, o: { rememberFound?: boolean; registryId?: () => Promise<string | undefined> } = {}): EcrPort {
+export function ecrPort(client: ECRClient, o: { rememberFound?: boolean; registryId?: () => Promise<string | undefined>; secrets?: Pick<SecretSet, 'add'> } = {}): EcrPort {
   // The registry's account when it is not the caller's (a central ECR account): every call names it.
   const reg = async <T extends object>(input: T): Promise<T> => {
     const id = await o.registryId?.();
@@ -84,7 +86,9 @@ export function ecrPort(client: ECRClient, o: { rememberFound?: boolean; registr
     },
     getAuthorizationToken: async () => {
       const id = await o.registryId?.();
-      return attempt('get an ECR authorization token', () => client.send(new GetAuthorizationTokenCommand(id ? { registryIds: [id] } : {})));
+      const out = await attempt('get an ECR authorization token', () => client.send(new GetAuthorizationTokenCommand(id ? { registryIds: [id] } : {})));
+      if (o.secrets) for (const data of out.authorizationData ?? []) for (const secret of tokenSecrets(data.authorizationToken)) o.secrets.add(secret);
+      return out;
     },
     batchGetImage: async (input) => {
       const i = await reg(input);
@@ -294,6 +298,14 @@ export interface RegistryCredentials {
   expiresAt?: Date;
 }
 
+/** The secrets in one authorization token: the token itself and the password it encodes. Pure. */
+export function tokenSecrets(token: string | undefined): string[] {
+  if (!token) return [];
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon > 0 ? [token, text.slice(colon + 1)] : [token];
+}
+
 /** Decodes the base64 `AWS:<password>` token. Pure. */
 export function decodeAuthorizationToken(token: string): { username: string; password: string } {
   const text = Buffer.from(token, 'base64').toString('utf8');
@@ -314,10 +326,9 @@ export async function getRegistryCredentials(port: EcrPort): Promise<RegistryCre
   if (!data?.authorizationToken || !data.proxyEndpoint) {
     throw new FerryError('AWS_ERROR', 'ECR GetAuthorizationToken returned no authorization data. Retry; if it persists, check the ECR endpoint and permissions (ecr:GetAuthorizationToken).');
   }
+  // The run's ECR port (`AwsClientPool.ecr`, built with `secrets`) added the token and the password
+  // to the run's secrets as ECR answered: everything the run prints from here on has them masked.
   const decoded = decodeAuthorizationToken(data.authorizationToken);
-  // From here on, any text this process prints has the password and the token masked.
-  registerSecret(decoded.password);
-  registerSecret(data.authorizationToken);
   return { registry: registryHostOf(data.proxyEndpoint), proxyEndpoint: data.proxyEndpoint, ...decoded, expiresAt: data.expiresAt };
 }
 

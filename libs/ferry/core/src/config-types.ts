@@ -9,6 +9,7 @@
  *
  * Both are validated on load; JSON schemas for editor completion live in `libs/ferry/core/schema/`.
  */
+import type { Violation } from './aws-models.ts';
 
 /** A declarative HTTP check run by `smoke-test` through the service URL. */
 export interface SmokeCheck {
@@ -228,7 +229,12 @@ export interface TaskTemplate {
   raw: Record<string, unknown>;
   /** `${app:<project>.url}` values, once resolved for this run (withResolvedAppUrls). */
   urls?: Record<string, string>;
+  /** The check a rendered template must pass: ECS's RegisterTaskDefinition input (the run's `registerInputCheck`). */
+  check: RegisterInputCheck;
 }
+
+/** Checks a value against RegisterTaskDefinition's input shape; [] when it conforms. */
+export type RegisterInputCheck = (value: unknown) => Violation[];
 
 /** A field deploy.json can declare (a top-level key of AppDeployConfig). */
 export type DeclaredField = Exclude<keyof AppDeployConfig, 'file' | 'project' | 'environments' | 'declared' | 'template'>;

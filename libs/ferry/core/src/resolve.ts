@@ -62,6 +62,6 @@ export async function resolveApp(workspaceRoot: string, project: string, envName
     }
   }
   // Template mode: the template is read and checked now, so every target refuses a bad one first.
-  if (app.taskDefinition !== undefined) return { app: loadTaskTemplate(app, env, workspaceRoot).app, env, projectRoot, workspaceRoot };
+  if (app.taskDefinition !== undefined) return { app: loadTaskTemplate(app, env, workspaceRoot, session).app, env, projectRoot, workspaceRoot };
   return { app, env, projectRoot, workspaceRoot };
 }

@@ -20,6 +20,8 @@
  *   locks taken ahead      deploy/lock-ahead.ts    locksAhead
  *   fast poll budget       deploy/wait.ts          fastPolls
  *   deregistration budget  deploy/revisions.ts     deregistrations
+ *   run-time secrets       core/redact.ts          runSecrets (what every printer of the run masks)
+ *   RegisterTaskDefinition check  core/task-template.ts  registerInputCheck
  */
 import { randomBytes } from 'node:crypto';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { applyAppDefaults } from './config.ts';
 import type { EnvironmentConfig } from './config-types.ts';
 import { errorOf } from './testing/errors.ts';
-import { loadTaskTemplate, placeholdersOf, renderTemplate, templateAppRefs, templateValues, violationPath } from './task-template.ts';
+import { RunSession } from './session.ts';
+import { loadTaskTemplate, placeholdersOf, registerInputCheck, renderTemplate, templateAppRefs, templateValues, violationPath } from './task-template.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ferry-template-'));
 writeFileSync(join(root, 'nx.json'), '{}\n');
@@ -49,11 +50,11 @@ const TEMPLATE = {
 };
 
 /** Writes deploy.json and the template, then loads as resolveApp does. */
-function load(deploy: Record<string, unknown>, template: unknown = TEMPLATE, name = 'ecs-task-def.json') {
+function load(deploy: Record<string, unknown>, template: unknown = TEMPLATE, name = 'ecs-task-def.json', session?: RunSession) {
   writeFileSync(deployFile, JSON.stringify(deploy));
   writeFileSync(join(root, 'apps/api', name), typeof template === 'string' ? template : JSON.stringify(template));
   const app = applyAppDefaults({ taskDefinition: name, ...deploy }, deployFile, 'api', 'apps/api/deploy.json');
-  return loadTaskTemplate(app, env, root);
+  return loadTaskTemplate(app, env, root, session);
 }
 
 const T = 'apps/api/ecs-task-def.json: ';
@@ -73,6 +74,20 @@ test('placeholdersOf: every kind, escapes skipped', () => {
     const got = placeholdersOf(value).map((p) => (p.kind === 'simple' || p.kind === 'env' ? `${p.kind}:${p.name}` : p.kind === 'app' ? `app:${p.project}` : p.kind));
     assert.equal(got, want, value);
   }
+});
+
+test('the RegisterTaskDefinition check is compiled once per run and carried by the templates loaded in it', () => {
+  const deploy = { repository: 'team/api', containerName: 'api', containerPort: 8080, environment: { LOG_LEVEL: 'info' }, environments: {} };
+  const run = new RunSession({ workspaceRoot: root });
+  const first = load(deploy, TEMPLATE, 'ecs-task-def.json', run).template;
+  const again = load(deploy, TEMPLATE, 'ecs-task-def.json', run).template;
+  assert.is(first.check, run.use(registerInputCheck));
+  assert.is(again.check, first.check, 'one compile for the whole run');
+  const other = load(deploy, TEMPLATE, 'ecs-task-def.json', new RunSession({ workspaceRoot: root })).template;
+  assert.is.not(other.check, first.check, 'another run compiles its own');
+  // The shared check still refuses what ECS refuses (model: ContainerDefinition has no member "imgae").
+  const bad = { ...TEMPLATE, containerDefinitions: [{ ...TEMPLATE.containerDefinitions[0], imgae: 'x' }] };
+  assert.match(errorOf(() => load(deploy, bad, 'ecs-task-def.json', run)).message, /unknown field containerDefinitions\[0\]\.imgae/);
 });
 
 test('violationPath: Coral paths as JSON paths', () => {

@@ -3,7 +3,7 @@
 // UpdateService) while a changed image or template is an update.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyAppDefaults, renderTemplate, templateValues, type AppDeployConfig, type EnvironmentConfig, type TaskTemplate } from '@ferry/core';
+import { applyAppDefaults, compileRegisterInputCheck, renderTemplate, templateValues, type AppDeployConfig, type EnvironmentConfig, type TaskTemplate } from '@ferry/core';
 import type { EcsService, EcsTaskDefinition, TaskDefinitionWithTags } from '@ferry/aws';
 import { appContainer, checkImportCluster, importService, parseImageRef } from './import.ts';
 import { planDeploy, type LiveState } from './plan.ts';
@@ -51,7 +51,7 @@ const liveService = (over: Partial<EcsService> = {}): EcsService =>
 function loadImported(deployJson: Record<string, unknown>, template?: Record<string, unknown>): AppDeployConfig {
   const app = applyAppDefaults(deployJson, '/w/apps/api/deploy.json', 'api', 'apps/api/deploy.json');
   if (!template) return app;
-  const t: TaskTemplate = { file: '/w/apps/api/ecs-task-def.json', shown: 'apps/api/ecs-task-def.json', raw: template };
+  const t: TaskTemplate = { file: '/w/apps/api/ecs-task-def.json', shown: 'apps/api/ecs-task-def.json', raw: template, check: compileRegisterInputCheck() };
   return { ...app, family: template.family as string, logs: false, template: t };
 }
 

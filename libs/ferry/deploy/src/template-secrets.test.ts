@@ -5,7 +5,7 @@
 // as written by DescribeTaskDefinition (model ecs.json: ContainerDefinition.environment / .secrets).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { TaskTemplate } from '@ferry/core';
+import { compileRegisterInputCheck, type TaskTemplate } from '@ferry/core';
 import { errorOf as refusal } from '../../core/src/testing/errors.ts';
 import { checkTemplateSecrets, plaintextSecrets, templatePlaintextSecrets } from './secrets.ts';
 import { appConfig, awsEnv, sandboxEnv } from './fixtures.test-support.ts';
@@ -52,7 +52,9 @@ test('templatePlaintextSecrets reads the rendered value, not the placeholder', (
   assert.equal(templatePlaintextSecrets(raw, raw), []);
 });
 
-const template = (raw: unknown): TaskTemplate => ({ file: '/w/apps/api/ecs-task-def.json', shown: 'apps/api/ecs-task-def.json', raw: raw as Record<string, unknown> });
+// One compile of ECS's RegisterTaskDefinition check for every template of this file.
+const check = compileRegisterInputCheck();
+const template = (raw: unknown): TaskTemplate => ({ file: '/w/apps/api/ecs-task-def.json', shown: 'apps/api/ecs-task-def.json', raw: raw as Record<string, unknown>, check });
 const templateApp = (raw: unknown, environment: Record<string, string> = {}) => appConfig({ template: template(raw), environment, declared: ['environment'], logs: false });
 
 test('checkTemplateSecrets: refuses naming the file, the JSON path and the fix, never the value', () => {

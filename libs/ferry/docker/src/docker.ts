@@ -1,12 +1,13 @@
 /**
  * The docker CLI operations ferry needs: build, look up local images, log in to a registry in a
  * throw-away config directory, push. Each failure becomes a FerryError that says what to do; any
- * command output shown to people passes through `redact` first.
+ * command output shown to people passes through `redact` first (the printer then masks the run's
+ * secrets too).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FerryError, redact, registerSecret, SANDBOX_UP } from '@ferry/core';
+import { FerryError, redact, SANDBOX_UP, type SecretSet } from '@ferry/core';
 import type { DockerBuilder } from './builder.ts';
 import { parseBuildFailure } from './build-output.ts';
 import { runProcess, tailLines, type RunOptions, type RunProcess } from './process.ts';
@@ -27,6 +28,8 @@ export interface DockerContext {
   builder: DockerBuilder;
   run?: RunProcess;
   env?: NodeJS.ProcessEnv;
+  /** The run's secrets (`runSecrets`): a password given to `dockerLogin` is added to them. */
+  secrets?: Pick<SecretSet, 'add'>;
 }
 
 const run = (ctx: DockerContext, args: readonly string[], opts: RunOptions = {}) =>
@@ -94,7 +97,7 @@ export interface LoginSession {
  * The user's contexts and CLI plugins are linked in so the same engine and plugins are used.
  */
 export async function dockerLogin(ctx: DockerContext, registry: string, username: string, password: string): Promise<LoginSession> {
-  registerSecret(password);
+  ctx.secrets?.add(password);
   const configDir = mkdtempSync(join(tmpdir(), 'ferry-docker-config-')); // mkdtemp creates it 0700
   const dispose = () => rmSync(configDir, { recursive: true, force: true });
   try {

@@ -5,7 +5,7 @@
  * (`registryLogins`), thrown away when the run ends. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
+import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs } from './build-image.ts';
@@ -185,7 +185,7 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
   if (!builder) throw new Error(`push facts of ${project} without a docker client although ${plan.record.imageRef} is not in the registry`);
 
   reporter.emit({ kind: 'step', app: project, step: 'push', status: 'start', message: plan.message, data: { imageRef: plan.record.imageRef } });
-  const docker: DockerContext = { builder, run: ports.run, env: ports.env };
+  const docker: DockerContext = { builder, run: ports.run, env: ports.env, secrets: ports.session?.use(runSecrets) };
   const retry = ports.retry ?? { retries: 3, minTimeout: 500 };
   const withRetry = <T>(what: string, fn: () => Promise<T>) =>
     pRetry(fn, {

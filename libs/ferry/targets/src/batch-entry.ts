@@ -5,7 +5,7 @@
  * core/session.ts), reads what the tasks will need in one pass (prefetch.ts), runs the tasks in
  * dependency order with ferry's concurrency caps (batch.ts), and closes the session at the end.
  */
-import { findWorkspaceRoot, loadWorkspaceConfig, RunSession, type FerryEvent } from '@ferry/core';
+import { findWorkspaceRoot, loadWorkspaceConfig, redactError, runSecrets, RunSession, type FerryEvent, type Redactor } from '@ferry/core';
 import { locksAhead } from '@ferry/deploy';
 import { createReporter, endRun, narration, replaceSdkNodeWarning, runRecord, type TargetSpec } from '@ferry/ui';
 import { runBatch, type BatchTask, type BatchTaskResult } from './batch.ts';
@@ -55,8 +55,10 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
   const timings = opts.timings ?? ({} as BatchTimings);
   const t0 = performance.now();
   const session = new RunSession({ workspaceRoot: opts.workspaceRoot });
+  // All the runner prints itself, and an error it lets out for Nx or Node to print, is masked with the run's secrets.
+  const secrets = session.use(runSecrets);
   const err = opts.live?.err ?? process.stderr;
-  const restoreWarnings = replaceSdkNodeWarning(process, (line) => err.write(`${line}\n`), session.env);
+  const restoreWarnings = replaceSdkNodeWarning(process, (line) => err.write(`${secrets.redact(line)}\n`), session.env);
   // A run of one task shows the run's summary in that task's own output (and --json document).
   const single = tasks.length === 1 ? TARGET_SPECS[tasks[0].script] : undefined;
   const specs: Readonly<Record<string, TargetSpec<any>>> = single
@@ -92,13 +94,15 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
       if (result.status === 'skipped' && task) {
         session.use(runRecord).skipped({ app: task.project, target: task.script, env: envFlag(task.argv) ?? (session.env.FERRY_ENV || undefined) }, session.clock.now());
         // A health-check line held for this smoke-test (it will not run now) is printed after all.
-        if (task.script === 'smoke-test') printHeld(story.take(task.project), tasks, opts);
+        if (task.script === 'smoke-test') printHeld(story.take(task.project), tasks, opts, secrets);
       }
       yield result;
     }
     timings.tasks = tasks.length;
     timings.runMs = performance.now() - t1;
     if (!single) await endOfBatch(tasks, session, opts);
+  } catch (e) {
+    throw redactError(e, secrets);
   } finally {
     restoreWarnings();
     // Locks taken ahead that no deploy-app took are given back here, also on interrupt.
@@ -107,9 +111,9 @@ export async function* runTasksInProcess(tasks: BatchTask[], opts: RunTasksOptio
 }
 
 /** A line the narration held for a task that did not run (text output only). */
-function printHeld(held: FerryEvent | undefined, tasks: readonly BatchTask[], opts: RunTasksOptions): void {
+function printHeld(held: FerryEvent | undefined, tasks: readonly BatchTask[], opts: RunTasksOptions, redactor: Redactor): void {
   if (!held || tasks.every((t) => t.argv.includes('--json'))) return;
-  const reporter = createReporter({ json: false, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
+  const reporter = createReporter({ json: false, redactor, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
   reporter.emit(held);
   reporter.finish();
 }
@@ -118,7 +122,7 @@ function printHeld(held: FerryEvent | undefined, tasks: readonly BatchTask[], op
 async function endOfBatch(tasks: readonly BatchTask[], session: RunSession, opts: RunTasksOptions): Promise<void> {
   const has = (flag: string) => (t: BatchTask) => t.argv.some((a) => a === flag || a === `${flag}=true`);
   const json = tasks.length > 0 && tasks.every(has('--json'));
-  const reporter = createReporter({ json, verbose: tasks.some(has('--verbose')), color: tasks.some(has('--no-color')) ? false : undefined, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
+  const reporter = createReporter({ json, redactor: session.use(runSecrets), verbose: tasks.some(has('--verbose')), color: tasks.some(has('--no-color')) ? false : undefined, out: opts.live?.out ?? process.stdout, err: opts.live?.err ?? process.stderr });
   let summed = true;
   try {
     summed = !!(await endRun(session, reporter));

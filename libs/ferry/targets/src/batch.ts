@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import type { RunSession } from '@ferry/core';
+import { runSecrets, type RunSession } from '@ferry/core';
 import { runTarget, type TargetSpec } from '@ferry/ui';
 
 /** One task of the batch. */
@@ -170,8 +170,8 @@ export async function* runBatch(tasks: readonly BatchTask[], opts: BatchOptions)
     };
     runTarget({ ...opts.specs[task.script], argv: task.argv, out, err, exit: () => undefined, cwd: opts.workspaceRoot, signals: relay, session: opts.session }).then(
       (code) => finish(code),
-      // runTarget reports main's errors itself; this is a failure of the runner around it.
-      (e: unknown) => finish(70, `ferry: ${task.id} could not run: ${(e as Error)?.message ?? e}\n`),
+      // runTarget reports main's errors itself; this is a failure of the runner around it (masked like the task's own output).
+      (e: unknown) => finish(70, opts.session.use(runSecrets).redact(`ferry: ${task.id} could not run: ${(e as Error)?.message ?? e}\n`)),
     );
   };
 

@@ -2,7 +2,7 @@
 // a terminal, --json for machines, --junit <file> for CI. Logic: libs/ferry/deploy/src/smoke.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FerryError, resolveApp } from '@ferry/core';
+import { FerryError, resolveApp, runSecrets } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
 import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, junitXml, lockWaitMs, requireServiceUrl, revertFailedCheck, rolloutToVerify, runSmoke, serviceUrl, smokeTable, timeoutMs, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
@@ -35,7 +35,7 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, await junitXml(`${app.project}.smoke`, run.results));
     }
-    if (!args.json && process.stdout.isTTY) process.stdout.write(`${smokeTable(run.results)}\n`);
+    if (!args.json && process.stdout.isTTY) process.stdout.write(`${session.use(runSecrets).redact(smokeTable(run.results))}\n`);
     const summary = `${run.passed}/${run.results.length} passed against ${url}`;
     if (run.failed > 0) {
       const failedLines = run.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.failures.join('; ')}`);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough } from 'node:stream';
-import type { FerryEvent } from '@ferry/core';
+import { patternRedactor, type FerryEvent } from '@ferry/core';
 import { checksResult, Narration } from './narration.ts';
 import { createReporter } from './reporter.ts';
 
@@ -56,7 +56,7 @@ function batch(apps: Record<string, boolean>, order: [string, (typeof CHAIN)[num
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
   for (const [app, target] of order) {
-    const r = createReporter({ json: false, tty: false, color: false, out, err: out, narration: { memory, target, app } });
+    const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out, err: out, narration: { memory, target, app } });
     for (const e of noopEvents(app, target, apps[app])) r.emit(e);
     r.finish();
     memory.finished(app, target);
@@ -106,11 +106,11 @@ test('a smoke-test that ends without a result (an error) still prints the held h
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
-  const h = createReporter({ json: false, tty: false, color: false, out, err: out, narration: { memory, target: 'health-check', app: 'api' } });
+  const h = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out, err: out, narration: { memory, target: 'health-check', app: 'api' } });
   for (const e of noopEvents('api', 'health-check', true)) h.emit(e);
   h.finish();
   assert.is(text, '');
-  const s = createReporter({ json: false, tty: false, color: false, out, err: out, narration: { memory, target: 'smoke-test', app: 'api' } });
+  const s = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out, err: out, narration: { memory, target: 'smoke-test', app: 'api' } });
   s.reportError({ code: 'NO_URL', message: 'no URL', details: [], exitCode: 1 });
   assert.match(text, /^\[api\] health-check: ok — ECS: ACTIVE 2\/2/);
   assert.match(text, /error: no URL/);
@@ -122,7 +122,7 @@ test('--verbose and --json are not narrated: every event as it comes', () => {
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
-  const r = createReporter({ json: false, tty: false, color: false, verbose: true, out, err: out, narration: { memory, target: 'deploy', app: 'api' } });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, verbose: true, out, err: out, narration: { memory, target: 'deploy', app: 'api' } });
   for (const e of noopEvents('api', 'deploy', true)) r.emit(e);
   r.finish();
   assert.match(text, /\[api\] deploy: ok — local: api:1 runs ft-1/);

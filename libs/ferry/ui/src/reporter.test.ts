@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough } from 'node:stream';
-import type { FerryEvent } from '@ferry/core';
+import { patternRedactor, redactorFor, runSecrets, RunSession, type FerryEvent } from '@ferry/core';
 import { colorEnabled, createReporter, type JsonReport } from './reporter.ts';
 
 function sink() {
@@ -37,7 +37,7 @@ const events: FerryEvent[] = [
 
 test('plain mode: one line per event, prefixed with the app, secrets masked, unchanged rollout state not repeated', () => {
   const out = sink();
-  const r = createReporter({ json: false, tty: false, color: false, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out: out.stream });
   for (const e of events) r.emit(e);
   r.finish();
   assert.is(
@@ -63,14 +63,14 @@ test('plain mode: one line per event, prefixed with the app, secrets masked, unc
 
 test('plain mode with --verbose shows progress lines', () => {
   const out = sink();
-  const r = createReporter({ json: false, tty: false, color: false, verbose: true, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, verbose: true, out: out.stream });
   r.emit({ kind: 'progress', app: 'api', step: 'push', message: 'layer 1/3' });
   assert.is(out.text(), '[api] push: layer 1/3\n');
 });
 
 test('json mode: nothing during the run, one document at finish with results, events and the error', () => {
   const out = sink();
-  const r = createReporter({ json: true, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: true, out: out.stream });
   for (const e of events) r.emit(e);
   assert.is(out.text(), '');
   r.reportError({ code: 'PUSH_FAILED', message: 'push failed: token=abcdefgh123', details: [], exitCode: 1 });
@@ -87,7 +87,7 @@ test('json mode: nothing during the run, one document at finish with results, ev
 
 test('tty mode: finished steps persist with a symbol, the rollout view is drawn live, colour follows the option', () => {
   const out = sink();
-  const r = createReporter({ json: false, tty: true, color: true, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: true, color: true, out: out.stream });
   for (const e of events) r.emit(e);
   r.finish();
   const text = out.text();
@@ -104,7 +104,7 @@ test('tty mode: finished steps persist with a symbol, the rollout view is drawn 
 test('errors go to the error stream in text modes', () => {
   const out = sink();
   const err = sink();
-  const r = createReporter({ json: false, tty: false, color: false, out: out.stream, err: err.stream });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out: out.stream, err: err.stream });
   r.reportError({ code: 'CONFIG_INVALID', message: 'bad', details: ['more: password=abc12345'], exitCode: 1 });
   assert.is(out.text(), '');
   assert.is(err.text(), 'error: bad\n  more: password=***\n');
@@ -116,14 +116,14 @@ test('a terminal without a size, or CI set, gets plain lines (no cursor control)
     delete process.env.CI;
     const sized = sink();
     Object.assign(sized.stream, { isTTY: true, columns: 0 });
-    const r = createReporter({ json: false, color: false, out: sized.stream });
+    const r = createReporter({ redactor: patternRedactor, json: false, color: false, out: sized.stream });
     r.emit({ kind: 'step', app: 'api', step: 'push', status: 'start', message: 'pushing' });
     r.finish();
     assert.is(sized.text(), '[api] push: pushing\n');
     process.env.CI = 'true';
     const ci = sink();
     Object.assign(ci.stream, { isTTY: true, columns: 120 });
-    const r2 = createReporter({ json: false, color: false, out: ci.stream });
+    const r2 = createReporter({ redactor: patternRedactor, json: false, color: false, out: ci.stream });
     r2.emit({ kind: 'step', app: 'api', step: 'push', status: 'start', message: 'pushing' });
     r2.finish();
     assert.is(ci.text(), '[api] push: pushing\n');
@@ -135,7 +135,7 @@ test('a terminal without a size, or CI set, gets plain lines (no cursor control)
 
 test('plain mode: a no-op app is one line per target, quick starts and set-up skips hidden, the summary at the end', () => {
   const out = sink();
-  const r = createReporter({ json: false, tty: false, color: false, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: false, tty: false, color: false, out: out.stream });
   const noop: FerryEvent[] = [
     { kind: 'step', app: 'api', step: 'build-image', status: 'skip', message: 'r/api:ft-1 is already in the registry' },
     { kind: 'result', app: 'api', target: 'build-image', ok: true, summary: 'r/api:ft-1 is already in the registry' },
@@ -164,13 +164,57 @@ test('plain mode: a no-op app is one line per target, quick starts and set-up sk
 
 test('json mode: the summary event is also the document\'s summary', () => {
   const out = sink();
-  const r = createReporter({ json: true, out: out.stream });
+  const r = createReporter({ redactor: patternRedactor, json: true, out: out.stream });
   const summary = { run: 'r', startedAt: '', durationMs: 1, ok: true, rows: [] };
   r.emit({ kind: 'summary', summary });
   r.finish();
   const doc = JSON.parse(out.text()) as JsonReport;
   assert.equal(doc.summary, summary);
   assert.equal(Object.keys(doc), ['results', 'events', 'summary']);
+});
+
+// A run-time secret (a registry password) no pattern recognises: only its session can mask it.
+const SECRET = 'zq7-Plain-Looking-Value';
+
+/** Everything one reporter of `session` writes (out and err) for an event, a late event and an error, each naming SECRET. */
+function outputOf(session: RunSession, mode: { json: boolean; tty?: boolean }): string {
+  const out = sink();
+  const err = sink();
+  const r = createReporter({ ...mode, color: false, redactor: redactorFor(session), out: out.stream, err: err.stream });
+  r.emit({ kind: 'step', app: 'api', step: 'push', status: 'start', message: `docker login with ${SECRET}` });
+  r.emit({ kind: 'step', app: 'api', step: 'push', status: 'fail', message: `denied: ${SECRET}`, data: { tried: [SECRET] } });
+  r.emit({ kind: 'warn', app: 'api', message: `retrying ${SECRET}` });
+  r.reportError({ code: 'PUSH_FAILED', message: `push refused ${SECRET}`, details: [`answer: ${SECRET}`], exitCode: 1 });
+  r.finish();
+  return out.text() + err.text();
+}
+
+for (const mode of [{ json: false, tty: false }, { json: false, tty: true }, { json: true }]) {
+  const name = mode.json ? 'json' : mode.tty ? 'tty' : 'plain';
+  test(`${name} mode: a secret registered in the session is masked in its reporter's events and error; another session's reporter does not know it`, () => {
+    const a = new RunSession({ workspaceRoot: '/nowhere' });
+    const b = new RunSession({ workspaceRoot: '/nowhere' });
+    a.use(runSecrets).add(SECRET);
+    const masked = outputOf(a, mode);
+    assert.not.ok(masked.includes(SECRET), masked);
+    assert.match(masked, /push refused \*\*\*/);
+    assert.match(masked, /answer: \*\*\*/);
+    assert.match(masked, /denied: \*\*\*/);
+    // Session b never obtained the value: its output shows it (proving a's secret did not leak into b).
+    const other = outputOf(b, mode);
+    assert.match(other, /push refused zq7-Plain-Looking-Value/);
+  });
+}
+
+test('json mode: a secret the run obtains after an event was emitted is masked in the document', () => {
+  const session = new RunSession({ workspaceRoot: '/nowhere' });
+  const out = sink();
+  const r = createReporter({ json: true, redactor: redactorFor(session), out: out.stream });
+  r.emit({ kind: 'info', app: 'api', message: `token ${SECRET}` });
+  session.use(runSecrets).add(SECRET);
+  r.finish();
+  assert.not.ok(out.text().includes(SECRET));
+  assert.is((JSON.parse(out.text()) as JsonReport).events[0].kind, 'info');
 });
 
 const colorCases: [string, boolean | undefined, boolean, NodeJS.ProcessEnv, boolean][] = [

@@ -1,16 +1,22 @@
 /**
  * The renderers behind `createReporter`: TTY (ora spinners, colour, a live rollout view), plain
  * lines for CI and pipes, and `--json` (silent during the run, one document at `finish()`).
- * Every message goes through `redact` before it is written.
+ * Every message goes through the reporter's `redactor` before it is written: the run's secrets
+ * (`redactorFor(session)`) and the patterns of `redact`.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { redact, type FerryEvent, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
+import { type FerryEvent, type Redactor, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
 import { formatDeployment, formatEvent, OutcomeFolder, QUIET_DONES, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
 import type { Narration } from './narration.ts';
 
 export interface ReporterOptions {
   json: boolean;
+  /**
+   * Masks every string before it is written: `redactorFor(session)` of the run this output belongs
+   * to (its secrets and the patterns), `patternRedactor` only where there is no run.
+   */
+  redactor: Redactor;
   /** Default: the output stream is a TTY and CI is not set. */
   tty?: boolean;
   /** Default: NO_COLOR off, FORCE_COLOR, else `tty`. */
@@ -68,22 +74,23 @@ export function createReporter(opts: ReporterOptions): UiReporter {
   const tty = opts.tty ?? (!process.env.CI && !!ws.isTTY && (ws.columns ?? 0) > 0);
   const c = new Chalk({ level: colorEnabled(opts.color, tty) ? 2 : 0 });
   const ctx: FormatContext = { c, verbose: !!opts.verbose };
-  if (opts.json) return new JsonReporter(out);
+  const r = opts.redactor;
+  if (opts.json) return new JsonReporter(out, r);
   const story = opts.verbose ? undefined : opts.narration;
-  return tty ? new TtyReporter(out, err, ctx, story) : new PlainReporter(out, err, ctx, story);
+  return tty ? new TtyReporter(out, err, ctx, r, story) : new PlainReporter(out, err, ctx, r, story);
 }
 
-function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map(redactDeep) as T;
+function redactDeep<T>(value: T, r: Redactor): T {
+  if (typeof value === 'string') return r.redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, r)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v)])) as T;
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)])) as T;
   }
   return value;
 }
 
-function errorLines(e: ReportedError, c: ChalkInstance): string[] {
-  return [c.red(`error: ${redact(e.message)}`), ...e.details.map((d) => `  ${redact(d)}`)];
+function errorLines(e: ReportedError, c: ChalkInstance, r: Redactor): string[] {
+  return [c.red(`error: ${r.redact(e.message)}`), ...e.details.map((d) => `  ${r.redact(d)}`)];
 }
 
 function summaryOf(events: FerryEvent[]): { summary?: RunSummary } {
@@ -95,21 +102,26 @@ class JsonReporter implements UiReporter {
   private readonly events: FerryEvent[] = [];
   private error: ReportedError | undefined;
   private done = false;
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly redactor: Redactor,
+  ) {}
   emit(event: FerryEvent): void {
-    this.events.push(redactDeep(event));
+    this.events.push(redactDeep(event, this.redactor));
   }
   reportError(error: ReportedError): void {
-    this.error = redactDeep(error);
+    this.error = redactDeep(error, this.redactor);
   }
   finish(): void {
     if (this.done) return;
     this.done = true;
+    // Masked again when written: a secret the run obtained after an event was emitted is masked in it too.
+    const events = redactDeep(this.events, this.redactor);
     const doc: JsonReport = {
-      results: this.events.filter((e): e is Extract<FerryEvent, { kind: 'result' }> => e.kind === 'result'),
-      events: this.events,
-      ...summaryOf(this.events),
-      ...(this.error ? { error: this.error } : {}),
+      results: events.filter((e): e is Extract<FerryEvent, { kind: 'result' }> => e.kind === 'result'),
+      events,
+      ...summaryOf(events),
+      ...(this.error ? { error: redactDeep(this.error, this.redactor) } : {}),
     };
     this.out.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
@@ -144,6 +156,7 @@ class PlainReporter implements UiReporter {
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
+    private readonly redactor: Redactor,
     private readonly story?: Story,
   ) {}
   emit(event: FerryEvent): void {
@@ -164,11 +177,11 @@ class PlainReporter implements UiReporter {
       });
       e = { ...e, deployments: changed };
     }
-    for (const line of formatEvent(e, this.ctx)) this.out.write(`${redact(line)}\n`);
+    for (const line of formatEvent(e, this.ctx)) this.out.write(`${this.redactor.redact(line)}\n`);
   }
   reportError(error: ReportedError): void {
     for (const e of atEnd(this.folder, this.story)) this.write(e);
-    for (const line of errorLines(error, this.ctx.c)) this.err.write(`${line}\n`);
+    for (const line of errorLines(error, this.ctx.c, this.redactor)) this.err.write(`${line}\n`);
   }
   finish(): void {
     for (const e of atEnd(this.folder, this.story)) this.write(e);
@@ -188,6 +201,7 @@ class TtyReporter implements UiReporter {
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
     private readonly ctx: FormatContext,
+    private readonly redactor: Redactor,
     private readonly story?: Story,
   ) {
     // ora measures lines with the stream's width; a stream without one (tests, forced tty) gets 80.
@@ -199,7 +213,7 @@ class TtyReporter implements UiReporter {
   private print(lines: string[], stream: NodeJS.WritableStream = this.out): void {
     if (lines.length) {
       if (this.spinner.isSpinning) this.spinner.clear();
-      for (const line of lines) stream.write(`${redact(line)}\n`);
+      for (const line of lines) stream.write(`${this.redactor.redact(line)}\n`);
     }
     this.refresh();
   }
@@ -219,7 +233,7 @@ class TtyReporter implements UiReporter {
       if (this.spinner.isSpinning) this.spinner.stop();
       return;
     }
-    const text = redact(lines.join('\n'));
+    const text = this.redactor.redact(lines.join('\n'));
     if (this.spinner.isSpinning) {
       this.spinner.text = text;
       this.spinner.render();
@@ -271,7 +285,7 @@ class TtyReporter implements UiReporter {
   }
   reportError(error: ReportedError): void {
     this.print(atEnd(this.folder, this.story).flatMap((e) => this.lines(e)));
-    this.print(errorLines(error, this.ctx.c), this.err);
+    this.print(errorLines(error, this.ctx.c, this.redactor), this.err);
   }
   finish(): void {
     this.print(atEnd(this.folder, this.story).flatMap((e) => this.lines(e)));

@@ -5,7 +5,7 @@
  * fails the run: a summary file or webhook that cannot be written is reported as a warning.
  */
 import { appendFileSync } from 'node:fs';
-import { loadWorkspaceConfig, type Reporter, type RunSession, type RunSummary, type WorkspaceConfig } from '@ferry/core';
+import { loadWorkspaceConfig, redactorFor, type Reporter, type RunSession, type RunSummary, type WorkspaceConfig } from '@ferry/core';
 import { notifyHooks, sendNotifications, type FetchLike } from './notify.ts';
 import { buildSummary, renderSummaryMarkdown, runRecord } from './summary.ts';
 
@@ -31,7 +31,8 @@ export async function endRun(session: RunSession, reporter: Reporter, o: EndRunO
   const file = session.env.GITHUB_STEP_SUMMARY;
   if (file) {
     try {
-      appendFileSync(file, renderSummaryMarkdown(summary));
+      // CI shows this file as the job's page: masked like everything else the run prints.
+      appendFileSync(file, redactorFor(session).redact(renderSummaryMarkdown(summary)));
     } catch (e) {
       reporter.emit({ kind: 'warn', message: `could not append the run summary to $GITHUB_STEP_SUMMARY (${file}): ${(e as Error).message}` });
     }

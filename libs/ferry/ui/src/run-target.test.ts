@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FerryError } from '@ferry/core';
+import { FerryError, runSecrets, RunSession } from '@ferry/core';
 import { runTarget, type TargetSpec } from './run-target.ts';
 
 // Colour depends on the environment; these tests compare plain text.
@@ -136,6 +136,43 @@ test('main that ignores the signal is cut off after the grace period', async () 
   setTimeout(() => signals.emit('SIGTERM'), 10);
   const r = await pending;
   assert.is(r.code, 130);
+});
+
+// A run-time secret (a registry password) no pattern recognises: only its session can mask it.
+const SECRET = 'zq7-Plain-Looking-Value';
+
+test("a crash report and a FerryError are masked with the run's secrets; another run's output is not", async () => {
+  const session = new RunSession({ workspaceRoot: repoRoot });
+  session.use(runSecrets).add(SECRET);
+  const crash = await run(['-p', 'api'], async () => {
+    throw new TypeError(`cannot log in with ${SECRET}`);
+  }, { session });
+  assert.is(crash.code, 70);
+  assert.match(crash.err, /^error: internal error: cannot log in with \*\*\*\n/);
+  assert.not.ok(crash.err.includes(SECRET), crash.err);
+  const ferry = await run(['-p', 'api', '--json'], async ({ reporter }) => {
+    reporter.emit({ kind: 'info', app: 'api', message: `using ${SECRET}` });
+    throw new FerryError('PUSH_FAILED', `refused ${SECRET}`, { details: [`docker said ${SECRET}`] });
+  }, { session });
+  assert.not.ok(ferry.out.includes(SECRET), ferry.out);
+  assert.equal(JSON.parse(ferry.out).error, { code: 'PUSH_FAILED', message: 'refused ***', details: ['docker said ***'], exitCode: 1 });
+  // The same failure in another run, which never obtained the value, is printed as it is.
+  const other = await run(['-p', 'api'], async () => {
+    throw new FerryError('PUSH_FAILED', `refused ${SECRET}`);
+  }, { session: new RunSession({ workspaceRoot: repoRoot }) });
+  assert.is(other.err, `error: refused ${SECRET}\n`);
+});
+
+test('a task without a run masks what it obtained in its own session, in its crash report too', async () => {
+  const r = await run(['-p', 'api'], async ({ session, reporter }) => {
+    session.use(runSecrets).add(SECRET);
+    reporter.emit({ kind: 'info', app: 'api', message: `got ${SECRET}` });
+    throw new Error(`crashed holding ${SECRET}`);
+  });
+  assert.is(r.code, 70);
+  assert.is(r.out, '[api] got ***\n');
+  assert.match(r.err, /^error: internal error: crashed holding \*\*\*\n/);
+  assert.not.ok(r.err.includes(SECRET));
 });
 
 function runDemo(args: string[], signal?: NodeJS.Signals): Promise<{ code: number | null; out: string; err: string }> {

@@ -6,7 +6,7 @@
  *   130   interrupted (SIGINT/SIGTERM)  70  internal error (a bug: printed with its stack)
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FerryError, findWorkspaceRoot, isFerryError, redact, RunSession, type Reporter } from '@ferry/core';
+import { FerryError, findWorkspaceRoot, isFerryError, redactorFor, RunSession, type Redactor, type Reporter } from '@ferry/core';
 import { narration } from './narration.ts';
 import { createReporter, type ReportedError, type UiReporter } from './reporter.ts';
 import { endTask, noteEvent, runRecord, type TaskRun } from './summary.ts';
@@ -106,6 +106,10 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   const exit = spec.exit ?? ((code: number) => process.exit(code));
   const argv = spec.argv ?? process.argv.slice(2);
   const allOptions = { ...COMMON_OPTIONS, ...spec.options };
+  // The run this task belongs to: the runner's, else one of its own made when main starts.
+  let session: RunSession | undefined = spec.session;
+  // Everything this task prints (events, its error, a crash report) is masked with that session's secrets.
+  const redactor: Redactor = { redact: (text) => redactorFor(session).redact(text) };
 
   let values: Record<string, unknown>;
   try {
@@ -113,7 +117,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   } catch (e) {
     const known = Object.keys(allOptions).map((k) => `--${k}`).join(', ');
     const why = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
-    err.write(`${redact(`error: ${why}`)}\nValid flags: ${known}\n\n${usage(spec)}\n`);
+    err.write(`${redactor.redact(`error: ${why}`)}\nValid flags: ${known}\n\n${usage(spec)}\n`);
     exit(EXIT_USAGE);
     return EXIT_USAGE;
   }
@@ -126,7 +130,7 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
   const json = !!values.json;
   // In a batch the tasks share what the run's text output already said (narration.ts).
   const story = spec.session ? { memory: spec.session.use(narration), target: spec.target, app: String(values.project ?? '') } : undefined;
-  const reporter: UiReporter = createReporter({ json, verbose: !!values.verbose, color: values['no-color'] ? false : undefined, out, err, narration: story });
+  const reporter: UiReporter = createReporter({ json, redactor, verbose: !!values.verbose, color: values['no-color'] ? false : undefined, out, err, narration: story });
   if (!values.project && !spec.projectOptional) {
     reporter.reportError({ code: 'USAGE', message: `--project is required. Example: nx run api:${spec.target}, or --project api.`, details: [], exitCode: EXIT_USAGE });
     reporter.finish();
@@ -160,7 +164,6 @@ export async function runTarget<T = Record<string, unknown>>(spec: TargetSpec<T>
 
   let code: number;
   let own: RunSession | undefined;
-  let session: RunSession | undefined;
   let task: TaskRun | undefined;
   // What the task emits also goes into the run's record, for the summary at the end of the run.
   const recording: Reporter = {
