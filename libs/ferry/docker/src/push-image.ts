@@ -8,7 +8,7 @@ import pRetry from 'p-retry';
 import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
-import { imageRefOf, summarizeInputs } from './build-image.ts';
+import { imageRefOf, summarizeInputs, type BuildImagePorts } from './build-image.ts';
 import { formatCommand } from './build-args.ts';
 import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext, type LoginSession } from './docker.ts';
 import { imageRecordPath, readImageRecord, writeImageRecord, type ImageRecord } from './image-record.ts';
@@ -58,15 +58,8 @@ export function planPush(f: PushFacts, docker = 'docker', opts: { dryRun?: boole
   };
 }
 
-export interface PushPorts {
-  ecr: EcrPort;
-  reporter: Reporter;
-  run?: RunProcess;
-  env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-  now?: () => Date;
-  /** The run: its git snapshot, content tags and docker probe are shared with the run's other tasks. */
-  session?: RunSession;
+/** The side effects push needs: build-image's, and the registry's backoff. */
+export interface PushPorts extends BuildImagePorts {
   /** Backoff for an unreachable registry (default 3 retries from 500 ms, doubling). */
   retry?: { retries: number; minTimeout: number };
 }
