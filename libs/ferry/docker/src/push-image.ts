@@ -5,14 +5,13 @@
  * (`registryLogins`), thrown away when the run ends. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type Reporter, type ResolvedApp, type RunSession } from '@ferry/core';
-import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor, type EcrPort } from '@ferry/aws';
+import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type ResolvedApp } from '@ferry/core';
+import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs, type BuildImagePorts } from './build-image.ts';
 import { formatCommand } from './build-args.ts';
 import { dockerLogin, dockerPush, inspectLocalImage, type DockerContext, type LoginSession } from './docker.ts';
 import { imageRecordPath, readImageRecord, writeImageRecord, type ImageRecord } from './image-record.ts';
-import type { RunProcess } from './process.ts';
 
 export interface PushFacts {
   record: ImageRecord;
