@@ -37,7 +37,6 @@ process.on('SIGTERM', () => { server.close(() => process.exit(0)); setTimeout(()
 const deployJson = JSON.stringify({ repository: 'brown-it/api', desiredCount: 1, deployment: { timeoutSeconds: 120 } }, null, 2);
 
 const runner = new ScriptRunner({ ws, tmp, project: APP });
-const git = (...args: string[]) => runner.git(...args);
 const commit = (files: Record<string, string>, message: string) => runner.commit(files, message);
 const run = (name: string, ...args: string[]) => runner.run(name, args);
 const must = (name: string, ...args: string[]) => runner.must(name, ...args);

@@ -55,7 +55,6 @@ function deployJson(over: Record<string, unknown> = {}) {
 }
 
 const runner = new ScriptRunner({ ws, tmp, project: APP, reuseGraph: true });
-const git = (...args: string[]) => runner.git(...args);
 const commit = (files: Record<string, string>, message: string) => runner.commit(files, message);
 const runWith = (name: string, args: string[], interruptWhen?: RegExp) => runner.run(name, args, { interruptWhen });
 const run = (name: string, ...args: string[]) => runWith(name, args);

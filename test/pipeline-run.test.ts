@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, type Service, type Task } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, type Service, type Task } from '@aws-sdk/client-ecs';
 import { ScriptRunner } from './script-runner.ts';
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 
@@ -57,7 +57,6 @@ function deployJson(over: Record<string, unknown> = {}) {
 }
 
 const runner = new ScriptRunner({ ws, tmp, project: APP, reuseGraph: true });
-const git = (...args: string[]) => runner.git(...args);
 const commit = (files: Record<string, string>, message: string) => runner.commit(files, message);
 const runWith = (name: string, args: string[], interruptWhen?: RegExp) => runner.run(name, args, { interruptWhen, killAfterMs: 180000 });
 const run = (name: string, ...args: string[]) => runWith(name, args);
@@ -68,12 +67,6 @@ async function describe(): Promise<Service> {
   const r = await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [APP], include: ['TAGS'] }));
   assert.ok(r.services?.[0], `service missing: ${JSON.stringify(r.failures)}`);
   return r.services![0];
-}
-
-async function liveImage(): Promise<string> {
-  const svc = await describe();
-  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }));
-  return td.taskDefinition!.containerDefinitions![0].image!;
 }
 
 const lbUrl = async () => (await describe()).tags!.find((t) => t.key === 'ferry:sandbox-url')!.value!;

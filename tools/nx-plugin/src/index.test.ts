@@ -38,7 +38,6 @@ test.before.each(() => {
 test.after.each(() => rmSync(root, { recursive: true, force: true }));
 
 const envs = { local: { env: 'local' }, staging: { env: 'staging' } };
-const meta = (description: RegExp) => ({ description, technologies: ['docker', 'aws-ecs'] });
 
 test('infers the full target set for a project with deploy.json', async () => {
   const results = await infer(['apps/api/deploy.json']);

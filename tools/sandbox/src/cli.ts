@@ -15,7 +15,7 @@ import { SANDBOX_UP } from '../../../libs/ferry/core/src/commands.ts';
 import { docker, ensureEngine } from './docker.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { registryFiles, stopStaleRegistry } from './registry/process.ts';
-import { defaultDataDir, resolvePorts, sandboxEnv, startSandbox } from './sandbox.ts';
+import { defaultDataDir, resolvePorts, startSandbox } from './sandbox.ts';
 
 /** A problem the user can fix: printed without a stack. */
 class CliError extends Error {}

@@ -20,7 +20,7 @@
  * (`registerInputCheck`, a session part; ~4 ms: reading and parsing the 135 KB model, then compiling)
  * and carried by the loaded template, so every render of it in the run reuses it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { loadModel, shapeCheck, type Violation } from './aws-models.ts';
 import type { AppDeployConfig, DeclaredField, EnvironmentConfig, RegisterInputCheck, TaskTemplate } from './config-types.ts';

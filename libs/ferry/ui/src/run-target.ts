@@ -8,7 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FerryError, findWorkspaceRoot, isFerryError, redactorFor, RunSession, type Redactor, type Reporter } from '@ferry/core';
 import { narration } from './narration.ts';
-import { createReporter, type ReportedError, type UiReporter } from './reporter.ts';
+import { createReporter, type UiReporter } from './reporter.ts';
 import { endTask, noteEvent, runRecord, type TaskRun } from './summary.ts';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;

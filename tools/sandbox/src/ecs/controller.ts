@@ -11,7 +11,7 @@ import type { EcsState, ServiceRecord, TaskRecord } from './model.ts';
 import type { ControllerOptions } from './options.ts';
 import type { TaskRuntime } from './runtime.ts';
 import { pruneStoppedTasks, reconcileService } from './scheduler/reconcile.ts';
-import { countsHealthy, observeTask, serviceKey, type TaskObservation } from './scheduler/task-events.ts';
+import { observeTask, type TaskObservation } from './scheduler/task-events.ts';
 import { applyAll, type SchedulerState, type StepEnv, type Transition } from './scheduler/transitions.ts';
 import { TaskRunner } from './task-runner.ts';
 import { type Arns, serviceTasks } from './views.ts';
