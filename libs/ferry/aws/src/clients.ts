@@ -4,8 +4,8 @@
  * to real AWS (kind `aws`: the SDK's standard credential chain) through the same code path. ECS and
  * ECR, which every deploy calls, are made with the pool entry; the other four ports load their SDK
  * module and make their client on their first call (`lazyPort`): a no-op deploy calls none of them,
- * and loading them cost the batch worker a third of its start-up (docs/performance.md). Two failures are turned into FerryErrors here so that every
- * caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
+ * and loading them cost the batch worker a third of its start-up (docs/performance.md). Two
+ * failures are turned into FerryErrors here so that every caller reports them the same way: no credentials (AWS_CREDENTIALS) and nothing listening at the
  * endpoint (AWS_ERROR naming the endpoint and `npm run sandbox:up`).
  *
  * Within a run, clients come from the session's pool (`session.use(awsClients)`); createAwsClients
@@ -106,26 +106,29 @@ export class AwsClientPool {
     if (!set) {
       const clients = makeClients(env, processEnv, maxAttempts, region, endpoints);
       const live = new LiveEcsCache(this.session.clock);
-      const config = (service: keyof AwsClients['endpoints']) => ({ ...commonConfig(env, processEnv, maxAttempts, region), ...(endpoints[service] ? { endpoint: endpoints[service] } : {}) });
-      const prepare = (service: keyof AwsClients['endpoints']) => (client: TranslatableClient) => installErrorTranslation(client, env, endpoints[service], processEnv);
+      const config = (service: Service) => clientConfig(env, processEnv, maxAttempts, region, endpoints[service]);
+      const translated = <C extends TranslatableClient>(client: C, service: Service): C => {
+        installErrorTranslation(client, env, endpoints[service], processEnv);
+        return client;
+      };
       const identity = lazyPort<IdentityPort>({ caller: true }, async () => {
         const [{ STSClient }, { identityPort }] = await Promise.all([import('@aws-sdk/client-sts').then(commonJs), import('./identity.ts')]);
-        return identityPort(made(new STSClient(config('sts')), prepare('sts')));
+        return identityPort(translated(new STSClient(config('sts')), 'sts'));
       });
       // A registry in another account than the caller's (ferry.json `registry` host or accountId): ECR calls name it.
       const registryAccount = registryAccountOf(env);
       const registryId = registryAccount ? async () => registryIdFor(registryAccount, (await identity.caller()).account) : undefined;
       const logs = lazyPort<LogsPort>({ ensureLogGroup: true, lastEvents: true, readStream: true, filterEvents: true }, async () => {
         const [{ CloudWatchLogsClient }, { logsPort }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs').then(commonJs), import('./logs.ts')]);
-        return logsPort(made(new CloudWatchLogsClient(config('logs')), prepare('logs')));
+        return logsPort(translated(new CloudWatchLogsClient(config('logs')), 'logs'));
       });
       const scaling = lazyPort<ScalingPort>({ serviceTarget: true, servicePolicies: true, registerTarget: true, putPolicy: true, deletePolicy: true, targetTags: true, scheduledActions: true, deregisterTarget: true }, async () => {
         const [{ ApplicationAutoScalingClient }, { scalingPort }] = await Promise.all([import('@aws-sdk/client-application-auto-scaling').then(commonJs), import('./scaling.ts')]);
-        return scalingPort(made(new ApplicationAutoScalingClient(config('autoscaling')), prepare('autoscaling')));
+        return scalingPort(translated(new ApplicationAutoScalingClient(config('autoscaling')), 'autoscaling'));
       });
       const elbv2 = lazyPort<ElbPort>({ describeTargetGroup: true, timing: true, url: true, targetHealth: true, findTargetGroup: true, provision: true }, async () => {
         const [{ ElasticLoadBalancingV2Client }, { elbPort }] = await Promise.all([import('@aws-sdk/client-elastic-load-balancing-v2').then(commonJs), import('./elbv2.ts')]);
-        return elbPort(made(new ElasticLoadBalancingV2Client(config('elbv2')), prepare('elbv2')));
+        return elbPort(translated(new ElasticLoadBalancingV2Client(config('elbv2')), 'elbv2'));
       });
       set = { clients, live, ecs: readThroughEcs(createEcsPort(clients.ecs), live), ecr: ecrPort(clients.ecr, { rememberFound: true, registryId, secrets: this.session.use(runSecrets) }), logs, scaling, identity, elbv2 };
       this.sets.set(key, set);
@@ -177,9 +180,13 @@ export class AwsClientPool {
 /** The run's AWS clients (see AwsClientPool). */
 export const awsClients = sessionPart('AWS clients', (s) => new AwsClientPool(s));
 
-/** What every client of one environment is configured with. */
-function commonConfig(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string) {
+/** The services ferry calls, by their key in ENDPOINT_ID and AwsClients['endpoints']. */
+type Service = keyof typeof ENDPOINT_ID;
+
+/** The configuration of one SDK client of an environment: every service's the same but its endpoint. */
+function clientConfig(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoint: string | undefined) {
   return {
+    ...(endpoint ? { endpoint } : {}),
     region,
     // Adaptive adds client-side rate limiting on top of standard retries: bursts of
     // ThrottlingException (real ECS under load, or the sandbox's fault injection) are ridden out.
@@ -190,9 +197,8 @@ function commonConfig(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, max
 }
 
 function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxAttempts: number, region: string, endpoints: AwsClients['endpoints']): AwsClients {
-  const common = commonConfig(env, processEnv, maxAttempts, region);
-  const ecs = new ECSClient({ ...common, ...(endpoints.ecs ? { endpoint: endpoints.ecs } : {}) });
-  const ecr = new ECRClient({ ...common, ...(endpoints.ecr ? { endpoint: endpoints.ecr } : {}) });
+  const ecs = new ECSClient(clientConfig(env, processEnv, maxAttempts, region, endpoints.ecs));
+  const ecr = new ECRClient(clientConfig(env, processEnv, maxAttempts, region, endpoints.ecr));
   installErrorTranslation(ecs, env, endpoints.ecs, processEnv);
   installErrorTranslation(ecr, env, endpoints.ecr, processEnv);
   return { ecs, ecr, endpoints };
@@ -203,9 +209,6 @@ function makeClients(env: EnvironmentConfig, processEnv: NodeJS.ProcessEnv, maxA
  * a bundle's may give only `default` (module.exports), which holds them all either way.
  */
 const commonJs = <M>(mod: M): M => (mod as { default?: M }).default ?? mod;
-
-/** `client` after `prepare` ran on it. */
-const made = <C>(client: C, prepare: (c: C) => void): C => (prepare(client), client);
 
 /**
  * A port whose implementation is made on its first call (`load`: import the SDK module, make the

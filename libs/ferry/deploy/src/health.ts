@@ -2,11 +2,11 @@
  * health-check: the ECS view (service ACTIVE, one COMPLETED deployment, running == desired, tasks
  * healthy) and the app's HTTP health endpoint through the service URL, retried with backoff.
  */
-import { httpRequest } from './http.ts';
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type Reporter, type ResolvedApp } from '@ferry/core';
 import { isNotFound, type EcsPort, type EcsService, type EcsTask, type ElbPort, type TargetHealthRow } from '@ferry/aws';
 import { liveTargetGroup } from './load-balancer.ts';
 import { sleep } from './wait.ts';
+import { httpRequest } from './http.ts';
 
 /**
  * Service tag keys under which the sandbox publishes its per-service load balancer URL. The first

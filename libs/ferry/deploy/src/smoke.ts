@@ -2,10 +2,10 @@
  * smoke-test: the declarative checks of deploy.json `smoke.checks` against the service URL, plus an
  * optional script run as a child process with SERVICE_URL. `evaluateCheck` is pure.
  */
-import { httpRequest, type HttpRequest } from './http.ts';
 import { extname, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { exec, lastLines, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
+import { httpRequest, type HttpRequest } from './http.ts';
 
 export interface SmokeResponse {
   status: number;

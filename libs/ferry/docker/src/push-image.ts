@@ -88,11 +88,6 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
 }
 
 /**
- * The facts push decides on. A dry run does not need build-image's record: a dry run of the chain
- * records nothing (and the app's `build` may have replaced dist/), so it plans for the image of the
- * workspace as it is now.
- */
-/**
  * The run's docker logins, by docker client and registry: each in its own temporary DOCKER_CONFIG
  * (mode 0700), every one removed when the run's session closes. A failed login is not kept.
  */
@@ -117,7 +112,12 @@ export const registryLogins = sessionPart('registry logins', (session) => {
   };
 });
 
-/** What push decides from; `builder` is undefined when the image is in the registry (nothing to push). */
+/**
+ * The facts push decides on. A dry run does not need build-image's record: a dry run of the chain
+ * records nothing (and the app's `build` may have replaced dist/), so it plans for the image of the
+ * workspace as it is now. `builder` is undefined when the image is in the registry (nothing to
+ * push: no docker client is started).
+ */
 export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, opts: { dryRun?: boolean } = {}): Promise<{ facts: PushFacts; builder?: DockerBuilder }> {
   const recorded = opts.dryRun ? readImageRecord(resolved) : requireImageRecord(resolved);
   const [content, registry] = await Promise.all([
