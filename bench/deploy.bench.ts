@@ -14,7 +14,7 @@ import { computeContentTags, createContentTagMemo, getProjectGraph, resolveApp }
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 import { prepareBaseline, runBaseline, type BaselineAppTiming } from './lib/baseline.ts';
 import { median, readProfile, run, sum, type Line, type RunResult, type TaskTiming } from './lib/run.ts';
-import { appSource, generateWorkspace, git } from './lib/workspace.ts';
+import { appSource, EMPTY_CHAIN, generateWorkspace, git } from './lib/workspace.ts';
 
 const { values } = parseArgs({
   options: {
@@ -127,6 +127,14 @@ async function benchSize(n: number) {
     result.nxFloorCpuMs = nxFloorCpu;
     result.nxFloorMs = nxFloor;
     log(`Nx floor (run-many -t build, all cached): ${s(nxFloor)}, CPU ${s(nxFloorCpu)} (load ${load()})`);
+    // Nx's own part of any batch executor: the same six-task chain per app run by a batch that does
+    // nothing (workspace.ts, EMPTY_CHAIN). What a no-op costs beyond it is ferry's own.
+    await nx(['run-many', '-t', EMPTY_CHAIN[EMPTY_CHAIN.length - 1], `--parallel=${parallel}`]);
+    const emptyRuns: RunResult[] = [];
+    for (let i = 0; i < 2; i++) emptyRuns.push(await nx(['run-many', '-t', EMPTY_CHAIN[EMPTY_CHAIN.length - 1], `--parallel=${parallel}`]));
+    const emptyBatch = median(emptyRuns.map((f) => f.ms));
+    result.emptyBatchMs = emptyBatch;
+    log(`Nx with an empty batch executor (${EMPTY_CHAIN.length * n} tasks): ${s(emptyBatch)}, ${((emptyBatch - nxFloor) / n).toFixed(0)} ms/app beyond the Nx floor (load ${load()})`);
 
     const noops: unknown[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -135,10 +143,10 @@ async function benchSize(n: number) {
       const res = await nx(['run-many', ...deployArgs], 'tmp/profile.json');
       const calls = count(sb.stats());
       const targets = byTarget(res.tasks);
-      noops.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, cpuPerAppBeyondNxMs: ((res.cpuMs ?? NaN) - nxFloorCpu) / n, perAppBeyondNxMs: (res.ms - nxFloor) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
+      noops.push({ load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, batches: res.batches, cpuPerAppBeyondNxMs: ((res.cpuMs ?? NaN) - nxFloorCpu) / n, perAppBeyondNxMs: (res.ms - nxFloor) / n, perAppBeyondEmptyBatchMs: (res.ms - emptyBatch) / n, targets, calls, callsPerApp: { ecs: calls.ecsCalls / n, ecr: calls.ecrCalls / n, registry: calls.registryRequests / n } });
       log(`  per target (mean ms per task): ${Object.entries(targets).map(([k, v]) => `${k} ${v.meanMs.toFixed(0)}`).join(', ')}`);
       log(`  batch worker: ${batchLine(res.batches)}`);
-      log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx), CPU ${s(res.cpuMs ?? NaN)} (${(((res.cpuMs ?? NaN) - nxFloorCpu) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
+      log(`no-op ${r + 1}: ${s(res.ms)} (${((res.ms - nxFloor) / n).toFixed(0)} ms/app beyond Nx, ${((res.ms - emptyBatch) / n).toFixed(0)} beyond an empty batch), CPU ${s(res.cpuMs ?? NaN)} (${(((res.cpuMs ?? NaN) - nxFloorCpu) / n).toFixed(0)} ms/app beyond Nx), ECS ${JSON.stringify(calls.ecs)}, ECR ${JSON.stringify(calls.ecr)}, registry ${JSON.stringify(calls.registry)}, writes ${JSON.stringify(calls.writes)}`);
     }
     result.noop = noops;
 

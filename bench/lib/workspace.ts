@@ -73,6 +73,8 @@ export function generateWorkspace(repoRoot: string, root: string, apps: number, 
   write(root, 'libs/bench-b/project.json', { name: 'bench-b', projectType: 'library', sourceRoot: 'libs/bench-b/src', targets: {} });
   write(root, 'libs/bench-b/src/index.ts', 'export const price = (n: number): number => n * 1250;\n');
 
+  writeEmptyBatchExecutor(root);
+
   const names: string[] = [];
   for (let i = 0; i < apps; i++) {
     const name = appName(i);
@@ -90,6 +92,7 @@ export function generateWorkspace(repoRoot: string, root: string, apps: number, 
           inputs: ['production', '!{projectRoot}/Dockerfile', '!{projectRoot}/.dockerignore', '^production', '{workspaceRoot}/tools/build-app.mjs'],
           outputs: ['{projectRoot}/dist'],
         },
+        ...EMPTY_CHAIN_TARGETS,
       },
     });
     write(root, `${dir}/deploy.json`, {
@@ -109,4 +112,28 @@ export function generateWorkspace(repoRoot: string, root: string, apps: number, 
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', `bench workspace: ${apps} apps`);
   return names;
+}
+
+/**
+ * Nx's own part of a batch, measured with nothing of ferry in it: the same six targets per app as
+ * `deploy` (EMPTY_CHAIN mirrors the chain build-image -> push -> deploy-app -> health-check ->
+ * smoke-test -> deploy, each depending on the one before), run by a batch executor that returns
+ * success for every task at once. `nx run-many -t empty-deploy` costs what Nx spends on forking its
+ * batch worker, loading its batch runner and handing the task graph over and the results back:
+ * the part of a no-op deploy beyond `run-many -t build` that no batch executor can avoid.
+ */
+export const EMPTY_CHAIN = ['empty-build-image', 'empty-push', 'empty-deploy-app', 'empty-health-check', 'empty-smoke-test', 'empty-deploy'] as const;
+
+const EMPTY_CHAIN_TARGETS = Object.fromEntries(
+  EMPTY_CHAIN.map((t, i) => [t, { executor: './tools/empty-batch:empty', cache: false, ...(i ? { dependsOn: [EMPTY_CHAIN[i - 1]] } : {}) }]),
+);
+
+function writeEmptyBatchExecutor(root: string): void {
+  write(root, 'tools/empty-batch/package.json', { name: 'empty-batch', private: true, executors: './executors.json' });
+  write(root, 'tools/empty-batch/executors.json', {
+    executors: { empty: { implementation: './impl.cjs', batchImplementation: './batch.cjs', preferBatch: true, schema: './schema.json', description: 'Does nothing (benchmark floor).' } },
+  });
+  write(root, 'tools/empty-batch/schema.json', { $schema: 'https://json-schema.org/schema', type: 'object', properties: {} });
+  write(root, 'tools/empty-batch/impl.cjs', "'use strict';\nmodule.exports = async function empty() { return { success: true }; };\n");
+  write(root, 'tools/empty-batch/batch.cjs', "'use strict';\nmodule.exports = async function emptyBatch(taskGraph) {\n  return Object.fromEntries(Object.keys(taskGraph.tasks).map((id) => [id, { success: true, terminalOutput: '' }]));\n};\n");
 }

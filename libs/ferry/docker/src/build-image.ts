@@ -179,11 +179,7 @@ export interface BuildImagePorts {
 export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImagePorts, opts: { dryRun?: boolean } = {}): Promise<BuildImageFacts> {
   const { app, env, workspaceRoot, projectRoot } = resolved;
   const graph = await getProjectGraph(workspaceRoot, ports.session);
-  const [contentTag, git, sourceUrl] = await Promise.all([
-    computeContentTag(resolved, graph, ports.session && contentTagMemo(ports.session)),
-    gitRevision(workspaceRoot, ports.session),
-    gitRemoteUrl(workspaceRoot, ports.session).then(sourceUrlOf),
-  ]);
+  const [contentTag, git] = await Promise.all([computeContentTag(resolved, graph, ports.session && contentTagMemo(ports.session)), gitRevision(workspaceRoot, ports.session)]);
   ports.reporter.emit({ kind: 'step', app: app.project, step: 'tag', status: 'done', message: `content tag ${contentTag.tag}${contentTag.inputs.dirty ? ' (dirty)' : ''}`, data: { tag: contentTag.tag, dirty: contentTag.inputs.dirty } });
 
   // The registry first: an image that is there needs no docker client at all, and on a no-op that
@@ -207,8 +203,11 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   // In the registry already: nothing will be built, so no docker client is started (a no-op
   // deploy of many apps would otherwise start five per app). A dry run shows all.
   if (inRegistry && inRegistry !== 'unknown' && !opts.dryRun) {
-    return { resolved, contentTag, git, registry, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)), sourceUrl };
+    return { resolved, contentTag, git, registry, inRegistry, local: null, localTags: [], dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)) };
   }
+  // The image's source label, for an image to build only (a git process a no-op does not start).
+  const sourceUrl = gitRemoteUrl(workspaceRoot, ports.session).then(sourceUrlOf);
+  sourceUrl.catch(() => undefined);
   const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
   // Four docker clients at once; the engine check speaks first when the engine is down.
@@ -227,7 +226,7 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
     local: local ? { id: local.id } : null,
     localTags,
     dockerfileExists: existsSync(resolve(projectRoot, app.dockerfile)),
-    sourceUrl,
+    sourceUrl: await sourceUrl,
   };
 }
 

@@ -88,6 +88,31 @@ test('registryLogins: one login per key for the whole run, removed when the run 
   assert.equal(disposed.sort(), ['a', 'b', 'flaky']);
 });
 
+test('registryLogins.ahead: a push finds the login made ahead; an ahead login that failed is made again by the push', async () => {
+  const session = new RunSession({ workspaceRoot: '/w' });
+  const logins = session.use(registryLogins);
+  const made: string[] = [];
+  const login = (name: string, fail = false) => async () => {
+    if (fail) throw new Error(`${name}: registry down`);
+    made.push(name);
+    return { configDir: `/tmp/${name}`, dispose: () => undefined };
+  };
+  logins.ahead('k', login('ahead'));
+  logins.ahead('k', login('second ahead'));
+  const pushed = await logins.get('k', login('push'));
+  assert.is(pushed.configDir, '/tmp/ahead', "the push uses the login made ahead");
+  assert.equal(made, ['ahead'], 'one login for the key, however often it is asked for ahead');
+
+  // The ahead attempt fails while a push waits on it: the push logs in itself (its retries and report).
+  logins.ahead('j', login('ahead', true));
+  const own = await logins.get('j', login('push'));
+  assert.is(own.configDir, '/tmp/push');
+  // A push's own failure is the push's: it is not retried behind its back.
+  await logins.get('x', login('push', true)).then(() => assert.unreachable('should fail'), (e: Error) => assert.match(e.message, /registry down/));
+  assert.equal(made, ['ahead', 'push']);
+  await session.close();
+});
+
 test('registryLogins: a login that ends after the run closed is removed at once', async () => {
   const session = new RunSession({ workspaceRoot: '/w' });
   let finish!: () => void;

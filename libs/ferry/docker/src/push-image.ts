@@ -5,7 +5,7 @@
  * (`registryLogins`), thrown away when the run ends. An unreachable registry is retried with backoff.
  */
 import pRetry from 'p-retry';
-import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, PromiseMemo, sessionPart, type ResolvedApp } from '@ferry/core';
+import { FerryError, computeContentTag, runSecrets, contentTagMemo, getProjectGraph, gitRevision, sessionPart, type ResolvedApp, type RunSession } from '@ferry/core';
 import { ensureRepository, getRegistryCredentials, imageExists, lifecyclePolicyFor, registryFor } from '@ferry/aws';
 import { detectBuilder, type DockerBuilder } from './builder.ts';
 import { imageRefOf, summarizeInputs, type BuildImagePorts } from './build-image.ts';
@@ -90,27 +90,73 @@ export function checkRecordIsCurrent(record: ImageRecord, current: { tag: string
 /**
  * The run's docker logins, by docker client and registry: each in its own temporary DOCKER_CONFIG
  * (mode 0700), every one removed when the run's session closes. A failed login is not kept.
+ * `ahead` starts one before any push needs it (the batch's prefetch, for the images it found
+ * missing); a push that finds that attempt failed logs in itself, with its own retries and report.
  */
 export const registryLogins = sessionPart('registry logins', (session) => {
-  const logins = new PromiseMemo<LoginSession>();
+  const logins = new Map<string, { login: Promise<LoginSession>; ahead: boolean }>();
   const made: LoginSession[] = [];
   let closed = false;
   session.onClose(() => {
     closed = true;
     for (const l of made) l.dispose();
   });
-  return {
-    get(key: string, login: () => Promise<LoginSession>): Promise<LoginSession> {
-      return logins.get(key, async () => {
-        const l = await login();
+  const start = (key: string, login: () => Promise<LoginSession>, ahead: boolean) => {
+    const entry = {
+      ahead,
+      login: login().then((l) => {
         // A login that finished after the run ended (interrupted) goes at once.
         if (closed) l.dispose();
         else made.push(l);
         return l;
-      });
+      }),
+    };
+    logins.set(key, entry);
+    entry.login.catch(() => {
+      if (logins.get(key) === entry) logins.delete(key);
+    });
+    return entry;
+  };
+  return {
+    async get(key: string, login: () => Promise<LoginSession>): Promise<LoginSession> {
+      const entry = logins.get(key) ?? start(key, login, false);
+      if (!entry.ahead) return entry.login;
+      try {
+        return await entry.login;
+      } catch {
+        return (logins.get(key) ?? start(key, login, false)).login;
+      }
+    },
+    /** Starts the login in the background unless one is made or under way; its failure is nobody's. */
+    ahead(key: string, login: () => Promise<LoginSession>): void {
+      if (!logins.has(key)) start(key, login, true).login.catch(() => undefined);
     },
   };
 });
+
+/** The key of a login in `registryLogins`: one per docker client and registry. */
+const loginKey = (builder: DockerBuilder, registry: string) => `${builder.docker}\0${registry}`;
+
+/** Logs `docker` in to `registry` with a fresh ECR token (the password goes to the run's secrets). */
+async function ecrLogin(docker: DockerContext, ecr: PushPorts['ecr'], registry: string): Promise<LoginSession> {
+  const creds = await getRegistryCredentials(ecr);
+  return dockerLogin(docker, registry, creds.username, creds.password);
+}
+
+/**
+ * Starts the run's login to the registry `resolved` pushes to, in the background, while its image
+ * is still to be built: the push then finds the login made (one GetAuthorizationToken and one
+ * `docker login` fewer on the app's path to its rollout). For an image the registry does not have,
+ * so that a no-op never logs in. Nothing is reported: if it fails, push logs in itself and reports.
+ */
+export function loginAhead(resolved: ResolvedApp, ports: Pick<PushPorts, 'ecr' | 'run' | 'env'> & { session: RunSession }): void {
+  const { session } = ports;
+  void (async () => {
+    const [registry, builder] = await Promise.all([registryFor(resolved.env, ports.ecr), detectBuilder({ env: ports.env, run: ports.run, session })]);
+    const docker: DockerContext = { builder, run: ports.run, env: ports.env, secrets: session.use(runSecrets) };
+    session.use(registryLogins).ahead(loginKey(builder, registry), () => ecrLogin(docker, ports.ecr, registry));
+  })().catch(() => undefined);
+}
 
 /**
  * The facts push decides on. A dry run does not need build-image's record: a dry run of the chain
@@ -199,9 +245,10 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
       const creds = await getRegistryCredentials(ports.ecr);
       return withRetry('login', () => dockerLogin(docker, plan.record.registry, creds.username, creds.password));
     };
-    // With a run: its login to this registry, made by the first app that pushes and kept until the
-    // run ends (an ECR token lasts 12 hours). K changed apps start one `docker login`, not K.
-    const session = ports.session ? await ports.session.use(registryLogins).get(`${builder.docker}\0${plan.record.registry}`, login) : await login();
+    // With a run: its login to this registry, made ahead by the prefetch or by the first app that
+    // pushes, and kept until the run ends (an ECR token lasts 12 hours). K changed apps start one
+    // `docker login`, not K.
+    const session = ports.session ? await ports.session.use(registryLogins).get(loginKey(builder, plan.record.registry), login) : await login();
     try {
       digest = await withRetry('push', () =>
         dockerPush(docker, plan.record.imageRef, {

@@ -11,8 +11,9 @@
  * in their own words.
  */
 import { parseArgs } from 'node:util';
-import { computeContentTag, contentTagMemo, getProjectGraph, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
+import { computeContentTag, contentTagMemo, getProjectGraph, gitRevision, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
 import { awsClients, imageExists, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
+import { loginAhead } from '@ferry/docker';
 import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
 import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, sandboxTargetGroup, withResolvedAppUrls, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
 
@@ -99,6 +100,9 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
   // Every app's content tag in one git pass (batch mode keeps them: content-tag.ts).
   const toTag = resolved.filter((r) => r.tagged);
   const tags = toTag.length ? getProjectGraph(workspaceRoot, session).then((g) => primeContentTags(toTag, g, contentTagMemo(session))).catch(() => undefined) : undefined;
+  // The revision every tagging task records (one `git status`, kept by the run), read beside the
+  // tags' git pass and the ECS read rather than by the first task after them.
+  if (toTag.length) gitRevision(workspaceRoot, session).catch(() => undefined);
   startAppBuilds(session, resolved.filter((r) => r.buildsImage), tags);
   const groups = new Map<string, typeof resolved>();
   for (const r of resolved.filter((x) => x.readsService || x.healthChecked)) {
@@ -140,28 +144,32 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
 }
 
 /**
- * One nested Nx build for the batch's apps whose image is not in the registry (app-builds.ts), in
- * the background: their build-image tasks wait for it. An app whose image is there (a no-op) needs
- * no bundle, and the registry answer is the one build-image reads next (the run keeps images found).
+ * For the batch's apps whose image is not in the registry, in the background: one nested Nx build
+ * of their bundles (app-builds.ts; their build-image tasks wait for it), and the run's login to
+ * their registries (push-image.ts, loginAhead), so that neither waits on the app's path to its
+ * rollout. An app whose image is there (a no-op) needs no bundle and no login, and the registry
+ * answer is the one build-image reads next (the run keeps images found).
  */
 function startAppBuilds(session: RunSession, apps: ResolvedApp[], tags: Promise<unknown> | undefined): void {
   if (!apps.length) return;
-  const needed = (async () => {
-    const graph = await getProjectGraph(session.workspaceRoot, session);
-    const withBuild = apps.filter((r) => graph.nodes[r.app.project]?.targetNames.includes(APP_BUILD_TARGET));
+  const missing = (async () => {
     await tags;
-    const missing = await Promise.all(
-      withBuild.map(async (r) => {
+    const graph = await getProjectGraph(session.workspaceRoot, session);
+    const found = await Promise.all(
+      apps.map(async (r) => {
         try {
           const { tag } = await computeContentTag(r, graph, contentTagMemo(session));
-          return (await imageExists(session.use(awsClients).ecr(r.env), r.app.repository, tag)) ? undefined : r.app.project;
+          return (await imageExists(session.use(awsClients).ecr(r.env), r.app.repository, tag)) ? undefined : r;
         } catch {
           return undefined; // build-image asks again and reports; it then builds the app alone
         }
       }),
     );
-    return [...new Set(missing.filter((p): p is string => p !== undefined))];
+    const out = found.filter((r): r is ResolvedApp => r !== undefined);
+    for (const r of out) loginAhead(r, { ecr: session.use(awsClients).ecr(r.env), session });
+    return { out, graph };
   })();
+  const needed = missing.then(({ out, graph }) => [...new Set(out.filter((r) => graph.nodes[r.app.project]?.targetNames.includes(APP_BUILD_TARGET)).map((r) => r.app.project))]);
   session.use(appBuilds).startShared([...new Set(apps.map((r) => r.app.project))], needed);
 }
 
