@@ -83,6 +83,16 @@ export function redactorFor(session: Pick<RunSession, 'use'> | undefined): Redac
   return session ? session.use(runSecrets) : patternRedactor;
 }
 
+/** Every string in `value` (objects and arrays walked, other values kept) masked with `r`. Pure. */
+export function redactDeep<T>(value: T, r: Redactor): T {
+  if (typeof value === 'string') return r.redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, r)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)])) as T;
+  }
+  return value;
+}
+
 /**
  * An error as it may be printed: message, stack, details and causes masked with `r`. Used where an
  * error leaves a run to be printed by someone else (Nx, Node's handler of an uncaught error).

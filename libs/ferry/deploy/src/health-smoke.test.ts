@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EcsTask } from '@ferry/aws';
-import type { SmokeCheck } from '@ferry/core';
+import { SecretSet, type SmokeCheck } from '@ferry/core';
 import { evaluateEcsHealth, probeHttp, serviceUrl } from './health.ts';
-import { checkRequest, evaluateCheck, runCheck, scriptCommand, valueAtPath, type SmokeResponse } from './smoke.ts';
+import { checkRequest, evaluateCheck, junitXml, runCheck, scriptCommand, valueAtPath, type SmokeResponse } from './smoke.ts';
 import { appConfig, awsEnv, deployment, sandboxEnv, service } from './fixtures.test-support.ts';
 
 const task = (id: string, health: EcsTask['healthStatus'] = 'HEALTHY', lastStatus = 'RUNNING'): EcsTask => ({ taskArn: `t/${id}`, lastStatus, healthStatus: health });
@@ -74,6 +74,23 @@ test('checkRequest sends objects as JSON and keeps explicit headers', () => {
 test('scriptCommand: ts through tsx, js with node', () => {
   assert.equal(scriptCommand('smoke.ts').slice(1), ['--import', 'tsx', 'smoke.ts']);
   assert.equal(scriptCommand('smoke.mjs').slice(1), ['smoke.mjs']);
+});
+
+test("junitXml: one case per check, failures kept; the run's secrets masked in names and failures", async () => {
+  const secrets = new SecretSet();
+  secrets.add('tok-0123456789abcdef');
+  const xml = await junitXml(
+    'api.smoke',
+    [
+      { name: 'version', ok: true, failures: [], status: 200, latencyMs: 12 },
+      { name: 'login', ok: false, failures: ['body.greeting: expected "x", got "tok-0123456789abcdef"'], status: 200, latencyMs: 30 },
+    ],
+    secrets,
+  );
+  assert.match(xml, /<testsuite name="api.smoke" tests="2" failures="1"/);
+  assert.match(xml, /<testcase classname="api.smoke" name="version" time="0.012"\/>/);
+  assert.match(xml, /<failure message="body.greeting: expected &quot;x&quot;, got &quot;\*\*\*&quot;"/);
+  assert.not.match(xml, /tok-0123456789abcdef/);
 });
 
 test('runCheck and probeHttp against a local server', async () => {

@@ -4,7 +4,7 @@
  */
 import { extname, resolve } from 'node:path';
 import Table from 'cli-table3';
-import { exec, lastLines, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
+import { exec, lastLines, patternRedactor, type Redactor, type Reporter, type ResolvedApp, type SmokeCheck } from '@ferry/core';
 import { httpRequest, type HttpRequest } from './http.ts';
 
 export interface SmokeResponse {
@@ -120,9 +120,12 @@ type JunitBuilder = import('junit-report-builder').Builder;
 
 /**
  * The results as a JUnit XML document (one suite per app, one case per check). The builder module
- * (a sixth of ferry's bundled code) is loaded only when a report is asked for (`--junit`).
+ * (a sixth of ferry's bundled code) is loaded only when a report is asked for (`--junit`). Names and
+ * failures are masked with `redactor` (the run's secrets and the patterns; the patterns alone by
+ * default): CI keeps and shows this file like the terminal's output.
  */
-export async function junitXml(suiteName: string, results: CheckResult[]): Promise<string> {
+export async function junitXml(suiteName: string, checks: CheckResult[], redactor: Redactor = patternRedactor): Promise<string> {
+  const results = checks.map((r) => ({ ...r, name: redactor.redact(r.name), failures: r.failures.map((f) => redactor.redact(f)) }));
   const junitModule = await import('junit-report-builder');
   // The package's CJS build exports the builder as module.exports; its types describe an ES default.
   const root = ((junitModule as unknown as { default?: JunitBuilder }).default ?? junitModule) as unknown as JunitBuilder;

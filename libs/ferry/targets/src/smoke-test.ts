@@ -33,7 +33,7 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
     if (args.junit) {
       const file = resolve(workspaceRoot, args.junit);
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, await junitXml(`${app.project}.smoke`, run.results));
+      writeFileSync(file, await junitXml(`${app.project}.smoke`, run.results, session.use(runSecrets)));
     }
     if (!args.json && process.stdout.isTTY) process.stdout.write(`${session.use(runSecrets).redact(smokeTable(run.results))}\n`);
     const summary = `${run.passed}/${run.results.length} passed against ${url}`;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryReporter, RunSession, type FerryEvent, type RunSummary } from '@ferry/core';
+import { MemoryReporter, RunSession, SecretSet, type FerryEvent, type RunSummary } from '@ferry/core';
 import { OutcomeFolder } from './format.ts';
 import { isSdkNodeWarning, replaceSdkNodeWarning } from './node-warning.ts';
 import { redactUrl, sendNotifications, slackPayload } from './notify.ts';
@@ -79,6 +79,25 @@ test('notify: JSON and Slack formats reach a loopback receiver; a failing hook i
     assert.equal(byPath.json.body, { kind: 'ferry.run-summary', version: 1, environment: 'staging', ...summary });
     assert.equal(byPath.slack.body, slackPayload(summary, 'staging'));
     assert.match((byPath.slack.body as { text: string }).text, /^ferry staging: 1 app: 1 deployed in 5\.0s$/);
+  } finally {
+    await rx.close();
+  }
+});
+
+test("notify: the payload is masked with the run's secrets, in both formats", async () => {
+  const rx = await receiver();
+  try {
+    const secrets = new SecretSet();
+    secrets.add('s3cr3t-value-from-the-run');
+    const leaky: RunSummary = { ...summary, rows: [{ ...summary.rows[0], url: 'http://127.0.0.1:1/?key=s3cr3t-value-from-the-run', failed: ['smoke-test'] }] };
+    const out = await sendNotifications([{ url: `${rx.base}/json`, format: 'json' }, { url: `${rx.base}/slack`, format: 'slack' }], leaky, 'staging', { redactor: secrets });
+    assert.equal(out.map((o) => o.ok), [true, true]);
+    assert.is(rx.got.length, 2);
+    for (const g of rx.got) {
+      const text = JSON.stringify(g.body);
+      assert.not.match(text, /s3cr3t-value-from-the-run/, g.path);
+      assert.match(text, /key=\*\*\*/, g.path);
+    }
   } finally {
     await rx.close();
   }

@@ -4,7 +4,7 @@
  * that fails never fails the run: the caller reports the failure. Webhook URLs are secrets (Slack's
  * carry the token in the path): only `redactUrl`'s form of them is ever shown.
  */
-import type { NotifyTarget, RunSummary, RunSummaryRow } from '@ferry/core';
+import { patternRedactor, redactDeep, type NotifyTarget, type Redactor, type RunSummary, type RunSummaryRow } from '@ferry/core';
 import { formatDuration, summaryHeadline } from './summary.ts';
 
 export interface NotifyHook {
@@ -65,18 +65,23 @@ export interface NotifyOutcome {
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
 
-/** Posts the summary to each hook, all at once; never throws. */
+/**
+ * Posts the summary to each hook, all at once; never throws. Every string of the payload is masked
+ * with `redactor` (the run's secrets and the patterns; the patterns alone by default): a webhook
+ * receives what the terminal shows, no more.
+ */
 export async function sendNotifications(
   hooks: readonly NotifyHook[],
   summary: RunSummary,
   environment: string,
-  o: { fetch?: FetchLike; timeoutMs?: number } = {},
+  o: { fetch?: FetchLike; timeoutMs?: number; redactor?: Redactor } = {},
 ): Promise<NotifyOutcome[]> {
   const post = o.fetch ?? (fetch as unknown as FetchLike);
+  const r = o.redactor ?? patternRedactor;
   return Promise.all(
     hooks.map(async (h): Promise<NotifyOutcome> => {
       const target = redactUrl(h.url);
-      const body = JSON.stringify(h.format === 'slack' ? slackPayload(summary, environment) : jsonPayload(summary, environment));
+      const body = JSON.stringify(redactDeep(h.format === 'slack' ? slackPayload(summary, environment) : jsonPayload(summary, environment), r));
       try {
         const res = await post(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
         return { target, ok: res.ok, detail: `HTTP ${res.status}` };

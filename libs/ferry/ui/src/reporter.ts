@@ -6,7 +6,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
-import { type FerryEvent, type Redactor, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
+import { redactDeep, type FerryEvent, type Redactor, type Reporter, type RolloutDeploymentView, type RunSummary } from '@ferry/core';
 import { formatDeployment, formatEvent, OutcomeFolder, QUIET_DONES, QUIET_SKIPS, STARTS_SHOWN, type FormatContext } from './format.ts';
 import type { Narration } from './narration.ts';
 
@@ -80,14 +80,6 @@ export function createReporter(opts: ReporterOptions): UiReporter {
   return tty ? new TtyReporter(out, err, ctx, r, story) : new PlainReporter(out, err, ctx, r, story);
 }
 
-function redactDeep<T>(value: T, r: Redactor): T {
-  if (typeof value === 'string') return r.redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, r)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, r)])) as T;
-  }
-  return value;
-}
 
 function errorLines(e: ReportedError, c: ChalkInstance, r: Redactor): string[] {
   return [c.red(`error: ${r.redact(e.message)}`), ...e.details.map((d) => `  ${r.redact(d)}`)];

@@ -44,7 +44,7 @@ export async function endRun(session: RunSession, reporter: Reporter, o: EndRunO
       const hooks = notifyHooks(ws?.environments[env]?.notify);
       if (!hooks.length) return;
       const part: RunSummary = { ...summary, rows: summary.rows.filter((r) => r.environment === env) };
-      for (const r of await sendNotifications(hooks, part, env, o)) {
+      for (const r of await sendNotifications(hooks, part, env, { ...o, redactor: redactorFor(session) })) {
         if (r.ok) reporter.emit({ kind: 'info', message: `notify: sent the ${env} summary to ${r.target} (${r.detail})` });
         else reporter.emit({ kind: 'warn', message: `notify: the ${env} webhook ${r.target} failed (${r.detail}); the deploy is not affected` });
       }
