@@ -82,6 +82,17 @@ async function benchSize(n: number) {
   const ws = join(tmp, 'ws');
   log(`N=${n}: sandbox and workspace in ${tmp}`);
   const sb = await startSandbox({ dataDir: join(tmp, 'sandbox'), port: 0, registryPort: 0, log: () => undefined });
+  // Interrupted (Ctrl-C, a CI timeout): the sandbox's task containers and registry go with the run.
+  // Kept installed while it stops: a second signal (tsx relays the one the process also got) must
+  // not end the process before the containers are gone.
+  let stopping: Promise<void> | undefined;
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    log(`${signal}: stopping the sandbox and its task containers`);
+    stopping = sb.stop({ removeTasks: true }).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   const cluster = 'bench';
   const ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
   const env: NodeJS.ProcessEnv = {
@@ -309,6 +320,8 @@ async function benchSize(n: number) {
       log(`speed-up of the no-op over the baseline: ${(ms / noopMs).toFixed(1)}x`);
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await sb.stop({ removeTasks: true }).catch(() => undefined);
     const images = (await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { cwd: repoRoot })).lines.map((l) => l.text).filter((r) => r.startsWith(`${sb.registryHost}/`));
     if (images.length) await run('docker', ['rmi', '-f', ...images], { cwd: repoRoot, allowFail: true });

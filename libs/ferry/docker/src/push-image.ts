@@ -197,13 +197,17 @@ export async function gatherPushFacts(resolved: ResolvedApp, ports: PushPorts, o
 }
 
 /**
- * The whole push: ensure the repository (IMMUTABLE, scan on push, lifecycle policy), then the plan
- * decided on fresh facts, then login + push + record. Returns the updated record.
+ * The whole push: ensure the repository (IMMUTABLE, scan on push, lifecycle policy) while the facts
+ * are read, then the plan decided on them, then login + push + record. Returns the updated record.
  */
 export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promise<ImageRecord> {
   const { reporter } = ports;
   const project = resolved.app.project;
-  const repo = await ensureRepository(ports.ecr, resolved.app, reporter);
+  // The repository's settings and the push's facts are read at once (a no-op's push is these reads
+  // only); the repository's error, when both fail, is the one reported, as when they ran in turn.
+  const [ensured, gathered] = await Promise.allSettled([ensureRepository(ports.ecr, resolved.app, reporter), gatherPushFacts(resolved, ports)]);
+  if (ensured.status === 'rejected') throw ensured.reason;
+  const repo = ensured.value;
   reporter.emit({
     kind: 'step',
     app: project,
@@ -213,7 +217,8 @@ export async function pushImage(resolved: ResolvedApp, ports: PushPorts): Promis
     data: { repository: repo.repositoryName, created: repo.created, policyUpdated: repo.policyUpdated, tagMutability: repo.tagMutability },
   });
 
-  const { facts, builder } = await gatherPushFacts(resolved, ports);
+  if (gathered.status === 'rejected') throw gathered.reason;
+  const { facts, builder } = gathered.value;
   const plan = planPush(facts, builder?.docker);
   if (plan.action === 'skip') {
     writeImageRecord(resolved, plan.record);
