@@ -299,8 +299,12 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   const before = Object.fromEntries(await Promise.all(APPS.map(async (a) => [a, await snapshot(a)] as const)));
   const images = localImages();
   const web = await ecrTags('web');
+  const tokensBefore = sb.stats().ecr.GetAuthorizationToken ?? 0;
   const r = await nx('affected', '-t', 'deploy', '-c', 'local', '--base=HEAD~1');
   assert.is(r.code, 0, show(r));
+  // One login for the run, made ahead by the batch's prefetch as soon as the registry said both
+  // images were missing, and found made by both pushes (push-image.ts, registryLogins.ahead).
+  assert.is((sb.stats().ecr.GetAuthorizationToken ?? 0) - tokensBefore, 1, `one GetAuthorizationToken for two pushes\n${show(r)}`);
   // web's `${app:api.url}` orders its deploy-app after api's (a task-graph edge), not a project-graph
   // edge: api's sources are no input of web, so web is not affected.
   assert.match(r.out, /Running target deploy for 2 projects/);
