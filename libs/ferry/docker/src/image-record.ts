@@ -55,12 +55,21 @@ export function readImageRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env
   }
 }
 
-/** Writes the record atomically (temp file + rename): a reader never sees half a file. */
+/**
+ * Writes the record atomically (temp file + rename): a reader never sees half a file. A record that
+ * is already there as it would be written (a no-op's build-image and push) is left untouched.
+ */
 export function writeImageRecord(resolved: Pick<ResolvedApp, 'projectRoot' | 'env'>, record: ImageRecord): string {
   const file = imageRecordPath(resolved);
+  const text = JSON.stringify(record, null, 2) + '\n';
+  try {
+    if (readFileSync(file, 'utf8') === text) return file;
+  } catch {
+    // not there yet
+  }
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+  writeFileSync(tmp, text);
   renameSync(tmp, file);
   return file;
 }
