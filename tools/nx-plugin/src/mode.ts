@@ -15,5 +15,5 @@ export const PACKAGE_NAME: string | undefined = typeof FERRY_PACKAGE_NAME === 's
 /** The executor the inferred targets use. */
 export const SCRIPT_EXECUTOR_NAME: string = PACKAGE_NAME ? `${PACKAGE_NAME}:script` : './tools/nx-plugin:script';
 
-/** How nx.json names the plugin (what `nx g …:init` registers). */
-export const PLUGIN_ENTRY: string = PACKAGE_NAME ?? './tools/nx-plugin/src/index.ts';
+/** How nx.json names the plugin (what `nx g …:init` registers): in the repository, index.ts compiled without Nx's TypeScript transpiler (index.cjs). */
+export const PLUGIN_ENTRY: string = PACKAGE_NAME ?? './tools/nx-plugin/src/index.cjs';

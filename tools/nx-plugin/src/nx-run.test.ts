@@ -37,14 +37,14 @@ function calls(): string[] {
 test.before(() => {
   ws = mkdtempSync(join(tmpdir(), 'ferry-nx-run-'));
   symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
-  for (const f of ['package.json', 'executors.json', 'src/index.ts', 'src/targets.ts', 'src/executor.ts', 'src/batch.ts', 'src/batch.cjs', 'src/executor.schema.json', 'src/script-args.ts', 'src/mode.ts', 'src/launch.ts']) {
+  for (const f of ['package.json', 'executors.json', 'src/index.ts', 'src/targets.ts', 'src/executor.ts', 'src/batch.ts', 'src/batch.cjs', 'src/compiled.cjs', 'src/index.cjs', 'src/executor.schema.json', 'src/script-args.ts', 'src/mode.ts', 'src/launch.ts']) {
     cpSync(join(repo, 'tools/nx-plugin', f), join(ws, 'tools/nx-plugin', f));
   }
   // The process port the launcher runs node through (and the error type it throws).
   for (const f of ['libs/ferry/core/src/exec.ts', 'libs/ferry/core/src/errors.ts', 'libs/ferry/core/src/app-refs.ts']) cpSync(join(repo, f), join(ws, f));
   write('package.json', { name: 'ws', private: true, type: 'module' });
   write('tsconfig.base.json', { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } });
-  write('nx.json', { plugins: ['./tools/nx-plugin/src/index.ts'] });
+  write('nx.json', { plugins: ['./tools/nx-plugin/src/index.cjs'] });
   write('ferry.json', { environments: { local: { kind: 'sandbox', region: 'us-east-1', cluster: 'l' }, prod: { kind: 'aws', region: 'eu-west-1', cluster: 'p' } } });
   const log = JSON.stringify(join(ws, 'calls.log'));
   for (const s of ['build-image', 'push', 'deploy-app', 'health-check', 'smoke-test', 'diff', 'rollback', 'deploy']) {

@@ -5,7 +5,7 @@
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import { SCRIPT_EXECUTOR_NAME } from './mode.ts';
 
-/** Options accepted in nx.json: `{ "plugin": "./tools/nx-plugin/src/index.ts", "options": {...} }`. */
+/** Options accepted in nx.json: `{ "plugin": "./tools/nx-plugin/src/index.cjs", "options": {...} }`. */
 export interface FerryPluginOptions {
   /**
    * Folder of the entry scripts (`<name>.ts`, run with tsx), relative to the workspace root.
