@@ -331,7 +331,11 @@ export async function findRollbackTarget(ecs: EcsPort, family: string, liveArn: 
   const reader = new RevisionReader(ecs, revisionLister(ecs, family, REVISION_READS_MAX), known);
   let more = await reader.next(ROLLBACK_PAGE);
   const live = revisionsOfFamily([liveArn], family)[0];
-  if (live && !reader.read.has(live.arn)) await reader.add(live).catch(() => undefined);
+  // Its image rules out same-image candidates; a live revision ECS no longer describes rules out none.
+  if (live && !reader.read.has(live.arn))
+    await reader.add(live).catch((e) => {
+      if (awsErrorName(e) !== 'ClientException') throw e;
+    });
   for (;;) {
     const step = rollbackStep(reader.all(), liveArn, reader.prefix, more);
     if (step.kind === 'target') return { kind: 'found', found: step.target, read: reader.all() };
