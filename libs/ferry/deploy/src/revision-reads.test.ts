@@ -250,6 +250,9 @@ test('rollback --to <tag> and run --revision: newest first until the tag, bounde
   const gone = await failure(findNamedRevision(ecs, FAMILY, '43', '--to'));
   assert.match(gone.message, /no ACTIVE revision of api matches "43"\. Known revisions: 500, 499/);
   assert.is(awsErrorName(await failure(findNamedRevision(ecs, FAMILY, '9999', '--to'))), '');
+  ecs.calls.length = 0;
+  for (const bad of ['0', '99999999999999999999']) assert.match((await failure(findNamedRevision(ecs, FAMILY, bad, '--to'))).message, /no ACTIVE revision of api matches/);
+  assert.is(ecs.count('describeTaskDefinition'), 0, 'no revision number ECS could hold: nothing described');
 });
 
 test.run();

@@ -352,7 +352,7 @@ export async function findRollbackTarget(ecs: EcsPort, family: string, liveArn: 
 export async function findNamedRevision(ecs: EcsPort, family: string, to: string, flag: string): Promise<{ found: RevisionInfo; read: RevisionInfo[] }> {
   const n = revisionNumberOf(to, family);
   if (n !== undefined) {
-    const found = await readRevision(ecs, family, n);
+    const found = Number.isSafeInteger(n) && n >= 1 ? await readRevision(ecs, family, n) : undefined;
     if (found) return { found, read: [found] };
     throw noMatch(family, to, await revisionLister(ecs, family, 10).first(10));
   }
