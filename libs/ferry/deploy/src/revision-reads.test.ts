@@ -239,6 +239,10 @@ test('rollback --to <tag> and run --revision: newest first until the tag, bounde
   assert.is(byTag.found.revision, 488);
   assert.is(ecs.count('describeTaskDefinition'), 20, 'two pages of 10');
   ecs.calls.length = 0;
+  const viaRollback = await planRollback(ports(ecs), resolved, 't488');
+  assert.is(viaRollback.target.revision, 488);
+  assert.is(ecs.count('describeTaskDefinition'), 20, 'readLive\'s read of the live revision is not repeated');
+  ecs.calls.length = 0;
   const old = await failure(findNamedRevision(ecs, FAMILY, 't3', '--revision'));
   assert.match(old.message, /newest 50 of api .*--revision <n>/);
   assert.is(ecs.count('describeTaskDefinition'), REVISION_READS_MAX);

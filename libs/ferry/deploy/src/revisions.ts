@@ -316,6 +316,11 @@ class RevisionReader {
   all(): RevisionInfo[] {
     return [...this.read.values()].sort((a, b) => b.revision - a.revision);
   }
+
+  /** The newest `prefix` of the listing, as read (without a known revision from elsewhere). */
+  async prefixRead(): Promise<RevisionInfo[]> {
+    return (await this.lister.first(this.prefix)).map((r) => this.read.get(r.arn)).filter((r): r is RevisionInfo => !!r);
+  }
 }
 
 /** How a bounded search for a rollback target (or a named revision) ended; `read`: every revision described. */
@@ -348,18 +353,19 @@ export async function findRollbackTarget(ecs: EcsPort, family: string, liveArn: 
  * The revision `to` names (`--to` of rollback, `--revision` of run): a number is read directly
  * (one DescribeTaskDefinition); a content tag is looked for newest first, a page at a time, at most
  * REVISION_READS_MAX revisions. Not found: a FerryError that names `flag` with a revision number.
+ * `known`: revisions already read (not described again; only those of the listing count as found).
  */
-export async function findNamedRevision(ecs: EcsPort, family: string, to: string, flag: string): Promise<{ found: RevisionInfo; read: RevisionInfo[] }> {
+export async function findNamedRevision(ecs: EcsPort, family: string, to: string, flag: string, known: RevisionInfo[] = []): Promise<{ found: RevisionInfo; read: RevisionInfo[] }> {
   const n = revisionNumberOf(to, family);
   if (n !== undefined) {
     const found = Number.isSafeInteger(n) && n >= 1 ? await readRevision(ecs, family, n) : undefined;
     if (found) return { found, read: [found] };
     throw noMatch(family, to, await revisionLister(ecs, family, 10).first(10));
   }
-  const reader = new RevisionReader(ecs, revisionLister(ecs, family, REVISION_READS_MAX));
+  const reader = new RevisionReader(ecs, revisionLister(ecs, family, REVISION_READS_MAX), known);
   let more = await reader.next(ROLLBACK_PAGE);
   for (;;) {
-    const step = tagSearchStep(reader.all(), to, family, reader.prefix, more);
+    const step = tagSearchStep(await reader.prefixRead(), to, family, reader.prefix, more);
     if (step.kind === 'found') return { found: step.found, read: reader.all() };
     if (step.kind === 'none') throw noMatch(family, to, reader.all());
     if (step.kind === 'bound') {

@@ -45,17 +45,18 @@ export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to
   let target: RevisionInfo;
   let read: RevisionInfo[];
   let migrationUnread = false;
+  // readLive has read the live revision: not described again.
+  const liveRevision = live.taskDef ? revisionFromDescribe(live.taskDef) : undefined;
+  const known = liveRevision ? [liveRevision] : [];
   if (to) {
-    ({ found: target, read } = await findNamedRevision(ports.ecs, app.family, to, '--to'));
+    ({ found: target, read } = await findNamedRevision(ports.ecs, app.family, to, '--to', known));
     if (revisionNumberOf(to, app.family) !== undefined) {
       const newer = await revisionsNewerThan(ports.ecs, app.family, target.revision);
       read = [...read, ...newer.read];
       migrationUnread = newer.unread;
     }
   } else {
-    // readLive has read the live revision: not described again.
-    const liveRevision = live.taskDef ? revisionFromDescribe(live.taskDef) : undefined;
-    const search = await findRollbackTarget(ports.ecs, app.family, fromArn, liveRevision ? [liveRevision] : []);
+    const search = await findRollbackTarget(ports.ecs, app.family, fromArn, known);
     read = search.read;
     if (search.kind === 'bound') {
       throw new FerryError(
