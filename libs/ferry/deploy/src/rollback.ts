@@ -51,7 +51,7 @@ export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to
   if (to) {
     ({ found: target, read } = await findNamedRevision(ports.ecs, app.family, to, '--to', known));
     if (revisionNumberOf(to, app.family) !== undefined) {
-      const newer = await revisionsNewerThan(ports.ecs, app.family, target.revision);
+      const newer = await revisionsNewerThan(ports.ecs, app.family, target.revision, known);
       read = [...read, ...newer.read];
       migrationUnread = newer.unread;
     }
@@ -79,13 +79,15 @@ export async function planRollback(ports: DeployPorts, resolved: ResolvedApp, to
 }
 
 /**
- * The revisions newer than `revision`, newest first, at most REVISION_READS_MAX of them described;
- * `unread`: there are more than that (their migrations were not looked at).
+ * The revisions newer than `revision`, at most REVISION_READS_MAX of them read (`known` ones, the
+ * live revision, not again); `unread`: there are more than that (their migrations were not seen).
  */
-async function revisionsNewerThan(ecs: DeployPorts['ecs'], family: string, revision: number): Promise<{ read: RevisionInfo[]; unread: boolean }> {
+async function revisionsNewerThan(ecs: DeployPorts['ecs'], family: string, revision: number, known: RevisionInfo[]): Promise<{ read: RevisionInfo[]; unread: boolean }> {
   const lister = revisionLister(ecs, family, REVISION_READS_MAX + 1);
   const listed = (await lister.first(REVISION_READS_MAX + 1)).filter((r) => r.revision > revision);
-  const read = await describeRevisions(ecs, listed.slice(0, REVISION_READS_MAX));
+  const have = new Map(known.map((r) => [r.arn, r]));
+  const wanted = listed.slice(0, REVISION_READS_MAX);
+  const read = [...wanted.flatMap((r) => have.get(r.arn) ?? []), ...(await describeRevisions(ecs, wanted.filter((r) => !have.has(r.arn))))];
   return { read, unread: listed.length > REVISION_READS_MAX || (listed.length === REVISION_READS_MAX && !lister.complete) };
 }
 
