@@ -36,6 +36,14 @@ test('listTaskDefinitions follows nextToken, ACTIVE, newest first', async () => 
   assert.is(sent[1].input.nextToken, 't');
 });
 
+test('listTaskDefinitionPage: one ListTaskDefinitions call, ACTIVE, sort DESC, maxResults and nextToken as given', async () => {
+  const { port, sent } = recorder(() => ({ taskDefinitionArns: ['a:9', 'a:8'], nextToken: 'n2' }));
+  assert.equal(await port.listTaskDefinitionPage('a', { maxResults: 2, nextToken: 'n1' }), { arns: ['a:9', 'a:8'], nextToken: 'n2' });
+  assert.equal(sent.map((s) => s.input), [{ familyPrefix: 'a', status: 'ACTIVE', sort: 'DESC', maxResults: 2, nextToken: 'n1' }]);
+  const last = recorder(() => ({ taskDefinitionArns: ['a:1'] }));
+  assert.equal(await last.port.listTaskDefinitionPage('a', { maxResults: 100 }), { arns: ['a:1'] });
+});
+
 test('listTasks pages and passes the desired status; describeTasks batches by 100', async () => {
   const { port, sent } = recorder((name, input, k) =>
     name === 'ListTasks' ? (k === 0 ? { taskArns: ['t1'], nextToken: 'n' } : { taskArns: ['t2'] }) : { tasks: input.tasks.map((t: string) => ({ taskArn: t })) },

@@ -60,6 +60,19 @@ export interface TaskDefinitionWithTags {
   tags: Tag[];
 }
 
+/** Which page of ListTaskDefinitions to read (EcsPort.listTaskDefinitionPage). */
+export interface TaskDefinitionPageRequest {
+  /** 1–100 (ECS model, ListTaskDefinitionsRequest.maxResults). */
+  maxResults: number;
+  nextToken?: string;
+}
+
+/** One page of ListTaskDefinitions: revision ARNs newest first, and the token of the next page. */
+export interface TaskDefinitionPage {
+  arns: string[];
+  nextToken?: string;
+}
+
 /**
  * How fresh a read must be. Without it (or with 0) the call goes to ECS. With `maxAgeMs`, an answer
  * the run's cache of live ECS state holds that is no older, and that no write of this run made
@@ -86,6 +99,12 @@ export interface EcsPort {
   deregisterTaskDefinition(arn: string): Promise<void>;
   /** ACTIVE revision ARNs whose family starts with `familyPrefix`, newest first (all pages). */
   listTaskDefinitions(familyPrefix: string): Promise<string[]>;
+  /**
+   * One ListTaskDefinitions call: ACTIVE revisions, `sort: DESC` (newest revision first),
+   * `maxResults` 1–100, from `nextToken` on. `nextToken` in the answer when there are more (the
+   * model: a page may hold fewer than `maxResults` even then).
+   */
+  listTaskDefinitionPage(familyPrefix: string, page: TaskDefinitionPageRequest): Promise<TaskDefinitionPage>;
   createService(input: CreateServiceCommandInput): Promise<Service>;
   updateService(input: UpdateServiceCommandInput): Promise<Service>;
   /** Task ARNs of a service with this desired status (all pages). */
@@ -173,6 +192,11 @@ export function createEcsPort(client: ECSClient): EcsPort {
           nextToken = r.nextToken;
         } while (nextToken);
         return arns;
+      }),
+    listTaskDefinitionPage: (familyPrefix, { maxResults, nextToken }) =>
+      attempt(`list task definitions of ${familyPrefix}`, async () => {
+        const r = await client.send(new ListTaskDefinitionsCommand({ familyPrefix, status: 'ACTIVE', sort: 'DESC', maxResults, nextToken }));
+        return { arns: r.taskDefinitionArns ?? [], ...(r.nextToken && { nextToken: r.nextToken }) };
       }),
     createService: (input) =>
       attempt(`create service ${input.serviceName} in cluster ${input.cluster}`, async () => {

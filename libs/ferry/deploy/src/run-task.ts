@@ -11,7 +11,7 @@ import { localImage, type AppPorts } from './context.ts';
 import { planFor } from './live.ts';
 import { launchOfService, runTaskInput, type LaunchSettings, type OneOffSpec } from './one-off.ts';
 import { createServiceInput, type LogGroupStep } from './plan.ts';
-import { findRevision, listRevisions } from './revisions.ts';
+import { findNamedRevision } from './revisions.ts';
 import { shortTaskDefinition } from './rollout.ts';
 
 export interface OneOffRequest {
@@ -41,8 +41,8 @@ export async function planOneOff(session: RunSession, ports: AppPorts, resolved:
   let tag: string | undefined;
   let launch: LaunchSettings;
   if (req.revision) {
-    const revisions = await listRevisions(ports.ecs, app.family);
-    const found = findRevision(revisions, req.revision, app.family);
+    // A number: that revision alone; a content tag: the newest revisions until it (revisions.ts).
+    const { found } = await findNamedRevision(ports.ecs, app.family, req.revision, '--revision');
     taskDefinition = { kind: 'existing', arn: found.arn };
     tag = found.contentTag;
     const live = (await ports.ecs.describeServices(env.cluster, [app.service])).services.find((s) => s.status !== 'INACTIVE');

@@ -1,7 +1,7 @@
 // rollback: point the service back at the previous completed revision (or --to <tag|revision>),
 // no rebuild; watch it like a deploy. Logic: libs/ferry/deploy/src/rollback.ts.
 import { resolveApp } from '@ferry/core';
-import { applyRollback, appPorts, checkRollbackPastMigration, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
+import { applyRollback, appPorts, checkMigrationsUnread, checkRollbackPastMigration, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const rollbackTarget: TargetSpec<{ to?: string; force: boolean; 'dry-run': boolean; 'no-rollback': boolean; timeout?: string; 'lock-wait'?: string; 'force-unlock': boolean }> = {
@@ -20,6 +20,8 @@ export const rollbackTarget: TargetSpec<{ to?: string; force: boolean; 'dry-run'
       return 0;
     }
     const pastMigration = () => {
+      const unread = checkMigrationsUnread(plan, args.force);
+      if (unread) reporter.emit({ kind: 'warn', app: project, message: unread });
       if (!plan.pastMigration) return;
       const note = checkRollbackPastMigration(plan.target, [plan.pastMigration], args.force, project);
       if (note) reporter.emit({ kind: 'warn', app: project, message: note });

@@ -181,11 +181,42 @@ export class FakeEcs implements EcsPort {
   listTaskDefinitions(familyPrefix: string): Promise<string[]> {
     return this.call('listTaskDefinitions', familyPrefix, () =>
       [...this.families.entries()]
-        .filter(([f]) => f.startsWith(familyPrefix))
+        .filter(([f]) => f === familyPrefix) // the full family name (listTaskDefinitionPage)
         .flatMap(([, l]) => l.filter((t) => t.taskDefinition.status === 'ACTIVE').map((t) => t.taskDefinition))
         .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))
         .map((t) => t.taskDefinitionArn!),
     );
+  }
+
+  /**
+   * ListTaskDefinitions as the ECS model describes it (ListTaskDefinitionsRequest): `familyPrefix`
+   * is the full family name (AWS lists nothing for a mere prefix: captured in getmoto/moto#2602),
+   * `sort: DESC` lists the revisions newest first, `maxResults` is 1–100, `nextToken` is opaque (a
+   * bad one is an InvalidParameterException).
+   */
+  listTaskDefinitionPage(family: string, page: { maxResults: number; nextToken?: string }): Promise<{ arns: string[]; nextToken?: string }> {
+    return this.call('listTaskDefinitionPage', `${family} ${page.maxResults}${page.nextToken ? ` ${page.nextToken}` : ''}`, () => {
+      if (!Number.isInteger(page.maxResults) || page.maxResults < 1 || page.maxResults > 100) throw awsError('InvalidParameterException', 'maxResults must be between 1 and 100.');
+      const start = page.nextToken === undefined ? 0 : FakeEcs.fromToken(page.nextToken);
+      const all = (this.families.get(family) ?? [])
+        .filter((t) => t.taskDefinition.status === 'ACTIVE')
+        .map((t) => t.taskDefinition)
+        .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))
+        .map((t) => t.taskDefinitionArn!);
+      const arns = all.slice(start, start + page.maxResults);
+      const next = start + page.maxResults;
+      return { arns, ...(next < all.length && { nextToken: FakeEcs.toToken(next) }) };
+    });
+  }
+
+  private static toToken(offset: number): string {
+    return Buffer.from(`fake-ecs:${offset}`).toString('base64');
+  }
+
+  private static fromToken(token: string): number {
+    const m = /^fake-ecs:(\d+)$/.exec(Buffer.from(token, 'base64').toString());
+    if (!m) throw awsError('InvalidParameterException', 'Invalid nextToken.');
+    return Number(m[1]);
   }
 
   createService(input: CreateServiceCommandInput): Promise<Service> {

@@ -120,6 +120,28 @@ test('ListTaskDefinitions: familyPrefix, status, sort, pagination', async () => 
   await rejects(call('ListTaskDefinitions', { nextToken: 'garbage!' }), 'InvalidParameterException');
 });
 
+// ECS model, ListTaskDefinitionsRequest: familyPrefix is "the full family name" (AWS lists nothing
+// for a mere prefix: captured in getmoto/moto#2602); DESC lists the newest revision first, in
+// numerical order ("ascending numerical order by revision" reversed); maxResults is 1–100 and a page
+// comes with a nextToken while more remain.
+test('ListTaskDefinitions: the full family name only, newest first by number, paged as asked', async () => {
+  const { call } = setup();
+  for (let i = 0; i < 12; i++) await call('RegisterTaskDefinition', td('api'));
+  await call('RegisterTaskDefinition', td('api-worker'));
+  const name = (a: string) => a.split('/')[1];
+  assert.equal((await call('ListTaskDefinitions', { familyPrefix: 'ap' })).taskDefinitionArns, [], 'a prefix of a family lists nothing');
+  const pages: string[][] = [];
+  let nextToken: string | undefined;
+  do {
+    const p = await call('ListTaskDefinitions', { familyPrefix: 'api', sort: 'DESC', maxResults: 5, ...(nextToken && { nextToken }) });
+    pages.push(p.taskDefinitionArns.map(name));
+    nextToken = p.nextToken;
+  } while (nextToken);
+  assert.equal(pages, [['api:12', 'api:11', 'api:10', 'api:9', 'api:8'], ['api:7', 'api:6', 'api:5', 'api:4', 'api:3'], ['api:2', 'api:1']]);
+  await rejects(call('ListTaskDefinitions', { familyPrefix: 'api', maxResults: 101 }), 'InvalidParameterException');
+  assert.equal((await call('ListTaskDefinitions', { sort: 'DESC', maxResults: 2 })).taskDefinitionArns.map(name), ['api-worker:1', 'api:12'], 'families in reverse lexicographic order');
+});
+
 test('services: create, deployments on task definition change only, tags with the LB URL, errors', async () => {
   const { call, state } = setup();
   await rejects(call('CreateService', { serviceName: 's', taskDefinition: 'web', desiredCount: 1 }), 'ClusterNotFoundException');

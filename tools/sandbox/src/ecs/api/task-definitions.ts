@@ -112,11 +112,14 @@ export function taskDefinitionOperations({ store, arns, accountId }: ApiDeps): O
       if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status)) throw invalid('status must be ACTIVE, INACTIVE or DELETE_IN_PROGRESS.');
       const sort = input?.sort ?? 'ASC';
       if (sort !== 'ASC' && sort !== 'DESC') throw invalid('sort must be ASC or DESC.');
-      const prefix: string | undefined = input?.familyPrefix;
+      // familyPrefix is "the full family name" (ECS model, ListTaskDefinitionsRequest): AWS lists
+      // nothing for a mere prefix (captured in getmoto/moto#2602), unlike ListTaskDefinitionFamilies.
+      const family: string | undefined = input?.familyPrefix;
+      // ASC: families lexicographically, revisions in ascending numerical order; DESC reverses both.
       let all = Object.values(st().taskDefinitions)
         .flat()
-        .filter((td) => td.status === status && (!prefix || td.family.startsWith(prefix)))
-        .sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision)
+        .filter((td) => td.status === status && (!family || td.family === family))
+        .sort((a, b) => (a.family < b.family ? -1 : a.family > b.family ? 1 : 0) || a.revision - b.revision)
         .map((td) => td.taskDefinitionArn);
       if (sort === 'DESC') all = all.reverse();
       const { page, nextToken } = paginate(all, input?.maxResults, input?.nextToken);
