@@ -18,8 +18,18 @@ const note = (k: string, v: unknown) => {
 };
 const lockOf = async () => (await f.tags((await f.describe()).serviceArn!))['ferry:lock'];
 
+// The tests up to the crash loop check locks, signals and throttling, not traffic: until then the app
+// has no containerPort, so ferry provisions no load balancer and a rollout does not wait for target
+// health checks (ALB: HealthyThresholdCount passes an interval apart, at least 2 x 5 s, so ~10 s per
+// rollout; docs/sandbox.md). The crash-loop test commits the full deploy.json: that deploy attaches
+// the load balancer with UpdateService, and every test from there checks requests through it.
+// Without a containerPort each task still needs its own port (tasks share the host network, and a
+// rolling update runs two at once): the task definition sets PORT, which the sandbox replaces with a
+// free host port (the PORT contract, docs/sandbox.md).
+const noLoadBalancer = { containerPort: undefined, healthCheckPath: undefined, environment: { PORT: '8080' } };
+
 test.before(async () => {
-  await f.start({ [`apps/${APP}/deploy.json`]: f.deployJson(), [`apps/${APP}/server.js`]: server('v1') });
+  await f.start({ [`apps/${APP}/deploy.json`]: f.deployJson(noLoadBalancer), [`apps/${APP}/server.js`]: server('v1') });
 });
 test.after(async () => {
   await f.stop();

@@ -9,6 +9,7 @@ import { isFerryRecord } from './content-tag/inputs.ts';
 import { getProjectGraph, transitiveDependencies, type ProjectGraphLite } from './graph.ts';
 import { gitRevision } from './git.ts';
 import { resolveApp } from './resolve.ts';
+import { RunSession } from './session.ts';
 import { cloneWorkspace, createFixtureWorkspace, git, repositoryAt, writeFiles } from './testing/workspace.ts';
 
 const ws = createFixtureWorkspace();
@@ -16,8 +17,15 @@ const root = ws.root;
 let graph: ProjectGraphLite;
 let base: { api: ContentTag; web: ContentTag };
 
+// The project graph is read once, as in a run (RunSession: one graph per workspace root), and every
+// tag below is computed with it. resolveApp takes it from the same session instead of starting Nx
+// again for each call (~3 s each); it still reads ferry.json and deploy.json from disk every time,
+// so the deploy.json changes below are seen. No test here changes a project's root.
+const session = new RunSession({ workspaceRoot: root });
+const resolve = (project: string, env?: string) => resolveApp(root, project, env, session);
+
 async function tags(env?: string) {
-  const apps = await Promise.all([resolveApp(root, 'api', env), resolveApp(root, 'web', env)]);
+  const apps = await Promise.all([resolve('api', env), resolve('web', env)]);
   const [api, web] = await computeContentTags(apps, graph);
   return { api, web };
 }
@@ -34,7 +42,7 @@ async function withChange(change: () => void, env?: string) {
 }
 
 test.before(async () => {
-  graph = await getProjectGraph(root);
+  graph = await getProjectGraph(root, session);
   base = await tags();
 });
 test.after(() => ws.cleanup());
@@ -74,8 +82,9 @@ test('the tag scheme is a contract: the fixture keeps the tags it always had', a
 test('the tag scheme is a contract: the sample apps of a fixed commit keep their tags', async () => {
   const repo = repositoryAt('a404aed4dea0664b03803a382818982f6fa714ff');
   try {
-    const apps = await Promise.all(['api', 'web', 'worker'].map((p) => resolveApp(repo.root, p)));
-    const tagged = await computeContentTags(apps, await getProjectGraph(repo.root));
+    const run = new RunSession({ workspaceRoot: repo.root });
+    const apps = await Promise.all(['api', 'web', 'worker'].map((p) => resolveApp(repo.root, p, undefined, run)));
+    const tagged = await computeContentTags(apps, await getProjectGraph(repo.root, run));
     assert.equal(Object.fromEntries(tagged.map((t, i) => [apps[i].app.project, t.tag])), {
       api: 'ft-e3a4124d6c97aec7c9b9',
       web: 'ft-2c53b35496b046a8c166',
@@ -88,7 +97,7 @@ test('the tag scheme is a contract: the sample apps of a fixed commit keep their
 });
 
 test('the tag is stable: the same tree computed twice gives the same tag', async () => {
-  const again = await computeContentTag(await resolveApp(root, 'api'), graph);
+  const again = await computeContentTag(await resolve('api'), graph);
   assert.is(again.tag, base.api.tag);
 });
 
@@ -215,7 +224,7 @@ test('readJsonc reads JSON with comments and trailing commas, and gives undefine
 
 test('a memo keeps the run\'s first tag of an app; without one every call sees the tree as it is', async () => {
   const memo = createContentTagMemo();
-  const api = await resolveApp(root, 'api');
+  const api = await resolve('api');
   await primeContentTags([api], graph, memo);
   appendFileSync(join(root, 'apps/api/src/main.ts'), '// changed during the run\n');
   try {
@@ -223,7 +232,7 @@ test('a memo keeps the run\'s first tag of an app; without one every call sees t
     assert.is(primed.tag, base.api.tag);
     assert.is(await computeContentTag(api, graph, memo), primed);
     // Another environment is another app of the run: computed now, then kept.
-    const prod = await computeContentTag(await resolveApp(root, 'api', 'prod'), graph, memo);
+    const prod = await computeContentTag(await resolve('api', 'prod'), graph, memo);
     assert.is.not(prod.tag, base.api.tag);
     assert.is.not((await computeContentTag(api, graph)).tag, base.api.tag);
     assert.is(memo.tags.size, 2);
@@ -254,7 +263,7 @@ test('an uncommitted change is dirty; committing the same content keeps the tag 
   appendFileSync(join(root, 'apps/api/src/main.ts'), '// committed later\n');
   writeFiles(root, { 'apps/api/src/new.ts': 'export const n = 1;\n' });
   try {
-    const app = await resolveApp(root, 'api');
+    const app = await resolve('api');
     const dirty = await computeContentTag(app, graph);
     assert.is(dirty.inputs.dirty, true);
     assert.is.not(dirty.tag, base.api.tag);
@@ -271,7 +280,7 @@ test('an uncommitted change is dirty; committing the same content keeps the tag 
     assert.is(rev.dirty, false);
     assert.match(rev.sha, /^[0-9a-f]{40}$/);
     assert.equal(await changedInputsSince(app, graph, 'HEAD~1'), ['apps/api/src/main.ts', 'apps/api/src/new.ts']);
-    const web = await resolveApp(root, 'web');
+    const web = await resolve('web');
     assert.equal(await changedInputsSince(web, graph, 'HEAD~1'), []);
   } finally {
     git(root, 'reset', '-q', '--hard', 'HEAD~1');
@@ -280,7 +289,7 @@ test('an uncommitted change is dirty; committing the same content keeps the tag 
 });
 
 test('changedInputsSince refuses unknown and hostile revisions', async () => {
-  const app = await resolveApp(root, 'api');
+  const app = await resolve('api');
   for (const rev of ['no-such-branch', '--output=/tmp/x', 'HEAD;rm -rf /']) {
     try {
       await changedInputsSince(app, graph, rev);
@@ -296,9 +305,11 @@ test('two clones of the same commit give the same tags', async () => {
   const a = cloneWorkspace(root);
   const b = cloneWorkspace(root);
   try {
-    const [ga, gb] = await Promise.all([getProjectGraph(a.root), getProjectGraph(b.root)]);
-    const ta = await computeContentTag(await resolveApp(a.root, 'api'), ga);
-    const tb = await computeContentTag(await resolveApp(b.root, 'api'), gb);
+    // Each clone is its own run: Nx computes each clone's graph.
+    const [runA, runB] = [new RunSession({ workspaceRoot: a.root }), new RunSession({ workspaceRoot: b.root })];
+    const [ga, gb] = await Promise.all([getProjectGraph(a.root, runA), getProjectGraph(b.root, runB)]);
+    const ta = await computeContentTag(await resolveApp(a.root, 'api', undefined, runA), ga);
+    const tb = await computeContentTag(await resolveApp(b.root, 'api', undefined, runB), gb);
     assert.is(ta.tag, tb.tag);
     assert.is(ta.tag, base.api.tag);
     assert.is(ta.inputs.dirty, false);
@@ -308,8 +319,8 @@ test('two clones of the same commit give the same tags', async () => {
     git(a.root, 'config', 'core.autocrlf', 'true');
     writeFiles(a.root, { 'apps/api/src/new.ts': 'export const a = 1;\r\nexport const b = 2;\r\n' });
     writeFiles(b.root, { 'apps/api/src/new.ts': 'export const a = 1;\nexport const b = 2;\n' });
-    const da = await computeContentTag(await resolveApp(a.root, 'api'), ga);
-    const db = await computeContentTag(await resolveApp(b.root, 'api'), gb);
+    const da = await computeContentTag(await resolveApp(a.root, 'api', undefined, runA), ga);
+    const db = await computeContentTag(await resolveApp(b.root, 'api', undefined, runB), gb);
     assert.is(da.inputs.dirty, true);
     assert.is(da.tag, db.tag);
     assert.is.not(da.tag, ta.tag);

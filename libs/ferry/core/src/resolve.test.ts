@@ -5,12 +5,20 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError } from './errors.ts';
 import { resolveApp } from './resolve.ts';
+import { RunSession } from './session.ts';
 import { createFixtureWorkspace, writeFiles } from './testing/workspace.ts';
 import { findWorkspaceRoot } from './workspace.ts';
 
 const ws = createFixtureWorkspace();
 const root = ws.root;
 test.after(() => ws.cleanup());
+
+// No test here changes a project.json, so the project graph is the same throughout: the tests share
+// one run (RunSession: Nx computes the graph once) instead of starting Nx for every resolveApp
+// (~3 s each). ferry.json and deploy.json are still read from disk on every call. The first test
+// resolves without a session, as a script outside a run does.
+const session = new RunSession({ workspaceRoot: root });
+const resolve = (project: string, env?: string) => resolveApp(root, project, env, session);
 
 async function failure(p: Promise<unknown>): Promise<FerryError> {
   try {
@@ -35,7 +43,7 @@ test('the default environment: base fields, env build args under the app ones', 
 });
 
 test('an environment override applies over the base and merges maps', async () => {
-  const r = await resolveApp(root, 'api', 'prod');
+  const r = await resolve('api', 'prod');
   assert.is(r.env.name, 'prod');
   assert.is(r.app.desiredCount, 3);
   assert.equal(r.app.environment, { LOG_LEVEL: 'warn', REGION: 'eu' });
@@ -46,10 +54,10 @@ test('an environment override applies over the base and merges maps', async () =
 test('a per-environment url reaches the resolved app; a bad url names the field', async () => {
   writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, environments: { prod: { desiredCount: 3, url: 'https://api.example.com', environment: { LOG_LEVEL: 'warn' } } }, environment: { LOG_LEVEL: 'info', REGION: 'eu' } } });
   try {
-    assert.is((await resolveApp(root, 'api', 'prod')).app.url, 'https://api.example.com');
-    assert.is((await resolveApp(root, 'api')).app.url, undefined);
+    assert.is((await resolve('api', 'prod')).app.url, 'https://api.example.com');
+    assert.is((await resolve('api')).app.url, undefined);
     writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, environments: { prod: { url: 'not a url' } } } });
-    const e = await failure(resolveApp(root, 'api', 'prod'));
+    const e = await failure(resolve('api', 'prod'));
     assert.match(e.message, /environments\.prod\.url/);
   } finally {
     writeFiles(root, { 'apps/api/deploy.json': { containerPort: 3000, healthCheckPath: '/health', buildArgs: { APP: 'api' }, environments: { prod: { desiredCount: 3, environment: { LOG_LEVEL: 'warn' } } }, environment: { LOG_LEVEL: 'info', REGION: 'eu' } } });
@@ -58,9 +66,9 @@ test('a per-environment url reaches the resolved app; a bad url names the field'
 
 test('app build args win over environment build args; family follows an overridden service', async () => {
   writeFiles(root, { 'apps/web/deploy.json': { buildArgs: { BASE_IMAGE: 'mine' }, environments: { prod: { service: 'web-prod' } } } });
-  const local = await resolveApp(root, 'web');
+  const local = await resolve('web');
   assert.equal(local.app.buildArgs, { BASE_IMAGE: 'mine' });
-  const prod = await resolveApp(root, 'web', 'prod');
+  const prod = await resolve('web', 'prod');
   assert.is(prod.app.service, 'web-prod');
   assert.is(prod.app.family, 'web-prod');
 });
@@ -68,40 +76,40 @@ test('app build args win over environment build args; family follows an overridd
 test('FERRY_ENV picks the environment when --env is not given', async () => {
   process.env.FERRY_ENV = 'prod';
   try {
-    assert.is((await resolveApp(root, 'api')).env.name, 'prod');
+    assert.is((await resolve('api')).env.name, 'prod');
   } finally {
     delete process.env.FERRY_ENV;
   }
 });
 
 test('an unknown environment lists the known ones', async () => {
-  const e = await failure(resolveApp(root, 'api', 'prd'));
+  const e = await failure(resolve('api', 'prd'));
   assert.is(e.code, 'ENV_UNKNOWN');
   assert.is(e.message, 'Unknown environment "prd". Did you mean "prod"? Known environments: local, prod (from ferry.json).');
 });
 
 test('a project without deploy.json names the file to create', async () => {
-  const e = await failure(resolveApp(root, 'shared'));
+  const e = await failure(resolve('shared'));
   assert.is(e.code, 'CONFIG_MISSING');
   assert.match(e.message, /^libs\/shared\/deploy\.json does not exist\. Create it /);
 });
 
 test('an unknown project suggests a close one', async () => {
-  const e = await failure(resolveApp(root, 'api2'));
+  const e = await failure(resolve('api2'));
   assert.is(e.code, 'NOT_FOUND');
   assert.match(e.message, /^No Nx project named "api2"\. Did you mean "api"\?/);
 });
 
 test('a build context outside the workspace is refused', async () => {
   writeFiles(root, { 'apps/web/deploy.json': { context: '../../..' } });
-  const e = await failure(resolveApp(root, 'web'));
+  const e = await failure(resolve('web'));
   assert.is(e.code, 'CONFIG_INVALID');
   assert.match(e.message, /^apps\/web\/deploy\.json: context must stay inside the workspace \(got "\.\.\/\.\.\/\.\."/);
 });
 
 test('an override for an environment ferry.json does not define is refused (typo guard)', async () => {
   writeFiles(root, { 'apps/web/deploy.json': { environments: { prd: { desiredCount: 2 } } } });
-  const e = await failure(resolveApp(root, 'web', 'local'));
+  const e = await failure(resolve('web', 'local'));
   assert.is(e.code, 'CONFIG_INVALID');
   assert.is(e.message, 'apps/web/deploy.json: environments.prd overrides an environment that ferry.json does not define. Did you mean "prod"? Known environments: local, prod. Rename the key or add the environment to ferry.json.');
 });
