@@ -128,6 +128,28 @@ test('registryId: the registry account when it is not the caller\'s, on every EC
   assert.not.ok('registryId' in sent.at(-1)!.input, 'the caller\'s own registry: no registryId');
 });
 
+test('rememberFound: concurrent lookups of one tag make one call; a found image is not asked for again, a missing one is', async () => {
+  const sent: string[] = [];
+  const client = {
+    send: async (c: { input: { imageIds?: { imageTag?: string }[] } }) => {
+      const tag = c.input.imageIds?.[0]?.imageTag ?? '';
+      sent.push(tag);
+      await new Promise((r) => setTimeout(r, 5));
+      return { imageDetails: tag === 'here' ? [{ imageDigest: 'sha256:1', imageTags: [tag] }] : [] };
+    },
+  } as unknown as ECRClient;
+  const port = ecrPort(client, { rememberFound: true });
+  const ask = (tag: string) => port.describeImages({ repositoryName: 'api', imageIds: [{ imageTag: tag }] });
+  const [a, b, c] = await Promise.all([ask('here'), ask('here'), ask('here')]);
+  assert.is(a, b);
+  assert.is(b, c);
+  await ask('here');
+  assert.equal(sent, ['here'], 'one call for three concurrent lookups and a later one');
+  await Promise.all([ask('gone'), ask('gone')]);
+  await ask('gone');
+  assert.equal(sent, ['here', 'gone', 'gone'], 'a tag not found is asked for again by a later lookup');
+});
+
 test('registryHostOf strips scheme and slash', () => {
   assert.is(registryHostOf('https://123.dkr.ecr.eu-west-1.amazonaws.com'), '123.dkr.ecr.eu-west-1.amazonaws.com');
   assert.is(registryHostOf('http://127.0.0.1:5000/'), '127.0.0.1:5000');

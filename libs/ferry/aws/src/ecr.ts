@@ -123,14 +123,24 @@ export const registryIdFor = (registryAccount: string | undefined, callerAccount
 
 function rememberFound(describe: (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>) {
   const found = new Map<string, DescribeImagesCommandOutput>();
+  // A lookup under way is shared by whoever asks for the same tag meanwhile (the prefetch, the
+  // lock ahead and build-image of one app ask at about the same moment): one call, one answer.
+  const asking = new Map<string, Promise<DescribeImagesCommandOutput>>();
   return async (input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput> => {
     const single = input.imageIds?.length === 1 && input.imageIds[0].imageTag && !input.imageIds[0].imageDigest && !input.nextToken && !input.registryId;
-    const key = single ? JSON.stringify([input.repositoryName, input.imageIds![0].imageTag]) : undefined;
-    const hit = key ? found.get(key) : undefined;
+    if (!single) return describe(input);
+    const key = JSON.stringify([input.repositoryName, input.imageIds![0].imageTag]);
+    const hit = found.get(key) ?? asking.get(key);
     if (hit) return hit;
-    const out = await describe(input);
-    if (key && out.imageDetails?.[0]?.imageDigest) found.set(key, out);
-    return out;
+    const call = describe(input);
+    asking.set(key, call);
+    try {
+      const out = await call;
+      if (out.imageDetails?.[0]?.imageDigest) found.set(key, out);
+      return out;
+    } finally {
+      asking.delete(key);
+    }
   };
 }
 
