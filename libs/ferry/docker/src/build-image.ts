@@ -210,10 +210,10 @@ export async function gatherBuildFacts(resolved: ResolvedApp, ports: BuildImageP
   sourceUrl.catch(() => undefined);
   const builder = await detectBuilder({ env: ports.env, run: ports.run, session: ports.session });
   const docker: DockerContext = { builder, run: ports.run, env: ports.env };
-  // Four docker clients at once; the engine check speaks first when the engine is down.
+  // Two docker clients at once, and the engine check (once per run); it speaks first when the engine is down.
   const asked = Promise.all([inspectLocalImage(docker, imageRef), listLocalImages(docker, `${registry}/${app.repository}`)]);
   asked.catch(() => undefined);
-  const engine = await checkEngine(builder, { env: ports.env, run: ports.run });
+  const engine = await checkEngine(builder, { env: ports.env, run: ports.run, session: ports.session });
   const [local, localTags] = await asked;
   return {
     resolved,

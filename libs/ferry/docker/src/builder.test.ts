@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { candidateClients, chooseBuilder, detectBuilder, legacyClientCanUseBuildKit, parseBuildxVersion, parseClientVersion, type ClientProbe } from './builder.ts';
+import { candidateClients, checkEngine, chooseBuilder, detectBuilder, legacyClientCanUseBuildKit, parseBuildxVersion, parseClientVersion, type ClientProbe } from './builder.ts';
 import type { RunProcess } from './process.ts';
 import { RunSession } from '@ferry/core';
 
@@ -86,6 +86,35 @@ test('detectBuilder probes with argument arrays, once per run (session)', async 
   assert.equal(calls, [['/fake/docker-for-cache-test', '--version'], ['/fake/docker-for-cache-test', 'buildx', 'version']]);
   await detectBuilder({ env, run: fake, session: new RunSession({ workspaceRoot: '/nowhere' }) });
   assert.is(calls.length, 4, 'another run probes again');
+});
+
+test('checkEngine: once per run and engine; a failed check is asked again and names the next step', async () => {
+  let up = false;
+  const calls: string[][] = [];
+  const fake: RunProcess = async (cmd, args) => {
+    calls.push([cmd, ...args]);
+    if (!up) return { code: 1, stdout: '', stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.', output: '' };
+    const out = args[0] === 'version' ? '20.10.24+dfsg1\n' : 'host\nnone\n';
+    return { code: 0, stdout: out, stderr: '', output: out };
+  };
+  const session = new RunSession({ workspaceRoot: '/nowhere' });
+  const builder = { docker: '/fake/docker' };
+  const env = { PATH: '' };
+  for (let i = 0; i < 2; i++) {
+    const e = await checkEngine(builder, { env, run: fake, session }).catch((x: Error & { code?: string }) => x);
+    assert.instance(e, Error);
+    assert.match((e as Error).message, /Docker engine not reachable.*Start Docker/);
+  }
+  assert.is(calls.length, 4, 'a down engine is asked by each caller');
+  up = true;
+  const [a, b] = await Promise.all([checkEngine(builder, { env, run: fake, session }), checkEngine(builder, { env, run: fake, session })]);
+  assert.is(a, b);
+  assert.equal(a, { serverVersion: '20.10.24+dfsg1', hasBridge: false });
+  assert.is(calls.length, 6, 'two apps at once: one version + one network ls');
+  await checkEngine(builder, { env: { ...env, DOCKER_HOST: 'unix:///other.sock' }, run: fake, session });
+  assert.is(calls.length, 8, 'another engine is asked');
+  await checkEngine(builder, { env, run: fake });
+  assert.is(calls.length, 10, 'without a session: every time');
 });
 
 test.run();

@@ -174,8 +174,23 @@ export interface EngineInfo {
   hasBridge: boolean;
 }
 
-/** Checks that the engine answers; DOCKER_UNAVAILABLE with the next step when it does not. */
-export async function checkEngine(builder: Pick<DockerBuilder, 'docker'>, opts: { env?: NodeJS.ProcessEnv; run?: RunProcess } = {}): Promise<EngineInfo> {
+/**
+ * The run's engine checks: an engine that answered once in this run is not asked again by every
+ * app that builds (two docker clients each, K at once beside the apps' bundles). A failed check is
+ * not kept: the next app asks again and reports in its own words; a build on an engine gone since
+ * reports its own failure.
+ */
+export const engineChecks = sessionPart('docker engine checks', () => new PromiseMemo<EngineInfo>());
+
+/** Checks that the engine answers; DOCKER_UNAVAILABLE with the next step when it does not. With a session, once per run and engine. */
+export function checkEngine(builder: Pick<DockerBuilder, 'docker'>, opts: { env?: NodeJS.ProcessEnv; run?: RunProcess; session?: RunSession } = {}): Promise<EngineInfo> {
+  if (!opts.session) return askEngine(builder, opts);
+  const env = opts.env ?? process.env;
+  const key = [builder.docker, env.DOCKER_HOST, env.DOCKER_CONTEXT, env.DOCKER_CONFIG].map((v) => v ?? '').join('\0');
+  return opts.session.use(engineChecks).get(key, () => askEngine(builder, opts));
+}
+
+async function askEngine(builder: Pick<DockerBuilder, 'docker'>, opts: { env?: NodeJS.ProcessEnv; run?: RunProcess }): Promise<EngineInfo> {
   const run = opts.run ?? runProcess;
   const baseEnv = opts.env ?? process.env;
   const [v, n] = await Promise.all([

@@ -51,6 +51,14 @@ function writeSecret(file: string, value: string): void {
 }
 
 /**
+ * bcrypt's lowest cost for the htpasswd entry. The registry checks the hash on every request it
+ * gets (no cache), and a push makes a dozen: at cost 10 that was ~60 ms of CPU each, most of a
+ * small image's push on 2 cores. A cost only slows guessing of a weak password; this one is 24
+ * random bytes, never chosen by a person, and the file is the sandbox's own (mode 0600, loopback).
+ */
+export const HTPASSWD_COST = 4;
+
+/**
  * The registry password, generated once per data directory and kept (mode 0600) so images and
  * `docker login` sessions survive restarts. The htpasswd entry is rewritten when missing.
  */
@@ -65,11 +73,11 @@ export function ensureCredentials(files: RegistryFiles): { password: string; sec
   if (existsSync(files.htpasswdFile)) {
     const line = readFileSync(files.htpasswdFile, 'utf8').split('\n').find((l) => l.startsWith(`${REGISTRY_USER}:`));
     const hash = line?.slice(REGISTRY_USER.length + 1).replace(/^\$2y\$/, '$2b$');
-    valid = !!hash && bcrypt.compareSync(password, hash);
+    valid = !!hash && bcrypt.getRounds(hash) === HTPASSWD_COST && bcrypt.compareSync(password, hash);
   }
   if (!valid) {
     // Apache's htpasswd writes bcrypt as $2y$; the registry (Go bcrypt) reads it.
-    const hash = bcrypt.hashSync(password, 10).replace(/^\$2[ab]\$/, '$2y$');
+    const hash = bcrypt.hashSync(password, HTPASSWD_COST).replace(/^\$2[ab]\$/, '$2y$');
     writeSecret(files.htpasswdFile, `${REGISTRY_USER}:${hash}\n`);
   }
   return { password, secret };
