@@ -347,7 +347,7 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   const intervals = rollouts.map((x) => `${x.app} ${new Date(x.from).toISOString()} -> ${new Date(x.to).toISOString()}`).join(', ');
   assert.ok(Math.max(...rollouts.map((x) => x.from)) < Math.min(...rollouts.map((x) => x.to)), `the rollouts of api and worker overlap: ${intervals}\n${show(r)}`);
   // The apps' own builds ran inside ferry's batch (one Nx run of both), not as Nx tasks before it.
-  for (const app of ['api', 'worker']) assert.match(r.out, new RegExp(`\\[${app}\\] build: done`), `${app}: its build ran before its image build\n${show(r)}`);
+  for (const app of ['api', 'worker']) assert.match(r.out, new RegExp(`\\[${app}\\] build: done — ${app}:build ready after [\\d.]+s \\(nx run-many -t build, 2 apps: [\\d.]+s\\)`), `${app}: its build ran before its image build, in one Nx run for both apps\n${show(r)}`);
 });
 
 step('4. a broken api fails with the reason printed; the service stays on the previous revision and answers', async () => {

@@ -66,6 +66,20 @@ async function runNxBuild(session: RunSession, projects: readonly string[]): Pro
   });
 }
 
+/** The nested Nx run that built an app's bundle: which apps it built and how long it ran. */
+export interface AppBuildRun {
+  projects: readonly string[];
+  /** From starting Nx to its exit, Nx's own start-up included (ms). */
+  ms: number;
+}
+
+/** Runs the nested Nx and times it. */
+async function timedNxBuild(session: RunSession, projects: readonly string[]): Promise<AppBuildRun> {
+  const started = session.clock.now();
+  await runNxBuild(session, projects);
+  return { projects, ms: session.clock.now() - started };
+}
+
 export interface AppBuilds {
   /**
    * Starts one nested Nx for the apps `needed` resolves to (the batch's apps whose image is not in
@@ -73,22 +87,19 @@ export interface AppBuilds {
    * waits for that decision instead of starting a build of its own.
    */
   startShared(candidates: readonly string[], needed: Promise<string[]>): void;
-  /** Resolves once `project`'s build has run in this run (or fails as that build failed). */
-  ensure(project: string): Promise<void>;
+  /** Resolves once `project`'s build has run in this run (or fails as that build failed), with the Nx run that built it. */
+  ensure(project: string): Promise<AppBuildRun>;
 }
 
 export const appBuilds = sessionPart<AppBuilds>('app builds', (session) => {
-  /** project -> did the shared build cover it (rejects when that build failed). */
-  const shared = new Map<string, Promise<boolean>>();
-  const own = new Map<string, Promise<unknown>>();
+  /** project -> the shared build that covered it, undefined when it did not (rejects when that build failed). */
+  const shared = new Map<string, Promise<AppBuildRun | undefined>>();
+  const own = new Map<string, Promise<AppBuildRun>>();
   return {
     startShared(candidates, needed) {
-      const run = needed.then(async (projects) => {
-        if (projects.length) await runNxBuild(session, projects);
-        return new Set(projects);
-      });
+      const run = needed.then((projects) => (projects.length ? timedNxBuild(session, projects) : undefined));
       for (const p of candidates) {
-        const covered = run.then((built) => built.has(p));
+        const covered = run.then((r) => (r?.projects.includes(p) ? r : undefined));
         covered.catch(() => undefined);
         shared.set(p, covered);
       }
@@ -97,7 +108,8 @@ export const appBuilds = sessionPart<AppBuilds>('app builds', (session) => {
       const covered = shared.get(project);
       if (covered) {
         try {
-          if (await covered) return;
+          const r = await covered;
+          if (r) return r;
         } catch {
           // The shared build failed for one app or more: build this one alone, so that the
           // failure (or success) is this app's own, with its own output.
@@ -105,10 +117,10 @@ export const appBuilds = sessionPart<AppBuilds>('app builds', (session) => {
       }
       let mine = own.get(project);
       if (!mine) {
-        mine = runNxBuild(session, [project]);
+        mine = timedNxBuild(session, [project]);
         own.set(project, mine);
       }
-      await mine;
+      return mine;
     },
   };
 });
