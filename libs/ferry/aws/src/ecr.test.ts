@@ -218,6 +218,31 @@ test('ensureRepository on an up-to-date repository writes nothing', async () => 
   assert.equal(ecr.calls, ['describeRepositories', 'getLifecyclePolicy']);
 });
 
+test('ensureRepository reads the repository and its lifecycle policy at once (one round trip)', async () => {
+  const ecr = fakeEcr({ repos: { 'ferry/api': { mutability: 'IMMUTABLE', policy: JSON.stringify(lifecyclePolicyFor(app.lifecycle)) } } });
+  // DescribeRepositories answers only once GetLifecyclePolicy has been asked: read one after the
+  // other, the two would never both be asked within the second this test allows.
+  let asked!: () => void;
+  const policyAsked = new Promise<void>((r) => (asked = r));
+  const port: EcrPort = {
+    ...ecr.port,
+    describeRepositories: async (input) => {
+      await policyAsked;
+      return ecr.port.describeRepositories(input);
+    },
+    getLifecyclePolicy: async (input) => {
+      asked();
+      return ecr.port.getLifecyclePolicy(input);
+    },
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 1000)));
+  const r = await Promise.race([ensureRepository(port, app), timeout]);
+  clearTimeout(timer);
+  assert.is.not(r, 'timeout', 'DescribeRepositories and GetLifecyclePolicy were asked one after the other');
+  assert.equal(ecr.calls.sort(), ['describeRepositories', 'getLifecyclePolicy']);
+});
+
 test('ensureRepository warns about a MUTABLE repository and leaves it MUTABLE, but updates a stale policy', async () => {
   const ecr = fakeEcr({ repos: { 'ferry/api': { mutability: 'MUTABLE', policy: JSON.stringify(lifecyclePolicyFor({ keepTaggedImages: 99 })) } } });
   const reporter = new MemoryReporter();

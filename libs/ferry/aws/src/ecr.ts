@@ -236,12 +236,11 @@ export async function ensureRepository(
   const repositoryName = app.repository;
   let created = false;
   let repo: { repositoryUri?: string; imageTagMutability?: string } | undefined;
-  try {
-    const out = await port.describeRepositories({ repositoryNames: [repositoryName] });
-    repo = out.repositories?.[0];
-  } catch (e) {
-    if (!isNotFound(e, 'RepositoryNotFoundException')) throw e;
-  }
+  // The repository and its lifecycle policy are read at once: one round trip on every push, not
+  // two. A repository that does not exist has no policy either (RepositoryNotFoundException).
+  const [described, policy] = await Promise.allSettled([port.describeRepositories({ repositoryNames: [repositoryName] }), port.getLifecyclePolicy({ repositoryName })]);
+  if (described.status === 'fulfilled') repo = described.value.repositories?.[0];
+  else if (!isNotFound(described.reason, 'RepositoryNotFoundException')) throw described.reason;
   if (!repo) {
     try {
       const out = await port.createRepository({
@@ -270,11 +269,8 @@ export async function ensureRepository(
 
   const desired = JSON.stringify(lifecyclePolicyFor(app.lifecycle));
   let current: string | undefined;
-  try {
-    current = (await port.getLifecyclePolicy({ repositoryName })).lifecyclePolicyText;
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
+  if (policy.status === 'fulfilled') current = policy.value.lifecyclePolicyText;
+  else if (!isNotFound(policy.reason)) throw policy.reason;
   let policyUpdated = false;
   if (!samePolicy(current, desired)) {
     await port.putLifecyclePolicy({ repositoryName, lifecyclePolicyText: desired });
