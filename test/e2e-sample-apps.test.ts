@@ -335,7 +335,7 @@ step('3. a libs/shared change: nx affected ships exactly api and worker; web is 
   // runs the app's build itself instead of depending on it, app-builds.ts), so neither app's
   // chain waits for the other's rollout. The rollout intervals are the service deployments'
   // createdAt -> finishedAt (ListServiceDeployments, ServiceDeploymentBrief in
-  // /work/shared/aws-models/ecs/service-2.json): the later one started before the earlier ended.
+  // AWS's service models, ecs/service-2.json): the later one started before the earlier ended.
   const rollouts = await Promise.all(
     (['api', 'worker'] as const).map(async (app) => {
       const { serviceDeployments } = await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: app }));

@@ -224,4 +224,24 @@ test('logs --follow picks up a task that starts after it', async () => {
   assert.match(r.out, /[0-9a-f]{8} \| from a later task/);
 });
 
+// After the logs tests: they read the newest task `run` started.
+test('run --revision: an existing revision as it is, by content tag or by number, whatever the service and the checkout run', async () => {
+  // Here the service runs v1 (rolled back above) and the checked-out code is v2. A revision is found
+  // newest first through ListTaskDefinitions (familyPrefix, sort DESC: AWS's service models, ecs/service-2.json)
+  // and DescribeTaskDefinition; nothing is registered for it.
+  const printVersion = JSON.stringify(['node', '-e', "console.log('runs ' + /VERSION = \"(v\\d+)\"/.exec(require('fs').readFileSync('/app/server.js', 'utf8'))[1])"]);
+  sb.resetStats();
+  const byTag = await must('run', '--revision', tagV2, '--command', printVersion);
+  assert.match(byTag, /runs v2/);
+  const live = (await describe()).taskDefinition!;
+  const byNumber = await must('run', '--revision', live.split(':').pop()!, '--command', printVersion);
+  assert.match(byNumber, /runs v1/);
+  const missing = await run('run', '--revision', '999', '--command', printVersion);
+  assert.is(missing.code, 1, missing.out);
+  assert.match(missing.out, /no ACTIVE revision of \S+ matches "999"\. Known revisions: \d+/);
+  assert.not.ok(sb.stats().ecs.RegisterTaskDefinition, 'an existing revision is run as it is');
+  assert.not.ok(sb.stats().ecs.UpdateService, 'the service is not changed');
+  assert.is(await version(), 'v1');
+});
+
 test.run();

@@ -2,7 +2,7 @@
  * The sandbox's STS: GetCallerIdentity only, so ferry's account check (libs/ferry/aws/src/identity.ts)
  * runs against the sandbox as against AWS. STS speaks the AWS Query protocol: a form-encoded POST
  * (`Action=GetCallerIdentity&Version=2011-06-15`, no X-Amz-Target) answered in XML. Shapes:
- * /work/shared/aws-models/sts (service-2.json, GetCallerIdentityResponse: UserId, Account, Arn);
+ * AWS's service models, sts (service-2.json, GetCallerIdentityResponse: UserId, Account, Arn);
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
  */
 import { randomUUID } from 'node:crypto';

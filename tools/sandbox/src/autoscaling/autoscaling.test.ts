@@ -25,7 +25,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ecs = (id = 'service/c/api') => ({ ServiceNamespace: 'ecs', ResourceId: id, ScalableDimension: 'ecs:service:DesiredCount' });
 
-// Shapes, required members and error codes: /work/shared/aws-models/application-autoscaling/service-2.json
+// Shapes, required members and error codes: AWS's service models, application-autoscaling/service-2.json
 // (RegisterScalableTargetRequest, DescribeScalableTargetsRequest, DeregisterScalableTarget errors).
 test('register, describe (filtered by resource id and dimension), update one bound, deregister', async () => {
   const as = open();

@@ -8,7 +8,7 @@
  * (`models/application-autoscaling.json`, model-validation.ts), then by the API's own rules.
  * It records scalable targets and policies only: no policy runs (there are no CloudWatch metrics),
  * and registering a target does not move the service's desired count.
- * Shapes: /work/shared/aws-models/application-autoscaling (service-2.json); AWS JSON 1.1,
+ * Shapes: AWS's service models, application-autoscaling (service-2.json); AWS JSON 1.1,
  * X-Amz-Target `AnyScaleFrontendService.<Operation>`.
  */
 import { randomUUID } from 'node:crypto';

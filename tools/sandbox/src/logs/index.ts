@@ -3,7 +3,7 @@
  * PutRetentionPolicy, CreateLogStream, DescribeLogStreams, GetLogEvents, FilterLogEvents) over a
  * persisted state (`<dataDir>/state/logs.json`), fed by the ECS task runner with each awslogs
  * container's stdout/stderr lines. Streams outlive their containers and sandbox restarts; each
- * stream keeps its newest MAX_EVENTS_PER_STREAM events. Shapes: /work/shared/aws-models/logs
+ * stream keeps its newest MAX_EVENTS_PER_STREAM events. Shapes: AWS's service models, logs
  * (service-2.json); X-Amz-Target `Logs_20140328.<Operation>`.
  */
 import type { SandboxContext, SandboxService } from '../context.ts';

@@ -19,7 +19,7 @@ const errorName = async (f: () => unknown) => {
 };
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-// Shapes and error codes: /work/shared/aws-models/logs/service-2.json (CreateLogGroup errors,
+// Shapes and error codes: AWS's service models, logs/service-2.json (CreateLogGroup errors,
 // GetLogEventsRequest.startFromHead).
 test('CreateLogGroup twice is ResourceAlreadyExistsException; retention shows in DescribeLogGroups', async () => {
   const logs = open();
