@@ -41,7 +41,8 @@ export const buildImageTarget: TargetSpec<ChainArgs> = {
       const started = Date.now();
       reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'start', message: `nx run ${project}:${APP_BUILD_TARGET}` });
       const run = await session.use(appBuilds).ensure(project);
-      reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'done', message: appBuildDone(project, Date.now() - started, run), data: { waitedMs: Date.now() - started, nxMs: run.ms, projects: run.projects } });
+      const waitedMs = Date.now() - started;
+      reporter.emit({ kind: 'step', app: project, step: APP_BUILD_TARGET, status: 'done', message: appBuildDone(project, waitedMs, run), data: { waitedMs, nxMs: run.ms, projects: run.projects } });
     }
     const record = await applyBuildImage(resolved, plan, ports);
     const summary = plan.action === 'skip' ? plan.message : `built ${record.imageRef}`;
