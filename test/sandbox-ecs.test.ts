@@ -448,6 +448,7 @@ test('(d) restarting the sandbox keeps clusters, services, task definitions and 
   await sb.stop({ removeTasks: false });
   sb = await startSandbox({ dataDir, port: 0, registryPort: Number(sb.registryHost.split(':')[1]), log: () => {} });
   ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  elb = new ElasticLoadBalancingV2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
   const after = await describe('web');
   assert.is(after.taskDefinition, before.taskDefinition);
   assert.is(after.deployments![0].id, before.deployments![0].id);
@@ -461,6 +462,26 @@ test('(d) restarting the sandbox keeps clusters, services, task definitions and 
   assert.is(arns.taskDefinitionArns![0], 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:4');
   assert.ok(arns.nextToken);
   await stable('web');
+});
+
+test('(d2) restarting with the tasks removed (`down`): their targets leave the target group, new tasks take over behind the same URL', async () => {
+  // ECS deregisters a stopped task from its target group, and a deregistered (draining) target gets
+  // no new requests (ECS-SEMANTICS §3: DEACTIVATING covers deregistration, before STOPPED; ELBv2 docs,
+  // "Deregistration delay"). A removed task's target
+  // resumed as healthy would send requests to a container that is gone (502).
+  const targetsOf = async () => (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }))).TargetHealthDescriptions!;
+  const before = (await targetsOf()).map((t) => t.Target!.Port);
+  assert.is(before.length, 2);
+  await sb.stop({ removeTasks: true });
+  sb = await startSandbox({ dataDir, port: 0, registryPort: Number(sb.registryHost.split(':')[1]), log: () => {} });
+  ecs = new ECSClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  elb = new ElasticLoadBalancingV2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: SANDBOX_CREDENTIALS });
+  const resumed = (await targetsOf()).filter((t) => before.includes(t.Target!.Port) && t.TargetHealth!.State !== 'draining');
+  assert.equal(resumed.map((t) => `${t.Target!.Port} ${t.TargetHealth!.State}`), [], 'the removed tasks are not targets any more');
+  await stable('web');
+  // The deployment was COMPLETED before the restart; its replacement tasks serve once healthy.
+  await waitFor('two healthy targets', async () => (await targetsOf()).filter((t) => t.TargetHealth!.State === 'healthy').length === 2);
+  for (let i = 0; i < 4; i++) assert.equal(await get(lbUrl), { status: 200, body: 'v=2' });
 });
 
 test('(e) bad requests get AWS error names', async () => {
