@@ -18,7 +18,7 @@
  *   AWS clients            aws/clients.ts          awsClients
  *   live ECS state         aws/live-ecs.ts         (held by the AWS client pool, per environment)
  *   locks taken ahead      deploy/lock-ahead.ts    locksAhead
- *   fast poll budget       deploy/wait.ts          fastPolls
+ *   rollout pollers        deploy/service-polls.ts rolloutPolls (shared DescribeServices, fast-poll budget)
  *   deregistration budget  deploy/revisions.ts     deregistrations
  *   run-time secrets       core/redact.ts          runSecrets (what every printer of the run masks)
  *   RegisterTaskDefinition check  core/task-template.ts  registerInputCheck

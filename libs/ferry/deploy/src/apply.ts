@@ -14,7 +14,7 @@ import { recover } from './recover.ts';
 import { DEREGISTER_PER_SECOND, pruneRevisions } from './revisions.ts';
 import { rollService, type RolloutResult, type RolloutSettings, type ServiceMove } from './roll.ts';
 import { rolloutDurationMs, shortTaskDefinition } from './rollout.ts';
-import { tokenBucket } from './wait.ts';
+import { tokenBucket } from './token-bucket.ts';
 
 export type { RolloutSettings } from './roll.ts';
 

@@ -2,6 +2,8 @@ export * from './task-definition.ts';
 export * from './rollout.ts';
 export * from './plan.ts';
 export * from './wait.ts';
+export * from './service-polls.ts';
+export * from './token-bucket.ts';
 export * from './failure.ts';
 export * from './revisions.ts';
 export * from './live.ts';

@@ -5,7 +5,7 @@
 import { parseMigrationTags, type MigrationRecord } from './migrate.ts';
 import { awsErrorName, parseTaskDefinitionRef, type EcsPort, type EcsTag, type EcsTaskDefinition as TaskDefinition } from '@ferry/aws';
 import { FerryError, sessionPart, type AppDeployConfig, type Clock, type Reporter } from '@ferry/core';
-import { tokenBucket } from './wait.ts';
+import { tokenBucket } from './token-bucket.ts';
 import { shortTaskDefinition } from './rollout.ts';
 import { containerImage, imageTagOf, parsePromotedFrom, TAG_PROMOTED_FROM, type PromotedFrom, TAG_COMPLETED_AT, TAG_CONTENT, TAG_DEPLOYED_AT, TAG_DEPLOYED_BY, TAG_GIT_SHA, TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS, tagValue } from './task-definition.ts';
 

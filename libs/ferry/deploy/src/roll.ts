@@ -13,6 +13,7 @@ import { FerryError, type Clock, type Reporter } from '@ferry/core';
 import type { CreateServiceInput, EcsService, UpdateServiceInput } from '@ferry/aws';
 import type { EcsPort } from '@ferry/aws';
 import { shortTaskDefinition } from './rollout.ts';
+import type { RolloutPolls } from './service-polls.ts';
 import { latestEventTime, watchRollout, type WatchOutcome, type WatchResult } from './wait.ts';
 
 /** How a rollout is run and watched. */
@@ -31,8 +32,8 @@ export interface RolloutSettings {
   deployedBy?: string;
   /** How long the service's last rollout took (expectedRolloutMs of its live view): the watcher polls faster around then. */
   expectedRolloutMs?: number;
-  /** The run's budget of faster polls (the session's `fastPolls`). */
-  fastPoll?: () => boolean;
+  /** The run's shared rollout pollers and their budget of faster polls (the session's `rolloutPolls`). */
+  polls?: RolloutPolls;
   /** The run's DeregisterTaskDefinition budget for pruning after a completed rollout (the session's `deregistrations`). */
   deregistrations?: () => boolean;
   clock?: Clock;
@@ -111,7 +112,7 @@ export async function rollService(ecs: EcsPort, move: ServiceMove, s: RolloutSet
     signal: s.signal,
     reporter: s.reporter,
     expectedRolloutMs: s.expectedRolloutMs,
-    fastPoll: s.fastPoll,
+    polls: s.polls,
     clock: s.clock,
   });
   return { move, deploymentId, outcome: watched.outcome, watched, serviceArn: serviceArn ?? watched.service?.serviceArn, startedAt: move.start.kind === 'watch' ? (move.start.since ?? startedAt - 60_000) : startedAt };

@@ -4,7 +4,9 @@ import { FerryError, MemoryReporter } from '@ferry/core';
 import type { EcsService } from '@ferry/aws';
 import { awsError, FakeEcs } from '@ferry/aws/testing';
 import { ManualClock } from '../../core/src/testing/clock.ts';
-import { FAST_POLLS_PER_SECOND, pollDelay, sleep, tokenBucket, watchRollout } from './wait.ts';
+import { pollDelay, sleep, watchRollout } from './wait.ts';
+import { FAST_POLLS_PER_SECOND, sharedPolls } from './service-polls.ts';
+import { tokenBucket } from './token-bucket.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
 
 const OURS = 'ecs-svc/2';
@@ -137,7 +139,7 @@ test('with an expected rollout time the watcher polls faster near the end, and o
   port.now = () => clock.now();
   const describe = port.describeServices.bind(port);
   port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
-  const w = await watchRollout(port, opts(r, { intervalMs: 400, expectedRolloutMs: 1200, clock, fastPoll: tokenBucket(FAST_POLLS_PER_SECOND, clock) }));
+  const w = await watchRollout(port, opts(r, { intervalMs: 400, expectedRolloutMs: 1200, clock, polls: sharedPolls(clock, tokenBucket(FAST_POLLS_PER_SECOND, clock)) }));
   assert.is(w.outcome.kind, 'completed');
   const at = times.map((t) => t - createdAt.getTime());
   assert.equal(at, [0, 400, 700, 950, 1200, 1450, 1700, 1950, 2200], `poll times: ${at.join(', ')}`);
@@ -152,7 +154,7 @@ test('without a fast-poll budget the watcher keeps the base interval', async () 
   const times: number[] = [];
   const describe = port.describeServices.bind(port);
   port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
-  await watchRollout(port, opts(new MemoryReporter(), { intervalMs: 400, expectedRolloutMs: 1200, clock, fastPoll: () => false }));
+  await watchRollout(port, opts(new MemoryReporter(), { intervalMs: 400, expectedRolloutMs: 1200, clock, polls: sharedPolls(clock, () => false) }));
   assert.equal(times.map((t) => t - createdAt.getTime()), [0, 400, 700, 1100]);
 });
 

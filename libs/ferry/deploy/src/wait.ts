@@ -6,13 +6,17 @@
  * When the service's last rollout took a known time (`ferry:rollout-ms`, written after each
  * COMPLETED rollout), the watcher polls every 250 ms in a short window around the moment this one
  * is expected to complete (`pollDelay`): the report then comes ~0.1 s after ECS marks COMPLETED
- * rather than 0.5 s on average. Those faster polls come out of one small budget per process
- * (FAST_POLLS_PER_SECOND, the session's `fastPolls`), so many rollouts watched at once never
- * multiply the DescribeServices rate.
+ * rather than 0.5 s on average.
+ *
+ * Each poll is a look handed to the cluster's ServicePoller (service-polls.ts): every rollout
+ * watched in a cluster shares its DescribeServices calls (up to 10 services a call), and the faster
+ * polls come out of one small budget per run (FAST_POLLS_PER_SECOND), so many rollouts watched at
+ * once never multiply the DescribeServices rate.
  */
-import { sessionPart, systemClock, type Clock, type Reporter } from '@ferry/core';
+import { systemClock, type Clock, type Reporter } from '@ferry/core';
 import { isThrottling, type EcsDeployment, type EcsPort, type EcsService } from '@ferry/aws';
 import { deploymentViews, eventsSince, evaluateRollout, pollDelayMs, toMs, type RolloutVerdict } from './rollout.ts';
+import { ServicePoller, type RolloutPolls } from './service-polls.ts';
 
 export interface WatchOptions {
   app: string;
@@ -31,16 +35,13 @@ export interface WatchOptions {
   createdAt?: number;
   /** How long this service's last COMPLETED rollout took (ms): polls faster around that time. */
   expectedRolloutMs?: number;
-  /** The run's budget of faster polls (`fastPolls` of the session); without it, no faster polls. */
-  fastPoll?: () => boolean;
+  /** The run's shared pollers (`rolloutPolls` of the session); without them this watch polls alone, with no faster polls. */
+  polls?: RolloutPolls;
   clock?: Clock;
 }
 
 /** The window of faster polls around the expected completion, and their interval. */
 export const FAST_POLL = { beforeMs: 500, afterMs: 1500, intervalMs: 250 };
-/** Faster polls allowed per second in one process (a token bucket shared by every watcher). */
-export const FAST_POLLS_PER_SECOND = 4;
-
 /**
  * The wait before the next DescribeServices, pure. `throttles` consecutive throttling answers back
  * off (pollDelayMs). With an expected completion time (`startedAt + expectedMs`): the base interval
@@ -57,22 +58,6 @@ export function pollDelay(now: number, o: { baseMs: number; throttles: number; s
   if (now >= from) return { ms: fastMs, fast: true };
   return { ms: Math.min(o.baseMs, Math.max(fastMs, from - now)), fast: false };
 }
-
-/** A token bucket: `take(now)` is true at most `perSecond` times a second (bursts up to `perSecond`). */
-export function tokenBucket(perSecond: number, clock: Pick<Clock, 'now'> = systemClock): (now?: number) => boolean {
-  let tokens = perSecond;
-  let at = clock.now();
-  return (now = clock.now()) => {
-    tokens = Math.min(perSecond, tokens + (Math.max(0, now - at) / 1000) * perSecond);
-    at = Math.max(at, now);
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-}
-
-/** The faster polls of every watcher of a run come out of this one budget. */
-export const fastPolls = sessionPart('fast rollout polls', (s) => tokenBucket(FAST_POLLS_PER_SECOND, s.clock));
 
 export type WatchOutcome = RolloutVerdict | { kind: 'timeout' } | { kind: 'interrupted' };
 
@@ -100,11 +85,16 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
   let service: EcsService | undefined;
   let lastSeen: EcsDeployment | undefined;
 
+  const poller = o.polls?.poller(ecs, o.cluster) ?? new ServicePoller(ecs, o.cluster, clock);
+  let at = clock.now();
+  let fast: { orAt: number } | undefined;
+
   for (;;) {
     if (o.signal?.aborted) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
     let described: { services: EcsService[] } | undefined;
     try {
-      described = await ecs.describeServices(o.cluster, [o.service]);
+      described = await poller.look(o.service, at, { fast, signal: o.signal });
+      if (!described) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
       throttles = 0;
     } catch (e) {
       if (!isThrottling(e)) throw e;
@@ -126,11 +116,12 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
       const verdict = evaluateRollout({ service }, o.deploymentId, createdAtOf(lastSeen, o.createdAt));
       if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
     }
-    if (clock.now() >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
-    const next = pollDelay(clock.now(), { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
-    const delay = next.fast && !o.fastPoll?.() ? base : next.ms;
-    const wait = Math.min(delay, Math.max(0, deadline - clock.now()));
-    if (!(await clock.sleep(wait, o.signal))) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
+    const now = clock.now();
+    if (now >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
+    const next = pollDelay(now, { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
+    // The deadline gets a look of its own, so a timeout is reported on time.
+    at = now + Math.min(next.ms, deadline - now);
+    fast = next.fast ? { orAt: now + Math.min(base, deadline - now) } : undefined;
   }
 }
 

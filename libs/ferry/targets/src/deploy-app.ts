@@ -15,7 +15,7 @@ import {
   deployer,
   deregistrations,
   expectedRolloutMs,
-  fastPolls,
+  rolloutPolls,
   formatPlan,
   localImage,
   locksAhead,
@@ -116,7 +116,7 @@ export async function deployWithImage(
       targetGroup: sandboxTargetGroup(ports.elbv2, app, env, { dryRun: args['dry-run'] }),
       urlOf: (arn: string) => ports.elbv2.url(arn),
     };
-    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), deregistrations: session.use(deregistrations), clock: session.clock };
+    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), polls: session.use(rolloutPolls), deregistrations: session.use(deregistrations), clock: session.clock };
     // A rollout behind a target group waits for its health checks and deregistration delay: the
     // default timeout grows by them (read only when something rolls out: a no-op reads no ELBv2).
     const rolloutSettings = async (p: DeployPlan | undefined) => {

@@ -2,7 +2,7 @@
 // service URL, retried with backoff. Logic: libs/ferry/deploy/src/health.ts.
 import { FerryError, resolveApp } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, deployer, describeHealthCheck, fastPolls, lockWaitMs, revertFailedCheck, rolloutToVerify, timeoutMs, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, checkHealth, deployer, describeHealthCheck, rolloutPolls, lockWaitMs, revertFailedCheck, rolloutToVerify, timeoutMs, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = {
@@ -30,7 +30,7 @@ export const healthCheckTarget: TargetSpec<ChainArgs & { attempts?: string }> = 
       if (!(e instanceof FerryError) || e.code !== 'UNHEALTHY') throw e;
       const rolled = rolloutToVerify(session, resolved);
       if (!rolled) throw e;
-      const settings = { rollback: true, timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock };
+      const settings = { rollback: true, timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer(), polls: session.use(rolloutPolls), clock: session.clock };
       const note = await revertFailedCheck(session, ports, resolved, rolled, 'health', settings, { waitMs: lockWaitMs(args), force: args['force-unlock'] });
       throw new FerryError('UNHEALTHY', `${e.message.replace(/ Next: .*$/, '')} ${note}`, { details: e.details });
     }

@@ -1,7 +1,7 @@
 // rollback: point the service back at the previous completed revision (or --to <tag|revision>),
 // no rebuild; watch it like a deploy. Logic: libs/ferry/deploy/src/rollback.ts.
 import { resolveApp } from '@ferry/core';
-import { applyRollback, appPorts, checkMigrationsUnread, checkRollbackPastMigration, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
+import { applyRollback, appPorts, checkMigrationsUnread, checkRollbackPastMigration, CHAIN_HELP, CHAIN_OPTIONS, deployer, rolloutPolls, formatRollbackPlan, lockWaitMs, planRollback, shortTaskDefinition, timeoutMs, withServiceLock } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const rollbackTarget: TargetSpec<{ to?: string; force: boolean; 'dry-run': boolean; 'no-rollback': boolean; timeout?: string; 'lock-wait'?: string; 'force-unlock': boolean }> = {
@@ -27,7 +27,7 @@ export const rollbackTarget: TargetSpec<{ to?: string; force: boolean; 'dry-run'
       if (note) reporter.emit({ kind: 'warn', app: project, message: note });
     };
     pastMigration();
-    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock };
+    const settings = { rollback: !args['no-rollback'], timeoutMs: timeoutMs(args, resolved.app), reporter, signal, deployedBy: deployer(), polls: session.use(rolloutPolls), clock: session.clock };
     const result = await withServiceLock(
       ports.ecs,
       { app: project, cluster: resolved.env.cluster, service: resolved.app.service },

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FerryError, resolveApp, runSecrets } from '@ferry/core';
 import { LIVE_MAX_AGE_MS } from '@ferry/aws';
-import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, fastPolls, junitXml, lockWaitMs, requireServiceUrl, revertFailedCheck, rolloutToVerify, runSmoke, serviceUrl, smokeTable, timeoutMs, type ChainArgs } from '@ferry/deploy';
+import { appPorts, CHAIN_HELP, CHAIN_OPTIONS, deployer, rolloutPolls, junitXml, lockWaitMs, requireServiceUrl, revertFailedCheck, rolloutToVerify, runSmoke, serviceUrl, smokeTable, timeoutMs, type ChainArgs } from '@ferry/deploy';
 import type { TargetSpec } from '@ferry/ui';
 
 export const smokeTestTarget: TargetSpec<ChainArgs> = {
@@ -43,7 +43,7 @@ export const smokeTestTarget: TargetSpec<ChainArgs> = {
       // Right after a rollout of this run, failed smoke checks are a failed deploy (verify.ts).
       const rolled = rolloutToVerify(session, resolved);
       const note = rolled
-        ? await revertFailedCheck(session, ports, resolved, rolled, 'smoke', { rollback: true, timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), fastPoll: session.use(fastPolls), clock: session.clock }, { waitMs: lockWaitMs(args), force: args['force-unlock'] })
+        ? await revertFailedCheck(session, ports, resolved, rolled, 'smoke', { rollback: true, timeoutMs: timeoutMs(args, app), reporter, signal, deployedBy: deployer(), polls: session.use(rolloutPolls), clock: session.clock }, { waitMs: lockWaitMs(args), force: args['force-unlock'] })
         : `Next: fix and deploy again, or \`nx run ${app.project}:rollback\`.`;
       throw new FerryError('SMOKE_FAILED', `${app.project}: ${run.failed} smoke check(s) failed against ${url}. ${note}`, { details: failedLines });
     }

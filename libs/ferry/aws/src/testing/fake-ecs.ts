@@ -127,16 +127,24 @@ export class FakeEcs implements EcsPort {
 
   describeServices(cluster: string, names: string[], _read?: ReadOptions): Promise<{ services: Service[]; failures: Failure[] }> {
     return this.call('describeServices', names.join(','), () => {
-      const replay = names.length === 1 ? this.replays.get(names[0]) : undefined;
-      if (replay?.length) {
+      // Replayed services answer from their script, one step per call; the first Error fails the call.
+      const replayed = new Map<string, Service>();
+      for (const n of names) {
+        const replay = this.replays.get(n);
+        if (!replay?.length) continue;
         const step = replay.length > 1 ? replay.shift()! : replay[0];
         if (step instanceof Error) throw step;
-        return { services: [structuredClone(step)], failures: [] };
+        replayed.set(n, step);
       }
+      if (replayed.size === names.length) return { services: names.map((n) => structuredClone(replayed.get(n)!)), failures: [] };
       this.cluster(cluster);
       const services: Service[] = [];
       const failures: Failure[] = [];
       for (const n of names) {
+        if (replayed.has(n)) {
+          services.push(structuredClone(replayed.get(n)!));
+          continue;
+        }
         const st = this.services.get(`${cluster}/${n}`);
         if (!st) {
           failures.push({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${n}`, reason: 'MISSING' });
