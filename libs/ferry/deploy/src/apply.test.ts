@@ -16,6 +16,7 @@ import { applyRollback, planRollback } from './rollback.ts';
 import { rollService, startedDeployment, type RolloutSettings } from './roll.ts';
 import { TAG_RESULT, TAG_RETURNED_AT, TAG_STATUS } from './task-definition.ts';
 import { TAG_SPEC } from './spec.ts';
+import { TAG_ROLLOUT_MS } from './rollout.ts';
 import { recordRolloutToVerify, revertFailedCheck, rolloutToVerify } from './verify.ts';
 import { RunSession } from '@ferry/core';
 
@@ -57,7 +58,12 @@ const tag = (ecs: FakeEcs, arn: string, key: string) => ecs.tagsOf(arn).find((t)
 
 test('an update registers a revision, points the service at its ARN (not the family), completes and records it', async () => {
   const w = await world();
+  const svcArn = w.ecs.peek(env.cluster, 'api')!.serviceArn!;
+  // The service's first rollout (CreateService) has no old task to drain: its duration would be no
+  // estimate for the updates after it, so only an update records ferry:rollout-ms.
+  assert.is(tag(w.ecs, svcArn, TAG_ROLLOUT_MS), undefined, 'no duration recorded from the CreateService rollout');
   const r = await w.deploy('ft-v2');
+  assert.match(tag(w.ecs, svcArn, TAG_ROLLOUT_MS) ?? '', /^\d+$/, "the update's duration is recorded for the next watch");
   assert.is(r.plan.kind, 'update');
   assert.is(r.taskDefinitionArn, FakeEcs.arn('api', 2));
   assert.ok(w.ecs.calls.includes('updateService api api:2'), w.ecs.calls.join('\n'));

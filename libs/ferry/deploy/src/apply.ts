@@ -117,7 +117,9 @@ async function conclude(ports: DeployPorts, plan: DeployPlan, app: AppDeployConf
       arn,
       contentTag: plan.contentTag,
       spec: plan.spec,
-      rolloutMs: rolloutDurationMs(r.watched.lastSeen),
+      // A CreateService rollout has no old task to drain (on AWS behind a load balancer, no
+      // deregistration delay): its duration would mislead the next update's watcher.
+      rolloutMs: plan.kind === 'create-service' ? undefined : rolloutDurationMs(r.watched.lastSeen),
       ...(plan.kind === 'update' && plan.recordUrl && { url: plan.recordUrl }),
     },
     s,

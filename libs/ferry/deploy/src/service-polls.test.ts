@@ -18,7 +18,7 @@ function timedEcs(clock: VirtualClock, t0: number) {
   const port = new FakeEcs();
   const calls: Array<[number, string]> = [];
   const describe = port.describeServices.bind(port);
-  port.describeServices = (cluster, names, read) => (calls.push([clock.now() - t0, names.join(',')]), describe(cluster, names, read));
+  port.describeServices = (cluster, names, read) => (calls.push([clock.now() - t0, [...names].sort().join(',')]), describe(cluster, names, read));
   return { port, calls };
 }
 
@@ -43,10 +43,11 @@ test('two rollouts in one cluster share each DescribeServices: one call a second
   // The second watcher starts 30 ms after the first (the second app's UpdateService answered later).
   const [a, b] = await Promise.all([watchOne(port, clock, t0, polls, 'api', { startMs: 0, doneMs: 5200 }), watchOne(port, clock, t0, polls, 'worker', { startMs: 30, doneMs: 5200 })]);
   assert.equal([a.outcome, b.outcome], ['completed', 'completed']);
-  // Each watcher's first look is its own (made at once); from the second on they are answered together.
-  assert.equal(calls.slice(0, 2), [[0, 'api'], [30, 'worker']]);
+  // Each watcher's first look is made at once; the worker's first call has room for the api's next
+  // look, so from then on both are answered together, once a second.
+  assert.equal(calls.slice(0, 2), [[0, 'api'], [30, 'api,worker']]);
   assert.ok(calls.slice(2).every(([, names]) => names === 'api,worker'), `shared calls: ${JSON.stringify(calls)}`);
-  assert.is(calls.length, 2 + 6, `two first looks, then one call a second until 6 s: ${JSON.stringify(calls)}`);
+  assert.is(calls.length, 2 + 6, `two first looks, then one call a second until the first after 5.2 s: ${JSON.stringify(calls)}`);
   assert.is(a.seenAt, b.seenAt, 'both completions are seen by the same call');
 });
 
@@ -80,14 +81,32 @@ test('a faster look the budget refuses waits for its fallback time; more than 10
   assert.equal(answered, [...Array(DESCRIBE_SERVICES_MAX).fill(250), 1000, 1000]);
 });
 
-test('a look due soon rides along with a call due now; a look not due stays for its own time', async () => {
+test('a call due fills its room with the soonest other looks; the rest wait for their own time', async () => {
   const clock = new VirtualClock();
   const t0 = clock.now();
   const { port, calls } = timedEcs(clock, t0);
-  for (const n of ['a', 'b', 'c']) port.replay(n, [snapshot(n, t0, false)]);
+  // s00 is due at 1 s; s01..s11 at 1.1 s, 1.2 s, … : the call at 1 s has room for 9 of them.
+  const names = Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  for (const n of names) port.replay(n, [snapshot(n, t0, false)]);
   const poller = new ServicePoller(port, 'c', clock);
-  await Promise.all([poller.look('a', t0 + 1000), poller.look('b', t0 + 1200), poller.look('c', t0 + 1300)]);
-  assert.equal(calls, [[1000, 'a,b'], [1300, 'c']]);
+  const answered = await Promise.all(names.map((n, i) => poller.look(n, t0 + 1000 + i * 100).then(() => clock.now() - t0)));
+  assert.equal(calls, [[1000, names.slice(0, 10).join(',')], [2000, 's10,s11']]);
+  assert.equal(answered, [...Array(10).fill(1000), 2000, 2000]);
+});
+
+test('a rollout whose own expected end is wrong gets the faster polls of another in its cluster', async () => {
+  // api expects 3 s and is right; worker expects 10 s (say, its first rollout had no old task to
+  // drain) but ends at 3.1 s too: it is answered by api's faster calls, not 1 s later.
+  const clock = new VirtualClock();
+  const t0 = clock.now();
+  const { port } = timedEcs(clock, t0);
+  const polls = sharedPolls(clock, tokenBucket(FAST_POLLS_PER_SECOND, clock));
+  const [api, worker] = await Promise.all([
+    watchOne(port, clock, t0, polls, 'api', { startMs: 0, doneMs: 3100, expectedRolloutMs: 3000 }),
+    watchOne(port, clock, t0, polls, 'worker', { startMs: 10, doneMs: 3100, expectedRolloutMs: 10_000 }),
+  ]);
+  assert.ok(api.seenAt - 3100 <= 250, `api seen ${api.seenAt - 3100} ms after its end`);
+  assert.ok(worker.seenAt - 3100 <= 250, `worker seen ${worker.seenAt - 3100} ms after its end`);
 });
 
 test('an aborted look resolves undefined and leaves the others; an error fails every look of its call', async () => {

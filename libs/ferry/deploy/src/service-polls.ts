@@ -9,13 +9,14 @@
  * of two apps 0.7 s after the first, for rollouts that ended within 0.1 s of each other).
  *
  * Here a watcher asks for a *look* at its service at a time (`look`), and the poller of the cluster
- * answers every look due by then, and every look due within the next FAST_POLL.intervalMs, with one
- * DescribeServices (the port splits more than 10 names into calls of 10). Watchers answered by the
- * same call wake together and stay together, so K rollouts in a cluster cost about one poll a
- * second, not K, and a faster poll for one of them is a faster poll for all of them. A faster poll
- * (a look marked `fast`) still draws on the run's budget, one token per call it causes; when the
- * budget says no, the look moves to the time the watcher gave as its fallback (its base interval).
- * A look that only rides along on a call due anyway costs nothing.
+ * answers every look due by then with one DescribeServices call per 10 of them. Whatever room those
+ * calls have left is filled with the cluster's other pending looks, soonest first: an answer they
+ * get early costs no call. Watchers answered by the same call wake together and stay together, so
+ * K rollouts in a cluster cost about one call a second, not K, and a faster poll for one of them
+ * is a faster poll for all of them (also for a rollout whose own expected end was wrong, e.g. one
+ * estimated from the service's first, drain-free rollout). A faster poll (a look marked `fast`)
+ * still draws on the run's budget, one token per call it causes; when the budget says no, the look
+ * moves to the time the watcher gave as its fallback (its base interval).
  *
  * No module state: one poller per cluster and EcsPort, held by the run's session (`rolloutPolls`).
  */
@@ -23,8 +24,6 @@ import { sessionPart, systemClock, type Clock } from '@ferry/core';
 import type { EcsPort, EcsService } from '@ferry/aws';
 import { tokenBucket } from './token-bucket.ts';
 
-/** How far ahead of its time a look may be answered by a call made for another. */
-export const LOOK_AHEAD_MS = 250;
 /** DescribeServices names per call (AWS's ECS model). */
 export const DESCRIBE_SERVICES_MAX = 10;
 
@@ -59,7 +58,7 @@ export class ServicePoller {
     private readonly budget?: () => boolean,
   ) {}
 
-  /** Describes `service` at `at` (epoch ms of the clock) or up to LOOK_AHEAD_MS earlier, with whatever else is due. */
+  /** Describes `service` at `at` (epoch ms of the clock), or earlier when a call made for other looks has room for it. */
   look(service: string, at: number, o: LookOptions = {}): Promise<LookAnswer> {
     if (o.signal?.aborted) return Promise.resolve(undefined);
     return new Promise<LookAnswer>((resolve, reject) => {
@@ -91,16 +90,17 @@ export class ServicePoller {
     });
   }
 
-  /** Answers the looks that are due, and those due soon enough to ride along. */
+  /** Answers the looks that are due, and as many others as the calls have room for. */
   private flush(): void {
     const now = this.clock.now();
     const due = this.pending.filter((l) => l.at <= now).sort((a, b) => a.at - b.at);
     if (!due.length) return this.schedule();
-    const riders = this.pending.filter((l) => l.at > now && l.at <= now + LOOK_AHEAD_MS).sort((a, b) => a.at - b.at);
+    const riders = this.pending.filter((l) => l.at > now).sort((a, b) => a.at - b.at);
     let taken: Look[];
     if (due.some((l) => !l.fast)) {
-      // A poll at the base interval is due anyway: everything due soon goes with it, at no cost.
-      taken = [...due, ...riders];
+      // A poll at the base interval is due anyway: its calls go, filled up with the soonest others.
+      const room = Math.ceil(due.length / DESCRIBE_SERVICES_MAX) * DESCRIBE_SERVICES_MAX - due.length;
+      taken = [...due, ...riders.slice(0, room)];
     } else {
       // Only faster polls are due: one token per call of up to 10 services.
       taken = [];
