@@ -4,7 +4,7 @@ import { FerryError, MemoryReporter } from '@ferry/core';
 import type { EcsService } from '@ferry/aws';
 import { awsError, FakeEcs } from '@ferry/aws/testing';
 import { ManualClock } from '../../core/src/testing/clock.ts';
-import { pollDelay, sleep, watchRollout } from './wait.ts';
+import { LAST_PHASE_FAST_MS, lastPhase, pollDelay, sleep, watchRollout } from './wait.ts';
 import { FAST_POLLS_PER_SECOND, sharedPolls } from './service-polls.ts';
 import { tokenBucket } from './token-bucket.ts';
 import { deployment, service, tdArn } from './fixtures.test-support.ts';
@@ -156,6 +156,48 @@ test('without a fast-poll budget the watcher keeps the base interval', async () 
   port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
   await watchRollout(port, opts(new MemoryReporter(), { intervalMs: 400, expectedRolloutMs: 1200, clock, polls: sharedPolls(clock, () => false) }));
   assert.equal(times.map((t) => t - createdAt.getTime()), [0, 400, 700, 1100]);
+});
+
+
+test('lastPhase: our deployment runs every task it wants and no other deployment runs any', () => {
+  const ours = (running: number, desired = 2, status = 'PRIMARY') => deployment({ id: OURS, status, runningCount: running, desiredCount: desired, rolloutState: 'IN_PROGRESS' });
+  const old = (running: number) => deployment({ id: 'ecs-svc/1', status: 'ACTIVE', runningCount: running, desiredCount: 0 });
+  const table: Array<[string, Parameters<typeof lastPhase>[0], boolean]> = [
+    ['new tasks starting, old ones serving', [ours(1), old(2)], false],
+    ['all new tasks running, old ones still draining', [ours(2), old(1)], false],
+    ['all new tasks running, old ones stopped', [ours(2), old(0)], true],
+    ['the old deployment has left the array', [ours(2)], true],
+    ['ours is no longer PRIMARY (a rollback started)', [ours(2, 2, 'ACTIVE'), deployment({ id: 'ecs-svc/3', status: 'PRIMARY', runningCount: 0, desiredCount: 2 })], false],
+    ['ours is not in the array', [old(0)], false],
+    ['no deployments at all', undefined, false],
+  ];
+  for (const [what, deployments, expected] of table) assert.is(lastPhase(deployments, OURS), expected, what);
+});
+
+test('pollDelay: the last phase opens a window of faster polls of its own, whatever the estimate', () => {
+  const since = 50_000;
+  assert.equal(pollDelay(since, { baseMs: 1000, throttles: 0, lastPhaseSince: since }), { ms: 250, fast: true }, 'no estimate: fast from the last phase on');
+  assert.equal(pollDelay(since + LAST_PHASE_FAST_MS - 1, { baseMs: 1000, throttles: 0, lastPhaseSince: since }), { ms: 250, fast: true }, 'until LAST_PHASE_FAST_MS later');
+  assert.equal(pollDelay(since + LAST_PHASE_FAST_MS, { baseMs: 1000, throttles: 0, lastPhaseSince: since }), { ms: 1000, fast: false }, 'then the base interval');
+  assert.equal(pollDelay(since, { baseMs: 1000, throttles: 0, startedAt: 0, expectedMs: 200_000, lastPhaseSince: since }), { ms: 250, fast: true }, 'an estimate far off does not keep it slow');
+  assert.equal(pollDelay(since, { baseMs: 1000, throttles: 1, lastPhaseSince: since }), { ms: 2000, fast: false }, 'throttled: back off first');
+});
+
+test('without an expected rollout time the watcher polls faster once the old tasks have stopped', async () => {
+  // A service's first update: no ferry:rollout-ms yet. Polls at the 1 s base until the old
+  // deployment has no task running and ours runs all of its own, then every 250 ms; ECS marks
+  // COMPLETED ~2 s later in the sandbox.
+  const clock = new ManualClock();
+  const createdAt = new Date(clock.now());
+  const d = (running: number, oldRunning: number) => service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: running, desiredCount: 1, rolloutState: 'IN_PROGRESS', createdAt }), deployment({ id: 'ecs-svc/1', status: 'ACTIVE', runningCount: oldRunning, desiredCount: 0 })], { desiredCount: 1, runningCount: running + oldRunning });
+  const complete = service([deployment({ id: OURS, taskDefinition: tdArn(2), runningCount: 1, desiredCount: 1, rolloutState: 'COMPLETED', createdAt })], { desiredCount: 1, runningCount: 1 });
+  const port = new FakeEcs().replay('api', [d(0, 1), d(1, 1), d(1, 0), d(1, 0), d(1, 0), complete]);
+  const times: number[] = [];
+  const describe = port.describeServices.bind(port);
+  port.describeServices = (...a) => (times.push(clock.now()), describe(...a));
+  const w = await watchRollout(port, opts(new MemoryReporter(), { intervalMs: 1000, clock, polls: sharedPolls(clock, tokenBucket(FAST_POLLS_PER_SECOND, clock)) }));
+  assert.is(w.outcome.kind, 'completed');
+  assert.equal(times.map((t) => t - createdAt.getTime()), [0, 1000, 2000, 2250, 2500, 2750]);
 });
 
 test.run();

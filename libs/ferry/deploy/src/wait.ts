@@ -6,7 +6,11 @@
  * When the service's last rollout took a known time (`ferry:rollout-ms`, written after each
  * COMPLETED rollout), the watcher polls every 250 ms in a short window around the moment this one
  * is expected to complete (`pollDelay`): the report then comes ~0.1 s after ECS marks COMPLETED
- * rather than 0.5 s on average.
+ * rather than 0.5 s on average. Without a known time (a service's first update, or a rollout that
+ * takes longer than the last), the same faster polls start when the rollout enters its last phase
+ * (`lastPhase`: our deployment runs every task it wants and no other deployment runs any), for
+ * LAST_PHASE_FAST_MS: in the sandbox COMPLETED follows ~2 s after that, after the last check that
+ * the service is steady.
  *
  * Each poll is a look handed to the cluster's ServicePoller (service-polls.ts): every rollout
  * watched in a cluster shares its DescribeServices calls (up to 10 services a call), and the faster
@@ -42,16 +46,31 @@ export interface WatchOptions {
 
 /** The window of faster polls around the expected completion, and their interval. */
 export const FAST_POLL = { beforeMs: 500, afterMs: 1500, intervalMs: 250 };
+/** How long the faster polls last once a rollout is seen in its last phase (`lastPhase`). */
+export const LAST_PHASE_FAST_MS = 3000;
+
+/**
+ * Whether a rollout is in its last phase, pure: our deployment runs all the tasks it wants and
+ * every other deployment has stopped its tasks. What is left is ECS's own check that the service
+ * is steady (COMPLETED), or a task failing late.
+ */
+export function lastPhase(deployments: readonly EcsDeployment[] | undefined, ourDeploymentId: string): boolean {
+  const ours = deployments?.find((d) => d.id === ourDeploymentId);
+  if (!ours || ours.status !== 'PRIMARY' || (ours.runningCount ?? 0) < (ours.desiredCount ?? 0)) return false;
+  return (deployments ?? []).every((d) => d === ours || (d.runningCount ?? 0) === 0);
+}
 /**
  * The wait before the next DescribeServices, pure. `throttles` consecutive throttling answers back
  * off (pollDelayMs). With an expected completion time (`startedAt + expectedMs`): the base interval
  * until the window [expected - beforeMs, expected + afterMs] opens (the poll before it is moved to
- * its start), `intervalMs` inside it (`fast`), the base interval after it.
+ * its start), `intervalMs` inside it (`fast`), the base interval after it. `lastPhaseSince` (when
+ * the rollout was first seen in its last phase) opens a window of its own for LAST_PHASE_FAST_MS.
  */
-export function pollDelay(now: number, o: { baseMs: number; throttles: number; startedAt?: number; expectedMs?: number }): { ms: number; fast: boolean } {
+export function pollDelay(now: number, o: { baseMs: number; throttles: number; startedAt?: number; expectedMs?: number; lastPhaseSince?: number }): { ms: number; fast: boolean } {
   if (o.throttles > 0) return { ms: pollDelayMs(o.baseMs, o.throttles), fast: false };
-  if (o.startedAt === undefined || !o.expectedMs || o.expectedMs <= 0) return { ms: o.baseMs, fast: false };
   const fastMs = Math.min(o.baseMs, FAST_POLL.intervalMs);
+  if (o.lastPhaseSince !== undefined && now < o.lastPhaseSince + LAST_PHASE_FAST_MS) return { ms: fastMs, fast: true };
+  if (o.startedAt === undefined || !o.expectedMs || o.expectedMs <= 0) return { ms: o.baseMs, fast: false };
   const from = o.startedAt + o.expectedMs - FAST_POLL.beforeMs;
   const to = o.startedAt + o.expectedMs + FAST_POLL.afterMs;
   if (now >= to) return { ms: o.baseMs, fast: false };
@@ -88,6 +107,7 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
   const poller = o.polls?.poller(ecs, o.cluster) ?? new ServicePoller(ecs, o.cluster, clock);
   let at = clock.now();
   let fast: { orAt: number } | undefined;
+  let lastPhaseSince: number | undefined;
 
   for (;;) {
     if (o.signal?.aborted) return { outcome: { kind: 'interrupted' }, service, events, lastSeen };
@@ -115,10 +135,12 @@ export async function watchRollout(ecs: EcsPort, o: WatchOptions): Promise<Watch
       }
       const verdict = evaluateRollout({ service }, o.deploymentId, createdAtOf(lastSeen, o.createdAt));
       if (verdict.kind !== 'in-progress') return { outcome: verdict, service, events, lastSeen };
+      if (lastPhase(service?.deployments, o.deploymentId)) lastPhaseSince ??= clock.now();
+      else lastPhaseSince = undefined;
     }
     const now = clock.now();
     if (now >= deadline) return { outcome: { kind: 'timeout' }, service, events, lastSeen };
-    const next = pollDelay(now, { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs });
+    const next = pollDelay(now, { baseMs: base, throttles, startedAt: createdAtOf(lastSeen, o.createdAt), expectedMs: o.expectedRolloutMs, lastPhaseSince });
     // The deadline gets a look of its own, so a timeout is reported on time.
     at = now + Math.min(next.ms, deadline - now);
     fast = next.fast ? { orAt: now + Math.min(base, deadline - now) } : undefined;
