@@ -245,8 +245,11 @@ async function benchSize(n: number) {
           const buildLine = at(/built \S+ in [\d.]+s/);
           const pushStart = at(/pushing /);
           const pushDone = res.lines.find((l) => pushStart && l.t >= pushStart.t && l.text.includes(app) && /pushed|push.*(done|digest)/i.test(l.text) && l !== pushStart);
+          const doneLine = at(/deployment \S+ COMPLETED/);
           return {
             app,
+            // From ECS marking the deployment finished to ferry's line saying so.
+            detectMs: doneLine ? doneLine.t - +latest.finishedAt! : NaN,
             bundleMs: bundleWaitMs(res.lines, app),
             bundleNxMs: bundleNxMs(res.lines, app),
             status: latest.status,
@@ -270,7 +273,7 @@ async function benchSize(n: number) {
       const slowestWithNxBuildMs = Math.max(...rollouts.map((x) => x.bundleNxMs + x.buildMs + x.pushMs + x.rolloutMs));
       const appBuildMs = sum(res.tasks.filter((x) => x.target === 'build').map((x) => x.ms)) + Math.max(0, ...rollouts.map((x) => x.bundleMs));
       multi.push({ changed: k, load: [loadBefore, load()], ms: res.ms, cpuMs: res.cpuMs, sumRolloutsMs, maxRolloutMs, allOverlap, slowestChainMs, slowestWithBundleMs, slowestWithNxBuildMs, appBuildMs, batches: res.batches, rollouts, calls: count(sb.stats()) });
-      log(`${k} changed app(s): wall ${s(res.ms)}, sum of rollouts ${s(sumRolloutsMs)}, longest rollout ${s(maxRolloutMs)}, slowest image build + push + rollout ${s(slowestChainMs)} (${s(slowestWithBundleMs)} with the app bundle), over it ${s(res.ms - slowestWithBundleMs)} (${s(res.ms - slowestWithNxBuildMs)} over ${s(slowestWithNxBuildMs)} with the app's whole Nx build), rollouts ${allOverlap ? 'all overlap' : 'do not all overlap'}; ${res.batches.length} batch(es) (load ${load()})`);
+      log(`${k} changed app(s): wall ${s(res.ms)}, sum of rollouts ${s(sumRolloutsMs)}, longest rollout ${s(maxRolloutMs)}, slowest image build + push + rollout ${s(slowestChainMs)} (${s(slowestWithBundleMs)} with the app bundle), over it ${s(res.ms - slowestWithBundleMs)} (${s(res.ms - slowestWithNxBuildMs)} over ${s(slowestWithNxBuildMs)} with the app's whole Nx build), rollouts ${allOverlap ? 'all overlap' : 'do not all overlap'}, detected ${rollouts.map((x) => x.detectMs).join('/')} ms after COMPLETED; ${res.batches.length} batch(es) (load ${load()})`);
       log(`  batch worker: ${batchLine(res.batches)}`);
     }
     result.changedApps = multi;
