@@ -42,6 +42,7 @@ import {
 import { startSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../tools/sandbox/src/index.ts';
 import { freePort } from '../tools/sandbox/src/ecs/lb.ts';
 import { docker } from '../tools/sandbox/src/docker.ts';
+import { createEcsPort } from '../libs/ferry/aws/src/ecs.ts';
 
 // Sandbox timings for a fast suite (documented in docs/sandbox.md).
 process.env.FERRY_SANDBOX_NOHC_GRACE_MS = '1000';
@@ -514,6 +515,18 @@ test('(e) bad requests get AWS error names', async () => {
   assert.is(gone.status, 'INACTIVE');
   await expectAwsError(ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'broken', desiredCount: 1 })), 'ServiceNotActiveException');
   await expectAwsError(ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: 'web' })), 'InvalidParameterException');
+});
+
+test('DescribeServices: at most 10 services a call; ferry\'s ECS port asks for more in calls of 10', async () => {
+  // AWS's ECS model (DescribeServicesRequest.services): "You may specify up to 10 services to
+  // describe in a single operation." The rollout watchers of a cluster share their calls
+  // (service-polls.ts), so a run watching more than 10 rollouts relies on the port splitting them.
+  const names = Array.from({ length: 12 }, (_, i) => `ghost-${i}`);
+  await expectAwsError(ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: names.slice(0, 11) })), 'InvalidParameterException');
+  sb.resetStats();
+  const answer = await createEcsPort(ecs).describeServices(CLUSTER, names);
+  assert.is((sb.stats().ecs as Record<string, number>).DescribeServices, 2, 'two calls: 10 + 2');
+  assert.equal(answer.failures.map((f) => f.arn?.split('/').pop()), names, 'every name answered, MISSING, in order');
 });
 
 test('StopTask: the task stops with UserInitiated and the service replaces it', async () => {
