@@ -279,6 +279,11 @@ step('2. a second run is a no-op: no build, no push, no ECS or ECR write', async
   assert.ok((ecsCalls.DescribeServices ?? 0) >= 1, 'it did look at the services');
   assert.ok(Object.values(ecsCalls).reduce((a, b) => a + b, 0) <= APPS.length, `at most one ECS read per app: ${JSON.stringify(ecsCalls)}`);
   assert.is(ecsCalls.DescribeTaskDefinition ?? 0, 0, 'the ferry:spec tag vouches for the live task definitions');
+  // Each push ensures its repository; the batch's prefetch described all three in one call (ECR
+  // model: DescribeRepositories takes up to 100 repositoryNames), where each push found its own.
+  const ecrCalls = sb.stats().ecr as Record<string, number>;
+  assert.is(ecrCalls.DescribeRepositories, 1, `one DescribeRepositories for ${APPS.length} repositories: ${JSON.stringify(ecrCalls)}`);
+  assert.is(ecrCalls.GetLifecyclePolicy, APPS.length, 'each push still reads its lifecycle policy (ECR has no batch read of it)');
   assert.equal(localImages(), images, 'no image built');
   assert.equal(await Promise.all(APPS.map(snapshot)), before, 'services untouched');
   for (const app of APPS) {

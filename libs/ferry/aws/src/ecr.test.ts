@@ -5,6 +5,7 @@ import { MemoryReporter } from '@ferry/core';
 import {
   configuredRegistry,
   decodeAuthorizationToken,
+  describeRepositoriesAhead,
   partitionDnsSuffix,
   registryAccountOf,
   registryIdFor,
@@ -148,6 +149,38 @@ test('rememberFound: concurrent lookups of one tag make one call; a found image 
   await Promise.all([ask('gone'), ask('gone')]);
   await ask('gone');
   assert.equal(sent, ['here', 'gone', 'gone'], 'a tag not found is asked for again by a later lookup');
+});
+
+test('rememberFound: repositories described together answer a later single describe, also while the call is under way', async () => {
+  // ECR's DescribeRepositories takes up to 100 names and fails the whole call with
+  // RepositoryNotFoundException when one is missing (ECR model: DescribeRepositoriesRequest,
+  // RepositoryNameList max 100; API_DescribeRepositories).
+  const sent: string[] = [];
+  const client = {
+    send: async (c: { input: { repositoryNames?: string[] } }) => {
+      const names = c.input.repositoryNames ?? [];
+      sent.push(names.join(','));
+      await new Promise((r) => setTimeout(r, 5));
+      if (names.includes('gone')) throw Object.assign(new Error("The repository with name 'gone' does not exist"), { name: 'RepositoryNotFoundException' });
+      return { repositories: names.map((n) => ({ repositoryName: n, imageTagMutability: 'IMMUTABLE' })) };
+    },
+  } as unknown as ECRClient;
+  const port = ecrPort(client, { rememberFound: true });
+  const one = (name: string) => port.describeRepositories({ repositoryNames: [name] });
+  describeRepositoriesAhead(port, ['api', 'web', 'api']);
+  const [api, web] = await Promise.all([one('api'), one('web')]);
+  assert.equal([api.repositories?.[0].repositoryName, web.repositories?.[0].repositoryName], ['api', 'web']);
+  assert.equal(sent, ['api,web'], 'one call for both, the duplicate name asked once');
+  await one('worker');
+  assert.equal(sent, ['api,web', 'worker'], 'a repository not among them is asked for');
+  describeRepositoriesAhead(port, ['worker', 'gone']);
+  const worker = await one('worker');
+  assert.is(worker.repositories?.[0].repositoryName, 'worker');
+  assert.equal(sent, ['api,web', 'worker', 'worker,gone', 'worker'], 'after a failed call each asks on its own');
+  const plain = ecrPort(client);
+  describeRepositoriesAhead(plain, ['a', 'b']);
+  await plain.describeRepositories({ repositoryNames: ['a'] });
+  assert.equal(sent.slice(-2), ['a,b', 'a'], 'without rememberFound nothing is kept');
 });
 
 test('registryHostOf strips scheme and slash', () => {

@@ -19,6 +19,7 @@ import {
   type DescribeImagesCommandInput,
   type DescribeImagesCommandOutput,
   type DescribeRepositoriesCommandInput,
+  type Repository,
   type DescribeRepositoriesCommandOutput,
   type ECRClient,
   type GetAuthorizationTokenCommandOutput,
@@ -52,7 +53,8 @@ const image = (i: DescribeImagesCommandInput | BatchGetImageCommandInput | PutIm
  * FerryError naming what was being done, whose AWS code isNotFound still reads.
  * `rememberFound` (the session's ports): an image found once is not asked for again in this run
  * (build-image, push and deploy-app of one app each ask for the same tag); a lookup that found
- * nothing always asks again.
+ * nothing always asks again. The same holds for repositories described several at once (the batch's
+ * prefetch, `describeRepositoriesAhead`): push's ensureRepository then finds its own among them.
  * `secrets` (the session's set, `runSecrets`): every authorization token, and the password in it, is
  * added the moment ECR hands it out, so all the run prints has them masked.
  */
@@ -66,12 +68,13 @@ export function ecrPort(client: ECRClient, o: { rememberFound?: boolean; registr
     const i = await reg(input);
     return attempt(`look up ${image(i)} in ECR${where(i)}`, () => client.send(new DescribeImagesCommand(i)));
   };
+  const describeRepositories = async (input: DescribeRepositoriesCommandInput) => {
+    const i = await reg(input);
+    return attempt(`describe ECR repository '${input.repositoryNames?.join("', '")}'${where(i)}`, () => client.send(new DescribeRepositoriesCommand(i)));
+  };
   return {
     describeImages: o.rememberFound ? rememberFound(describeImages) : describeImages,
-    describeRepositories: async (input) => {
-      const i = await reg(input);
-      return attempt(`describe ECR repository '${input.repositoryNames?.join("', '")}'${where(i)}`, () => client.send(new DescribeRepositoriesCommand(i)));
-    },
+    describeRepositories: o.rememberFound ? rememberRepositories(describeRepositories) : describeRepositories,
     createRepository: async (input) => {
       const i = await reg(input);
       return attempt(`create ECR repository '${input.repositoryName}'${where(i)}`, () => client.send(new CreateRepositoryCommand(i)));
@@ -142,6 +145,44 @@ function rememberFound(describe: (input: DescribeImagesCommandInput) => Promise<
       asking.delete(key);
     }
   };
+}
+
+/**
+ * Repositories described several at once are remembered for the run: a later DescribeRepositories
+ * of one of them (push's ensureRepository) is answered from that call, also while it is under way.
+ * A repository the call did not return, or a call that failed, is asked for again.
+ */
+function rememberRepositories(describe: (input: DescribeRepositoriesCommandInput) => Promise<DescribeRepositoriesCommandOutput>) {
+  const known = new Map<string, Promise<Repository | undefined>>();
+  return async (input: DescribeRepositoriesCommandInput): Promise<DescribeRepositoriesCommandOutput> => {
+    const names = input.repositoryNames ?? [];
+    if (!names.length || input.nextToken || input.maxResults || input.registryId) return describe(input);
+    if (names.length === 1) {
+      const hit = await known.get(names[0]);
+      return hit ? { repositories: [hit], $metadata: {} } : describe(input);
+    }
+    const call = describe(input);
+    for (const n of names) known.set(n, call.then((out) => out.repositories?.find((r) => r.repositoryName === n), () => undefined));
+    return call;
+  };
+}
+
+/** ECR's DescribeRepositories names at most this many repositories a call (ECR model: repositoryNames 1–100). */
+export const DESCRIBE_REPOSITORIES_MAX = 100;
+
+/**
+ * Repositories a run will ensure (the batch's pushes), described up to 100 a call, in the
+ * background: through a `rememberFound` port, each app's ensureRepository then makes no call of its
+ * own. One missing repository (an app's first push) fails the whole call, as ECR answers
+ * RepositoryNotFoundException for any name it lacks: that run costs this one call more, and each
+ * app asks on its own as before.
+ */
+export function describeRepositoriesAhead(port: EcrPort, names: readonly string[]): void {
+  const unique = [...new Set(names)];
+  if (unique.length < 2) return;
+  for (let i = 0; i < unique.length; i += DESCRIBE_REPOSITORIES_MAX) {
+    port.describeRepositories({ repositoryNames: unique.slice(i, i + DESCRIBE_REPOSITORIES_MAX) }).catch(() => undefined);
+  }
 }
 
 /** An ECR lifecycle policy document (the subset ferry writes). */

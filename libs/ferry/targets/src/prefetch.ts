@@ -4,15 +4,16 @@
  * read-through cache of live ECS state (aws/live-ecs.ts). deploy-app plans on that read exactly as
  * it would on its own DescribeServices a moment later; anything it decides to change is re-planned
  * on a fresh read under the service lock (lock.ts), and a read older than LIVE_MAX_AGE_MS is never
- * used. The same pass computes every app's content tag (one git pass) and registers the locks to
- * take ahead (lock-ahead.ts).
+ * used. The same pass computes every app's content tag (one git pass), registers the locks to
+ * take ahead (lock-ahead.ts), and describes the repositories the batch's pushes will ensure, up to
+ * 100 a call, before any push asks (ecr.ts, describeRepositoriesAhead).
  *
  * An optimisation only: if anything here fails, the tasks read ECS themselves and report errors
  * in their own words.
  */
 import { parseArgs } from 'node:util';
 import { computeContentTag, contentTagMemo, getProjectGraph, gitRevision, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
-import { awsClients, imageExists, LIVE_MAX_AGE_MS, type EcsPort, type EcsTask } from '@ferry/aws';
+import { awsClients, describeRepositoriesAhead, imageExists, LIVE_MAX_AGE_MS, type EcrPort, type EcsPort, type EcsTask } from '@ferry/aws';
 import { loginAhead } from '@ferry/docker';
 import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
 import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, sandboxTargetGroup, withResolvedAppUrls, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
@@ -66,6 +67,8 @@ interface Need {
   chainTaskIds: string[];
   /** It has a build-image task that may build (not a dry run, no --tag): its app build is decided here. */
   buildsImage: boolean;
+  /** It has a push task (not a dry run): push's ensureRepository describes the app's repository. */
+  pushes: boolean;
 }
 
 export async function prefetchServices(session: RunSession, tasks: readonly { id?: string; project: string; script: string; argv: string[] }[]): Promise<Prefetched> {
@@ -82,17 +85,18 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
     reading++;
     const env = envFlag(t.argv);
     const key = `${t.project}\0${env ?? ''}`;
-    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [], buildsImage: false };
+    const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [], buildsImage: false, pushes: false };
     const deployTask = t.script === 'deploy-app' ? { id: t.id, args: chainArgs(t.argv) } : n.deployTask;
     const chainTaskIds = tagged && t.id ? [...n.chainTaskIds, t.id] : n.chainTaskIds;
     const buildsImage = n.buildsImage || (t.script === 'build-image' && !chainArgs(t.argv)['dry-run'] && chainArgs(t.argv).tag === undefined);
-    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds, buildsImage });
+    const pushes = n.pushes || (t.script === 'push' && !chainArgs(t.argv)['dry-run']);
+    needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds, buildsImage, pushes });
   }
   if (reading < 2) return out;
   const resolved: (ResolvedApp & Omit<Need, 'project' | 'env'>)[] = [];
   for (const n of needs.values()) {
     try {
-      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env, session)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds, buildsImage: n.buildsImage });
+      resolved.push({ ...(await resolveApp(workspaceRoot, n.project, n.env, session)), healthChecked: n.healthChecked, readsService: n.readsService, tagged: n.tagged, deployTask: n.deployTask, chainTaskIds: n.chainTaskIds, buildsImage: n.buildsImage, pushes: n.pushes });
     } catch {
       // The task itself reports a bad config.
     }
@@ -104,6 +108,14 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
   // tags' git pass and the ECS read rather than by the first task after them.
   if (toTag.length) gitRevision(workspaceRoot, session).catch(() => undefined);
   startAppBuilds(session, resolved.filter((r) => r.buildsImage), tags);
+  // The repositories the pushes will ensure, per registry, described together now, before any push
+  // asks (an app's own repository that did not exist, or a failed call, is asked for by its push).
+  const repositories = new Map<EcrPort, string[]>();
+  for (const r of resolved.filter((x) => x.pushes)) {
+    const ecr = session.use(awsClients).ecr(r.env);
+    repositories.set(ecr, [...(repositories.get(ecr) ?? []), r.app.repository]);
+  }
+  for (const [ecr, names] of repositories) describeRepositoriesAhead(ecr, names);
   const groups = new Map<string, typeof resolved>();
   for (const r of resolved.filter((x) => x.readsService || x.healthChecked)) {
     const key = JSON.stringify([r.env.name, r.env.cluster]);
