@@ -19,7 +19,6 @@ import {
   type DescribeImagesCommandInput,
   type DescribeImagesCommandOutput,
   type DescribeRepositoriesCommandInput,
-  type Repository,
   type DescribeRepositoriesCommandOutput,
   type ECRClient,
   type GetAuthorizationTokenCommandOutput,
@@ -29,6 +28,7 @@ import {
   type PutImageCommandOutput,
   type PutLifecyclePolicyCommandInput,
   type PutLifecyclePolicyCommandOutput,
+  type Repository,
 } from '@aws-sdk/client-ecr';
 import { FerryError, type AppDeployConfig, type EnvironmentConfig, type LifecyclePolicySettings, type Reporter, type SecretSet } from '@ferry/core';
 import { attempt, awsErrorName, isNotFound } from './errors.ts';

@@ -141,6 +141,9 @@ export interface EcsPort {
   stopTask(cluster: string, task: string, reason: string): Promise<Task | undefined>;
 }
 
+/** DescribeServices names at most this many services a call (AWS's ECS model: "You may specify up to 10 services"). */
+export const DESCRIBE_SERVICES_MAX = 10;
+
 const chunks = <T>(items: T[], size: number): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -159,7 +162,7 @@ export function createEcsPort(client: ECSClient): EcsPort {
     describeServices: (cluster, services) =>
       attempt(`describe service${services.length > 1 ? 's' : ''} ${services.join(', ')} in cluster ${cluster}`, async () => {
         const out = { services: [] as Service[], failures: [] as Failure[] };
-        for (const batch of chunks(services, 10)) {
+        for (const batch of chunks(services, DESCRIBE_SERVICES_MAX)) {
           const r = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
           out.services.push(...(r.services ?? []));
           out.failures.push(...(r.failures ?? []));

@@ -21,11 +21,8 @@
  * No module state: one poller per cluster and EcsPort, held by the run's session (`rolloutPolls`).
  */
 import { sessionPart, systemClock, type Clock } from '@ferry/core';
-import type { EcsPort, EcsService } from '@ferry/aws';
+import { DESCRIBE_SERVICES_MAX, type EcsPort, type EcsService } from '@ferry/aws';
 import { tokenBucket } from './token-bucket.ts';
-
-/** DescribeServices names per call (AWS's ECS model). */
-export const DESCRIBE_SERVICES_MAX = 10;
 
 /** The answer to a look: the cluster's DescribeServices, or undefined when the look was aborted. */
 export type LookAnswer = { services: EcsService[] } | undefined;
@@ -106,9 +103,11 @@ export class ServicePoller {
       taken = [];
       const queue = [...due, ...riders];
       while (queue.length && this.budget?.()) taken.push(...queue.splice(0, DESCRIBE_SERVICES_MAX));
-      for (const l of due) if (!taken.includes(l)) Object.assign(l, { at: l.fast!.orAt, fast: undefined });
     }
-    this.pending = this.pending.filter((l) => !taken.includes(l));
+    const took = new Set(taken);
+    // Faster looks the budget refused wait for their base time.
+    for (const l of due) if (!took.has(l) && l.fast) Object.assign(l, { at: l.fast.orAt, fast: undefined });
+    this.pending = this.pending.filter((l) => !took.has(l));
     this.schedule();
     if (!taken.length) return;
     for (const l of taken) l.off();

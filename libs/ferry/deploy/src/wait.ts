@@ -59,6 +59,7 @@ export function lastPhase(deployments: readonly EcsDeployment[] | undefined, our
   if (!ours || ours.status !== 'PRIMARY' || (ours.runningCount ?? 0) < (ours.desiredCount ?? 0)) return false;
   return (deployments ?? []).every((d) => d === ours || (d.runningCount ?? 0) === 0);
 }
+
 /**
  * The wait before the next DescribeServices, pure. `throttles` consecutive throttling answers back
  * off (pollDelayMs). With an expected completion time (`startedAt + expectedMs`): the base interval

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { computeContentTag, contentTagMemo, getProjectGraph, gitRevision, primeContentTags, resolveApp, type ResolvedApp, type RunSession } from '@ferry/core';
-import { awsClients, describeRepositoriesAhead, imageExists, LIVE_MAX_AGE_MS, type EcrPort, type EcsPort, type EcsTask } from '@ferry/aws';
+import { awsClients, DESCRIBE_SERVICES_MAX, describeRepositoriesAhead, imageExists, LIVE_MAX_AGE_MS, type EcrPort, type EcsPort, type EcsTask } from '@ferry/aws';
 import { loginAhead } from '@ferry/docker';
 import { APP_BUILD_TARGET, appBuilds } from './app-builds.ts';
 import { appPorts, CHAIN_OPTIONS, localImage, locksAhead, lockWaitMs, planFor, sandboxTargetGroup, withResolvedAppUrls, type ChainArgs, type LockAheadKey } from '@ferry/deploy';
@@ -86,10 +86,11 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
     const env = envFlag(t.argv);
     const key = `${t.project}\0${env ?? ''}`;
     const n = needs.get(key) ?? { project: t.project, env, readsService: false, healthChecked: false, tagged: false, chainTaskIds: [], buildsImage: false, pushes: false };
-    const deployTask = t.script === 'deploy-app' ? { id: t.id, args: chainArgs(t.argv) } : n.deployTask;
+    const args = chainArgs(t.argv);
+    const deployTask = t.script === 'deploy-app' ? { id: t.id, args } : n.deployTask;
     const chainTaskIds = tagged && t.id ? [...n.chainTaskIds, t.id] : n.chainTaskIds;
-    const buildsImage = n.buildsImage || (t.script === 'build-image' && !chainArgs(t.argv)['dry-run'] && chainArgs(t.argv).tag === undefined);
-    const pushes = n.pushes || (t.script === 'push' && !chainArgs(t.argv)['dry-run']);
+    const buildsImage = n.buildsImage || (t.script === 'build-image' && !args['dry-run'] && args.tag === undefined);
+    const pushes = n.pushes || (t.script === 'push' && !args['dry-run']);
     needs.set(key, { ...n, readsService: n.readsService || readsService, healthChecked: n.healthChecked || healthChecked, tagged: n.tagged || tagged, deployTask, chainTaskIds, buildsImage, pushes });
   }
   if (reading < 2) return out;
@@ -126,7 +127,7 @@ export async function prefetchServices(session: RunSession, tasks: readonly { id
       try {
         const { ecs } = appPorts(session, apps[0]);
         const services = [...new Set(apps.filter((a) => a.readsService).map((a) => a.app.service))];
-        out.calls += Math.ceil(services.length / 10);
+        out.calls += Math.ceil(services.length / DESCRIBE_SERVICES_MAX);
         // Into the run's cache of live ECS state, where each task's own read finds it.
         if (services.length) await ecs.describeServices(apps[0].env.cluster, services);
         // Task health is not in DescribeServices: list the cluster's tasks once for all the apps
